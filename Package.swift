@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// SceneFlow: a typed dependency graph for generative UGC video templates, run like a build system.
+//
+// Layering (see README "Architecture"): the CLI is a thin layer of argument-parser commands over
+// libraries that never import ArgumentParser. Each C library is owned by exactly one module.
+let package = Package(
+    name: "SceneFlow",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sceneflow", targets: ["sceneflow"]),
+        .library(name: "SceneFlowCore", targets: ["SceneFlowCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // Template model, located JSON/YAML loading, validation rules, model registry, graph algorithms.
+        .target(
+            name: "SceneFlowCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        // argument-parser commands; thin over the libraries.
+        .target(
+            name: "SceneFlowCLI",
+            dependencies: [
+                "SceneFlowCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "sceneflow", dependencies: ["SceneFlowCLI"]),
+        // `swift run -c release sceneflow-bench`: prints the speed figures the issues ask for.
+        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore"]),
+        .testTarget(
+            name: "SceneFlowCoreTests",
+            dependencies: ["SceneFlowCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SceneFlowCLITests",
+            dependencies: ["SceneFlowCore"]
+        ),
+    ]
+)

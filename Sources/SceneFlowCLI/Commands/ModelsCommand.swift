@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import SceneFlowCore
+
+struct ModelsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "List the model registry: id, provider, job kinds, limits, estimated latency and price."
+    )
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func run() async throws {
+        let registry = ModelRegistry.standard
+        switch format {
+        case .json:
+            let rows: [[String: AnyEncodable]] = registry.models.map { m in
+                var row: [String: AnyEncodable] = [
+                    "id": .init(m.id), "provider": .init(m.provider.rawValue),
+                    "kinds": .init(m.kinds.sorted().map(\.rawValue)),
+                    "price": .init(m.price.summary),
+                    "estimated_seconds": .init(m.estimatedSeconds(clipSeconds: 5, characters: 100)),
+                    "default": .init(ModelRegistry.defaultModelIDs.values.contains(m.id)),
+                ]
+                if let key = m.provider.keyVariable { row["key_env"] = .init(key) }
+                if let d = m.durations, !d.isEmpty { row["durations_s"] = .init(d) }
+                if let r = m.aspectRatios { row["aspect_ratios"] = .init(AspectRatio.allCases.filter(r.contains).map(\.rawValue)) }
+                if let n = m.maxInputImages { row["max_input_images"] = .init(n) }
+                if m.kinds.contains(.video) { row["accepts_last_frame"] = .init(m.acceptsLastFrame) }
+                if let note = m.note { row["note"] = .init(note) }
+                return row
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            printOut(String(decoding: try encoder.encode(rows), as: UTF8.self))
+        case .text:
+            var table: [[String]] = [["MODEL", "PROVIDER", "KINDS", "LIMITS", "KEY", "EST. TIME", "PRICE"]]
+            for m in registry.models {
+                var limits: [String] = []
+                if let d = m.durations { limits.append(d.isEmpty ? "any length" : d.map { String(Int($0)) }.joined(separator: "/") + " s") }
+                if let r = m.aspectRatios { limits.append(AspectRatio.allCases.filter(r.contains).map(\.rawValue).joined(separator: ",")) }
+                if let n = m.maxInputImages { limits.append("≤\(n) images") }
+                if m.requiresLastFrame { limits.append("first+last") } else if m.acceptsLastFrame { limits.append("end frame ok") }
+                let isDefault = ModelRegistry.defaultModelIDs.values.contains(m.id)
+                table.append([m.id + (isDefault ? " *" : ""), m.provider.rawValue, m.kinds.sorted().map(\.rawValue).joined(separator: ","),
+                              limits.joined(separator: "; "), m.provider.keyVariable ?? "-",
+                              String(format: "~%.0fs", m.estimatedSeconds(clipSeconds: 5, characters: 100)), m.price.summary])
+            }
+            printOut(TextTable.render(table))
+            printOut("\n* default for its job kind. Times are for a 5 s clip or 100 characters; prices are list-price estimates.")
+        }
+    }
+}
+
+/// Type-erased Encodable for small, ad-hoc JSON rows.
+struct AnyEncodable: Encodable {
+    let encodeValue: (Encoder) throws -> Void
+    init<T: Encodable>(_ value: T) { encodeValue = value.encode }
+    func encode(to encoder: Encoder) throws { try encodeValue(encoder) }
+}
+
+/// Left-aligned columns padded to the widest cell.
+enum TextTable {
+    static func render(_ rows: [[String]]) -> String {
+        guard let width = rows.map(\.count).max() else { return "" }
+        var widths = [Int](repeating: 0, count: width)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

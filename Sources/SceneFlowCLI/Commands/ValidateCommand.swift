@@ -1,0 +1,45 @@
+import ArgumentParser
+import SceneFlowCore
+
+struct ValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a template (and, with inputs, the assets for one hydration) before anything is spent.",
+        discussion: "Reports every problem in one pass, compiler style: file:line:column: severity: message [code] (at json.path). Exit status 0 when valid (warnings allowed), 1 when not, 66 when a file cannot be read."
+    )
+
+    @Argument(help: "The template file (.json, .yaml or .yml).")
+    var template: String
+
+    @OptionGroup var hydration: HydrationOptions
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func run() async throws {
+        let loaded = try LoadedTemplate.load(path: template)
+        var diagnostics = loaded.validate()
+        if !hydration.isEmpty, let decoded = loaded.template {
+            let inputs = try hydration.load()
+            diagnostics += InputValidator().validate(inputs, InputContext(loaded: loaded, template: decoded))
+            diagnostics = Diagnostic.sortedByPosition(diagnostics)
+        }
+        switch format {
+        case .json:
+            printOut(DiagnosticReport.json(diagnostics))
+        case .text:
+            if !diagnostics.isEmpty { printOut(DiagnosticReport.text(diagnostics)) }
+            let errors = diagnostics.filter { $0.severity == .error }.count
+            let warnings = diagnostics.count - errors
+            let counts = [errors > 0 ? "\(errors) error\(errors == 1 ? "" : "s")" : nil,
+                          warnings > 0 ? "\(warnings) warning\(warnings == 1 ? "" : "s")" : nil].compactMap { $0 }
+            if errors == 0 {
+                let scenes = loaded.template?.scenes.count ?? 0
+                printErr("\(template): valid (\(scenes) scene\(scenes == 1 ? "" : "s")\(counts.isEmpty ? "" : ", " + counts.joined(separator: ", ")))")
+            } else {
+                printErr("\(template): invalid (\(counts.joined(separator: ", ")))")
+            }
+        }
+        if diagnostics.hasErrors { throw ExitCode(ExitStatus.failure) }
+    }
+}

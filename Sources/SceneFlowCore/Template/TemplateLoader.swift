@@ -1,0 +1,95 @@
+import Foundation
+
+/// A file SceneFlow was asked to read but cannot (missing, a directory, no permission).
+/// The CLI maps it to exit status 66 (EX_NOINPUT).
+public struct InputFileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): error: cannot read file: \(reason)" }
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    /// Reads a whole regular file, refusing directories and unreadable paths with a clear reason.
+    public static func readFile(_ path: String) throws(InputFileError) -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputFileError(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw InputFileError(path: path, reason: "it is a directory, not a file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputFileError(path: path, reason: "permission denied or not a regular file")
+        }
+        return [UInt8](data)
+    }
+}
+
+/// A template file as read: its bytes, its decoded model (if its syntax allowed one), and the
+/// syntax and schema findings. Semantic rules run separately (`validate`).
+public struct LoadedTemplate: Sendable {
+    public enum Format: String, Sendable { case json, yaml }
+
+    /// The path as the user gave it, used in diagnostics.
+    public var path: String
+    public var url: URL
+    public var bytes: [UInt8]
+    public var format: Format
+    /// `nil` when the file could not be parsed at all.
+    public var template: Template?
+    public var findings: Findings
+
+    public var directory: URL { url.deletingLastPathComponent() }
+
+    /// Reads and decodes a template. Throws only when the file cannot be read; every problem
+    /// with its contents is a finding.
+    public static func load(path: String) throws(InputFileError) -> LoadedTemplate {
+        let bytes = try InputFileError.readFile(path)
+        return parse(bytes: bytes, path: path)
+    }
+
+    public static func parse(bytes: [UInt8], path: String) -> LoadedTemplate {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let format = detectFormat(path: path, bytes: bytes)
+        var findings = Findings()
+        var template: Template?
+        do {
+            let root = try (format == .json ? JSONReader.read(bytes) : YAMLReader.read(bytes))
+            var decoder = TemplateDecoder()
+            template = decoder.decode(root)
+            findings = decoder.findings
+        } catch {
+            findings.error(error.code, error.message, path: "", at: error.anchor)
+        }
+        return LoadedTemplate(path: path, url: url, bytes: bytes, format: format, template: template, findings: findings)
+    }
+
+    /// By extension; otherwise a file whose first non-blank byte is `{` is JSON, anything else YAML.
+    static func detectFormat(path: String, bytes: [UInt8]) -> Format {
+        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "json": return .json
+        case "yaml", "yml": return .yaml
+        default:
+            let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
+            return first == UInt8(ascii: "{") ? .json : .yaml
+        }
+    }
+
+    /// Runs the semantic rules (when the template could be decoded) and resolves every finding
+    /// to a located diagnostic.
+    public func validate(registry: ModelRegistry = .standard, validator: Validator = Validator()) -> [Diagnostic] {
+        var all = findings
+        if let template {
+            all.append(contentsOf: validator.validate(ValidationContext(template: template, registry: registry, templateDirectory: directory)))
+        }
+        return resolve(all)
+    }
+
+    /// Turns anchors into line and column, building the line table only if something is reported.
+    public func resolve(_ findings: Findings) -> [Diagnostic] {
+        guard !findings.all.isEmpty else { return [] }
+        let lines = LineTable(bytes: bytes)
+        return Diagnostic.sortedByPosition(findings.all.map { $0.resolved(file: path, lines: lines) })
+    }
+}

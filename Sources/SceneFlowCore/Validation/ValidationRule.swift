@@ -1,0 +1,115 @@
+import Foundation
+
+/// One check over a decoded template. Each rule lives in its own file under `Rules/`, with its
+/// messages beside it (swift-format's layout), and reports root causes only: a rule skips values
+/// another rule already reported as broken (an unknown id is not also "unused" or "on a cycle").
+public protocol ValidationRule: Sendable {
+    /// The codes this rule can report (documented in the README's table).
+    static var codes: [DiagnosticCode] { get }
+    func check(_ context: ValidationContext, into findings: inout Findings)
+}
+
+/// What every rule may look at: the template, the registry, the file system around the template,
+/// and lookups built once so rules stay linear in the template's size.
+public struct ValidationContext: Sendable {
+    public let template: Template
+    public let registry: ModelRegistry
+    /// The folder holding the template; relative image paths resolve against it.
+    public let templateDirectory: URL?
+
+    public let sceneIndexByID: [String: Int]
+    public let avatarIDs: Set<String>
+    public let backgroundIDs: Set<String>
+    public let slotByKey: [String: Slot]
+
+    public init(template: Template, registry: ModelRegistry = .standard, templateDirectory: URL? = nil) {
+        self.template = template
+        self.registry = registry
+        self.templateDirectory = templateDirectory
+        var scenes: [String: Int] = [:]
+        for (i, scene) in template.scenes.enumerated() {
+            if let id = scene.id?.value, scenes[id] == nil { scenes[id] = i }
+        }
+        sceneIndexByID = scenes
+        avatarIDs = Set(template.avatars.compactMap { $0.id?.value })
+        backgroundIDs = Set(template.backgrounds.compactMap { $0.id?.value })
+        var slots: [String: Slot] = [:]
+        for slot in template.slots {
+            if let key = slot.assetKey?.value, slots[key] == nil { slots[key] = slot }
+        }
+        slotByKey = slots
+    }
+
+    /// The scene a frame spec points at, if it exists.
+    public func scene(referencedBy spec: FrameSpec) -> Scene? {
+        guard let id = spec.scene?.value, let index = sceneIndexByID[id] else { return nil }
+        return template.scenes[index]
+    }
+
+    /// `true` when references into `namespace` cannot be judged because some id there was unreadable.
+    public func cannotJudge(_ namespace: Template.IDNamespace) -> Bool {
+        template.unreadableIDs.contains(namespace)
+    }
+
+    /// The frame specs of a scene with their JSON paths: `first_frame` (default generate) and `last_frame`.
+    public func frameSpecs(of scene: Scene) -> [(spec: FrameSpec, path: String, isLast: Bool)] {
+        var specs = [(scene.firstFrameSpec, "\(scene.path).first_frame", false)]
+        if let last = scene.lastFrame { specs.append((last, "\(scene.path).last_frame", true)) }
+        return specs
+    }
+
+    /// The model each of a scene's generation jobs uses, with the job kind.
+    public func modelChoices(of scene: Scene) -> [(kind: JobKind, choice: ModelChoice)] {
+        var result: [(JobKind, ModelChoice)] = []
+        for (spec, path, isLast) in frameSpecs(of: scene) {
+            switch spec.source {
+            case .generate:
+                let kind: JobKind = isLast ? .lastFrame : .firstFrame
+                result.append((kind, template.modelChoice(kind, scene: scene, frame: (spec, path))))
+            case .cameraAngle:
+                result.append((.cameraAngle, template.modelChoice(.cameraAngle, scene: scene, frame: (spec, path))))
+            case .firstFrameOf, .lastFrameOf:
+                break
+            }
+        }
+        if scene.isSpeaking { result.append((.audio, template.modelChoice(.audio, scene: scene))) }
+        result.append((.video, template.modelChoice(.video, scene: scene)))
+        return result
+    }
+}
+
+/// Runs every rule over a template.
+public struct Validator: Sendable {
+    public var rules: [any ValidationRule]
+
+    public init(rules: [any ValidationRule] = Validator.standardRules) {
+        self.rules = rules
+    }
+
+    public static let standardRules: [any ValidationRule] = [
+        DuplicateIDRule(),
+        UnknownAvatarRule(),
+        UnknownBackgroundRule(),
+        UnknownAssetKeyRule(),
+        UnknownSceneRule(),
+        SlotBoundsRule(),
+        MissingLastFrameRule(),
+        MissingCameraRule(),
+        MissingDialogueRule(),
+        UnspokenDialogueRule(),
+        ModelRule(),
+        VideoDurationRule(),
+        AspectRatioRule(),
+        InputImageLimitRule(),
+        LastFrameSupportRule(),
+        UnusedSlotRule(),
+        FrameCycleRule(),
+        ImageReferenceRule(),
+    ]
+
+    public func validate(_ context: ValidationContext) -> Findings {
+        var findings = Findings()
+        for rule in rules { rule.check(context, into: &findings) }
+        return findings
+    }
+}
