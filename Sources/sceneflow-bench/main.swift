@@ -1,1 +1,78 @@
-print("bench: not yet")
+import Foundation
+import SceneFlowCore
+
+// `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
+// for. Sections: validate, graph (default: all). Figures are medians of several runs, in
+// milliseconds, on whatever machine runs this; the README records this project's machine's.
+
+let requested = Set(CommandLine.arguments.dropFirst())
+func wants(_ section: String) -> Bool { requested.isEmpty || requested.contains(section) }
+
+let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-bench-\(getpid())")
+try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: workDirectory) }
+
+if wants("validate") {
+    print("## Load + validate (JSON template, median of runs)")
+    print(pad("scenes", 10) + pad("file", 12) + pad("load ms", 12) + pad("validate ms", 14) + pad("total ms", 12) + "µs/scene")
+    var perScene: [Double] = []
+    for scenes in [1_000, 10_000, 100_000] {
+        let url = try BenchTemplates.write(scenes: scenes, into: workDirectory)
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let runs = scenes >= 100_000 ? 3 : 7
+        var loadTimes: [Double] = [], validateTimes: [Double] = []
+        for _ in 0..<runs {
+            var loaded: LoadedTemplate!
+            loadTimes.append(milliseconds { loaded = LoadedTemplate.parse(bytes: bytes, path: url.path) })
+            var diagnostics: [Diagnostic] = []
+            validateTimes.append(milliseconds { diagnostics = loaded.validate() })
+            precondition(!diagnostics.hasErrors, "benchmark template must be valid: \(diagnostics.prefix(3).map(\.textLine))")
+        }
+        let load = median(loadTimes), validate = median(validateTimes)
+        perScene.append((load + validate) * 1000 / Double(scenes))
+        print(pad("\(scenes)", 10) + pad(String(format: "%.1f MB", Double(bytes.count) / 1e6), 12)
+              + pad(String(format: "%.1f", load), 12) + pad(String(format: "%.1f", validate), 14)
+              + pad(String(format: "%.1f", load + validate), 12) + String(format: "%.2f", perScene.last!))
+    }
+    print(String(format: "growth 1k→100k: per-scene cost ×%.2f (1.00 = perfectly linear)\n", perScene.last! / perScene.first!))
+}
+
+if wants("graph") {
+    print("## Graph build + topological order + critical path")
+    print(pad("scenes", 10) + pad("nodes", 10) + pad("edges", 10) + pad("build ms", 12) + pad("topo ms", 10) + pad("critical ms", 13) + "total ms")
+    for scenes in [10_000, 100_000] {
+        let url = try BenchTemplates.write(scenes: scenes, into: workDirectory)
+        let loaded = LoadedTemplate.parse(bytes: [UInt8](try Data(contentsOf: url)), path: url.path)
+        let template = loaded.template!
+        var build: [Double] = [], topo: [Double] = [], critical: [Double] = []
+        var graph: SceneGraph!
+        for _ in 0..<5 {
+            build.append(milliseconds { graph = SceneGraph(template: template) })
+            var order: [Int] = []
+            topo.append(milliseconds { order = graph.topologicalOrder()! })
+            critical.append(milliseconds { _ = graph.criticalPath(order: order) })
+        }
+        let b = median(build), t = median(topo), c = median(critical)
+        print(pad("\(scenes)", 10) + pad("\(graph.nodes.count)", 10) + pad("\(graph.edges.count)", 10)
+              + pad(String(format: "%.1f", b), 12) + pad(String(format: "%.1f", t), 10) + pad(String(format: "%.1f", c), 13)
+              + String(format: "%.1f", b + t + c))
+    }
+    print("")
+}
+
+// MARK: helpers
+
+func milliseconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
+}
+
+func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+}

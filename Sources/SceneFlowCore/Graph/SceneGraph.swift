@@ -66,6 +66,9 @@ public struct SceneGraph: Sendable {
         public var slotType: SlotType?
         /// For camera angles: the camera description.
         public var camera: String?
+        /// For clips: the clip length; for speech: the dialogue length. Drive time and cost estimates.
+        public var clipSeconds: Double?
+        public var characters: Int?
 
         public var generates: Bool { operation != .input && operation != .reuse }
     }
@@ -89,6 +92,12 @@ public struct SceneGraph: Sendable {
     /// without one) are left out: validation reports them, and the graph stays drawable.
     public init(template: Template, registry: ModelRegistry = .standard) {
         aspectRatio = template.aspectRatio
+        let expectedNodes = template.avatars.count + template.backgrounds.count + template.slots.count + template.scenes.count * 4 + 1
+        nodes.reserveCapacity(expectedNodes)
+        successors.reserveCapacity(expectedNodes)
+        predecessors.reserveCapacity(expectedNodes)
+        indexByID.reserveCapacity(expectedNodes)
+        edges.reserveCapacity(template.scenes.count * 8)
         var avatarNode: [String: Int] = [:]
         var backgroundNode: [String: Int] = [:]
         var assetNode: [String: (Int, SlotType)] = [:]
@@ -115,18 +124,22 @@ public struct SceneGraph: Sendable {
             let first = add(Node(id: "\(sid).first_frame", kind: .firstFrame, operation: .generate, scene: sid, sceneIndex: scene.index))
             let last = scene.lastFrame.map { _ in add(Node(id: "\(sid).last_frame", kind: .lastFrame, operation: .generate, scene: sid, sceneIndex: scene.index)) }
             let audio = scene.isSpeaking ? add(Node(id: "\(sid).audio", kind: .audio, operation: .speech, scene: sid, sceneIndex: scene.index,
-                                                    model: template.modelChoice(.audio, scene: scene).id)) : nil
+                                                    model: template.modelChoice(.audio, scene: scene).id,
+                                                    characters: scene.dialogue?.value.count ?? 0)) : nil
             let video = add(Node(id: "\(sid).video", kind: .video, operation: .clip, scene: sid, sceneIndex: scene.index,
-                                 model: template.modelChoice(.video, scene: scene).id))
+                                 model: template.modelChoice(.video, scene: scene).id, clipSeconds: scene.duration))
             sceneNodes.append((first, last, audio, video))
         }
         let final = add(Node(id: "final.video", kind: .final, operation: .combine, model: ModelRegistry.defaultModelIDs[.combine]))
 
         for scene in template.scenes {
             guard let own = sceneNodes[scene.index] else { continue }
-            let frames: [(FrameSpec, Int, String, Bool)] = [(scene.firstFrameSpec, own.first, "\(scene.path).first_frame", false)]
-                + (scene.lastFrame.map { [($0, own.last!, "\(scene.path).last_frame", true)] } ?? [])
-            for (spec, node, path, isLast) in frames {
+            // Two frames at most: index 0 is the first frame, 1 the declared last frame.
+            for frameIndex in 0..<(scene.lastFrame == nil ? 1 : 2) {
+                let isLast = frameIndex == 1
+                let spec = isLast ? scene.lastFrame! : scene.firstFrameSpec
+                let node = isLast ? own.last! : own.first
+                let path = isLast ? "\(scene.path).last_frame" : "\(scene.path).first_frame"
                 func target() -> (Scene, (first: Int, last: Int?, audio: Int?, video: Int))? {
                     guard let id = spec.scene?.value, let index = sceneByID[id], let nodes = sceneNodes[index] else { return nil }
                     return (template.scenes[index], nodes)
@@ -212,5 +225,18 @@ public struct SceneGraph: Sendable {
     /// Everything `node` is made from.
     public func ancestors(of node: Int) -> Set<Int> {
         GraphAlgorithms.reachable(from: [node], count: nodes.count) { predecessors[$0] }
+    }
+}
+
+extension SceneGraph {
+    /// Estimated seconds of one node's job by its model (inputs and reuses take no time).
+    public func estimatedSeconds(of index: Int, registry: ModelRegistry = .standard) -> Double {
+        guard nodes[index].generates, let id = nodes[index].model, let model = registry[id] else { return 0 }
+        return model.estimatedSeconds(clipSeconds: nodes[index].clipSeconds ?? 0, characters: nodes[index].characters ?? 0)
+    }
+
+    /// The critical path by the registry's estimated latencies. O(V + E).
+    public func criticalPath(order: [Int], registry: ModelRegistry = .standard) -> (length: Double, path: [Int], remaining: [Double]) {
+        GraphAlgorithms.criticalPath(order: order, count: nodes.count, weight: { estimatedSeconds(of: $0, registry: registry) }) { successors[$0] }
     }
 }

@@ -44,6 +44,18 @@ public enum JobKind: String, Sendable, CaseIterable, Codable, Comparable {
 
     public static let templateModelKeys: [JobKind] = [.firstFrame, .lastFrame, .cameraAngle, .audio, .video]
 
+    /// For messages: "cannot make a first frame", "cannot make audio".
+    public var noun: String {
+        switch self {
+        case .firstFrame: return "a first frame"
+        case .lastFrame: return "a last frame"
+        case .cameraAngle: return "a camera angle"
+        case .audio: return "audio"
+        case .video: return "video"
+        case .combine: return "the final cut"
+        }
+    }
+
     public static func < (a: JobKind, b: JobKind) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
@@ -154,7 +166,11 @@ public struct Template: Sendable {
     /// not reported as unknown: that would be a knock-on of the type error, not a root cause.
     public var unreadableIDs: Set<IDNamespace> = []
 
-    public enum IDNamespace: String, Sendable { case avatar, background, assetKey, scene }
+    public enum IDNamespace: String, Sendable {
+        case avatar, background, assetKey, scene
+        /// Some scene's `dependencies` could not be read, so slot usage cannot be judged.
+        case sceneDependencies
+    }
 
     public var aspectRatio: AspectRatio { aspectRatioValue?.value ?? .portrait }
 

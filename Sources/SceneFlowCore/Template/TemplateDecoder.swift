@@ -61,7 +61,7 @@ public struct TemplateDecoder {
                     template.scenes.append(scene)
                 } else {
                     template.scenes.append(Scene(index: e.index, anchor: e.value.anchor))
-                    template.unreadableIDs.insert(.scene)
+                    template.unreadableIDs.formUnion([.scene, .sceneDependencies])
                 }
             }
             if case .array(let items) = scenes.kind, items.isEmpty {
@@ -133,7 +133,11 @@ public struct TemplateDecoder {
         if scene.id == nil { template.unreadableIDs.insert(.scene) }
         scene.avatar = string(object.take("avatar"), path: "\(path).avatar")
         scene.background = string(object.take("background"), path: "\(path).background")
-        for e in elements(object.take("dependencies"), path: "\(path).dependencies") {
+        let dependencies = object.take("dependencies")
+        if let dependencies, case .array = dependencies.kind {} else if dependencies != nil {
+            template.unreadableIDs.insert(.sceneDependencies)
+        }
+        for e in elements(dependencies, path: "\(path).dependencies") {
             if let key = string(e.value, path: e.path) { scene.dependencies.append(key) }
         }
         scene.prompt = string(object.take("prompt"), path: "\(path).prompt")
@@ -334,6 +338,12 @@ public struct TemplateDecoder {
         guard let dot = path.lastIndex(of: ".") else { return "" }
         return String(path[..<dot])
     }
+}
+
+/// "a", "a or b", "a, b or c".
+func listing(_ items: [String], conjunction: String) -> String {
+    guard items.count > 1 else { return items.first ?? "" }
+    return items.dropLast().joined(separator: ", ") + " \(conjunction) " + items.last!
 }
 
 func formatNumber(_ v: Double) -> String {

@@ -6,6 +6,8 @@ struct FrameCycleRule: ValidationRule {
 
     func check(_ context: ValidationContext, into findings: inout Findings) {
         let graph = SceneGraph(template: context.template, registry: context.registry)
+        // Kahn's sort is the cheap test; Tarjan's components only run to name a cycle's nodes.
+        guard graph.topologicalOrder() == nil else { return }
         for cycle in graph.cycles() {
             // Anchor at the frame spec of the first frame on the cycle: the reference to change.
             let node = graph.nodes[cycle[0]]

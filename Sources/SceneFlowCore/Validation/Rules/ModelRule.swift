@@ -26,7 +26,7 @@ struct ModelRule: ValidationRule {
         }
         guard model.kinds.contains(kind) else {
             let does = model.kinds.sorted().map(\.rawValue).joined(separator: ", ")
-            findings.error(.modelKindMismatch, "model \"\(choice.id)\" cannot make a \(kind.rawValue); it makes \(does)",
+            findings.error(.modelKindMismatch, "model \"\(choice.id)\" cannot make \(kind.noun); it makes \(does)",
                            path: choice.path, at: choice.anchor)
             return
         }

@@ -8,7 +8,7 @@ struct VideoDurationRule: ValidationRule {
             let choice = context.template.modelChoice(.video, scene: scene)
             guard let model = context.usableModel(choice, for: .video), !model.supportsDuration(scene.duration),
                   let allowed = model.durations else { continue }
-            let list = allowed.map { formatNumber($0) }.joined(separator: ", ")
+            let list = listing(allowed.map(formatNumber), conjunction: "or")
             let nearest = allowed.min { abs($0 - scene.duration) < abs($1 - scene.duration) }.map(formatNumber)
             findings.error(.unsupportedDuration,
                            "scene \"\(scene.id?.value ?? "#\(scene.index)")\" lasts \(formatNumber(scene.duration)) s, but \(model.id) makes clips of \(list) s",

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import SceneFlowCore
+
+/// Feeds thousands of mutated samples through loading and validation. A crash or hang fails the
+/// run; every result must be "valid" or carry diagnostics located inside the file (what the CLI
+/// turns into exit 0 or 1).
+@Suite struct FuzzTests {
+    /// SplitMix64: deterministic, so a failure reproduces from its seed.
+    struct Random: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let interesting: [[UInt8]] = ["{", "}", "[", "]", ",", ":", "\"", "\\", "\\u", "0", "-1", "1e999", "null", "true",
+                                         "\n", "\r\n", "\t", "é", "🎬", "&a", "*a", "- ", ": ", "#", "\u{0}", "\u{FEFF}"].map { Array($0.utf8) }
+
+    static func mutate(_ input: [UInt8], _ rng: inout Random) -> [UInt8] {
+        var bytes = input
+        for _ in 0..<Int.random(in: 1...4, using: &rng) {
+            guard !bytes.isEmpty else { return bytes }
+            let at = Int.random(in: 0..<bytes.count, using: &rng)
+            switch Int.random(in: 0..<6, using: &rng) {
+            case 0: bytes[at] = UInt8.random(in: 0...255, using: &rng)
+            case 1: bytes.remove(at: at)
+            case 2: bytes.insert(contentsOf: interesting.randomElement(using: &rng)!, at: at)
+            case 3: bytes = Array(bytes[..<at]) // truncate
+            case 4:
+                let end = min(bytes.count, at + Int.random(in: 1...64, using: &rng))
+                bytes.insert(contentsOf: bytes[at..<end], at: at) // duplicate a run
+            default:
+                let other = Int.random(in: 0..<bytes.count, using: &rng)
+                bytes.swapAt(at, other)
+            }
+        }
+        return bytes
+    }
+
+    static let seeds = ["samples/unboxing.json", "samples/testimonial.yaml", "samples/product-only.json",
+                        "samples/invalid/cycle.json", "samples/invalid/unknown-field.yaml"]
+
+    @Test("mutated samples never crash and always yield located diagnostics or success", arguments: seeds)
+    func mutatedSamples(_ seed: String) throws {
+        let original = try InputFileError.readFile(packageRoot.appendingPathComponent(seed).path)
+        let path = packageRoot.appendingPathComponent(seed).path
+        var rng = Random(state: UInt64(truncatingIfNeeded: seed.hashValue & 0) &+ UInt64(seed.utf8.count))
+        var invalidCount = 0
+        for _ in 0..<800 {
+            let bytes = Self.mutate(original, &rng)
+            let diagnostics = LoadedTemplate.parse(bytes: bytes, path: path).validate()
+            if diagnostics.hasErrors { invalidCount += 1 }
+            let lineCount = bytes.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 } + bytes.reduce(0) { $1 == 0x0D ? $0 + 1 : $0 }
+            for d in diagnostics where d.file == path {
+                if let line = d.line, let column = d.column {
+                    #expect(line >= 1 && line <= lineCount + 1 && column >= 1, "\(d.textLine)")
+                }
+                #expect(!d.message.isEmpty)
+            }
+        }
+        // The mutations must actually break things, or this test proves nothing.
+        #expect(invalidCount > 100)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import SceneFlowCore
+
+/// Positions are what an editor shows: 1-based lines and columns, columns in Unicode scalars,
+/// a tab one column, CRLF one line end, in JSON and YAML alike.
+@Suite struct SourcePositionTests {
+    /// The position of the diagnostic with `code` in `text`.
+    private func position(of code: DiagnosticCode, in text: String, name: String) throws -> (Int, Int) {
+        let diagnostics = parse(text, name: name).validate()
+        let d = try #require(diagnostics.first { $0.code == code }, "no \(code) in \(diagnostics.map(\.textLine))")
+        return (try #require(d.line), try #require(d.column))
+    }
+
+    @Test func multiByteCharactersCountAsOneColumn() throws {
+        // "é", "☕" (3 bytes) and "🎬" (4 bytes) before the bad value: 3 columns, 9 bytes.
+        let text = "{\"schema_version\": 1, \"id\": \"x\", \"name\": \"é☕🎬\", \"scenes\": [{\"id\": \"a\", \"avatar\": \"ghost\"}]}"
+        let column = text.unicodeScalars.distance(from: text.unicodeScalars.startIndex,
+                                                  to: text.range(of: "\"ghost\"")!.lowerBound.samePosition(in: text.unicodeScalars)!) + 1
+        #expect(try position(of: .unknownAvatar, in: text, name: "t.json") == (1, column))
+        #expect(column == 82)
+    }
+
+    @Test func tabsAreOneColumnAndCRLFEndsOneLine() throws {
+        let json = "{\r\n\t\"schema_version\": 1,\r\n\t\"id\": \"x\",\r\n\t\"scenes\": [{\"id\": \"a\",\r\n\t\t\"avatar\": \"ghost\"}]\r\n}"
+        #expect(try position(of: .unknownAvatar, in: json, name: "t.json") == (5, 13))
+        let yaml = "schema_version: 1\r\nid: x\r\nscenes:\r\n  - id: a\r\n    avatar: ghost\r\n"
+        #expect(try position(of: .unknownAvatar, in: yaml, name: "t.yaml") == (5, 13))
+    }
+
+    @Test func yamlColumnsCountScalarsLikeJSON() throws {
+        let yaml = "schema_version: 1\nid: x\nname: \"é☕🎬\"\nscenes:\n  - {id: a, prompt: \"☕☕\", avatar: ghost}\n"
+        // "  - {id: a, prompt: "☕☕", avatar: " is 34 scalars.
+        #expect(try position(of: .unknownAvatar, in: yaml, name: "t.yaml") == (5, 35))
+    }
+
+    @Test func byteOrderMarkIsNotAColumn() throws {
+        let json = "\u{FEFF}{\"schema_version\": 1, \"id\": \"x\", \"scenes\": [{\"id\": \"a\", \"avatar\": \"ghost\"}]}"
+        #expect(try position(of: .unknownAvatar, in: json, name: "t.json") == (1, 67))
+    }
+
+    @Test func lineTableResolvesEveryOffsetOfAMixedFile() {
+        let bytes = Array("ab\r\ncd\ne\rf☕g".utf8)
+        let lines = LineTable(bytes: bytes)
+        #expect(lines.position(ofOffset: 0) == SourcePosition(line: 1, column: 1))
+        #expect(lines.position(ofOffset: 4) == SourcePosition(line: 2, column: 1))
+        #expect(lines.position(ofOffset: 7) == SourcePosition(line: 3, column: 1))
+        #expect(lines.position(ofOffset: 9) == SourcePosition(line: 4, column: 1))
+        // "g" follows the 3-byte "☕": byte 13, column 3.
+        #expect(lines.position(ofOffset: 13) == SourcePosition(line: 4, column: 3))
+    }
+}
+
+@Suite struct JSONReaderTests {
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        let value = try JSONReader.read(Array(#"{"s": "a\"b\\c\/d\n\t\u00e9\ud83c\udfac"}"#.utf8))
+        guard case .object(let members) = value.kind, case .string(let s) = members[0].value.kind else {
+            Issue.record("not an object with a string"); return
+        }
+        #expect(s == "a\"b\\c/d\n\té🎬")
+    }
+
+    @Test func distinguishesIntegersFromNumbers() throws {
+        let value = try JSONReader.read(Array("[5, 5.0, -0, 1e2, 12345678901]".utf8))
+        guard case .array(let items) = value.kind else { Issue.record("not an array"); return }
+        let flags = items.map { item -> Bool? in if case .number(_, let isInteger) = item.kind { return isInteger } else { return nil } }
+        #expect(flags == [true, false, true, false, true])
+    }
+
+    @Test("malformed documents are syntax errors at the right place", arguments: [
+        ("{\"a\": 1,}", 1, 9, "expected a quoted field name"),
+        ("{\"a\": [1, 2}", 1, 12, "expected ',' or ']'"),
+        ("{\"a\": tru}", 1, 7, "invalid literal"),
+        ("{\"a\": 01}", 1, 7, "leading zeros"),
+        ("{\"a\": \"x\u{0}y\"}", 1, 9, "NUL byte"),
+        ("{\"a\": 1} {}", 1, 10, "after the end"),
+        ("{\"a\": \"\\q\"}", 1, 8, "invalid escape"),
+        ("{\"a\": \"\\ud800\"}", 1, 8, "unpaired"),
+        ("{\"a\":\n  [1,\n", 3, 1, "truncated"),
+        ("{'a': 1}", 1, 2, "quoted field name"),
+    ])
+    func syntaxErrors(_ text: String, _ line: Int, _ column: Int, _ fragment: String) {
+        let diagnostics = parse(text).validate()
+        #expect(diagnostics.count == 1)
+        let d = diagnostics.first
+        #expect(d?.line == line && d?.column == column, "\(d?.textLine ?? "none")")
+        #expect(d?.message.contains(fragment) == true, "\(d?.message ?? "none")")
+    }
+
+    @Test func hostileInputsAreCleanErrors() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(parse(deep).validate().map(\.code) == [.nestingTooDeep])
+        #expect(parse(deep, name: "deep.yaml").validate().map(\.code) == [.nestingTooDeep])
+        let deepObjects = String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        #expect(parse(deepObjects).validate().map(\.code) == [.nestingTooDeep])
+        #expect(parse("").validate().map(\.code) == [.emptyFile])
+        #expect(parse("   \n", name: "t.yaml").validate().map(\.code) == [.emptyFile])
+        #expect(LoadedTemplate.parse(bytes: [0xFF, 0xFE, 0x00, 0x7B], path: "bin.json").validate().map(\.code) == [.invalidEncoding])
+        #expect(LoadedTemplate.parse(bytes: [0x7B, 0x00, 0x7D], path: "nul.yaml").validate().map(\.code) == [.invalidEncoding])
+    }
+
+    @Test func aFiveMegabyteStringIsReadNotRefused() throws {
+        let big = String(repeating: "x", count: 5 << 20)
+        let text = "{\"schema_version\": 1, \"id\": \"big\", \"name\": \"\(big)\", \"scenes\": [{\"id\": \"a\", \"speaking\": false}]}"
+        let loaded = parse(text)
+        #expect(loaded.validate().isEmpty)
+        #expect(loaded.template?.name?.count == 5 << 20)
+    }
+
+    @Test func yamlAliasBombIsRefused() {
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1...9 { yaml += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        let diagnostics = parse(yaml, name: "bomb.yaml").validate()
+        #expect(diagnostics.map(\.code) == [.nestingTooDeep])
+    }
+}
