@@ -26,21 +26,34 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        // libcgraph + libgvc (Debian: libgraphviz-dev). Only SceneFlowGraphviz imports it.
+        .systemLibrary(
+            name: "CGraphviz",
+            pkgConfig: "libgvc",
+            providers: [.apt(["libgraphviz-dev"])]
+        ),
+        // Renders `Diagram`s in-process through libcgraph/libgvc, serialised by one actor.
+        .target(name: "SceneFlowGraphviz", dependencies: ["CGraphviz", "SceneFlowCore"]),
         // argument-parser commands; thin over the libraries.
         .target(
             name: "SceneFlowCLI",
             dependencies: [
                 "SceneFlowCore",
+                "SceneFlowGraphviz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "sceneflow", dependencies: ["SceneFlowCLI"]),
         // `swift run -c release sceneflow-bench`: prints the speed figures the issues ask for.
-        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore"]),
+        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz"]),
         .testTarget(
             name: "SceneFlowCoreTests",
             dependencies: ["SceneFlowCore"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SceneFlowGraphvizTests",
+            dependencies: ["SceneFlowGraphviz", "SceneFlowCore"]
         ),
         .testTarget(
             name: "SceneFlowCLITests",

@@ -114,3 +114,15 @@ import Testing
         #expect(diagnostics.map(\.code) == [.nestingTooDeep])
     }
 }
+
+@Suite struct FixtureFileTests {
+    /// A file written with CRLF line ends, tabs and multi-byte text, byte for byte (.gitattributes
+    /// keeps git from normalising it).
+    @Test func crlfAndTabsFromADiskFile() throws {
+        let url = try #require(Bundle.module.url(forResource: "crlf-tabs", withExtension: "json", subdirectory: "Fixtures"))
+        let bytes = try InputFileError.readFile(url.path)
+        #expect(bytes.contains(0x0D) && bytes.contains(0x09), "the fixture must keep its CRLF and tabs")
+        let d = try #require(LoadedTemplate.parse(bytes: bytes, path: "crlf-tabs.json").validate().first)
+        #expect(d.code == .unknownAvatar && d.line == 6 && d.column == 13)
+    }
+}

@@ -100,13 +100,16 @@ public enum GraphAlgorithms {
         return components
     }
 
-    /// Waves: wave k holds the nodes whose longest chain of predecessors has k edges, i.e. the
-    /// nodes that could all run together once the waves before them are done. O(V + E) given a
-    /// topological order.
-    public static func waves(order: [Int], count: Int, successors: (Int) -> [Int]) -> [[Int]] {
+    /// Waves: wave k holds the nodes with k steps on their longest chain of predecessors, i.e.
+    /// the nodes that could all run together once the waves before them are done. `isStep` says
+    /// which nodes count as a step (inputs and reused frames take no time, so they do not push
+    /// their dependents into a later wave). O(V + E) given a topological order.
+    public static func waves(order: [Int], count: Int, isStep: (Int) -> Bool = { _ in true },
+                             successors: (Int) -> [Int]) -> [[Int]] {
         var level = [Int](repeating: 0, count: count)
         for node in order {
-            for next in successors(node) { level[next] = max(level[next], level[node] + 1) }
+            let next = level[node] + (isStep(node) ? 1 : 0)
+            for s in successors(node) { level[s] = max(level[s], next) }
         }
         var waves: [[Int]] = []
         for node in order {
@@ -126,7 +129,8 @@ public enum GraphAlgorithms {
         return seen
     }
 
-    /// The longest path by node weight through a DAG: its total weight and its nodes in order.
+    /// The longest path by node weight through a DAG: its total weight and its nodes in order
+    /// (without leading zero-weight nodes).
     /// Also returns, per node, the weight of the heaviest path from it to a sink (its "remaining
     /// critical path", the priority a scheduler uses). O(V + E) given a topological order.
     public static func criticalPath(order: [Int], count: Int, weight: (Int) -> Double,
@@ -147,6 +151,8 @@ public enum GraphAlgorithms {
         var path = [start]
         var node = start
         while next[node] != -1 { node = next[node]; path.append(node) }
+        // Leading zero-weight nodes (inputs) are not part of what takes time.
+        while path.count > 1, weight(path[0]) == 0 { path.removeFirst() }
         return (remaining[start], path, remaining)
     }
 }

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+@Suite struct GraphCommandTests {
+    @Test func jsonGraphFollowsTheContract() throws {
+        let result = try sceneflow(["graph", "samples/unboxing.json", "--format", "json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let nodes = try #require(object["nodes"] as? [[String: Any]])
+        let edges = try #require(object["edges"] as? [[String: Any]])
+        #expect(nodes.count == 13 && edges.count == 16)
+        let first = try #require(nodes.first { $0["id"] as? String == "hook.first_frame" })
+        #expect(first["kind"] as? String == "first_frame" && first["scene"] as? String == "hook")
+        #expect(first["model"] as? String == "fal-ai/kling-image/o1" && first["provider"] as? String == "fal")
+        #expect(edges.contains { $0["from"] as? String == "hook.last_frame" && $0["to"] as? String == "demo.first_frame" && $0["type"] as? String == "continuity" })
+    }
+
+    @Test("writes each format to a file, atomically", arguments: ["svg", "png", "pdf", "dot"])
+    func writesFormats(_ format: String) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("graph.\(format)")
+        let result = try sceneflow(["graph", "samples/testimonial.yaml", "-o", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let data = try Data(contentsOf: out)
+        #expect(data.count > 1000)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["graph.\(format)"], "no temporary file left behind")
+    }
+
+    @Test func invalidTemplateDrawsNothing() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("bad.svg")
+        let result = try sceneflow(["graph", "samples/invalid/unknown-scene.json", "-o", out.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("[unknown-scene]"))
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test func allowInvalidDrawsTheCycleHighlighted() throws {
+        let result = try sceneflow(["graph", "samples/invalid/cycle.json", "--allow-invalid"])
+        #expect(result.status == 1, "still invalid")
+        #expect(result.stderr.contains("[cycle]"))
+        #expect(result.stdout.contains("<svg"))
+        #expect(result.stdout.components(separatedBy: ">cycle</text>").count - 1 >= 4, "every edge on the cycle is labelled")
+    }
+
+    @Test func unwritableOutputIsAClearErrorAndLeavesNothing() throws {
+        let missingFolder = try sceneflow(["graph", "samples/unboxing.json", "-o", "/nonexistent-sceneflow/graph.svg"])
+        #expect(missingFolder.status == 1)
+        #expect(missingFolder.stderr.contains("cannot write /nonexistent-sceneflow/graph.svg"))
+        let dir = try temporaryDirectory()
+        defer {
+            chmod(dir.path, 0o755)
+            try? FileManager.default.removeItem(at: dir)
+        }
+        chmod(dir.path, 0o555)
+        let readOnly = try sceneflow(["graph", "samples/unboxing.json", "-o", dir.appendingPathComponent("g.svg").path])
+        if getuid() != 0 { // root ignores directory permissions
+            #expect(readOnly.status == 1)
+            #expect(readOnly.stderr.contains("permission denied"))
+        }
+        #expect((try FileManager.default.contentsOfDirectory(atPath: dir.path)).allSatisfy { !$0.contains(".tmp-") })
+    }
+
+    @Test func runColoursNodesAndShowsThumbnails() throws {
+        let run = packageRoot.appendingPathComponent("Tests/SceneFlowCLITests/Fixtures/run-unboxing")
+        let result = try sceneflow(["graph", "samples/unboxing.json", "--run", run.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        for marker in ["[OK]", "[FAILED]", "[CACHED]", "[BLOCKED]"] { #expect(result.stdout.contains(marker), "\(marker)") }
+        #expect(result.stdout.contains("<image") && result.stdout.contains("hook.first_frame.png"), "finished frames show their image")
+        let missing = try sceneflow(["graph", "samples/unboxing.json", "--run", "/nonexistent-run"])
+        #expect(missing.status == 66)
+    }
+
+    @Test func rendersInProcessThroughLibgvc() throws {
+        // The binary links libcgraph and libgvc; `graph` works with no `dot` on PATH.
+        let ldd = Process()
+        ldd.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
+        ldd.arguments = [sceneflowBinary.path]
+        let pipe = Pipe()
+        ldd.standardOutput = pipe
+        try ldd.run()
+        let libraries = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        ldd.waitUntilExit()
+        #expect(libraries.contains("libcgraph") && libraries.contains("libgvc"))
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("g.png")
+        let result = try sceneflow(["graph", "samples/unboxing.json", "-o", out.path], environment: ["PATH": "/nonexistent"])
+        #expect(result.status == 0)
+        #expect(try Data(contentsOf: out).prefix(4).elementsEqual([0x89, 0x50, 0x4E, 0x47]))
+    }
+}
+
+@Suite struct PlanCommandTests {
+    @Test func planReportsOrderWavesCriticalPathAndCost() throws {
+        let text = try sceneflow(["plan", "samples/unboxing.json"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("Critical path"))
+        #expect(text.stdout.contains("hook.first_frame → hook.last_frame → hook.video → final.video"))
+        let json = try sceneflow(["plan", "samples/testimonial.yaml", "--concurrency", "2", "--limit", "fal=1", "--format", "json"])
+        #expect(json.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let estimated = try #require(object["estimated_seconds"] as? Double)
+        let bound = try #require(object["lower_bound_seconds"] as? Double)
+        #expect(estimated >= bound - 1e-6)
+        let providers = try #require(object["providers"] as? [[String: Any]])
+        #expect(providers.first { $0["provider"] as? String == "fal" }?["limit"] as? Int == 1)
+        #expect((object["waves"] as? [[String]])?.first?.contains("intro.first_frame") == true)
+    }
+
+    @Test func planRejectsBadLimitsAndInvalidTemplates() throws {
+        #expect(try sceneflow(["plan", "samples/unboxing.json", "--limit", "acme=3"]).status == 64)
+        #expect(try sceneflow(["plan", "samples/unboxing.json", "--concurrency", "0"]).status == 64)
+        #expect(try sceneflow(["plan", "samples/invalid/cycle.json"]).status == 1)
+    }
+}

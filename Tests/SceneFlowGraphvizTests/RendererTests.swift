@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+@testable import SceneFlowCore
+@testable import SceneFlowGraphviz
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func loadSample(_ path: String) throws -> (Template, SceneGraph) {
+    let loaded = try LoadedTemplate.load(path: packageRoot.appendingPathComponent(path).path)
+    let template = try #require(loaded.template)
+    return (template, SceneGraph(template: template))
+}
+
+func diagram(_ path: String, options: DiagramBuilder.Options = .init()) throws -> Diagram {
+    let (template, graph) = try loadSample(path)
+    return DiagramBuilder(graph: graph, template: template, options: options).build()
+}
+
+/// Coordinates and sizes depend on the machine's font metrics; what a diagram *shows* does not.
+func structure(ofSVG svg: String) -> String {
+    svg.replacingOccurrences(of: #"-?\d+(\.\d+)?"#, with: "N", options: .regularExpression)
+}
+
+func numbers(_ s: String) -> [Double] {
+    let regex = try! NSRegularExpression(pattern: #"-?\d+(\.\d+)?"#)
+    return regex.matches(in: s, range: NSRange(s.startIndex..., in: s)).compactMap { Double(s[Range($0.range, in: s)!]) }
+}
+
+/// The drawing of each node, edge and cluster of an SVG, without Graphviz's element numbering,
+/// sorted by its title (the node id, or `tail->head`).
+func drawnElements(_ svg: String) -> [String] {
+    let regex = try! NSRegularExpression(pattern: #"<g id="[^"]*" class="(node|edge|cluster)">(.*?)</g>"#, options: [.dotMatchesLineSeparators])
+    let range = NSRange(svg.startIndex..., in: svg)
+    return regex.matches(in: svg, range: range).map { String(svg[Range($0.range(at: 2), in: svg)!]) }
+        .sorted { title($0) < title($1) }
+}
+
+func title(_ element: String) -> String {
+    guard let start = element.range(of: "<title>"), let end = element.range(of: "</title>") else { return element }
+    return String(element[start.upperBound..<end.lowerBound])
+}
+
+@Suite(.serialized) struct RendererTests {
+    @Test("every format renders in-process", arguments: [DiagramFormat.svg, .png, .pdf, .dot])
+    func rendersEveryFormat(_ format: DiagramFormat) async throws {
+        let data = try await GraphvizRenderer.shared.render(try diagram("samples/unboxing.json"), format: format)
+        let head = [UInt8](data.prefix(8))
+        switch format {
+        case .svg: #expect(String(decoding: data, as: UTF8.self).contains("<svg"))
+        case .png: #expect(head == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        case .pdf: #expect(String(decoding: head.prefix(5), as: UTF8.self) == "%PDF-")
+        case .dot: #expect(String(decoding: data, as: UTF8.self).hasPrefix("digraph"))
+        case .json: break
+        }
+    }
+
+    @Test func svgShowsEveryNodeWithItsModel() async throws {
+        let svg = String(decoding: try await GraphvizRenderer.shared.render(try diagram("samples/unboxing.json"), format: .svg), as: UTF8.self)
+        for id in ["hook.first_frame", "hook.last_frame", "demo.first_frame", "reaction.first_frame", "final.video", "avatar:maya"] {
+            #expect(svg.contains(id.replacingOccurrences(of: "-", with: "&#45;")), "\(id) missing")
+        }
+        #expect(svg.contains("kling&#45;image/o1"))
+        #expect(svg.contains("close&#45;up, from the left"), "the camera text labels the camera-angle edge")
+        #expect(svg.contains("1 · hook") && svg.contains("3 · reaction"), "one cluster per scene, numbered in playback order")
+    }
+
+    @Test func dotOutputRendersTheSameWithTheDotCommand() async throws {
+        let d = try diagram("samples/testimonial.yaml")
+        let dot = try await GraphvizRenderer.shared.render(d, format: .dot)
+        let inProcess = String(decoding: try await GraphvizRenderer.shared.render(d, format: .svg), as: UTF8.self)
+        // `dot` is used here only as an independent judge of our DOT text.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
+        process.arguments = ["-Tsvg"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(dot)
+        try input.fileHandleForWriting.close()
+        let external = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        // Same picture: the same nodes, edges and clusters with the same shapes, colours and text,
+        // at the same places. Coordinates may differ by a few points where dot's tie-breaks
+        // depend on internal object ids (which `dot` takes from its own heap addresses).
+        let ours = drawnElements(inProcess), theirs = drawnElements(external)
+        #expect(ours.count == theirs.count && ours.count > 60)
+        for (a, b) in zip(ours, theirs) {
+            #expect(structure(ofSVG: a) == structure(ofSVG: b))
+            // Nodes and clusters sit at the same places; an edge may be routed differently.
+            guard !title(a).contains("&#45;&gt;") else { continue }
+            let x = numbers(a), y = numbers(b)
+            #expect(x.count == y.count && zip(x, y).allSatisfy { abs($0 - $1) <= 8 }, "\(a.prefix(80))")
+        }
+    }
+
+    @Test func parallelRendersAreSerialisedAndSafe() async throws {
+        let d = try diagram("samples/product-only.json")
+        let sizes = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<16 { group.addTask { try await GraphvizRenderer.shared.render(d, format: .svg).count } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(sizes.count == 16 && Set(sizes).count == 1)
+    }
+
+    @Test("committed diagrams/ are up to date (run scripts/diagrams)", arguments: ["unboxing.json", "testimonial.yaml", "product-only.json"])
+    func committedDiagramIsCurrent(_ sample: String) async throws {
+        let svg = String(decoding: try await GraphvizRenderer.shared.render(try diagram("samples/\(sample)"), format: .svg), as: UTF8.self)
+        let name = URL(fileURLWithPath: sample).deletingPathExtension().lastPathComponent
+        let committed = try String(contentsOf: packageRoot.appendingPathComponent("diagrams/\(name).svg"), encoding: .utf8)
+        #expect(structure(ofSVG: svg) == structure(ofSVG: committed), "diagrams/\(name).svg is stale: run scripts/diagrams")
+    }
+}
+
+@Suite struct DiagramBuilderTests {
+    @Test func runStatusesFillNodesWithATextMarker() throws {
+        var options = DiagramBuilder.Options()
+        options.statuses = ["hook.first_frame": .succeeded, "hook.last_frame": .failed, "demo.video": .blocked, "hook.audio": .cached]
+        let d = try diagram("samples/unboxing.json", options: options)
+        let node = { (id: String) in d.nodes.first { $0.id == id }!.attributes }
+        #expect(node("hook.first_frame")["label"]?.hasSuffix("[OK]") == true)
+        #expect(node("hook.last_frame")["label"]?.hasSuffix("[FAILED]") == true)
+        #expect(node("demo.video")["label"]?.hasSuffix("[BLOCKED]") == true)
+        #expect(node("hook.audio")["label"]?.hasSuffix("[CACHED]") == true)
+        let fills = Set(["hook.first_frame", "hook.last_frame", "demo.video", "hook.audio"].map { node($0)["fillcolor"] })
+        #expect(fills.count == 4, "each status has its own fill")
+        #expect(d.nodes.first { $0.id == "legend" }?.attributes["label"]?.contains("[FAILED]") == true)
+    }
+
+    @Test func criticalPathIsBoldAndStartsAtAJob() throws {
+        let d = try diagram("samples/unboxing.json")
+        let bold = d.edges.filter { $0.attributes["penwidth"] == "3.5" }.map { "\($0.from)->\($0.to)" }
+        #expect(bold == ["hook.first_frame->hook.last_frame", "hook.last_frame->hook.video", "hook.video->final.video"])
+    }
+
+    @Test func cyclesAreHighlightedWhenDrawnAnyway() throws {
+        let loaded = try LoadedTemplate.load(path: packageRoot.appendingPathComponent("samples/invalid/cycle.json").path)
+        let template = try #require(loaded.template)
+        let d = DiagramBuilder(graph: SceneGraph(template: template), template: template).build()
+        let cycle = d.edges.filter { $0.attributes["label"] == "cycle" }.map { "\($0.from)->\($0.to)" }.sorted()
+        #expect(cycle == ["hook.first_frame->hook.last_frame", "hook.last_frame->pour.first_frame",
+                          "pour.first_frame->shot.first_frame", "shot.first_frame->hook.first_frame"])
+    }
+
+    @Test func edgeTypesAreDistinguishableWithoutColour() {
+        // Within one colour, line style or width must differ.
+        var seen: [String: Set<String>] = [:]
+        for type in SceneGraph.EdgeType.allCases {
+            let s = DiagramBuilder.edgeStyle(type)
+            let key = "\(s["style"] ?? "")/\(s["penwidth"] ?? "1")/\(s["label"] ?? "")"
+            #expect(seen[s["color"]!, default: []].insert(key).inserted, "\(type) looks like another edge of its colour")
+        }
+    }
+}
