@@ -1,8 +1,9 @@
 import Foundation
 import SceneFlowCore
+import SceneFlowGraphviz
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
-// for. Sections: validate, graph (default: all). Figures are medians of several runs, in
+// for. Sections: validate, graph, render (default: all). Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; the README records this project's machine's.
 
 let requested = Set(CommandLine.arguments.dropFirst())
@@ -60,7 +61,47 @@ if wants("graph") {
     print("")
 }
 
+if wants("render") {
+    print("## Diagram rendering: 200-scene template, SVG (median of 5)")
+    let url = try BenchTemplates.write(scenes: 200, into: workDirectory)
+    let loaded = LoadedTemplate.parse(bytes: [UInt8](try Data(contentsOf: url)), path: url.path)
+    let template = loaded.template!
+    let graph = SceneGraph(template: template)
+    let diagram = DiagramBuilder(graph: graph, template: template).build()
+    let dot = String(decoding: try await GraphvizRenderer.shared.render(diagram, format: .dot), as: UTF8.self)
+    var inProcess: [Double] = [], fromDOT: [Double] = [], external: [Double] = []
+    for _ in 0..<5 {
+        var start = DispatchTime.now().uptimeNanoseconds
+        _ = try await GraphvizRenderer.shared.render(diagram, format: .svg)
+        inProcess.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        start = DispatchTime.now().uptimeNanoseconds
+        _ = try await GraphvizRenderer.shared.render(dot: dot, format: .svg)
+        fromDOT.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        external.append(try milliseconds(dotCommandOn: dot))
+    }
+    print("nodes \(graph.nodes.count), edges \(graph.edges.count), DOT \(dot.utf8.count / 1024) KiB")
+    print(String(format: "in-process (libcgraph objects → libgvc): %.0f ms", median(inProcess)))
+    print(String(format: "in-process (same DOT via agmemread):      %.0f ms", median(fromDOT)))
+    print(String(format: "dot -Tsvg subprocess on the same DOT:     %.0f ms", median(external)))
+    print(String(format: "in-process / dot: %.2f (below 1 = faster)\n", median(inProcess) / median(external)))
+}
+
 // MARK: helpers
+
+/// Wall time of `dot -Tsvg` reading `dot` on standard input, output discarded.
+func milliseconds(dotCommandOn dot: String) throws -> Double {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
+    process.arguments = ["-Tsvg", "-o", "/dev/null"]
+    let input = Pipe()
+    process.standardInput = input
+    let start = DispatchTime.now().uptimeNanoseconds
+    try process.run()
+    input.fileHandleForWriting.write(Data(dot.utf8))
+    try input.fileHandleForWriting.close()
+    process.waitUntilExit()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
 
 func milliseconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds

@@ -143,6 +143,20 @@ func title(_ element: String) -> String {
                           "pour.first_frame->shot.first_frame", "shot.first_frame->hook.first_frame"])
     }
 
+    @Test func largeTemplatesStackScenesInsteadOfChainingThem() throws {
+        func template(scenes: Int) throws -> Template {
+            let list = (0..<scenes).map { #"{"id": "s\#($0)", "speaking": false}"# }.joined(separator: ",")
+            let loaded = LoadedTemplate.parse(bytes: Array(#"{"schema_version": 1, "id": "t", "scenes": [\#(list)]}"#.utf8), path: "t.json")
+            return try #require(loaded.template)
+        }
+        let small = try template(scenes: 3), large = try template(scenes: DiagramBuilder.leftToRightSceneLimit + 1)
+        let a = DiagramBuilder(graph: SceneGraph(template: small), template: small).build()
+        let b = DiagramBuilder(graph: SceneGraph(template: large), template: large).build()
+        #expect(a.graphAttributes["newrank"] == "true")
+        #expect(a.edges.filter { $0.attributes["style"] == "invis" }.map { "\($0.from)->\($0.to)" } == ["s0.video->s1.first_frame", "s1.video->s2.first_frame"])
+        #expect(b.graphAttributes["newrank"] == nil && !b.edges.contains { $0.attributes["style"] == "invis" })
+    }
+
     @Test func edgeTypesAreDistinguishableWithoutColour() {
         // Within one colour, line style or width must differ.
         var seen: [String: Set<String>] = [:]
