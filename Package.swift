@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // Template model, located JSON/YAML loading, validation rules, model registry, graph algorithms.
@@ -24,6 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // libcgraph + libgvc (Debian: libgraphviz-dev). Only SceneFlowGraphviz imports it.
@@ -34,22 +36,29 @@ let package = Package(
         ),
         // Renders `Diagram`s in-process through libcgraph/libgvc, serialised by one actor.
         .target(name: "SceneFlowGraphviz", dependencies: ["CGraphviz", "SceneFlowCore"]),
+        // Generators: the local engine (ffmpeg, espeak-ng) and, later, the remote providers.
+        .target(name: "SceneFlowProviders", dependencies: ["SceneFlowCore"]),
         // argument-parser commands; thin over the libraries.
         .target(
             name: "SceneFlowCLI",
             dependencies: [
                 "SceneFlowCore",
                 "SceneFlowGraphviz",
+                "SceneFlowProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "sceneflow", dependencies: ["SceneFlowCLI"]),
         // `swift run -c release sceneflow-bench`: prints the speed figures the issues ask for.
-        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz"]),
+        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders"]),
         .testTarget(
             name: "SceneFlowCoreTests",
             dependencies: ["SceneFlowCore"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SceneFlowRunTests",
+            dependencies: ["SceneFlowCore", "SceneFlowProviders"]
         ),
         .testTarget(
             name: "SceneFlowGraphvizTests",

@@ -9,7 +9,7 @@ public struct SceneFlowCommand: AsyncParsableCommand {
         commandName: "sceneflow",
         abstract: "Validate, diagram, plan and run UGC video templates as a typed dependency graph.",
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, GraphCommand.self, PlanCommand.self, ModelsCommand.self]
+        subcommands: [ValidateCommand.self, GraphCommand.self, PlanCommand.self, RunCommand.self, ExplainCommand.self, ModelsCommand.self]
     )
 
     public init() {}

@@ -20,6 +20,9 @@ public actor GraphvizRenderer {
     private let context: OpaquePointer
 
     private init() {
+        // Warnings ("size too small for label") are layout advice, not failures; they would
+        // only clutter a run's output. Errors still come through.
+        agseterr(AGERR)
         context = gvContext()
     }
 

@@ -148,10 +148,11 @@ public struct DiagramBuilder {
                     // A fixed node in the template's shape; the image is scaled into it, the
                     // label sits below it.
                     let size = template.aspectRatio.pixelSize(shortSide: 100)
-                    let width = size.width >= size.height ? 2.2 : 1.4
+                    let width = size.width >= size.height ? 2.4 : 1.7
                     attributes["width"] = String(format: "%.2f", width)
                     attributes["height"] = String(format: "%.2f", width * Double(size.height) / Double(size.width) + 0.55)
                     attributes["fixedsize"] = "true"
+                    attributes["fontsize"] = "9"
                 }
             }
             if cycleNodes.contains(index) {

@@ -1,0 +1,80 @@
+/// The one place prompts are written, for every engine and provider.
+///
+/// The dashboard this replaces put a scene's dialogue into every video prompt, so non-speaking
+/// scenes got lines read into them; here dialogue reaches a prompt only when the scene speaks.
+/// Inputs are named in the order the job passes them (`@Image1`, ...), as Kling O1 expects.
+public enum PromptBuilder {
+    public static func prompt(for kind: JobKind, operation: SceneGraph.Operation, scene: Scene?, frameSpec: FrameSpec?,
+                              inputs: [SceneGraph.EdgeType], aspectRatio: AspectRatio) -> String {
+        let scenePrompt = scene?.prompt?.value.trimmed ?? ""
+        func images() -> String {
+            inputs.enumerated().map { "@Image\($0.offset + 1) is \(describe($0.element))" }.joined(separator: "; ")
+        }
+        switch (kind, operation) {
+        case (.firstFrame, _):
+            let framePrompt = frameSpec?.prompt?.value.trimmed ?? ""
+            return sentence([
+                "A single photorealistic \(aspectRatio.rawValue) frame of a UGC video ad",
+                scenePrompt, framePrompt,
+                inputs.isEmpty ? "" : images(),
+                "Keep the person, the place and the product exactly as in the reference images",
+            ])
+        case (.lastFrame, _):
+            let endState = frameSpec?.prompt?.value.trimmed ?? scenePrompt
+            return sentence([
+                "The closing frame of the same shot as @Image1: \(endState)",
+                inputs.count > 1 ? images() : "",
+                "Same person, place, product, lighting and framing as @Image1",
+            ])
+        case (.cameraAngle, _):
+            let camera = frameSpec?.camera?.value.trimmed ?? ""
+            return sentence([
+                "The same moment as @Image1, seen from a different camera: \(camera)",
+                "Keep the people, the product, the lighting and the setting identical",
+            ])
+        case (.audio, _):
+            return scene?.dialogue?.value.trimmed ?? ""
+        case (.video, _):
+            var parts = [scenePrompt]
+            if let scene, scene.isSpeaking, let dialogue = scene.dialogue?.value.trimmed, !dialogue.isEmpty {
+                parts.append("The person speaks to the camera, saying: \"\(dialogue)\"")
+            }
+            parts.append("Natural handheld UGC style")
+            return sentence(parts)
+        case (.combine, _):
+            return ""
+        default:
+            return sentence([scenePrompt])
+        }
+    }
+
+    static func describe(_ role: SceneGraph.EdgeType) -> String {
+        switch role {
+        case .avatar: return "the person"
+        case .background: return "the place"
+        case .productImage: return "the product"
+        case .productVideo: return "the product in motion"
+        case .logo: return "the brand logo"
+        case .referenceImage: return "a size reference placed next to the product (match its scale)"
+        case .firstFrame: return "the scene's first frame"
+        case .lastFrame: return "the scene's last frame"
+        default: return role.rawValue
+        }
+    }
+
+    /// Non-empty parts joined as sentences.
+    static func sentence(_ parts: [String]) -> String {
+        parts.map(\.trimmed).filter { !$0.isEmpty }
+            .map { $0.hasSuffix(".") || $0.hasSuffix("!") || $0.hasSuffix("?") ? $0 : $0 + "." }
+            .joined(separator: " ")
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}
