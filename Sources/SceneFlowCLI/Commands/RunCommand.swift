@@ -92,12 +92,12 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.failure)
             }
         }
+        try generators.preflight(engine.models().map { $0.model })
         let unavailable = Set(engine.models().map { $0.model }.filter { generators.generator(for: $0) == nil }.map { $0.provider.rawValue })
         if !unavailable.isEmpty {
             printErr("error: this build has no generator for \(unavailable.sorted().joined(separator: ", ")); run with --offline to use the local engine")
             throw ExitCode(ExitStatus.failure)
         }
-        try generators.preflight(engine.models().map { $0.model })
 
         // Ctrl-C: stop starting jobs, cancel those in flight, write run.json as cancelled.
         let task = Task { await engine.run() }
@@ -163,6 +163,9 @@ struct GeneratorSet: Sendable {
     /// Checks the tools the chosen generators need, before anything runs.
     func preflight(_ models: [ModelInfo]) throws {
         guard simulated == nil, models.contains(where: { $0.provider == .local }) else { return }
-        try LocalEngineLoader.preflight()
+        do { try LocalEngineLoader.preflight() } catch {
+            printErr("error: \(error)")
+            throw ExitCode(ExitStatus.failure)
+        }
     }
 }

@@ -286,8 +286,11 @@ public struct LocalEngine: Generator {
             throw GenerationError(.permanent, provider: .local, message: "\(url.lastPathComponent) is not a readable image: \(failure.description)")
         }
         let size = String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "x").compactMap { Int($0) }
-        guard size.count == 2 else {
-            throw GenerationError(.permanent, provider: .local, message: "\(url.lastPathComponent) has no image stream")
+        // ffprobe reports an undecodable image as 0x0 and says why on standard error.
+        guard size.count == 2, size[0] > 0, size[1] > 0 else {
+            let reason = result.stderr.split(separator: "\n").map { $0.replacingOccurrences(of: #"^\[[^\]]*\] *"#, with: "", options: .regularExpression) }
+                .filter { !$0.isEmpty }.suffix(2).joined(separator: "; ")
+            throw GenerationError(.permanent, provider: .local, message: "\(url.lastPathComponent) is not a readable image\(reason.isEmpty ? "" : ": " + reason)")
         }
         guard size[0] <= Self.maxImageSide, size[1] <= Self.maxImageSide else {
             throw GenerationError(.permanent, provider: .local, message: "\(url.lastPathComponent) is \(size[0])×\(size[1]) pixels; the local engine takes images up to \(Self.maxImageSide) pixels on a side")
