@@ -3,7 +3,7 @@ import SceneFlowCore
 import SceneFlowGraphviz
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
-// for. Sections: validate, graph, render (default: all). Figures are medians of several runs, in
+// for. Sections: validate, graph, render, scheduler, makespan, local (default: all). Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; the README records this project's machine's.
 
 let requested = Set(CommandLine.arguments.dropFirst())
@@ -84,6 +84,24 @@ if wants("render") {
     print(String(format: "in-process (same DOT via agmemread):      %.0f ms", median(fromDOT)))
     print(String(format: "dot -Tsvg subprocess on the same DOT:     %.0f ms", median(external)))
     print(String(format: "in-process / dot: %.2f (below 1 = faster)\n", median(inProcess) / median(external)))
+}
+
+if wants("scheduler") {
+    print("## Scheduler overhead (instant generator, in-memory cache, median of 3)")
+    try await RunBenchmarks.overhead(scenes: 37_037, directory: workDirectory)
+    print("")
+}
+
+if wants("makespan") {
+    print("## Makespan with registry latencies ÷ 200 (simulated generator), default limits")
+    try await RunBenchmarks.makespan(speed: 200, directory: workDirectory)
+    print("")
+}
+
+if wants("local") {
+    print("## Local engine (ffmpeg + espeak-ng), 720 px, real media")
+    try await RunBenchmarks.local(directory: workDirectory)
+    print("")
 }
 
 // MARK: helpers

@@ -103,7 +103,7 @@ public enum Planner {
     /// Event-driven list scheduling, the same policy as the run scheduler: among ready jobs the
     /// longest remaining critical path starts first, within the global and per-provider limits;
     /// zero-time nodes (inputs, reuses) complete at once without taking a slot.
-    static func simulate(graph: SceneGraph, jobs: inout [Plan.Job], priority: [Double], limits: RunLimits) -> Double {
+    public static func simulate(graph: SceneGraph, jobs: inout [Plan.Job], priority: [Double], limits: RunLimits) -> Double {
         struct Ready: Comparable {
             var priority: Double
             var node: Int
@@ -132,9 +132,9 @@ public enum Planner {
         }
         for i in 0..<count where waiting[i] == 0 { ready.insert(Ready(priority: priority[i], node: i)) }
 
+        // Jobs waiting for a slot, per provider (as in the run engine).
+        var queued: [Provider: Heap<Ready>] = [:]
         while completed < count {
-            // Start everything the limits allow; jobs held back by a full provider wait their turn.
-            var heldBack: [Ready] = []
             while let item = ready.popMin() {
                 let i = item.node
                 guard let provider = jobs[i].provider, jobs[i].seconds > 0 else {
@@ -143,15 +143,23 @@ public enum Planner {
                     release(i)
                     continue
                 }
-                if totalInFlight >= limits.concurrency { heldBack.append(item); break }
-                if inFlight[provider, default: 0] >= limits.limit(for: provider) { heldBack.append(item); continue }
+                queued[provider, default: Heap()].insert(item)
+            }
+            while totalInFlight < limits.concurrency {
+                var best: (provider: Provider, item: Ready)?
+                for (provider, queue) in queued where inFlight[provider, default: 0] < limits.limit(for: provider) {
+                    guard let top = queue.min else { continue }
+                    if best == nil || top < best!.item { best = (provider, top) }
+                }
+                guard let (provider, item) = best else { break }
+                _ = queued[provider]!.popMin()
+                let i = item.node
                 inFlight[provider, default: 0] += 1
                 totalInFlight += 1
                 jobs[i].start = now
                 jobs[i].finish = now + jobs[i].seconds
                 running.insert(Running(finish: jobs[i].finish, node: i))
             }
-            for item in heldBack { ready.insert(item) }
             guard let next = running.popMin() else { break }
             now = next.finish
             makespan = max(makespan, now)

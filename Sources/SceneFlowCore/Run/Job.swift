@@ -42,12 +42,15 @@ public struct GeneratedOutput: Sendable {
     public var requestID: String? = nil
     /// USD, where the provider reports it.
     public var cost: Double? = nil
+    /// The file's SHA-256, if the generator already knows it (else the engine computes it).
+    public var sha256: String? = nil
 
-    public init(file: URL, provider: Provider, requestID: String? = nil, cost: Double? = nil) {
+    public init(file: URL, provider: Provider, requestID: String? = nil, cost: Double? = nil, sha256: String? = nil) {
         self.file = file
         self.provider = provider
         self.requestID = requestID
         self.cost = cost
+        self.sha256 = sha256
     }
 }
 

@@ -24,6 +24,8 @@ public struct RunOptions: Sendable {
     public var parameters: [String: String] = [:]
     /// How often `run.json` is rewritten while the run goes on (it is always written at the end).
     public var reportInterval: Double = 1
+    /// Give each job attempt a scratch folder (generators that write files need one).
+    public var scratchFolders = true
 
     public init() {}
 }
@@ -86,6 +88,10 @@ public final class RunEngine: @unchecked Sendable {
     private var forced = Set<Int>()
     private var startedAt = Date()
     private var lastReportWrite = Date.distantPast
+    private var jobCounter = 0
+    /// Scratch folders of this run's jobs live under here (removed as each attempt ends).
+    private lazy var scratchBase: URL = (workspace?.root ?? FileManager.default.temporaryDirectory)
+        .appendingPathComponent("tmp/\(runID)", isDirectory: true)
 
     /// The models every generation node will run on.
     public func models() -> [(node: String, model: ModelInfo)] {
@@ -135,6 +141,10 @@ public final class RunEngine: @unchecked Sendable {
         var waiting = graph.predecessors.map(\.count)
         var ready = Heap<Ready>()
         for i in 0..<count where waiting[i] == 0 { ready.insert(Ready(priority: priority[i], node: i)) }
+        // Jobs waiting for a slot, one queue per provider, so that a full provider never makes
+        // the scheduler rescan everything else: starting a job is O(providers · log n).
+        var queued: [Provider: Heap<Ready>] = [:]
+        var jobs: [Int: (Job, Generator)] = [:]
         var inFlight: [Provider: Int] = [:]
         var totalInFlight = 0
         var stopping = false
@@ -158,28 +168,38 @@ public final class RunEngine: @unchecked Sendable {
                 if options.failFast { stopping = true; group.cancelAll() }
             }
             func startReady() {
-                var heldBack: [Ready] = []
+                // Prepare everything whose inputs are ready: inputs, reuses and cache hits finish
+                // here (releasing more nodes); generation jobs join their provider's queue.
                 while !stopping, let item = ready.popMin() {
                     let i = item.node
                     guard status[i] == .pending else { continue }
                     switch prepare(i) {
-                    case .done:
-                        complete(i)
-                    case .failed:
-                        fail(i)
+                    case .done: complete(i)
+                    case .failed: fail(i)
                     case .generate(let job, let generator):
-                        let provider = job.model.provider
-                        if totalInFlight >= options.limits.concurrency { heldBack.append(item); break }
-                        if inFlight[provider, default: 0] >= options.limits.limit(for: provider) { heldBack.append(item); continue }
-                        inFlight[provider, default: 0] += 1
-                        totalInFlight += 1
-                        status[i] = .running
-                        records[i].status = .running
-                        records[i].startedAt = Date()
-                        group.addTask { [self] in (i, await self.execute(job, generator: generator)) }
+                        jobs[i] = (job, generator)
+                        queued[job.model.provider, default: Heap()].insert(item)
                     }
                 }
-                for item in heldBack { ready.insert(item) }
+                // Start the most urgent queued jobs while there are slots.
+                while !stopping, totalInFlight < options.limits.concurrency {
+                    var best: (provider: Provider, item: Ready)?
+                    for (provider, queue) in queued where inFlight[provider, default: 0] < options.limits.limit(for: provider) {
+                        guard let top = queue.min else { continue }
+                        if best == nil || top < best!.item { best = (provider, top) }
+                    }
+                    guard let (provider, item) = best else { break }
+                    _ = queued[provider]!.popMin()
+                    let i = item.node
+                    guard status[i] == .pending, let (job, generator) = jobs.removeValue(forKey: i) else { continue }
+                    inFlight[provider, default: 0] += 1
+                    totalInFlight += 1
+                    status[i] = .running
+                    records[i].status = .running
+                    records[i].startedAt = Date()
+                    let key = records[i].cacheKey ?? cacheKey(job)
+                    group.addTask { [self] in (i, await self.execute(job, key: key, generator: generator)) }
+                }
             }
 
             startReady()
@@ -209,6 +229,7 @@ public final class RunEngine: @unchecked Sendable {
                 records[i].error = blockedBy.map { "blocked: \(graph.nodes[$0].id) \(status[$0].rawValue)" } ?? (cancelled ? "cancelled" : "not run: the run stopped at the first failure")
             }
         }
+        if options.scratchFolders { try? FileManager.default.removeItem(at: scratchBase) }
         let report = makeReport(cancelled: cancelled, finished: true)
         writeReport(report)
         if report.status == .succeeded || report.finalVideo != nil { writeTimeline() }
@@ -321,8 +342,8 @@ public final class RunEngine: @unchecked Sendable {
         }
         let prompt = PromptBuilder.prompt(for: kind, operation: node.operation, scene: scene, frameSpec: spec,
                                           inputs: jobInputs.map(\.role), aspectRatio: template.aspectRatio)
-        let scratch = (workspace?.root ?? FileManager.default.temporaryDirectory)
-            .appendingPathComponent("tmp/\(runID)/\(node.id)-\(UUID().uuidString.prefix(8))")
+        jobCounter += 1
+        let scratch = scratchBase.appendingPathComponent("\(node.id)-\(jobCounter)", isDirectory: true)
         return Job(node: node.id, kind: kind, operation: node.operation, model: model, scene: node.scene, prompt: prompt,
                    parameters: parameters, inputs: jobInputs, scratch: scratch, attempt: 1, journal: .none)
     }
@@ -356,7 +377,7 @@ public final class RunEngine: @unchecked Sendable {
         case cancelled(attempts: Int)
     }
 
-    private func execute(_ job: Job, generator: Generator) async -> JobOutcome {
+    private func execute(_ job: Job, key: String, generator: Generator) async -> JobOutcome {
         var attempt = 1
         let begin = Date()
         while true {
@@ -365,13 +386,12 @@ public final class RunEngine: @unchecked Sendable {
             current.attempt = attempt
             events(.started(node: job.node, attempt: attempt, provider: job.model.provider))
             do {
-                try FileManager.default.createDirectory(at: current.scratch, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(at: current.scratch) }
+                if options.scratchFolders { try FileManager.default.createDirectory(at: current.scratch, withIntermediateDirectories: true) }
+                defer { if options.scratchFolders { try? FileManager.default.removeItem(at: current.scratch) } }
                 let output = try await generator.generate(current)
-                let key = cacheKey(job)
                 let metadata = OutputMetadata(key: key, node: job.node, model: job.model.id, provider: output.provider.rawValue,
                                               requestID: output.requestID, cost: output.cost,
-                                              sha256: try Digest.sha256(fileAt: output.file),
+                                              sha256: try output.sha256 ?? Digest.sha256(fileAt: output.file),
                                               fileExtension: output.file.pathExtension.isEmpty ? "bin" : output.file.pathExtension,
                                               createdAt: Date())
                 let stored = try store.store(key, file: output.file, metadata: metadata)

@@ -1,0 +1,125 @@
+import Foundation
+import SceneFlowCore
+import SceneFlowProviders
+
+/// Finishes at once with a fixed output: measures the engine, not the generator.
+struct InstantGenerator: Generator {
+    let file: URL
+    func generate(_ job: Job) async throws -> GeneratedOutput {
+        GeneratedOutput(file: file, provider: job.model.provider, sha256: "0000000000000000000000000000000000000000000000000000000000000000")
+    }
+}
+
+enum RunBenchmarks {
+    static func packageRoot() -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func sampleInputs(_ template: String) throws -> HydrationInputs {
+        var inputs = HydrationInputs()
+        let path = packageRoot().appendingPathComponent(template.replacingOccurrences(of: ".json", with: ".inputs.json").replacingOccurrences(of: ".yaml", with: ".inputs.json")).path
+        try inputs.addInputsFile(path: path)
+        return inputs
+    }
+
+    /// Scheduler overhead per node with an instant generator and an in-memory cache.
+    static func overhead(scenes: Int, directory: URL) async throws {
+        let url = try BenchTemplates.write(scenes: scenes, into: directory)
+        let loaded = LoadedTemplate.parse(bytes: [UInt8](try Data(contentsOf: url)), path: url.path)
+        let product = directory.appendingPathComponent("a0.png")
+        var inputs = HydrationInputs()
+        inputs.addArguments(["product_1=\(product.path)", "logo=\(product.path)", "coin=\(product.path)"])
+        var options = RunOptions()
+        options.scratchFolders = false
+        options.limits = RunLimits(concurrency: 64, providerLimits: [.fal: 64, .elevenlabs: 64, .local: 64])
+        var times: [Double] = []
+        var nodes = 0
+        var report: RunReport?
+        for _ in 0..<3 {
+            let engine = RunEngine(loaded: loaded, template: loaded.template!, inputs: inputs, store: MemoryOutputStore(), options: options,
+                                   runFolder: nil, workspace: nil, generators: { _ in InstantGenerator(file: product) })
+            nodes = engine.graph.nodes.count
+            let start = DispatchTime.now().uptimeNanoseconds
+            report = await engine.run()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        precondition(report?.status == .succeeded, "benchmark run must succeed")
+        let t = median(times)
+        print(String(format: "%d scenes, %d nodes: %.2f s, %.1f µs per node (goal < 20)", scenes, nodes, t, t * 1e6 / Double(nodes)))
+    }
+
+    /// Measured makespan of each sample with the simulated generator (latencies ÷ speed), against
+    /// the lower bound and the three-barrier workflow (all frames and audio, then all clips, then
+    /// the cut), both computed from the same latencies under the same limits.
+    static func makespan(speed: Double, directory: URL) async throws {
+        print(pad("sample", 28) + pad("measured", 10) + pad("bound", 10) + pad("vs bound", 10) + pad("3-barrier", 11) + "speed-up")
+        for template in ["samples/unboxing.json", "samples/testimonial.yaml", "samples/product-only.json"] {
+            let loaded = try LoadedTemplate.load(path: packageRoot().appendingPathComponent(template).path)
+            let limits = RunLimits()
+            let plan = Planner.plan(SceneGraph(template: loaded.template!), limits: limits)!
+            let bound = plan.lowerBound / speed
+            let barrier = threeBarrier(plan) / speed
+            var measured: [Double] = []
+            for _ in 0..<3 {
+                var options = RunOptions()
+                options.limits = limits
+                let engine = RunEngine(loaded: loaded, template: loaded.template!, inputs: try sampleInputs(template), store: MemoryOutputStore(),
+                                       options: options, runFolder: nil,
+                                       workspace: Workspace(root: directory.appendingPathComponent("ws-\(UUID().uuidString)")),
+                                       generators: { _ in SimulatedGenerator(speed: speed) })
+                let start = DispatchTime.now().uptimeNanoseconds
+                let report = await engine.run()
+                precondition(report.status == .succeeded)
+                measured.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            let m = median(measured)
+            print(pad(template, 28) + pad(String(format: "%.3f s", m), 10) + pad(String(format: "%.3f s", bound), 10)
+                  + pad(String(format: "+%.1f%%", (m / bound - 1) * 100), 10) + pad(String(format: "%.3f s", barrier), 11)
+                  + String(format: "×%.2f", barrier / m))
+        }
+    }
+
+    /// The dashboard's workflow: every frame and voice, then every clip, then the cut, each stage
+    /// list-scheduled under the same limits.
+    static func threeBarrier(_ plan: Plan) -> Double {
+        let stages: [Set<JobKind>] = [[.firstFrame, .lastFrame, .cameraAngle, .audio], [.video], [.combine]]
+        var total = 0.0
+        for stage in stages {
+            var jobs = plan.jobs
+            for i in jobs.indices where !(plan.graph.jobKind(of: i).map(stage.contains) ?? false) {
+                jobs[i].seconds = 0
+                jobs[i].provider = nil
+            }
+            total += Planner.simulate(graph: plan.graph, jobs: &jobs, priority: Array(repeating: 0, count: jobs.count), limits: plan.limits)
+        }
+        return total
+    }
+
+    /// The local engine, for real: wall time per second of final video, then the cached rerun.
+    static func local(directory: URL) async throws {
+        guard let engineGenerator = LocalEngineLoader.make() else { print("ffmpeg/espeak-ng not installed; skipped"); return }
+        print(pad("sample", 28) + pad("video", 9) + pad("wall", 9) + pad("per video s", 13) + "cached rerun")
+        for template in ["samples/unboxing.json", "samples/testimonial.yaml", "samples/product-only.json"] {
+            let loaded = try LoadedTemplate.load(path: packageRoot().appendingPathComponent(template).path)
+            let workspace = Workspace(root: directory.appendingPathComponent("local-\(UUID().uuidString)"))
+            try workspace.create()
+            var options = RunOptions()
+            options.offline = true
+            var wall: [Double] = []
+            var video = 0.0
+            for pass in 0..<2 {
+                let engine = RunEngine(loaded: loaded, template: loaded.template!, inputs: try sampleInputs(template),
+                                       store: FileOutputStore(directory: workspace.cacheDirectory), options: options,
+                                       runFolder: workspace.runsDirectory.appendingPathComponent("r\(pass)"), workspace: workspace,
+                                       generators: { _ in engineGenerator })
+                let start = DispatchTime.now().uptimeNanoseconds
+                let report = await engine.run()
+                wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                precondition(report.status == .succeeded, "\(report.nodes.compactMap(\.error))")
+                video = loaded.template!.scenes.reduce(0) { $0 + $1.duration }
+            }
+            print(pad(template, 28) + pad(String(format: "%.0f s", video), 9) + pad(String(format: "%.2f s", wall[0]), 9)
+                  + pad(String(format: "%.3f s", wall[0] / video), 13) + String(format: "%.3f s", wall[1]))
+        }
+    }
+}
