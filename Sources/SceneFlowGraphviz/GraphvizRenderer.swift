@@ -40,6 +40,19 @@ public actor GraphvizRenderer {
             defer { free(buffer) }
             return Data(bytes: buffer, count: length)
         }
+        return try layoutAndRender(graph, format: format)
+    }
+
+    /// Lays out DOT text read by `agmemread` and renders it: for benchmarks against `dot -Tsvg`
+    /// on identical input.
+    public func render(dot: String, format: DiagramFormat) throws -> Data {
+        guard let graph = agmemread(dot) else { throw GraphvizError(description: "libcgraph could not parse the DOT text") }
+        defer { agclose(graph) }
+        return try layoutAndRender(graph, format: format)
+    }
+
+    /// `dot` layout, then rendering into memory; the layout is freed either way.
+    private func layoutAndRender(_ graph: UnsafeMutablePointer<Agraph_t>, format: DiagramFormat) throws -> Data {
         guard gvLayout(context, graph, "dot") == 0 else {
             throw GraphvizError(description: "Graphviz could not lay out the diagram")
         }
@@ -48,22 +61,6 @@ public actor GraphvizRenderer {
         var length: UInt32 = 0
         guard gvRenderData(context, graph, format.rawValue, &result, &length) == 0, let result else {
             throw GraphvizError(description: "Graphviz has no \(format.rawValue) renderer (is the libgvc6 plugin package installed?)")
-        }
-        defer { gvFreeRenderData(result) }
-        return Data(bytes: result, count: Int(length))
-    }
-
-    /// Lays out DOT text read by `agmemread` and renders it: for benchmarks against `dot -Tsvg`
-    /// on identical input.
-    public func render(dot: String, format: DiagramFormat) throws -> Data {
-        guard let graph = agmemread(dot) else { throw GraphvizError(description: "libcgraph could not parse the DOT text") }
-        defer { agclose(graph) }
-        guard gvLayout(context, graph, "dot") == 0 else { throw GraphvizError(description: "layout failed") }
-        defer { gvFreeLayout(context, graph) }
-        var result: UnsafeMutablePointer<CChar>?
-        var length: UInt32 = 0
-        guard gvRenderData(context, graph, format.rawValue, &result, &length) == 0, let result else {
-            throw GraphvizError(description: "render failed")
         }
         defer { gvFreeRenderData(result) }
         return Data(bytes: result, count: Int(length))
