@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // Template model, located JSON/YAML loading, validation rules, model registry, graph algorithms.
@@ -38,6 +40,15 @@ let package = Package(
         .target(name: "SceneFlowGraphviz", dependencies: ["CGraphviz", "SceneFlowCore"]),
         // Generators: the local engine (ffmpeg, espeak-ng) and, later, the remote providers.
         .target(name: "SceneFlowProviders", dependencies: ["SceneFlowCore"]),
+        // The workspace database (SQLite through GRDB): product assets and run history.
+        .target(
+            name: "SceneFlowStore",
+            dependencies: [
+                "SceneFlowCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
+            ]
+        ),
         // argument-parser commands; thin over the libraries.
         .target(
             name: "SceneFlowCLI",
@@ -45,12 +56,13 @@ let package = Package(
                 "SceneFlowCore",
                 "SceneFlowGraphviz",
                 "SceneFlowProviders",
+                "SceneFlowStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "sceneflow", dependencies: ["SceneFlowCLI"]),
         // `swift run -c release sceneflow-bench`: prints the speed figures the issues ask for.
-        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders"]),
+        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowStore"]),
         .testTarget(
             name: "SceneFlowCoreTests",
             dependencies: ["SceneFlowCore"],
@@ -59,6 +71,10 @@ let package = Package(
         .testTarget(
             name: "SceneFlowRunTests",
             dependencies: ["SceneFlowCore", "SceneFlowProviders"]
+        ),
+        .testTarget(
+            name: "SceneFlowStoreTests",
+            dependencies: ["SceneFlowStore", "SceneFlowCore"]
         ),
         .testTarget(
             name: "SceneFlowGraphvizTests",

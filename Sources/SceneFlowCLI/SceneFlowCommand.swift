@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SceneFlowCore
+import SceneFlowStore
 
 /// `sceneflow`: the root command. Subcommands are thin: they parse arguments, call the
 /// libraries, and print; all behaviour lives in SceneFlowCore and friends.
@@ -9,7 +10,8 @@ public struct SceneFlowCommand: AsyncParsableCommand {
         commandName: "sceneflow",
         abstract: "Validate, diagram, plan and run UGC video templates as a typed dependency graph.",
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, GraphCommand.self, PlanCommand.self, RunCommand.self, ExplainCommand.self, ModelsCommand.self]
+        subcommands: [ValidateCommand.self, GraphCommand.self, PlanCommand.self, RunCommand.self, BatchCommand.self,
+                      ExplainCommand.self, AssetsCommand.self, RunsCommand.self, ModelsCommand.self]
     )
 
     public init() {}
@@ -57,7 +59,10 @@ struct HydrationOptions: ParsableArguments {
     @Option(name: .customLong("inputs"), help: ArgumentHelp("A JSON file: {\"product_id\": \"...\", \"assets\": {\"key\": [\"a.png\"]}}.", valueName: "file"))
     var inputsFile: String?
 
-    var isEmpty: Bool { assets.isEmpty && inputsFile == nil }
+    @Option(help: ArgumentHelp("Take the assets stored for this product (`sceneflow assets add`); --inputs and --asset override per slot.", valueName: "id"))
+    var product: String?
+
+    var isEmpty: Bool { assets.isEmpty && inputsFile == nil && product == nil }
 
     func validate() throws {
         for asset in assets where HydrationInputs.parseAssetArgument(asset) == nil {
@@ -65,13 +70,40 @@ struct HydrationOptions: ParsableArguments {
         }
     }
 
-    /// Reads the inputs; explicit `--asset` flags override the inputs file's entry for their key.
-    func load() throws(InputFileError) -> HydrationInputs {
+    /// Reads the inputs: `--asset` wins over `--inputs`, which wins over `--product`'s stored files.
+    func load(workspace: Workspace) throws -> HydrationInputs {
         var inputs = HydrationInputs()
         let flagged = Set(assets.compactMap { HydrationInputs.parseAssetArgument($0)?.key })
         if let inputsFile { try inputs.addInputsFile(path: inputsFile, overriddenKeys: flagged) }
         inputs.addArguments(assets)
+        if let product {
+            let explicit = Set(inputs.files.map(\.key))
+            do {
+                let stored = try WorkspaceDatabase(workspace: workspace).hydrationInputs(product: product, except: explicit)
+                inputs.files += stored.files
+                inputs.productID = product
+            } catch {
+                printErr("error: \(error)")
+                throw ExitCode(ExitStatus.failure)
+            }
+        }
         return inputs
+    }
+}
+
+/// `--workspace DIR` (else `SCENEFLOW_HOME`, else `./.sceneflow`).
+struct WorkspaceOptions: ParsableArguments {
+    @Option(name: .customLong("workspace"), help: "The workspace folder (default: $SCENEFLOW_HOME, else ./.sceneflow).")
+    var workspacePath: String?
+
+    var workspace: Workspace { Workspace.resolve(explicit: workspacePath) }
+
+    /// Opens the workspace database, or ends the command with its error.
+    func database() throws -> WorkspaceDatabase {
+        do { return try WorkspaceDatabase(workspace: workspace) } catch {
+            printErr("error: \(error)")
+            throw ExitCode(ExitStatus.failure)
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import SceneFlowCore
 import SceneFlowGraphviz
 import SceneFlowProviders
+import SceneFlowStore
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,7 +55,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let valid = try ValidTemplate.load(template)
-        let inputs = try hydration.load()
+        let inputs = try hydration.load(workspace: workspaceOptions.workspace)
         let inputDiagnostics = InputValidator().validate(inputs, InputContext(loaded: valid.loaded, template: valid.template))
         if !inputDiagnostics.isEmpty { printErr(DiagnosticReport.text(inputDiagnostics)) }
         if inputDiagnostics.hasErrors { throw ExitCode(ExitStatus.failure) }
@@ -84,20 +85,7 @@ struct RunCommand: AsyncParsableCommand {
         let engine = RunEngine(loaded: valid.loaded, template: valid.template, inputs: inputs, store: FileOutputStore(directory: workspace.cacheDirectory),
                                options: options, runFolder: runFolder, workspace: workspace, runID: runID,
                                generators: generators.generator(for:), events: progress.handle)
-        // Before anything runs: every key the jobs need, and a generator for every job.
-        if simulate == nil {
-            let missing = engine.missingKeys()
-            if !missing.isEmpty {
-                printErr("error: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") not set; this run's models need \(missing.count == 1 ? "it" : "them"). Set \(missing.count == 1 ? "it" : "them") in the environment, or run with --offline.")
-                throw ExitCode(ExitStatus.failure)
-            }
-        }
-        try generators.preflight(engine.models().map { $0.model })
-        let unavailable = Set(engine.models().map { $0.model }.filter { generators.generator(for: $0) == nil }.map { $0.provider.rawValue })
-        if !unavailable.isEmpty {
-            printErr("error: this build has no generator for \(unavailable.sorted().joined(separator: ", ")); run with --offline to use the local engine")
-            throw ExitCode(ExitStatus.failure)
-        }
+        try generators.check(engine)
 
         // Ctrl-C: stop starting jobs, cancel those in flight, write run.json as cancelled.
         let task = Task { await engine.run() }
@@ -108,6 +96,9 @@ struct RunCommand: AsyncParsableCommand {
         let report = await task.value
         interrupt.cancel()
         progress.end()
+        do { try WorkspaceDatabase(workspace: workspace).record(report, folder: runFolder) } catch {
+            printErr("warning: the run was not added to the history: \(error)")
+        }
 
         // The run's diagram beside run.json.
         var diagramOptions = DiagramBuilder.Options()
@@ -137,14 +128,6 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// `--workspace DIR` (else `SCENEFLOW_HOME`, else `./.sceneflow`).
-struct WorkspaceOptions: ParsableArguments {
-    @Option(name: .customLong("workspace"), help: "The workspace folder (default: $SCENEFLOW_HOME, else ./.sceneflow).")
-    var workspacePath: String?
-
-    var workspace: Workspace { Workspace.resolve(explicit: workspacePath) }
-}
-
 /// Which generator runs which model.
 struct GeneratorSet: Sendable {
     var local: Generator?
@@ -158,6 +141,24 @@ struct GeneratorSet: Sendable {
     func generator(for model: ModelInfo) -> Generator? {
         if let simulated { return simulated }
         return model.provider == .local ? local : nil
+    }
+
+    /// Before anything runs: every key the jobs need, the local tools, and a generator for
+    /// every job. Ends the command with a clear error otherwise.
+    func check(_ engine: RunEngine) throws {
+        if simulated == nil {
+            let missing = engine.missingKeys()
+            if !missing.isEmpty {
+                printErr("error: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") not set; this run's models need \(missing.count == 1 ? "it" : "them"). Set \(missing.count == 1 ? "it" : "them") in the environment, or run with --offline.")
+                throw ExitCode(ExitStatus.failure)
+            }
+        }
+        try preflight(engine.models().map { $0.model })
+        let unavailable = Set(engine.models().map { $0.model }.filter { generator(for: $0) == nil }.map { $0.provider.rawValue })
+        if !unavailable.isEmpty {
+            printErr("error: this build has no generator for \(unavailable.sorted().joined(separator: ", ")); run with --offline to use the local engine")
+            throw ExitCode(ExitStatus.failure)
+        }
     }
 
     /// Checks the tools the chosen generators need, before anything runs.

@@ -12,6 +12,7 @@ struct ValidateCommand: AsyncParsableCommand {
     var template: String
 
     @OptionGroup var hydration: HydrationOptions
+    @OptionGroup var workspaceOptions: WorkspaceOptions
 
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
@@ -20,7 +21,7 @@ struct ValidateCommand: AsyncParsableCommand {
         let loaded = try LoadedTemplate.load(path: template)
         var diagnostics = loaded.validate()
         if !hydration.isEmpty, let decoded = loaded.template {
-            let inputs = try hydration.load()
+            let inputs = try hydration.load(workspace: workspaceOptions.workspace)
             diagnostics += InputValidator().validate(inputs, InputContext(loaded: loaded, template: decoded))
             diagnostics = Diagnostic.sortedByPosition(diagnostics)
         }

@@ -9,6 +9,13 @@ public struct HydrationInputs: Sendable {
         public var path: String
         public var url: URL
         public var origin: Origin
+
+        public init(key: String, path: String, url: URL, origin: Origin) {
+            self.key = key
+            self.path = path
+            self.url = url
+            self.origin = origin
+        }
     }
 
     public enum Origin: Sendable {

@@ -26,6 +26,10 @@ public struct RunOptions: Sendable {
     public var reportInterval: Double = 1
     /// Give each job attempt a scratch folder (generators that write files need one).
     public var scratchFolders = true
+    /// Slots shared with other runs in this process (a batch); the run's own limits apply too.
+    public var sharedLimiter: ConcurrencyLimiter?
+    /// Identical jobs of concurrent runs are made once (a batch's shared voice-overs).
+    public var coalescer: JobCoalescer?
 
     public init() {}
 }
@@ -209,7 +213,7 @@ public final class RunEngine: @unchecked Sendable {
                 totalInFlight -= 1
                 finish(i, outcome)
                 switch outcome {
-                case .succeeded: complete(i)
+                case .succeeded, .reused: complete(i)
                 case .failed: fail(i)
                 case .cancelled: cancelled = true
                 }
@@ -373,11 +377,38 @@ public final class RunEngine: @unchecked Sendable {
 
     private enum JobOutcome: Sendable {
         case succeeded(StoredOutput, attempts: Int)
+        /// Made by a concurrent run of the same batch while this one waited.
+        case reused(StoredOutput)
         case failed(GenerationError, attempts: Int)
         case cancelled(attempts: Int)
     }
 
     private func execute(_ job: Job, key: String, generator: Generator) async -> JobOutcome {
+        if let coalescer = options.coalescer {
+            guard await coalescer.lead(key) else {
+                // Another run made (or failed to make) the same output meanwhile.
+                if let made = store.lookup(key) { return .reused(made) }
+                return await execute(job, key: key, generator: generator)
+            }
+            let outcome = await limited(job, key: key, generator: generator)
+            await coalescer.finish(key)
+            return outcome
+        }
+        return await limited(job, key: key, generator: generator)
+    }
+
+    private func limited(_ job: Job, key: String, generator: Generator) async -> JobOutcome {
+        // A job holds its shared slot through its retries, as it holds its run's slot.
+        if let limiter = options.sharedLimiter {
+            await limiter.acquire(job.model.provider)
+            let outcome = await attempts(job, key: key, generator: generator)
+            await limiter.release(job.model.provider)
+            return outcome
+        }
+        return await attempts(job, key: key, generator: generator)
+    }
+
+    private func attempts(_ job: Job, key: String, generator: Generator) async -> JobOutcome {
         var attempt = 1
         let begin = Date()
         while true {
@@ -428,6 +459,9 @@ public final class RunEngine: @unchecked Sendable {
             rememberKey(i, stored: stored)
         case .failed(let error, let attempts):
             setFailed(i, message: error.description, attempts: attempts)
+        case .reused(let stored):
+            adopt(i, stored)
+            setDone(i, .cached, reason: "cached: made by another run of this batch")
         case .cancelled(let attempts):
             status[i] = .skipped
             records[i].status = .skipped
