@@ -3,7 +3,7 @@ import SceneFlowCore
 import SceneFlowGraphviz
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
-// for. Sections: validate, graph, render, scheduler, makespan, local (default: all). Figures are medians of several runs, in
+// for. Sections: validate, graph, render, scheduler, batch, makespan, local (default: all). Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; the README records this project's machine's.
 
 let requested = Set(CommandLine.arguments.dropFirst())
@@ -89,6 +89,12 @@ if wants("render") {
 if wants("scheduler") {
     print("## Scheduler overhead (instant generator, in-memory cache, median of 3)")
     try await RunBenchmarks.overhead(scenes: 37_037, directory: workDirectory)
+    print("")
+}
+
+if wants("batch") {
+    print("## Batch scheduling (instant generator, shared limits)")
+    try await RunBenchmarks.batch(products: 1_000, directory: workDirectory)
     print("")
 }
 
