@@ -26,17 +26,7 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(help: "The batch folder (default: a new folder under the workspace's runs/); one run folder per product inside.")
     var out: String?
 
-    @Option(help: "Retries of a transient failure.")
-    var retries: Int = 3
-
-    @Flag(help: "Run every job on the local engine.")
-    var offline = false
-
-    @Option(help: "Short side of local-engine frames and clips, in pixels.")
-    var resolution: Int = 720
-
-    @Option(help: ArgumentHelp("Rehearse: jobs sleep their estimated time ÷ SPEED.", valueName: "speed"))
-    var simulate: Double?
+    @OptionGroup var engineOptions: EngineOptions
 
     func run() async throws {
         let valid = try ValidTemplate.load(template)
@@ -53,14 +43,10 @@ struct BatchCommand: AsyncParsableCommand {
         let folder = out.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? workspace.runsDirectory.appendingPathComponent("batch-\(batchID)")
         let limits = try limitOptions.limits()
         let limiter = ConcurrencyLimiter(limits: limits)
-        var options = RunOptions()
-        options.limits = limits
-        options.retry = RetryPolicy(retries: retries)
-        options.offline = offline
-        options.parameters = ["resolution": String(resolution)]
+        var options = engineOptions.runOptions(limits: limits)
         options.sharedLimiter = limiter
         options.coalescer = JobCoalescer()
-        let generators = try GeneratorSet.make(offline: offline, simulate: simulate)
+        let generators = engineOptions.generators()
         let store = FileOutputStore(directory: workspace.cacheDirectory)
         let engines = batch.products.map { product in
             RunEngine(loaded: valid.loaded, template: valid.template, inputs: product.inputs, store: store, options: options,

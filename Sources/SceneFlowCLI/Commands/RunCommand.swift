@@ -26,32 +26,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The run folder (default: a new folder under the workspace's runs/).")
     var out: String?
 
-    @Option(help: "Retries of a transient failure (timeouts, 429, 5xx), with capped exponential backoff.")
-    var retries: Int = 3
+    @OptionGroup var engineOptions: EngineOptions
 
     @Flag(help: "Stop at the first failure instead of finishing independent work.")
     var failFast = false
 
-    @Flag(help: "Run every job on the local engine (ffmpeg, espeak-ng): no keys, no network.")
-    var offline = false
-
     @Option(help: ArgumentHelp("Make this node again even if cached, and everything after it (repeatable).", valueName: "node"))
     var regenerate: [String] = []
 
-    @Option(help: "Short side of local-engine frames and clips, in pixels.")
-    var resolution: Int = 720
-
-    @Option(help: ArgumentHelp("Rehearse the schedule: each job sleeps its estimated time ÷ SPEED and writes a .sim placeholder.", valueName: "speed"))
-    var simulate: Double?
-
     @Flag(help: "Print events as NDJSON on standard output.")
     var json = false
-
-    func validate() throws {
-        guard retries >= 0 else { throw ValidationError("--retries cannot be negative") }
-        guard (64...4096).contains(resolution) else { throw ValidationError("--resolution must be between 64 and 4096") }
-        if let simulate, simulate <= 0 { throw ValidationError("--simulate takes a speed above 0") }
-    }
 
     func run() async throws {
         let valid = try ValidTemplate.load(template)
@@ -72,15 +56,11 @@ struct RunCommand: AsyncParsableCommand {
         let runID = Workspace.newRunID()
         let runFolder = out.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? workspace.runsDirectory.appendingPathComponent(runID)
 
-        var options = RunOptions()
-        options.limits = try limitOptions.limits()
-        options.retry = RetryPolicy(retries: retries)
+        var options = try engineOptions.runOptions(limits: limitOptions.limits())
         options.failFast = failFast
-        options.offline = offline
         options.regenerate = Set(regenerate)
-        options.parameters = ["resolution": String(resolution)]
 
-        let generators = try GeneratorSet.make(offline: offline, simulate: simulate)
+        let generators = engineOptions.generators()
         let progress = RunProgress(json: json, total: graph.nodes.filter(\.generates).count)
         let engine = RunEngine(loaded: valid.loaded, template: valid.template, inputs: inputs, store: FileOutputStore(directory: workspace.cacheDirectory),
                                options: options, runFolder: runFolder, workspace: workspace, runID: runID,
@@ -128,12 +108,44 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
+/// How jobs run, shared by `run` and `batch`.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Retries of a transient failure (timeouts, 429, 5xx), with capped exponential backoff.")
+    var retries: Int = 3
+
+    @Flag(help: "Run every job on the local engine (ffmpeg, espeak-ng): no keys, no network.")
+    var offline = false
+
+    @Option(help: "Short side of local-engine frames and clips, in pixels.")
+    var resolution: Int = 720
+
+    @Option(help: ArgumentHelp("Rehearse the schedule: each job sleeps its estimated time ÷ SPEED and writes a .sim placeholder.", valueName: "speed"))
+    var simulate: Double?
+
+    func validate() throws {
+        guard retries >= 0 else { throw ValidationError("--retries cannot be negative") }
+        guard (64...4096).contains(resolution) else { throw ValidationError("--resolution must be between 64 and 4096") }
+        if let simulate, simulate <= 0 { throw ValidationError("--simulate takes a speed above 0") }
+    }
+
+    func runOptions(limits: RunLimits) -> RunOptions {
+        var options = RunOptions()
+        options.limits = limits
+        options.retry = RetryPolicy(retries: retries)
+        options.offline = offline
+        options.parameters = ["resolution": String(resolution)]
+        return options
+    }
+
+    func generators() -> GeneratorSet { GeneratorSet.make(offline: offline, simulate: simulate) }
+}
+
 /// Which generator runs which model.
 struct GeneratorSet: Sendable {
     var local: Generator?
     var simulated: Generator?
 
-    static func make(offline: Bool, simulate: Double?) throws -> GeneratorSet {
+    static func make(offline: Bool, simulate: Double?) -> GeneratorSet {
         if let simulate { return GeneratorSet(local: nil, simulated: SimulatedGenerator(speed: simulate)) }
         return GeneratorSet(local: LocalEngineLoader.make(), simulated: nil)
     }
