@@ -104,11 +104,7 @@ public enum Planner {
     /// longest remaining critical path starts first, within the global and per-provider limits;
     /// zero-time nodes (inputs, reuses) complete at once without taking a slot.
     public static func simulate(graph: SceneGraph, jobs: inout [Plan.Job], priority: [Double], limits: RunLimits) -> Double {
-        struct Ready: Comparable {
-            var priority: Double
-            var node: Int
-            static func < (a: Ready, b: Ready) -> Bool { (a.priority, -a.node) > (b.priority, -b.node) }
-        }
+        typealias Ready = ProviderQueues.Item
         struct Running: Comparable {
             var finish: Double
             var node: Int
@@ -118,8 +114,7 @@ public enum Planner {
         var waiting = graph.predecessors.map(\.count)
         var ready = Heap<Ready>()
         var running = Heap<Running>()
-        var inFlight: [Provider: Int] = [:]
-        var totalInFlight = 0
+        var slots = ProviderQueues()
         var now = 0.0
         var makespan = 0.0
         var completed = 0
@@ -132,9 +127,8 @@ public enum Planner {
         }
         for i in 0..<count where waiting[i] == 0 { ready.insert(Ready(priority: priority[i], node: i)) }
 
-        // Jobs waiting for a slot, per provider (as in the run engine).
-        var queued: [Provider: Heap<Ready>] = [:]
         while completed < count {
+            // Zero-time nodes (inputs, reuses) complete at once; jobs wait for a slot.
             while let item = ready.popMin() {
                 let i = item.node
                 guard let provider = jobs[i].provider, jobs[i].seconds > 0 else {
@@ -143,19 +137,9 @@ public enum Planner {
                     release(i)
                     continue
                 }
-                queued[provider, default: Heap()].insert(item)
+                slots.enqueue(i, priority: item.priority, provider: provider)
             }
-            while totalInFlight < limits.concurrency {
-                var best: (provider: Provider, item: Ready)?
-                for (provider, queue) in queued where inFlight[provider, default: 0] < limits.limit(for: provider) {
-                    guard let top = queue.min else { continue }
-                    if best == nil || top < best!.item { best = (provider, top) }
-                }
-                guard let (provider, item) = best else { break }
-                _ = queued[provider]!.popMin()
-                let i = item.node
-                inFlight[provider, default: 0] += 1
-                totalInFlight += 1
+            while let (i, _) = slots.next(limits: limits) {
                 jobs[i].start = now
                 jobs[i].finish = now + jobs[i].seconds
                 running.insert(Running(finish: jobs[i].finish, node: i))
@@ -166,8 +150,7 @@ public enum Planner {
             var finished = [next.node]
             while let peek = running.min, peek.finish == now { finished.append(running.popMin()!.node) }
             for i in finished {
-                inFlight[jobs[i].provider!]! -= 1
-                totalInFlight -= 1
+                slots.release(jobs[i].provider!)
                 completed += 1
                 release(i)
             }

@@ -93,6 +93,9 @@ public final class RunEngine: @unchecked Sendable {
     private var startedAt = Date()
     private var lastReportWrite = Date.distantPast
     private var jobCounter = 0
+    /// What each job in flight is made of (its cache key's inputs), kept from `prepare` for the
+    /// explain index written when it succeeds.
+    private var components: [Int: [String: String]] = [:]
     /// Scratch folders of this run's jobs live under here (removed as each attempt ends).
     private lazy var scratchBase: URL = (workspace?.root ?? FileManager.default.temporaryDirectory)
         .appendingPathComponent("tmp/\(runID)", isDirectory: true)
@@ -137,20 +140,12 @@ public final class RunEngine: @unchecked Sendable {
             graph.estimate(of: i, model: graph.model(of: i, registry: registry, offline: options.offline)).seconds
         }) { graph.successors[$0] }.remaining
 
-        struct Ready: Comparable {
-            var priority: Double
-            var node: Int
-            static func < (a: Ready, b: Ready) -> Bool { (a.priority, -a.node) > (b.priority, -b.node) }
-        }
+        typealias Ready = ProviderQueues.Item
         var waiting = graph.predecessors.map(\.count)
         var ready = Heap<Ready>()
         for i in 0..<count where waiting[i] == 0 { ready.insert(Ready(priority: priority[i], node: i)) }
-        // Jobs waiting for a slot, one queue per provider, so that a full provider never makes
-        // the scheduler rescan everything else: starting a job is O(providers · log n).
-        var queued: [Provider: Heap<Ready>] = [:]
+        var slots = ProviderQueues()
         var jobs: [Int: (Job, Generator)] = [:]
-        var inFlight: [Provider: Int] = [:]
-        var totalInFlight = 0
         var stopping = false
         var cancelled = false
 
@@ -182,35 +177,26 @@ public final class RunEngine: @unchecked Sendable {
                     case .failed: fail(i)
                     case .generate(let job, let generator):
                         jobs[i] = (job, generator)
-                        queued[job.model.provider, default: Heap()].insert(item)
+                        slots.enqueue(i, priority: item.priority, provider: job.model.provider)
                     }
                 }
                 // Start the most urgent queued jobs while there are slots.
-                while !stopping, totalInFlight < options.limits.concurrency {
-                    var best: (provider: Provider, item: Ready)?
-                    for (provider, queue) in queued where inFlight[provider, default: 0] < options.limits.limit(for: provider) {
-                        guard let top = queue.min else { continue }
-                        if best == nil || top < best!.item { best = (provider, top) }
+                while !stopping, let (i, provider) = slots.next(limits: options.limits) {
+                    guard status[i] == .pending, let (job, generator) = jobs.removeValue(forKey: i) else {
+                        slots.release(provider)
+                        continue
                     }
-                    guard let (provider, item) = best else { break }
-                    _ = queued[provider]!.popMin()
-                    let i = item.node
-                    guard status[i] == .pending, let (job, generator) = jobs.removeValue(forKey: i) else { continue }
-                    inFlight[provider, default: 0] += 1
-                    totalInFlight += 1
                     status[i] = .running
                     records[i].status = .running
                     records[i].startedAt = Date()
-                    let key = records[i].cacheKey ?? cacheKey(job)
+                    let key = records[i].cacheKey!
                     group.addTask { [self] in (i, await self.execute(job, key: key, generator: generator)) }
                 }
             }
 
             startReady()
             for await (i, outcome) in group {
-                let provider = records[i].provider.flatMap(Provider.init(rawValue:)) ?? .local
-                inFlight[provider, default: 1] -= 1
-                totalInFlight -= 1
+                slots.release(records[i].provider.flatMap(Provider.init(rawValue:)) ?? .local)
                 finish(i, outcome)
                 switch outcome {
                 case .succeeded, .reused: complete(i)
@@ -287,15 +273,17 @@ public final class RunEngine: @unchecked Sendable {
         }
         let job = makeJob(i, kind: kind, model: model)
         records[i].prompt = job.prompt.isEmpty ? nil : job.prompt
-        let key = cacheKey(job)
+        let jobComponents = cacheComponents(job)
+        let key = cacheKey(jobComponents)
         records[i].cacheKey = key
+        components[i] = jobComponents
         if !forced.contains(i), let hit = store.lookup(key) {
             adopt(i, hit)
             setDone(i, .cached, reason: "cached: an identical job was made before (\(hit.metadata.createdAt.formatted(.iso8601)))")
             events(.finished(node: node.id, status: .cached, seconds: 0))
             return .done
         }
-        records[i].reason = forced.contains(i) ? "forced by --regenerate" : explainMiss(i, key: key, job: job)
+        records[i].reason = forced.contains(i) ? "forced by --regenerate" : explainMiss(i, key: key, current: jobComponents)
         var prepared = job
         prepared.journal = JobJournal(file: workspace?.root.appendingPathComponent("journal/\(key).json"))
         return .generate(prepared, generator)
@@ -368,9 +356,8 @@ public final class RunEngine: @unchecked Sendable {
         return c
     }
 
-    func cacheKey(_ job: Job) -> String {
-        let components = cacheComponents(job)
-        return Digest.sha256("sceneflow-cache-v1\n" + components.keys.sorted().map { "\($0)=\(components[$0]!)" }.joined(separator: "\n"))
+    func cacheKey(_ components: [String: String]) -> String {
+        Digest.sha256("sceneflow-cache-v1\n" + components.keys.sorted().map { "\($0)=\(components[$0]!)" }.joined(separator: "\n"))
     }
 
     // MARK: Executing a job (in a child task)
@@ -508,12 +495,11 @@ public final class RunEngine: @unchecked Sendable {
     }
 
     /// Compares this job with the last one made for the same node of the same template.
-    private func explainMiss(_ i: Int, key: String, job: Job) -> String {
+    private func explainMiss(_ i: Int, key: String, current: [String: String]) -> String {
         guard let file = indexFile(i), let data = FileManager.default.contents(atPath: file.path),
               let previous = try? JSONDecoder().decode([String: String].self, from: data) else {
             return "no earlier output for this node"
         }
-        let current = cacheComponents(job)
         if previous["key"] == key { return "the earlier output is no longer in the cache" }
         var changes: [String] = []
         for name in Set(current.keys).union(previous.keys).sorted() where name != "key" && current[name] != previous[name] {
@@ -532,18 +518,12 @@ public final class RunEngine: @unchecked Sendable {
     }
 
     private func rememberKey(_ i: Int, stored: StoredOutput) {
-        guard let file = indexFile(i), let key = records[i].cacheKey, let job = lastJobComponents(i) else { return }
-        var entry = job
+        guard let file = indexFile(i), let key = records[i].cacheKey, var entry = components.removeValue(forKey: i) else { return }
         entry["key"] = key
         try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try? AtomicFile.write(try encoder.encode(entry), to: file)
-    }
-
-    private func lastJobComponents(_ i: Int) -> [String: String]? {
-        guard let model = graph.model(of: i, registry: registry, offline: options.offline), let kind = graph.jobKind(of: i) else { return nil }
-        return cacheComponents(makeJob(i, kind: kind, model: model))
     }
 
     // MARK: Reports
