@@ -128,6 +128,16 @@ func title(_ element: String) -> String {
         #expect(d.nodes.first { $0.id == "legend" }?.attributes["label"]?.contains("[FAILED]") == true)
     }
 
+    @Test func aRunShowsTheModelsItRanOn() throws {
+        var options = DiagramBuilder.Options()
+        options.models = ["hook.first_frame": "local/compositor", "hook.video": "local/ffmpeg-clip"]
+        let d = try diagram("samples/unboxing.json", options: options)
+        let label = { (id: String) in d.nodes.first { $0.id == id }!.attributes["label"] ?? "" }
+        #expect(label("hook.first_frame").contains("local/compositor") && !label("hook.first_frame").contains("kling"))
+        #expect(label("hook.video").contains("local/ffmpeg-clip"))
+        #expect(label("reaction.video").contains("kling-video"), "nodes the run did not report keep the template's model")
+    }
+
     @Test func criticalPathIsBoldAndStartsAtAJob() throws {
         let d = try diagram("samples/unboxing.json")
         let bold = d.edges.filter { $0.attributes["penwidth"] == "3.5" }.map { "\($0.from)->\($0.to)" }

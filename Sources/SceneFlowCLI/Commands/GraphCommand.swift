@@ -38,16 +38,8 @@ struct GraphCommand: AsyncParsableCommand {
         if format == .json {
             data = Data((GraphJSON.encode(graph) + "\n").utf8)
         } else {
-            var options = DiagramBuilder.Options()
+            var options = try run.map { DiagramBuilder.Options(run: try RunStatuses.read($0), graph: graph) } ?? DiagramBuilder.Options()
             options.showLegend = !noLegend
-            if let run {
-                let statuses = try RunStatuses.read(run)
-                options.statuses = statuses.statuses
-                for (id, url) in statuses.outputs where [.firstFrame, .lastFrame].contains(graph[id]?.kind)
-                    && FileManager.default.fileExists(atPath: url.path) {
-                    options.thumbnails[id] = url.path
-                }
-            }
             let diagram = DiagramBuilder(graph: graph, template: valid.template, options: options).build()
             data = try await GraphvizRenderer.shared.render(diagram, format: format)
         }

@@ -81,12 +81,8 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         // The run's diagram beside run.json.
-        var diagramOptions = DiagramBuilder.Options()
-        diagramOptions.statuses = Dictionary(uniqueKeysWithValues: report.nodes.map { ($0.id, $0.status) })
-        for node in report.nodes where (node.kind == "first_frame" || node.kind == "last_frame") && node.output?.hasSuffix(".png") == true {
-            diagramOptions.thumbnails[node.id] = runFolder.appendingPathComponent(node.output!).path
-        }
-        let diagram = DiagramBuilder(graph: graph, template: valid.template, options: diagramOptions).build()
+        let diagram = DiagramBuilder(graph: graph, template: valid.template,
+                                     options: DiagramBuilder.Options(run: RunStatuses(report: report, folder: runFolder), graph: graph)).build()
         if let svg = try? await GraphvizRenderer.shared.render(diagram, format: .svg) {
             try? AtomicFile.write(svg, to: runFolder.appendingPathComponent("run.svg"))
         }

@@ -11,9 +11,21 @@ public struct DiagramBuilder {
         /// Images to show inside finished frame nodes, by node id (absolute paths).
         public var thumbnails: [String: String] = [:]
         /// Nodes and edges on cycles, drawn highlighted (`--allow-invalid`).
+        /// The model each node ran on in a run, shown instead of the template's choice.
+        public var models: [String: String] = [:]
         public var highlightCycles = true
         public var showLegend = true
         public init() {}
+
+        /// A run's statuses, models, and its finished frames as thumbnails.
+        public init(run: RunStatuses, graph: SceneGraph) {
+            statuses = run.statuses
+            models = run.models
+            for (id, url) in run.outputs where [.firstFrame, .lastFrame].contains(graph[id]?.kind)
+                && MediaType.sniff(fileAt: url)?.isImage == true {
+                thumbnails[id] = url.path
+            }
+        }
     }
 
     public let graph: SceneGraph
@@ -200,7 +212,7 @@ public struct DiagramBuilder {
     }
 
     private func nodeAttributes(_ node: SceneGraph.Node) -> Diagram.Attributes {
-        let model = node.model.map(shortModelName)
+        let model = (options.models[node.id] ?? node.model).map(shortModelName)
         switch node.kind {
         case .avatar:
             return ["shape": "ellipse", "fillcolor": "#FFF3D6", "label": "\(node.id)\n\(node.input ?? "")"]
