@@ -116,15 +116,25 @@ public struct LocalEngine: Generator {
         return out
     }
 
+    /// The top share of every generated frame that holds its caption (at most two lines).
+    static let captionBand = 0.14
+
+    /// A derived frame's source: the caption band of the frame it comes from cut away (so no
+    /// half of an old caption shows), then scaled and cropped to fill the canvas.
+    func sourceWithoutCaption(width w: Int, height h: Int) -> String {
+        "crop=iw:ih*\(1 - Self.captionBand):0:ih*\(Self.captionBand),"
+            + "scale=\(w):\(h):force_original_aspect_ratio=increase,crop=\(w):\(h),setsar=1"
+    }
+
     /// The end state: a tighter, warmer variant of the first frame, captioned with the frame prompt.
     func lastFrame(_ job: Job) async throws -> URL {
         let (w, h) = canvas(job)
         guard let first = job.inputs(.firstFrame).first else { throw GenerationError(.permanent, provider: .local, message: "a last frame needs its scene's first frame") }
         try await checkImage(first.file)
         let caption = try writeCaption("END · " + captionText(job), in: job.scratch, width: w)
-        let filter = "scale=\(w):\(h):force_original_aspect_ratio=increase,crop=\(w):\(h),"
+        let filter = sourceWithoutCaption(width: w, height: h) + ","
             + "crop=iw/1.12:ih/1.12,scale=\(w):\(h),eq=saturation=1.15:brightness=0.03,"
-            + drawText(caption, size: max(14, h / 42), y: "h-text_h-h*0.04")
+            + drawText(caption, size: max(14, h / 42), y: "h*0.03")
         let out = job.scratch.appendingPathComponent("frame.png")
         try await ffmpeg.run(["-v", "error", "-y", "-i", first.file.path, "-vf", filter, "-frames:v", "1"] + Self.bitexact + [out.path])
         return out
@@ -153,9 +163,9 @@ public struct LocalEngine: Generator {
         guard let source = job.inputs(.cameraAngle).first else { throw GenerationError(.permanent, provider: .local, message: "a camera angle needs a source frame") }
         try await checkImage(source.file)
         let r = Reframe(camera: job.parameters["camera"] ?? "")
-        let fit = "scale=\(w):\(h):force_original_aspect_ratio=increase,crop=\(w):\(h),setsar=1"
+        let fit = sourceWithoutCaption(width: w, height: h)
         let caption = try writeCaption("CAMERA · \(job.parameters["camera"] ?? "")", in: job.scratch, width: w)
-        let text = drawText(caption, size: max(14, h / 42), y: "h-text_h-h*0.04")
+        let text = drawText(caption, size: max(14, h / 42), y: "h*0.03")
         let filter: String
         if r.zoom >= 1 {
             let cw = Int(Double(w) / r.zoom), ch = Int(Double(h) / r.zoom)
@@ -268,8 +278,10 @@ public struct LocalEngine: Generator {
             line += (line.isEmpty ? "" : " ") + word
         }
         if !line.isEmpty { lines.append(line) }
+        // Two lines fit the caption band (`captionBand`); longer text ends in an ellipsis.
+        if lines.count > 2 { lines = [lines[0], String(lines[1].prefix(perLine - 1)) + "…"] }
         let url = folder.appendingPathComponent("caption-\(UUID().uuidString.prefix(6)).txt")
-        try Data(lines.prefix(4).joined(separator: "\n").utf8).write(to: url)
+        try Data(lines.joined(separator: "\n").utf8).write(to: url)
         return url
     }
 
