@@ -71,12 +71,8 @@ if wants("render") {
     let dot = String(decoding: try await GraphvizRenderer.shared.render(diagram, format: .dot), as: UTF8.self)
     var inProcess: [Double] = [], fromDOT: [Double] = [], external: [Double] = []
     for _ in 0..<5 {
-        var start = DispatchTime.now().uptimeNanoseconds
-        _ = try await GraphvizRenderer.shared.render(diagram, format: .svg)
-        inProcess.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        start = DispatchTime.now().uptimeNanoseconds
-        _ = try await GraphvizRenderer.shared.render(dot: dot, format: .svg)
-        fromDOT.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        inProcess.append(try await milliseconds { _ = try await GraphvizRenderer.shared.render(diagram, format: .svg) })
+        fromDOT.append(try await milliseconds { _ = try await GraphvizRenderer.shared.render(dot: dot, format: .svg) })
         external.append(try milliseconds(dotCommandOn: dot))
     }
     print("nodes \(graph.nodes.count), edges \(graph.edges.count), DOT \(dot.utf8.count / 1024) KiB")
@@ -130,6 +126,12 @@ func milliseconds(dotCommandOn dot: String) throws -> Double {
 func milliseconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
+
+func milliseconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try await body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
 }
 
