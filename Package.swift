@@ -38,8 +38,16 @@ let package = Package(
         ),
         // Renders `Diagram`s in-process through libcgraph/libgvc, serialised by one actor.
         .target(name: "SceneFlowGraphviz", dependencies: ["CGraphviz", "SceneFlowCore"]),
-        // Generators: the local engine (ffmpeg, espeak-ng) and, later, the remote providers.
-        .target(name: "SceneFlowProviders", dependencies: ["SceneFlowCore"]),
+        // libcurl (Debian: libcurl4-openssl-dev). Only SceneFlowHTTP imports it.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // An HTTP client over curl_multi, on a thread of its own.
+        .target(name: "SceneFlowHTTP", dependencies: ["CCurl"]),
+        // Generators: the local engine (ffmpeg, espeak-ng) and the remote providers (fal, Gemini, Veo, ElevenLabs).
+        .target(name: "SceneFlowProviders", dependencies: ["SceneFlowCore", "SceneFlowHTTP"]),
         // The workspace database (SQLite through GRDB): product assets and run history.
         .target(
             name: "SceneFlowStore",

@@ -1,0 +1,295 @@
+import CCurl
+import Foundation
+
+/// An HTTP client over libcurl's multi interface, driven by one thread of its own.
+///
+/// `curl_easy_perform` blocks its thread; inside Swift concurrency that pins one of the few
+/// cooperative threads (two on this machine), so a hundred concurrent polls would starve the
+/// scheduler. Here every transfer is an easy handle added to one `curl_multi`; a dedicated
+/// thread runs `curl_multi_perform`/`curl_multi_poll` and resumes each caller's continuation
+/// when its transfer ends. Callers just `await send(_:)`; cancelling the awaiting task removes
+/// the transfer at once.
+///
+/// Connections are reused across transfers (the multi handle's connection cache), TLS peers
+/// and host names are always verified, only http and https are spoken (redirects included),
+/// and every transfer has a connect timeout, an overall timeout and a body size cap.
+public final class HTTPClient: @unchecked Sendable {
+    /// The process's client: one thread and one connection cache for every provider.
+    public static let shared = HTTPClient()
+
+    private let multi: UnsafeMutableRawPointer
+    /// Guards `incoming`, `cancelling` and every transfer's `state`.
+    private let lock = NSLock()
+    private var incoming: [Transfer] = []
+    private var cancelling: [Transfer] = []
+    /// Owned by the transfer thread only.
+    private var active: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var finishedCount = 0
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
+
+    public init() {
+        _ = Self.globalInit
+        multi = curl_multi_init()!
+        _ = sf_curl_multi_set_long(multi, CURLMOPT_MAXCONNECTS, 64)
+        let thread = Thread { [unowned self] in self.runLoop() }
+        thread.name = "sceneflow-http"
+        thread.start()
+    }
+
+    /// Transfers finished so far (for benchmarks).
+    public var transfersCompleted: Int { lock.withLock { finishedCount } }
+
+    /// Performs the request. Throws `HTTPError` when no complete response arrived, and
+    /// `CancellationError` when the awaiting task was cancelled. Any HTTP status is a response.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let transfer = Transfer(request)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let start: Bool = lock.withLock {
+                    transfer.continuation = continuation
+                    if transfer.state == .cancelled { return false }
+                    transfer.state = .queued
+                    incoming.append(transfer)
+                    return true
+                }
+                if start { curl_multi_wakeup(multi) } else { continuation.resume(throwing: CancellationError()) }
+            }
+        } onCancel: {
+            let wake: Bool = lock.withLock {
+                switch transfer.state {
+                case .new: transfer.state = .cancelled; return false
+                case .queued, .running: cancelling.append(transfer); return true
+                case .cancelled, .done: return false
+                }
+            }
+            if wake { curl_multi_wakeup(multi) }
+        }
+    }
+
+    // MARK: The transfer thread
+
+    private func runLoop() {
+        var running: Int32 = 0
+        while true {
+            let (new, cancels) = lock.withLock { () -> ([Transfer], [Transfer]) in
+                defer { incoming = []; cancelling = [] }
+                return (incoming, cancelling)
+            }
+            for transfer in new { start(transfer) }
+            for transfer in cancels {
+                if let easy = transfer.easy, active[easy] != nil { complete(transfer, .failure(CancellationError())) }
+                else { resumeQueued(transfer, with: .failure(CancellationError())) }
+            }
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let message = curl_multi_info_read(multi, &left) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                      let transfer = active[easy] else { continue }
+                complete(transfer, transfer.result(sf_curl_msg_result(message)))
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+    }
+
+    private func start(_ transfer: Transfer) {
+        let proceed: Bool = lock.withLock {
+            guard transfer.state == .queued else { return false }
+            transfer.state = .running
+            return true
+        }
+        guard proceed else { return }
+        do {
+            let easy = try transfer.makeHandle()
+            active[easy] = transfer
+            curl_multi_add_handle(multi, easy)
+        } catch {
+            resumeQueued(transfer, with: .failure(error))
+        }
+    }
+
+    private func complete(_ transfer: Transfer, _ result: Result<HTTPResponse, Error>) {
+        if let easy = transfer.easy {
+            curl_multi_remove_handle(multi, easy)
+            active[easy] = nil
+        }
+        transfer.release(keepFile: (try? result.get()) != nil)
+        resumeQueued(transfer, with: result)
+    }
+
+    private func resumeQueued(_ transfer: Transfer, with result: Result<HTTPResponse, Error>) {
+        let continuation: CheckedContinuation<HTTPResponse, Error>? = lock.withLock {
+            guard transfer.state != .done else { return nil }
+            transfer.state = .done
+            finishedCount += 1
+            defer { transfer.continuation = nil }
+            return transfer.continuation
+        }
+        continuation?.resume(with: result)
+    }
+}
+
+/// One transfer's libcurl handle and buffers. Touched by the transfer thread only, except
+/// `state` and `continuation`, which the client's lock guards.
+final class Transfer: @unchecked Sendable {
+    enum State { case new, queued, running, cancelled, done }
+
+    let request: HTTPRequest
+    var state = State.new
+    var continuation: CheckedContinuation<HTTPResponse, Error>?
+    var easy: UnsafeMutableRawPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    private var body = Data()
+    private var file: UnsafeMutablePointer<FILE>?
+    private var received: Int64 = 0
+    private var overflowed = false
+    private var writeFailed = false
+    private var headers: [String: String] = [:]
+
+    init(_ request: HTTPRequest) {
+        self.request = request
+        errorBuffer.initialize(to: 0)
+    }
+
+    deinit { errorBuffer.deallocate() }
+
+    func makeHandle() throws -> UnsafeMutableRawPointer {
+        guard let easy = curl_easy_init() else { throw HTTPError.invalidRequest("curl_easy_init failed") }
+        self.easy = easy
+        func check(_ code: CURLcode, _ what: String) throws {
+            guard code == CURLE_OK else { throw HTTPError.invalidRequest("\(what): \(String(cString: curl_easy_strerror(code)))") }
+        }
+        try check(sf_curl_set_string(easy, CURLOPT_URL, request.url), "URL")
+        try check(sf_curl_set_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"), "protocols")
+        try check(sf_curl_set_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), "redirect protocols")
+        _ = sf_curl_set_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = sf_curl_set_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = sf_curl_set_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = sf_curl_set_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
+        _ = sf_curl_set_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+        _ = sf_curl_set_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
+        _ = sf_curl_set_long(easy, CURLOPT_MAXREDIRS, 5)
+        _ = sf_curl_set_offset(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBytes))
+        _ = sf_curl_set_string(easy, CURLOPT_ACCEPT_ENCODING, "")
+        _ = sf_curl_set_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+
+        switch request.method {
+        case .get: _ = sf_curl_set_long(easy, CURLOPT_HTTPGET, 1)
+        case .post, .put, .delete:
+            if request.method != .post { _ = sf_curl_set_string(easy, CURLOPT_CUSTOMREQUEST, request.method.rawValue) }
+            if request.method != .delete || request.body != nil {
+                let body = request.body ?? Data()
+                _ = sf_curl_set_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                // COPYPOSTFIELDS: libcurl keeps its own copy, so the Swift buffer may go.
+                try body.withUnsafeBytes { raw in
+                    let pointer = raw.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) } ?? UnsafeMutableRawPointer(mutating: ("" as StaticString).utf8Start)
+                    try check(sf_curl_set_pointer(easy, CURLOPT_COPYPOSTFIELDS, pointer), "body")
+                }
+            }
+        }
+        // "Expect:" stops libcurl waiting a second for 100-continue before large bodies.
+        for line in request.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
+            headerList = curl_slist_append(headerList, line)
+        }
+        _ = sf_curl_set_slist(easy, CURLOPT_HTTPHEADER, headerList)
+
+        if let destination = request.destination {
+            guard let handle = fopen(destination.path, "wb") else {
+                throw HTTPError.invalidRequest("cannot write \(destination.lastPathComponent): \(String(cString: strerror(errno)))")
+            }
+            file = handle
+        }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        _ = sf_curl_set_callback(easy, CURLOPT_WRITEFUNCTION, writeCallback)
+        _ = sf_curl_set_pointer(easy, CURLOPT_WRITEDATA, context)
+        _ = sf_curl_set_callback(easy, CURLOPT_HEADERFUNCTION, headerCallback)
+        _ = sf_curl_set_pointer(easy, CURLOPT_HEADERDATA, context)
+        return easy
+    }
+
+    /// Body bytes from libcurl; returning less than given aborts the transfer.
+    func receive(_ data: UnsafeMutablePointer<CChar>, _ count: Int) -> Int {
+        received += Int64(count)
+        if received > request.maxBytes { overflowed = true; return 0 }
+        if let file {
+            if fwrite(data, 1, count, file) != count { writeFailed = true; return 0 }
+        } else {
+            body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: count)
+        }
+        return count
+    }
+
+    /// One header line. A status line starts a new response (after a redirect or a 100).
+    func receiveHeader(_ data: UnsafeMutablePointer<CChar>, _ count: Int) -> Int {
+        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self)
+        if line.hasPrefix("HTTP/") { headers = [:]; return count }
+        if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            headers[name] = value
+        }
+        return count
+    }
+
+    /// The outcome of a finished transfer.
+    func result(_ code: CURLcode) -> Result<HTTPResponse, Error> {
+        guard let easy else { return .failure(HTTPError.invalidRequest("no handle")) }
+        if code == CURLE_OK {
+            var status = 0
+            _ = sf_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            var effective: UnsafeMutablePointer<CChar>?
+            _ = sf_curl_get_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
+            if let file { fflush(file) }
+            return .success(HTTPResponse(status: status, headers: headers, body: body, file: request.destination,
+                                         url: effective.map { String(cString: $0) } ?? request.url))
+        }
+        let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT:
+            var primary: UnsafeMutablePointer<CChar>?
+            _ = sf_curl_get_string(easy, CURLINFO_PRIMARY_IP, &primary)
+            let neverConnected = primary.map { String(cString: $0).isEmpty } ?? true
+            return .failure(HTTPError.timedOut(seconds: neverConnected ? request.connectTimeout : request.timeout, connect: neverConnected))
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SSL_CONNECT_ERROR:
+            return .failure(HTTPError.cannotConnect(detail))
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
+            return .failure(HTTPError.insecure(detail))
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            return .failure(HTTPError.connectionLost(detail))
+        case CURLE_PARTIAL_FILE:
+            return .failure(HTTPError.truncated(received: received))
+        case CURLE_FILESIZE_EXCEEDED:
+            return .failure(HTTPError.tooLarge(limit: request.maxBytes))
+        case CURLE_WRITE_ERROR where overflowed:
+            return .failure(HTTPError.tooLarge(limit: request.maxBytes))
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+            return .failure(HTTPError.invalidRequest(detail))
+        default:
+            return .failure(HTTPError.other(code: Int(code.rawValue), message: detail))
+        }
+    }
+
+    /// Frees the handle; a failed download's partial file is removed.
+    func release(keepFile: Bool) {
+        if let easy { curl_easy_cleanup(easy) }
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+        if let file {
+            fclose(file)
+            if !keepFile, let destination = request.destination { unlink(destination.path) }
+        }
+        file = nil
+    }
+}
+
+// C function pointers: they capture nothing and find their transfer through the context.
+private let writeCallback: sf_curl_data_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().receive(data, size * count)
+}
+
+private let headerCallback: sf_curl_data_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().receiveHeader(data, size * count)
+}
