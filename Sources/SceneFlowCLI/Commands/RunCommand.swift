@@ -140,15 +140,26 @@ struct EngineOptions: ParsableArguments {
 struct GeneratorSet: Sendable {
     var local: Generator?
     var simulated: Generator?
+    var remote: [Provider: Generator] = [:]
+    /// A provider base URL that cannot work (reported by `check`).
+    var configurationError: String?
 
-    static func make(offline: Bool, simulate: Double?) -> GeneratorSet {
+    static func make(offline: Bool, simulate: Double?, environment: [String: String] = ProcessInfo.processInfo.environment) -> GeneratorSet {
         if let simulate { return GeneratorSet(local: nil, simulated: SimulatedGenerator(speed: simulate)) }
-        return GeneratorSet(local: LocalEngineLoader.make(), simulated: nil)
+        let local = LocalEngine(environment: environment)
+        var set = GeneratorSet(local: local, simulated: nil)
+        guard !offline else { return set }
+        do {
+            set.remote = try RemoteProviders(environment: environment, finisher: local).generators
+        } catch {
+            set.configurationError = "\(error)"
+        }
+        return set
     }
 
     func generator(for model: ModelInfo) -> Generator? {
         if let simulated { return simulated }
-        return model.provider == .local ? local : nil
+        return model.provider == .local ? local : remote[model.provider]
     }
 
     /// Before anything runs: every key the jobs need, the local tools, and a generator for
@@ -161,6 +172,10 @@ struct GeneratorSet: Sendable {
                 throw ExitCode(ExitStatus.failure)
             }
         }
+        if let configurationError {
+            printErr("error: \(configurationError)")
+            throw ExitCode(ExitStatus.failure)
+        }
         try preflight(engine.models().map { $0.model })
         let unavailable = Set(engine.models().map { $0.model }.filter { generator(for: $0) == nil }.map { $0.provider.rawValue })
         if !unavailable.isEmpty {
@@ -169,9 +184,10 @@ struct GeneratorSet: Sendable {
         }
     }
 
-    /// Checks the tools the chosen generators need, before anything runs.
+    /// Checks the tools the chosen generators need, before anything runs: the local engine's,
+    /// which also conforms remote clips and makes the final cut.
     func preflight(_ models: [ModelInfo]) throws {
-        guard simulated == nil, models.contains(where: { $0.provider == .local }) else { return }
+        guard simulated == nil, models.contains(where: { $0.provider == .local || $0.kinds.contains(.video) }) else { return }
         do { try LocalEngineLoader.preflight() } catch {
             printErr("error: \(error)")
             throw ExitCode(ExitStatus.failure)

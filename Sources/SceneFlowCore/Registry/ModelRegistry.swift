@@ -75,6 +75,8 @@ public struct ModelInfo: Sendable, Hashable {
     public var latencyPerUnit: Double = 0
     public var price: Price
     public var note: String? = nil
+    /// Speech models: the voice used when neither the scene nor its avatar names one.
+    public var defaultVoice: String? = nil
 
     /// Estimated wall time of one job.
     public func estimatedSeconds(clipSeconds: Double = 0, characters: Int = 0) -> Double {
@@ -188,13 +190,13 @@ public struct ModelRegistry: Sendable {
                   aspectRatios: veoRatios, latencyFixed: 25, latencyPerUnit: 5, price: .perVideoSecond(0.15)),
         // ElevenLabs text-to-speech
         ModelInfo(id: "elevenlabs/eleven_multilingual_v2", provider: .elevenlabs, kinds: [.audio],
-                  latencyFixed: 1.5, latencyPerUnit: 0.4, price: .perThousandCharacters(0.30)),
+                  latencyFixed: 1.5, latencyPerUnit: 0.4, price: .perThousandCharacters(0.30), defaultVoice: "21m00Tcm4TlvDq8ikWAM"),
         ModelInfo(id: "elevenlabs/eleven_turbo_v2_5", provider: .elevenlabs, kinds: [.audio],
-                  latencyFixed: 0.8, latencyPerUnit: 0.2, price: .perThousandCharacters(0.15)),
+                  latencyFixed: 0.8, latencyPerUnit: 0.2, price: .perThousandCharacters(0.15), defaultVoice: "21m00Tcm4TlvDq8ikWAM"),
         ModelInfo(id: "elevenlabs/eleven_flash_v2_5", provider: .elevenlabs, kinds: [.audio],
-                  latencyFixed: 0.5, latencyPerUnit: 0.1, price: .perThousandCharacters(0.15)),
+                  latencyFixed: 0.5, latencyPerUnit: 0.1, price: .perThousandCharacters(0.15), defaultVoice: "21m00Tcm4TlvDq8ikWAM"),
         ModelInfo(id: "elevenlabs/eleven_v3", provider: .elevenlabs, kinds: [.audio],
-                  latencyFixed: 2, latencyPerUnit: 0.5, price: .perThousandCharacters(0.30)),
+                  latencyFixed: 2, latencyPerUnit: 0.5, price: .perThousandCharacters(0.30), defaultVoice: "21m00Tcm4TlvDq8ikWAM"),
         // The local engine (no keys, no network)
         ModelInfo(id: "local/compositor", provider: .local, kinds: [.firstFrame, .lastFrame],
                   latencyFixed: 0.3, price: .free, note: "ffmpeg overlay of background, avatar and product images"),

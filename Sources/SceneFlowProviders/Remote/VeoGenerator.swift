@@ -1,0 +1,103 @@
+import Foundation
+import SceneFlowCore
+import SceneFlowHTTP
+
+/// Veo through the Gemini API: `predictLongRunning`, then the operation polled until `done`,
+/// then the video downloaded with the key (the file URL is under the API's base URL; the
+/// redirect it answers with is followed without the key).
+///
+/// The operation name goes to the job's journal before polling, as fal's request id does, so a
+/// resumed run polls the same operation. A finished operation can still hold no video: safety
+/// filters (`raiMediaFilteredCount`) — a clear, permanent failure that Google does not charge.
+public struct VeoGenerator: Generator {
+    let client: ProviderClient
+    let finisher: ClipFinisher?
+
+    public init(endpoint: ProviderEndpoint, settings: RemoteSettings = RemoteSettings(), http: HTTPClient = .shared, finisher: ClipFinisher?) {
+        client = ProviderClient(endpoint: endpoint, settings: settings, http: http)
+        self.finisher = finisher
+    }
+
+    public func generate(_ job: Job) async throws -> GeneratedOutput {
+        let operation = try await submitOrResume(job)
+        let done = try await poll(operation, job: job)
+        if let error = done["error"] as? [String: Any] {
+            job.journal.clear()
+            let code = error["code"] as? Int
+            // UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED: worth another go.
+            let transient = [4, 8, 13, 14].contains(code ?? 0)
+            throw GenerationError(transient ? .transient : .permanent, provider: .veo,
+                                  message: client.endpoint.redact("operation \(operation) failed: \(error["message"] as? String ?? "code \(code ?? 0)")"))
+        }
+        let result = ((done["response"] as? [String: Any])?["generateVideoResponse"] as? [String: Any]) ?? [:]
+        let samples = result["generatedSamples"] as? [[String: Any]] ?? []
+        guard let uri = (samples.first?["video"] as? [String: Any])?["uri"] as? String else {
+            job.journal.clear()
+            let filtered = result["raiMediaFilteredCount"] as? Int ?? 0
+            let reasons = (result["raiMediaFilteredReasons"] as? [String])?.joined(separator: "; ") ?? ""
+            if filtered > 0 {
+                throw GenerationError(.permanent, provider: .veo,
+                                      message: "operation \(operation): the video was removed by Google's safety filters\(reasons.isEmpty ? "" : ": \(reasons)") (not charged; change the prompt or the first frame)")
+            }
+            throw GenerationError(.transient, provider: .veo, message: "operation \(operation) finished without a video")
+        }
+        let file = RemoteMedia.destination(job, kind: .video, contentType: "video/mp4")
+        _ = try await client.download(uri, to: file, maxBytes: client.settings.maxVideoBytes, step: "download of \(operation)")
+        try RemoteMedia.verify(file, expect: .video, provider: .veo)
+        job.journal.clear()
+        let finished = try await finisher?.finish(clip: file, job: job) ?? file
+        return GeneratedOutput(file: finished, provider: .veo, requestID: operation)
+    }
+
+    private func submitOrResume(_ job: Job) async throws -> String {
+        if let entries = job.journal.read(), entries["provider"] == Provider.veo.rawValue, entries["model"] == job.model.id,
+           let operation = entries["operation"] {
+            return operation
+        }
+        guard let first = job.inputs(.firstFrame).first else {
+            throw GenerationError(.permanent, provider: .veo, message: "a clip needs its first frame")
+        }
+        let image = try RemoteMedia.base64(first, provider: .veo)
+        var instance: [String: Any] = ["prompt": job.prompt, "image": ["bytesBase64Encoded": image.data, "mimeType": image.mimeType]]
+        if let last = job.inputs(.lastFrame).first, job.model.acceptsLastFrame {
+            let frame = try RemoteMedia.base64(last, provider: .veo)
+            instance["lastFrame"] = ["bytesBase64Encoded": frame.data, "mimeType": frame.mimeType]
+        }
+        let parameters: [String: Any] = [
+            "aspectRatio": job.parameters["aspect_ratio"] ?? AspectRatio.portrait.rawValue,
+            "durationSeconds": Int(Double(job.parameters["duration_s"] ?? "8") ?? 8),
+            "sampleCount": 1,
+        ]
+        let endpoint = client.endpoint
+        let step = "predictLongRunning"
+        let response = try await client.send(try endpoint.request(.post, endpoint.url("/v1beta/models/\(job.model.id):predictLongRunning"),
+                                                                  json: ["instances": [instance], "parameters": parameters]), step: step)
+        guard response.isSuccess else { throw GoogleErrors.failure(response, client: client, step: step) }
+        guard let name = try client.object(response, step: step)["name"] as? String else {
+            throw GenerationError(.transient, provider: .veo, httpStatus: response.status, message: "\(step): no operation name in \(ProviderClient.snippet(response.body))")
+        }
+        do {
+            try job.journal.write(["provider": Provider.veo.rawValue, "model": job.model.id, "operation": name])
+        } catch {
+            throw GenerationError(.permanent, provider: .veo, message: "cannot record operation \(name) in the journal: \(error.localizedDescription)")
+        }
+        return name
+    }
+
+    /// GET `/v1beta/{name}` until `done`. A missing operation (404) is forgotten and resubmitted.
+    private func poll(_ operation: String, job: Job) async throws -> [String: Any] {
+        let step = "operation \(operation)"
+        return try await Polling.until(client.settings, atDeadline: {
+            GenerationError(.transient, provider: .veo, message: "\(step) still not done after \(Int(client.settings.pollDeadline)) s")
+        }) {
+            let response = try await client.send(try client.endpoint.request(.get, client.endpoint.url("/v1beta/\(operation)")), step: step)
+            if response.status == 404 {
+                job.journal.clear()
+                throw GenerationError(.transient, provider: .veo, httpStatus: 404, message: "\(step) no longer exists; it will be submitted again")
+            }
+            guard response.isSuccess else { throw GoogleErrors.failure(response, client: client, step: step) }
+            let json = try client.object(response, step: step)
+            return json["done"] as? Bool == true ? json : nil
+        }
+    }
+}
