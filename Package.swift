@@ -88,9 +88,19 @@ let package = Package(
             name: "SceneFlowGraphvizTests",
             dependencies: ["SceneFlowGraphviz", "SceneFlowCore"]
         ),
+        // Shared by the test targets: running the built `sceneflow`, the loopback provider server.
+        .target(
+            name: "SceneFlowTestSupport",
+            path: "Tests/SceneFlowTestSupport",
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "SceneFlowCLITests",
-            dependencies: ["SceneFlowCore"]
+            dependencies: ["SceneFlowCore", "SceneFlowTestSupport"]
+        ),
+        .testTarget(
+            name: "SceneFlowProviderTests",
+            dependencies: ["SceneFlowProviders", "SceneFlowHTTP", "SceneFlowCore", "SceneFlowTestSupport"]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowTestSupport
 import Testing
 
 @Suite struct GraphCommandTests {

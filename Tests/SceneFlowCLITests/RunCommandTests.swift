@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowTestSupport
 import Testing
 
 /// What ffprobe says about a media file.

@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowTestSupport
 import Testing
 
 /// The built binary, end to end: what a user or script sees (output and exit status).

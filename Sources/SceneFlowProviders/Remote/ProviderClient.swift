@@ -98,6 +98,8 @@ struct ProviderClient: Sendable {
             request.destination = file
             request.maxBytes = maxBytes
             let response = try await send(request, step: step, timeout: settings.downloadTimeout)
+            let errorBody = response.isSuccess ? Data() : (try? Data(contentsOf: file)) ?? Data()
+            if !response.isSuccess { try? FileManager.default.removeItem(at: file) }
             if (300...399).contains(response.status), let location = response.header("location") {
                 guard let next = URL(string: location, relativeTo: URL(string: current))?.absoluteString else { break }
                 current = next
@@ -108,9 +110,7 @@ struct ProviderClient: Sendable {
                                       message: "\(step): the result has expired on the provider (results are kept for a limited time); it will be generated again")
             }
             guard response.isSuccess else {
-                try? FileManager.default.removeItem(at: file)
-                throw failure(HTTPResponse(status: response.status, headers: response.headers,
-                                           body: (try? Data(contentsOf: file)) ?? Data(), url: response.url), step: step)
+                throw failure(HTTPResponse(status: response.status, headers: response.headers, body: errorBody, url: response.url), step: step)
             }
             return response
         }

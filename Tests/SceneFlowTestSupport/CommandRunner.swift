@@ -1,10 +1,10 @@
 import Foundation
 
 /// The package root, from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// The built `sceneflow` executable beside the test bundle (swift test builds every product).
-let sceneflowBinary: URL = {
+public let sceneflowBinary: URL = {
     let directory = Bundle.main.bundleURL.hasDirectoryPath ? Bundle.main.bundleURL : Bundle.main.bundleURL.deletingLastPathComponent()
     for candidate in [directory, directory.deletingLastPathComponent()] {
         let url = candidate.appendingPathComponent("sceneflow")
@@ -13,15 +13,15 @@ let sceneflowBinary: URL = {
     return packageRoot.appendingPathComponent(".build/debug/sceneflow")
 }()
 
-struct CommandResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
 /// Runs `sceneflow` with arguments (no shell), in `directory` (the package root by default).
 @discardableResult
-func sceneflow(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) throws -> CommandResult {
+public func sceneflow(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = sceneflowBinary
     process.arguments = arguments
@@ -43,7 +43,7 @@ func sceneflow(_ arguments: [String], in directory: URL = packageRoot, environme
 }
 
 /// A fresh temporary folder, removed by the caller.
-func temporaryDirectory() throws -> URL {
+public func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url

@@ -1,0 +1,170 @@
+import Foundation
+@testable import SceneFlowCore
+import SceneFlowHTTP
+@testable import SceneFlowProviders
+import SceneFlowTestSupport
+import Testing
+
+/// fal's queue API against the loopback server: submit, poll the returned URLs, fetch, download.
+@Suite struct FalTests {
+    @Test func imageEditSubmitsDataURIsAndDownloadsTheResult() async throws {
+        let server = try FakeProviders()
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let output = try await FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil).generate(test.job)
+
+        #expect(MediaType.sniff(fileAt: output.file) == .png)
+        #expect(output.provider == .fal)
+        let submit = try #require(server.requests("fal.submit").first)
+        #expect(submit.path == "/fal/fal-ai/kling-image/o1")
+        #expect(output.requestID != nil && server.requests("fal.status").allSatisfy { $0.path.contains(output.requestID!) })
+        let images = submit.body["image_urls"] as? [String] ?? []
+        #expect(images.count == 3 && images.allSatisfy { $0.hasPrefix("data:image/png;base64,") })
+        #expect(submit.body["aspect_ratio"] as? String == "9:16")
+        // The status URL fal returned drops the model's subpath; a built one would 404.
+        #expect(server.requests("fal.unknown").isEmpty)
+        #expect(test.journal == nil, "a finished job leaves no journal entry")
+    }
+
+    @Test func klingClipSendsStartAndEndFramesAndADurationString() async throws {
+        let server = try FakeProviders()
+        let test = try TestJob(model: "fal-ai/kling-video/v2.6/pro/image-to-video", kind: .video, inputs: clipInputs, parameters: ["duration_s": "5"])
+        let output = try await FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil).generate(test.job)
+        #expect(MediaType.sniff(fileAt: output.file) == .mp4)
+        let body = try #require(server.requests("fal.submit").first).body
+        #expect(body["duration"] as? String == "5")
+        #expect((body["start_image_url"] as? String)?.hasPrefix("data:image/png") == true)
+        #expect((body["end_image_url"] as? String)?.hasPrefix("data:image/png") == true)
+        #expect(body["generate_audio"] as? Bool == true, "no voice-over input: the model's own sound is wanted")
+    }
+
+    @Test func veoFirstLastFrameUsesItsOwnFieldNames() async throws {
+        let server = try FakeProviders()
+        let test = try TestJob(model: "fal-ai/veo3.1/first-last-frame-to-video", kind: .video, inputs: clipInputs, parameters: ["duration_s": "4"])
+        _ = try await FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil).generate(test.job)
+        let body = try #require(server.requests("fal.submit").first).body
+        #expect(body["duration"] as? String == "4s")
+        #expect(body["first_frame_url"] != nil && body["last_frame_url"] != nil && body["start_image_url"] == nil)
+    }
+
+    @Test func submit429IsTransientWithTheServersRetryAfter() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["fal.submit": [
+            ["status": 429, "headers": ["Retry-After": "7"], "body": ["detail": "Rate limit exceeded"]],
+            ["status": 429, "body": ["detail": "Rate limit exceeded"]],
+        ]]])
+        let generator = FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil)
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let first = try #require(await failure(of: generator, test.job))
+        #expect(first.kind == .transient && first.httpStatus == 429 && first.retryAfter == 7)
+        #expect(first.message.contains("Rate limit exceeded"))
+        let second = try #require(await failure(of: generator, test.job))
+        #expect(second.kind == .transient && second.retryAfter == nil, "no Retry-After: the retry policy's own backoff applies")
+        #expect(test.journal == nil, "nothing was submitted, so nothing is journaled")
+    }
+
+    @Test func a500OnAStatusPollIsRiddenOut() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["fal.status": [["status": 500, "body": ["detail": "Internal error"]]]]])
+        let test = try TestJob(model: "fal-ai/nano-banana/edit", kind: .firstFrame, inputs: frameInputs)
+        let output = try await FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil).generate(test.job)
+        #expect(MediaType.sniff(fileAt: output.file) == .png)
+        #expect(server.requests("fal.submit").count == 1, "the poll failure did not cause a second (paid) submit")
+        #expect(server.requests("fal.status").count >= 2)
+    }
+
+    @Test func completedButTheResultIsA422IsPermanentWithFalsDetail() async throws {
+        let server = try FakeProviders()
+        // Kling 2.6 takes 5 or 10 s; the job still reaches COMPLETED, and the 422 comes with the result.
+        let test = try TestJob(model: "fal-ai/kling-video/v2.6/pro/image-to-video", kind: .video, inputs: clipInputs, parameters: ["duration_s": "7"])
+        let error = try #require(await failure(of: FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil), test.job))
+        #expect(error.kind == .permanent && error.httpStatus == 422)
+        #expect(error.message.contains("duration: duration must be one of '5', '10'"))
+        #expect(server.requests("fal.status").last.map { _ in true } == true)
+        #expect(test.journal == nil, "a failed job is not resumed")
+    }
+
+    @Test func a5xxOnTheResultIsRetriedInPlace() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["fal.result": [["status": 503, "body": ["detail": "upstream unavailable", "error_type": "runner_unavailable"]], ["action": "truncate"]]]])
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let output = try await FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil).generate(test.job)
+        #expect(MediaType.sniff(fileAt: output.file) == .png)
+        #expect(server.requests("fal.result").count == 3, "503, then a truncated body, then the result")
+        #expect(server.requests("fal.submit").count == 1)
+    }
+
+    @Test func anExpiredResultForgetsTheJobSoARetrySubmitsAgain() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["fal.result": [["status": 404, "body": ["detail": "Request not found"]]]]])
+        let generator = FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil)
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let error = try #require(await failure(of: generator, test.job))
+        #expect(error.kind == .transient && error.httpStatus == 404 && error.message.contains("expired"))
+        #expect(test.journal == nil)
+        _ = try await generator.generate(test.job)
+        #expect(server.requests("fal.submit").count == 2)
+    }
+
+    @Test func anExpiredMediaURLIsTheSame() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["media": [["status": 410, "body": ["detail": "Gone"]]]]])
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let error = try #require(await failure(of: FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil), test.job))
+        #expect(error.httpStatus == 410 && error.message.contains("expired"))
+        #expect(test.journal == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: test.job.scratch.path).isEmpty, "no partial download is left")
+    }
+
+    @Test func aJournaledRequestIsPolledNotSubmittedAgain() async throws {
+        let server = try FakeProviders()
+        let generator = FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil)
+        // A first process submitted and journaled, then died before collecting the result.
+        let first = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        _ = try await generator.generate(first.job)
+        let id = try #require(server.requests("fal.status").first?.path.split(separator: "/").dropLast().last.map(String.init))
+        let status = server.requests("fal.status").first!.path
+        var resumed = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        try resumed.job.journal.write(["provider": "fal", "model": "fal-ai/kling-image/o1", "request_id": id,
+                                       "status_url": server.root + status, "response_url": server.root + status.replacingOccurrences(of: "/status", with: ""),
+                                       "cancel_url": server.root + status.replacingOccurrences(of: "/status", with: "/cancel")])
+        resumed.job.attempt = 2
+        let output = try await generator.generate(resumed.job)
+        #expect(output.requestID == id)
+        #expect(server.requests("fal.submit").count == 1, "the journaled request was collected, not paid for again")
+        #expect(resumed.journal == nil)
+    }
+
+    @Test func cancellingAQueuedJobCancelsItOnFal() async throws {
+        let server = try FakeProviders(scenario: ["fal_work_seconds": 30])
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let generator = FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil)
+        let task = Task { try await generator.generate(test.job) }
+        while server.requests("fal.status").isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
+        #expect(test.journal?["request_id"] != nil, "journaled before the first poll")
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        let cancel = try #require(server.requests("fal.cancel").first)
+        #expect(cancel.method == "PUT" && cancel.path.hasPrefix("/fal/fal-ai/kling-image/requests/"))
+        #expect(test.journal == nil, "fal accepted the cancellation: nothing left to collect")
+    }
+
+    @Test func aHangingServerTimesOut() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["fal.submit": [["action": "hang", "seconds": 10]]]])
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let started = Date()
+        let error = try #require(await failure(of: FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(timeout: 1), finisher: nil), test.job))
+        #expect(error.kind == .transient && error.message.contains("no complete response within 1 s"))
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test func aConnectionResetIsTransient() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["fal.submit": [["action": "reset"]]]])
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let error = try #require(await failure(of: FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil), test.job))
+        #expect(error.kind == .transient && error.message.contains("connection"))
+    }
+
+    @Test func aWrongKeyIsPermanentAndNeverShown() async throws {
+        let server = try FakeProviders()
+        let wrong = ProviderEndpoint(provider: .fal, base: server.falURL, key: "fal-wrong-key-123456")!
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let error = try #require(await failure(of: FalGenerator(endpoint: wrong, settings: quickSettings(), finisher: nil), test.job))
+        #expect(error.kind == .permanent && error.httpStatus == 401)
+        #expect(!error.description.contains("fal-wrong-key-123456"))
+    }
+}

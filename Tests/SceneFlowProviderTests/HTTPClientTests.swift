@@ -1,0 +1,59 @@
+import Foundation
+import SceneFlowHTTP
+import SceneFlowTestSupport
+import Testing
+
+/// The libcurl transport itself, against the loopback server's raw faults.
+@Suite struct HTTPClientTests {
+    @Test func manyConcurrentTransfersAllComplete() async throws {
+        let server = try FakeProviders()
+        let client = HTTPClient()
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<64 {
+                group.addTask { try await client.send(HTTPRequest(.get, "\(server.root)/media/missing-\(i).png")).status }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.count == 64 && statuses.allSatisfy { $0 == 404 })
+    }
+
+    @Test func anOversizedBodyIsStoppedAndItsFileRemoved() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["media": [["action": "oversize", "bytes": 8 << 20]]]])
+        let folder = try temporaryDirectory()
+        var request = HTTPRequest(.get, "\(server.root)/media/huge.png")
+        request.maxBytes = 1 << 20
+        request.destination = folder.appendingPathComponent("huge.png")
+        await #expect(throws: HTTPError.tooLarge(limit: 1 << 20)) { try await HTTPClient.shared.send(request) }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("huge.png").path))
+    }
+
+    @Test func cancellingTheAwaitingTaskEndsTheTransfer() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["media": [["action": "hang", "seconds": 20]]]])
+        let started = Date()
+        let task = Task { try await HTTPClient.shared.send(HTTPRequest(.get, "\(server.root)/media/slow.png")) }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test func aRefusedConnectionIsReported() async throws {
+        // A port nobody listens on: bind one, note it, close it.
+        let server = try FakeProviders()
+        let port = server.port
+        server.stop()
+        var request = HTTPRequest(.get, "http://127.0.0.1:\(port)/")
+        request.connectTimeout = 2
+        do {
+            _ = try await HTTPClient.shared.send(request)
+            Issue.record("a closed port answered")
+        } catch let error as HTTPError {
+            guard case .cannotConnect = error else { Issue.record("expected cannotConnect, got \(error)"); return }
+            #expect(error.isTransient)
+        }
+    }
+
+    @Test func onlyHTTPAndHTTPSAreSpoken() async throws {
+        await #expect(throws: HTTPError.self) { try await HTTPClient.shared.send(HTTPRequest(.get, "file:///etc/passwd")) }
+    }
+}

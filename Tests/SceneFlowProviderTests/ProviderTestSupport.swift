@@ -1,0 +1,64 @@
+import Foundation
+@testable import SceneFlowCore
+import SceneFlowHTTP
+@testable import SceneFlowProviders
+import SceneFlowTestSupport
+
+/// Settings for tests: quick polls, short timeouts.
+func quickSettings(timeout: Double = 10) -> RemoteSettings {
+    var settings = RemoteSettings()
+    settings.pollInterval = 0.02
+    settings.maxPollInterval = 0.1
+    settings.requestTimeout = timeout
+    settings.connectTimeout = min(timeout, 5)
+    settings.downloadTimeout = max(timeout, 10)
+    return settings
+}
+
+/// A job as the run engine would build it, with real image files and a real journal.
+struct TestJob {
+    let folder: URL
+    var job: Job
+
+    init(model id: String, kind: JobKind, inputs: [(SceneGraph.EdgeType, String)] = [], parameters: [String: String] = [:],
+         prompt: String = "Maya holds the grinder up to the camera in a sunny kitchen.") throws {
+        folder = try temporaryDirectory()
+        let scratch = folder.appendingPathComponent("scratch", isDirectory: true)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        var params = ["aspect_ratio": "9:16"]
+        params.merge(parameters) { $1 }
+        job = Job(node: "hook.\(kind.rawValue)", kind: kind, operation: .generate, model: ModelRegistry.standard[id]!, scene: "hook",
+                  prompt: prompt, parameters: params,
+                  inputs: inputs.map { role, path in
+                      let url = packageRoot.appendingPathComponent(path)
+                      return Job.Input(role: role, node: path, file: url, sha256: (try? Digest.sha256(fileAt: url)) ?? "")
+                  },
+                  scratch: scratch, attempt: 1, journal: JobJournal(file: folder.appendingPathComponent("journal/job.json")))
+    }
+
+    var journal: [String: String]? { job.journal.read() }
+}
+
+/// What a generator threw, as a `GenerationError` (or nil if it succeeded).
+func failure(of generator: Generator, _ job: Job) async -> GenerationError? {
+    do {
+        _ = try await generator.generate(job)
+        return nil
+    } catch let error as GenerationError {
+        return error
+    } catch {
+        return GenerationError(.permanent, provider: .local, message: "unexpected \(type(of: error)): \(error)")
+    }
+}
+
+func endpoint(_ provider: Provider, _ server: FakeProviders) -> ProviderEndpoint {
+    switch provider {
+    case .fal: return ProviderEndpoint(provider: .fal, base: server.falURL, key: FakeProviders.keys["FAL_KEY"]!)!
+    case .elevenlabs: return ProviderEndpoint(provider: .elevenlabs, base: server.elevenLabsURL, key: FakeProviders.keys["ELEVENLABS_API_KEY"]!)!
+    default: return ProviderEndpoint(provider: provider, base: server.googleURL, key: FakeProviders.keys["GEMINI_API_KEY"]!)!
+    }
+}
+
+let frameInputs: [(SceneGraph.EdgeType, String)] = [(.avatar, "samples/assets/maya.png"), (.background, "samples/assets/kitchen.png"),
+                                                     (.productImage, "samples/products/grinder/product.png")]
+let clipInputs: [(SceneGraph.EdgeType, String)] = [(.firstFrame, "samples/assets/kitchen.png"), (.lastFrame, "samples/assets/livingroom.png")]
