@@ -1,0 +1,130 @@
+import Foundation
+import SceneFlowTestSupport
+import Testing
+
+/// `sceneflow run` end to end against the loopback providers, as a user runs it: keys and base
+/// URLs in the environment, the built binary, real HTTP.
+@Suite struct RemoteRunTests {
+    static let samples: [(template: String, inputs: String)] = [
+        ("samples/unboxing.json", "samples/unboxing.inputs.json"),
+        ("samples/testimonial.yaml", "samples/testimonial.inputs.json"),
+        ("samples/product-only.json", "samples/product-only.inputs.json"),
+    ]
+
+    @Test(arguments: samples.map(\.template))
+    func eachSampleHydratesEndToEndAndNoKeyLeaks(template: String) throws {
+        let inputs = Self.samples.first { $0.template == template }!.inputs
+        let server = try FakeProviders()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try sceneflow(["run", template, "--inputs", inputs, "--resolution", "240",
+                                    "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("run").path],
+                                   environment: server.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+
+        // Every generation ran on its remote provider, with the provider's request id recorded.
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run/run.json"))) as? [String: Any])
+        let nodes = report["nodes"] as? [[String: Any]] ?? []
+        let remote = nodes.filter { ["fal", "gemini", "veo", "elevenlabs"].contains($0["provider"] as? String ?? "") }
+        #expect(!remote.isEmpty)
+        for node in remote {
+            #expect(node["status"] as? String == "succeeded", "\(node)")
+            #expect((node["request_id"] as? String)?.isEmpty == false, "\(node["id"] ?? "") has no provider request id")
+        }
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/final.mp4").path))
+
+        // Keys: each only to its own provider's base URL, never to media URLs.
+        let prefixes = ["FAL_KEY": "/fal/", "GEMINI_API_KEY": "/google/", "ELEVENLABS_API_KEY": "/eleven/"]
+        for request in server.requests() {
+            for sent in request.keysSent {
+                let variable = FakeProviders.keys.first { $0.value == sent }?.key ?? "an unknown key"
+                #expect(prefixes[variable].map { request.path.hasPrefix($0) } == true, "\(variable) was sent to \(request.path)")
+            }
+        }
+        #expect(server.requests("media").allSatisfy { $0.keysSent.isEmpty })
+
+        // ... and never in anything the run wrote or printed.
+        var written: [URL] = []
+        for root in [dir.appendingPathComponent("ws"), dir.appendingPathComponent("run")] {
+            let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])?.allObjects as? [URL] ?? []
+            written += files.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+        }
+        #expect(written.count > 10)
+        for key in FakeProviders.keys.values {
+            let needle = Data(key.utf8)
+            for file in written {
+                #expect(try Data(contentsOf: file).range(of: needle) == nil, "\(file.lastPathComponent) contains a key")
+            }
+            #expect(!result.stdout.contains(key) && !result.stderr.contains(key))
+        }
+    }
+
+    @Test func withAKeyUnsetTheRunStopsBeforeAnyRequest() throws {
+        let server = try FakeProviders()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var environment = server.environment
+        environment["FAL_KEY"] = ""
+        let result = try sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json",
+                                    "--workspace", dir.appendingPathComponent("ws").path], environment: environment)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("FAL_KEY is not set"))
+        #expect(server.requests().isEmpty, "nothing may be sent (or paid for) before every key is known")
+    }
+
+    @Test func aMalformedBaseURLIsAClearError() throws {
+        var environment = FakeProviders.keys
+        environment["SCENEFLOW_FAL_URL"] = "queue.fal.run"
+        let result = try sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json",
+                                    "--workspace", try temporaryDirectory().path], environment: environment)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("SCENEFLOW_FAL_URL=queue.fal.run is not an http(s) URL"))
+    }
+
+    /// kill -9 while fal jobs are queued; the next run collects those same requests.
+    @Test func aRunResumedAfterKill9PollsThePersistedFalRequests() throws {
+        let server = try FakeProviders(scenario: ["fal_work_seconds": 3])
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let workspace = dir.appendingPathComponent("ws")
+        let arguments = ["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--resolution", "240", "--workspace", workspace.path]
+        let process = Process()
+        process.executableURL = sceneflowBinary
+        process.currentDirectoryURL = packageRoot
+        process.arguments = arguments + ["--out", dir.appendingPathComponent("run1").path]
+        var env = ProcessInfo.processInfo.environment
+        env.merge(server.environment) { $1 }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+
+        let journal = workspace.appendingPathComponent("journal")
+        func journaled() -> Set<String> {
+            let files = (try? FileManager.default.contentsOfDirectory(at: journal, includingPropertiesForKeys: nil)) ?? []
+            return Set(files.compactMap { file in
+                (try? JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: String])?["request_id"]
+            })
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while journaled().isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let persisted = journaled()
+        #expect(!persisted.isEmpty, "a submitted fal request was journaled before the kill")
+        let requestsBefore = server.requests().count
+
+        let second = try sceneflow(arguments + ["--out", dir.appendingPathComponent("run2").path], environment: server.environment)
+        #expect(second.status == 0, "\(second.stderr)")
+        let after = Array(server.requests().dropFirst(requestsBefore))
+        for id in persisted {
+            #expect(after.contains { $0.route == "fal.status" && $0.path.contains(id) }, "\(id) was not polled after the restart")
+        }
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run2/run.json"))) as? [String: Any])
+        let falNodes = (report["nodes"] as? [[String: Any]] ?? []).filter { $0["provider"] as? String == "fal" }
+        let ids = Set(falNodes.compactMap { $0["request_id"] as? String })
+        #expect(persisted.isSubset(of: ids), "the resumed run's outputs come from the persisted requests")
+        #expect(after.filter { $0.route == "fal.submit" }.count == falNodes.count - persisted.count,
+                "only jobs never submitted were submitted after the restart")
+    }
+}
