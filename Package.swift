@@ -70,7 +70,8 @@ let package = Package(
         ),
         .executableTarget(name: "sceneflow", dependencies: ["SceneFlowCLI"]),
         // `swift run -c release sceneflow-bench`: prints the speed figures the issues ask for.
-        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowStore"]),
+        // `providers` starts the loopback provider server of the test support target.
+        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowStore", "SceneFlowTestSupport"]),
         .testTarget(
             name: "SceneFlowCoreTests",
             dependencies: ["SceneFlowCore"],

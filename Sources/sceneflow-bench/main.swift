@@ -3,7 +3,7 @@ import SceneFlowCore
 import SceneFlowGraphviz
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
-// for. Sections: validate, graph, render, scheduler, batch, makespan, local (default: all). Figures are medians of several runs, in
+// for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all). Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; the README records this project's machine's.
 
 let requested = Set(CommandLine.arguments.dropFirst())
@@ -103,6 +103,12 @@ if wants("makespan") {
 if wants("local") {
     print("## Local engine (ffmpeg + espeak-ng), 720 px, real media")
     try await RunBenchmarks.local(directory: workDirectory)
+    print("")
+}
+
+if wants("providers") {
+    print("## Remote providers: 200 concurrent fal jobs against the loopback fal server")
+    try await ProviderBenchmarks.fal(jobs: 200, directory: workDirectory)
     print("")
 }
 

@@ -3,8 +3,8 @@ import SceneFlowTestSupport
 import Testing
 
 @Suite struct GraphCommandTests {
-    @Test func jsonGraphFollowsTheContract() throws {
-        let result = try sceneflow(["graph", "samples/unboxing.json", "--format", "json"])
+    @Test func jsonGraphFollowsTheContract() async throws {
+        let result = try await sceneflow(["graph", "samples/unboxing.json", "--format", "json"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let nodes = try #require(object["nodes"] as? [[String: Any]])
@@ -17,37 +17,37 @@ import Testing
     }
 
     @Test("writes each format to a file, atomically", arguments: ["svg", "png", "pdf", "dot"])
-    func writesFormats(_ format: String) throws {
+    func writesFormats(_ format: String) async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("graph.\(format)")
-        let result = try sceneflow(["graph", "samples/testimonial.yaml", "-o", out.path])
+        let result = try await sceneflow(["graph", "samples/testimonial.yaml", "-o", out.path])
         #expect(result.status == 0, "\(result.stderr)")
         let data = try Data(contentsOf: out)
         #expect(data.count > 1000)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["graph.\(format)"], "no temporary file left behind")
     }
 
-    @Test func invalidTemplateDrawsNothing() throws {
+    @Test func invalidTemplateDrawsNothing() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("bad.svg")
-        let result = try sceneflow(["graph", "samples/invalid/unknown-scene.json", "-o", out.path])
+        let result = try await sceneflow(["graph", "samples/invalid/unknown-scene.json", "-o", out.path])
         #expect(result.status == 1)
         #expect(result.stderr.contains("[unknown-scene]"))
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 
-    @Test func allowInvalidDrawsTheCycleHighlighted() throws {
-        let result = try sceneflow(["graph", "samples/invalid/cycle.json", "--allow-invalid"])
+    @Test func allowInvalidDrawsTheCycleHighlighted() async throws {
+        let result = try await sceneflow(["graph", "samples/invalid/cycle.json", "--allow-invalid"])
         #expect(result.status == 1, "still invalid")
         #expect(result.stderr.contains("[cycle]"))
         #expect(result.stdout.contains("<svg"))
         #expect(result.stdout.components(separatedBy: ">cycle</text>").count - 1 >= 4, "every edge on the cycle is labelled")
     }
 
-    @Test func unwritableOutputIsAClearErrorAndLeavesNothing() throws {
-        let missingFolder = try sceneflow(["graph", "samples/unboxing.json", "-o", "/nonexistent-sceneflow/graph.svg"])
+    @Test func unwritableOutputIsAClearErrorAndLeavesNothing() async throws {
+        let missingFolder = try await sceneflow(["graph", "samples/unboxing.json", "-o", "/nonexistent-sceneflow/graph.svg"])
         #expect(missingFolder.status == 1)
         #expect(missingFolder.stderr.contains("cannot write /nonexistent-sceneflow/graph.svg"))
         let dir = try temporaryDirectory()
@@ -56,7 +56,7 @@ import Testing
             try? FileManager.default.removeItem(at: dir)
         }
         chmod(dir.path, 0o555)
-        let readOnly = try sceneflow(["graph", "samples/unboxing.json", "-o", dir.appendingPathComponent("g.svg").path])
+        let readOnly = try await sceneflow(["graph", "samples/unboxing.json", "-o", dir.appendingPathComponent("g.svg").path])
         if getuid() != 0 { // root ignores directory permissions
             #expect(readOnly.status == 1)
             #expect(readOnly.stderr.contains("permission denied"))
@@ -64,17 +64,17 @@ import Testing
         #expect((try FileManager.default.contentsOfDirectory(atPath: dir.path)).allSatisfy { !$0.contains(".tmp-") })
     }
 
-    @Test func runColoursNodesAndShowsThumbnails() throws {
+    @Test func runColoursNodesAndShowsThumbnails() async throws {
         let run = packageRoot.appendingPathComponent("Tests/SceneFlowCLITests/Fixtures/run-unboxing")
-        let result = try sceneflow(["graph", "samples/unboxing.json", "--run", run.path])
+        let result = try await sceneflow(["graph", "samples/unboxing.json", "--run", run.path])
         #expect(result.status == 0, "\(result.stderr)")
         for marker in ["[OK]", "[FAILED]", "[CACHED]", "[BLOCKED]"] { #expect(result.stdout.contains(marker), "\(marker)") }
         #expect(result.stdout.contains("<image") && result.stdout.contains("hook.first_frame.png"), "finished frames show their image")
-        let missing = try sceneflow(["graph", "samples/unboxing.json", "--run", "/nonexistent-run"])
+        let missing = try await sceneflow(["graph", "samples/unboxing.json", "--run", "/nonexistent-run"])
         #expect(missing.status == 66)
     }
 
-    @Test func rendersInProcessThroughLibgvc() throws {
+    @Test func rendersInProcessThroughLibgvc() async throws {
         // The binary links libcgraph and libgvc; `graph` works with no `dot` on PATH.
         let ldd = Process()
         ldd.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
@@ -88,19 +88,19 @@ import Testing
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("g.png")
-        let result = try sceneflow(["graph", "samples/unboxing.json", "-o", out.path], environment: ["PATH": "/nonexistent"])
+        let result = try await sceneflow(["graph", "samples/unboxing.json", "-o", out.path], environment: ["PATH": "/nonexistent"])
         #expect(result.status == 0)
         #expect(try Data(contentsOf: out).prefix(4).elementsEqual([0x89, 0x50, 0x4E, 0x47]))
     }
 }
 
 @Suite struct PlanCommandTests {
-    @Test func planReportsOrderWavesCriticalPathAndCost() throws {
-        let text = try sceneflow(["plan", "samples/unboxing.json"])
+    @Test func planReportsOrderWavesCriticalPathAndCost() async throws {
+        let text = try await sceneflow(["plan", "samples/unboxing.json"])
         #expect(text.status == 0)
         #expect(text.stdout.contains("Critical path"))
         #expect(text.stdout.contains("hook.first_frame → hook.last_frame → hook.video → final.video"))
-        let json = try sceneflow(["plan", "samples/testimonial.yaml", "--concurrency", "2", "--limit", "fal=1", "--format", "json"])
+        let json = try await sceneflow(["plan", "samples/testimonial.yaml", "--concurrency", "2", "--limit", "fal=1", "--format", "json"])
         #expect(json.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let estimated = try #require(object["estimated_seconds"] as? Double)
@@ -111,9 +111,9 @@ import Testing
         #expect((object["waves"] as? [[String]])?.first?.contains("intro.first_frame") == true)
     }
 
-    @Test func planRejectsBadLimitsAndInvalidTemplates() throws {
-        #expect(try sceneflow(["plan", "samples/unboxing.json", "--limit", "acme=3"]).status == 64)
-        #expect(try sceneflow(["plan", "samples/unboxing.json", "--concurrency", "0"]).status == 64)
-        #expect(try sceneflow(["plan", "samples/invalid/cycle.json"]).status == 1)
+    @Test func planRejectsBadLimitsAndInvalidTemplates() async throws {
+        #expect(try await sceneflow(["plan", "samples/unboxing.json", "--limit", "acme=3"]).status == 64)
+        #expect(try await sceneflow(["plan", "samples/unboxing.json", "--concurrency", "0"]).status == 64)
+        #expect(try await sceneflow(["plan", "samples/invalid/cycle.json"]).status == 1)
     }
 }

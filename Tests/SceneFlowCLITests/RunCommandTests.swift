@@ -44,13 +44,13 @@ func statuses(_ report: [String: Any]) -> [String: String] {
     ]
 
     @Test("each sample hydrates offline into a watchable MP4, and a second run is entirely cached", arguments: samples.map(\.template))
-    func sampleHydratesOffline(_ template: String) throws {
+    func sampleHydratesOffline(_ template: String) async throws {
         let expected = Self.samples.first { $0.template == template }!
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let inputs = template.replacingOccurrences(of: ".json", with: ".inputs.json").replacingOccurrences(of: ".yaml", with: ".inputs.json")
         let arguments = ["run", template, "--inputs", inputs, "--offline", "--workspace", dir.appendingPathComponent("ws").path, "--resolution", "360"]
-        let first = try sceneflow(arguments + ["--out", dir.appendingPathComponent("run1").path])
+        let first = try await sceneflow(arguments + ["--out", dir.appendingPathComponent("run1").path])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == dir.appendingPathComponent("run1/run.json").path, "prints the report's path")
 
@@ -68,7 +68,7 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         let timeline = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run1/timeline.json"))) as? [String: Any]
         #expect((timeline?["clips"] as? [[String: Any]])?.count == Int(scenes))
 
-        let second = try sceneflow(arguments + ["--out", dir.appendingPathComponent("run2").path])
+        let second = try await sceneflow(arguments + ["--out", dir.appendingPathComponent("run2").path])
         #expect(second.status == 0)
         let again = statuses(try readReport(dir.appendingPathComponent("run2")))
         let generation = (try readReport(dir.appendingPathComponent("run2"))["nodes"] as? [[String: Any]] ?? [])
@@ -77,13 +77,13 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         #expect(try Data(contentsOf: dir.appendingPathComponent("run2/final.mp4")) == Data(contentsOf: final))
     }
 
-    @Test func badImagesFailTheirNodeWithFfmpegsMessageAndNothingElse() throws {
+    @Test func badImagesFailTheirNodeWithFfmpegsMessageAndNothingElse() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         // PNG magic (so validation by content accepts it), then garbage.
         let corrupt = dir.appendingPathComponent("corrupt.png")
         try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array("garbage".utf8)).write(to: corrupt)
-        let result = try sceneflow(["run", "samples/unboxing.json", "--asset", "product_1=\(corrupt.path)", "--offline",
+        let result = try await sceneflow(["run", "samples/unboxing.json", "--asset", "product_1=\(corrupt.path)", "--offline",
                                     "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("run").path, "--resolution", "240"])
         #expect(result.status == 1)
         let report = try readReport(dir.appendingPathComponent("run"))
@@ -99,35 +99,35 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         #expect(leftovers.isEmpty)
     }
 
-    @Test func tinyImagesWorkAndHugeOnesAreRefused() throws {
+    @Test func tinyImagesWorkAndHugeOnesAreRefused() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let tiny = dir.appendingPathComponent("tiny.png")
         try Data(onePixelPNG()).write(to: tiny)
-        let ok = try sceneflow(["run", "samples/unboxing.json", "--asset", "product_1=\(tiny.path)", "--offline",
+        let ok = try await sceneflow(["run", "samples/unboxing.json", "--asset", "product_1=\(tiny.path)", "--offline",
                                 "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("a").path, "--resolution", "240"])
         #expect(ok.status == 0, "\(ok.stderr)")
 
         let huge = dir.appendingPathComponent("huge.png")
         try Data(hugePNG(width: 20_000, height: 20_000)).write(to: huge)
-        let refused = try sceneflow(["run", "samples/unboxing.json", "--asset", "product_1=\(huge.path)", "--offline",
+        let refused = try await sceneflow(["run", "samples/unboxing.json", "--asset", "product_1=\(huge.path)", "--offline",
                                      "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("b").path, "--resolution", "240"])
         #expect(refused.status == 1)
         let error = (try readReport(dir.appendingPathComponent("b"))["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == "hook.first_frame" }?["error"] as? String
         #expect(error?.contains("20000x20000") == true || error?.contains("20000×20000") == true, "\(error ?? "")")
     }
 
-    @Test func missingToolsAndKeysStopBeforeAnythingRuns() throws {
+    @Test func missingToolsAndKeysStopBeforeAnythingRuns() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let noTools = try sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--offline",
+        let noTools = try await sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--offline",
                                      "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("a").path],
                                     environment: ["PATH": "/nonexistent"])
         #expect(noTools.status == 1)
         #expect(noTools.stderr.contains("apt-get install ffmpeg espeak-ng"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("a/run.json").path), "nothing ran")
 
-        let noKeys = try sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json",
+        let noKeys = try await sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json",
                                     "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("b").path],
                                    environment: ["FAL_KEY": "", "ELEVENLABS_API_KEY": "", "GEMINI_API_KEY": ""])
         #expect(noKeys.status == 1)
@@ -153,7 +153,7 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         #expect(try readReport(dir.appendingPathComponent("run"))["status"] as? String == "cancelled")
     }
 
-    @Test func killedRunResumesWithoutRedoingFinishedWork() throws {
+    @Test func killedRunResumesWithoutRedoingFinishedWork() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let workspace = dir.appendingPathComponent("ws")
@@ -167,7 +167,7 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         try process.run()
         // Wait until a few outputs are in the cache, then kill -9 mid-run.
         let cache = workspace.appendingPathComponent("cache/objects")
-        func finished() -> Set<String> {
+        @Sendable func finished() -> Set<String> {
             let files = (FileManager.default.enumerator(atPath: cache.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".json") }
             return Set(files.compactMap { name -> String? in
                 guard let data = FileManager.default.contents(atPath: cache.appendingPathComponent(name).path),
@@ -175,14 +175,19 @@ func statuses(_ report: [String: Any]) -> [String: String] {
                 return object["node"] as? String
             })
         }
-        let deadline = Date().addingTimeInterval(30)
-        while finished().count < 4 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        let before = finished()
+        // Watched from a Dispatch thread: the window must not depend on a free test thread.
+        let before: Set<String> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = Date().addingTimeInterval(60)
+                while finished().count < 4 && Date() < deadline && process.isRunning { usleep(5_000) }
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                continuation.resume(returning: finished())
+            }
+        }
         #expect(before.count >= 4 && !before.contains("final.video"), "killed mid-run: \(before)")
 
-        let second = try sceneflow(arguments + ["--out", dir.appendingPathComponent("run2").path])
+        let second = try await sceneflow(arguments + ["--out", dir.appendingPathComponent("run2").path])
         #expect(second.status == 0, "\(second.stderr)")
         let s = statuses(try readReport(dir.appendingPathComponent("run2")))
         for node in before { #expect(s[node] == "cached", "\(node) was finished before the kill and must not run again") }

@@ -144,12 +144,13 @@ import Testing
     }
 
     @Test func aHangingServerTimesOut() async throws {
-        let server = try FakeProviders(scenario: ["faults": ["fal.submit": [["action": "hang", "seconds": 10]]]])
+        let server = try FakeProviders(scenario: ["faults": ["fal.submit": [["action": "hang", "seconds": 60]]]])
         let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
         let started = Date()
         let error = try #require(await failure(of: FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(timeout: 1), finisher: nil), test.job))
         #expect(error.kind == .transient && error.message.contains("no complete response within 1 s"))
-        #expect(Date().timeIntervalSince(started) < 5)
+        // Far below the server's 60 s (generous: blocking CLI tests can hold the test threads).
+        #expect(Date().timeIntervalSince(started) < 30)
     }
 
     @Test func aConnectionResetIsTransient() async throws {

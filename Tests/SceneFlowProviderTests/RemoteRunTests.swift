@@ -12,12 +12,12 @@ import Testing
     ]
 
     @Test(arguments: samples.map(\.template))
-    func eachSampleHydratesEndToEndAndNoKeyLeaks(template: String) throws {
+    func eachSampleHydratesEndToEndAndNoKeyLeaks(template: String) async throws {
         let inputs = Self.samples.first { $0.template == template }!.inputs
         let server = try FakeProviders()
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try sceneflow(["run", template, "--inputs", inputs, "--resolution", "240",
+        let result = try await sceneflow(["run", template, "--inputs", inputs, "--resolution", "240",
                                     "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("run").path],
                                    environment: server.environment)
         #expect(result.status == 0, "\(result.stderr)")
@@ -59,30 +59,30 @@ import Testing
         }
     }
 
-    @Test func withAKeyUnsetTheRunStopsBeforeAnyRequest() throws {
+    @Test func withAKeyUnsetTheRunStopsBeforeAnyRequest() async throws {
         let server = try FakeProviders()
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var environment = server.environment
         environment["FAL_KEY"] = ""
-        let result = try sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json",
+        let result = try await sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json",
                                     "--workspace", dir.appendingPathComponent("ws").path], environment: environment)
         #expect(result.status == 1)
         #expect(result.stderr.contains("FAL_KEY is not set"))
         #expect(server.requests().isEmpty, "nothing may be sent (or paid for) before every key is known")
     }
 
-    @Test func aMalformedBaseURLIsAClearError() throws {
+    @Test func aMalformedBaseURLIsAClearError() async throws {
         var environment = FakeProviders.keys
         environment["SCENEFLOW_FAL_URL"] = "queue.fal.run"
-        let result = try sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json",
+        let result = try await sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json",
                                     "--workspace", try temporaryDirectory().path], environment: environment)
         #expect(result.status == 1)
         #expect(result.stderr.contains("SCENEFLOW_FAL_URL=queue.fal.run is not an http(s) URL"))
     }
 
     /// kill -9 while fal jobs are queued; the next run collects those same requests.
-    @Test func aRunResumedAfterKill9PollsThePersistedFalRequests() throws {
+    @Test func aRunResumedAfterKill9PollsThePersistedFalRequests() async throws {
         let server = try FakeProviders(scenario: ["fal_work_seconds": 3])
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -100,21 +100,28 @@ import Testing
         try process.run()
 
         let journal = workspace.appendingPathComponent("journal")
-        func journaled() -> Set<String> {
+        @Sendable func journaled() -> Set<String> {
             let files = (try? FileManager.default.contentsOfDirectory(at: journal, includingPropertiesForKeys: nil)) ?? []
-            return Set(files.compactMap { file in
+            // Committed entries only: a kill between AtomicFile's write and its rename leaves a
+            // hidden temporary file, which no run reads (that request is lost, as it must be).
+            return Set(files.filter { !$0.lastPathComponent.hasPrefix(".") && $0.pathExtension == "json" }.compactMap { file in
                 (try? JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: String])?["request_id"]
             })
         }
-        let deadline = Date().addingTimeInterval(30)
-        while journaled().isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        let persisted = journaled()
+        // Watched from a Dispatch thread: the 3 s window must not depend on a free test thread.
+        let persisted: Set<String> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = Date().addingTimeInterval(60)
+                while journaled().isEmpty && Date() < deadline && process.isRunning { usleep(5_000) }
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                continuation.resume(returning: journaled())
+            }
+        }
         #expect(!persisted.isEmpty, "a submitted fal request was journaled before the kill")
         let requestsBefore = server.requests().count
 
-        let second = try sceneflow(arguments + ["--out", dir.appendingPathComponent("run2").path], environment: server.environment)
+        let second = try await sceneflow(arguments + ["--out", dir.appendingPathComponent("run2").path], environment: server.environment)
         #expect(second.status == 0, "\(second.stderr)")
         let after = Array(server.requests().dropFirst(requestsBefore))
         for id in persisted {

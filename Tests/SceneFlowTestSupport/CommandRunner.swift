@@ -20,8 +20,20 @@ public struct CommandResult: Sendable {
 }
 
 /// Runs `sceneflow` with arguments (no shell), in `directory` (the package root by default).
+///
+/// The wait happens on a Dispatch thread, not on one of Swift concurrency's few cooperative
+/// threads: tests run in parallel, and a test blocked on a child process must not stall the
+/// others' awaits (timing assertions elsewhere depend on it).
 @discardableResult
-public func sceneflow(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) throws -> CommandResult {
+public func sceneflow(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) async throws -> CommandResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try runSceneflow(arguments, in: directory, environment: environment) })
+        }
+    }
+}
+
+private func runSceneflow(_ arguments: [String], in directory: URL, environment: [String: String]) throws -> CommandResult {
     let process = Process()
     process.executableURL = sceneflowBinary
     process.arguments = arguments

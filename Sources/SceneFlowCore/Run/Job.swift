@@ -9,6 +9,13 @@ public struct Job: Sendable {
         public var node: String
         public var file: URL
         public var sha256: String
+
+        public init(role: SceneGraph.EdgeType, node: String, file: URL, sha256: String) {
+            self.role = role
+            self.node = node
+            self.file = file
+            self.sha256 = sha256
+        }
     }
 
     public var node: String
@@ -30,6 +37,21 @@ public struct Job: Sendable {
     /// Durable per-job state for providers that must survive a crash (a fal request id):
     /// keyed by the cache key, so a resumed run finds the job it already paid for.
     public var journal: JobJournal
+
+    public init(node: String, kind: JobKind, operation: SceneGraph.Operation, model: ModelInfo, scene: String?, prompt: String,
+                parameters: [String: String], inputs: [Input], scratch: URL, attempt: Int, journal: JobJournal) {
+        self.node = node
+        self.kind = kind
+        self.operation = operation
+        self.model = model
+        self.scene = scene
+        self.prompt = prompt
+        self.parameters = parameters
+        self.inputs = inputs
+        self.scratch = scratch
+        self.attempt = attempt
+        self.journal = journal
+    }
 
     public func inputs(_ role: SceneGraph.EdgeType) -> [Input] { inputs.filter { $0.role == role } }
 }
@@ -96,6 +118,8 @@ public protocol Generator: Sendable {
 /// Durable key-value notes for one job, written atomically: survives `kill -9`.
 public struct JobJournal: Sendable {
     public let file: URL?
+
+    public init(file: URL?) { self.file = file }
 
     public static let none = JobJournal(file: nil)
 

@@ -49,7 +49,7 @@ public struct FalGenerator: Generator {
         var entries: [String: String] {
             var e = ["provider": Provider.fal.rawValue, "model": model, "request_id": requestID,
                      "status_url": statusURL, "response_url": responseURL,
-                     "submitted_at": ISO8601DateFormatter().string(from: Date())]
+                     "submitted_at": Date().ISO8601Format()]
             e["cancel_url"] = cancelURL
             return e
         }
