@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import SceneFlowCore
+import SceneFlowProviders
 
 /// Loads and validates a template for a command that acts on it. An invalid template prints
 /// the validator's diagnostics to standard error and ends the command with exit status 1,
@@ -21,5 +23,20 @@ struct ValidTemplate {
             throw ExitCode(ExitStatus.failure)
         }
         return ValidTemplate(loaded: loaded, template: template, diagnostics: diagnostics)
+    }
+}
+
+/// Downloads the template's https avatar and background images into the workspace before a
+/// run (see `RemoteImages`); a failure ends the command, naming every URL that failed.
+enum RemoteImageInputs {
+    static func fetch(_ valid: ValidTemplate, workspace: Workspace) async throws -> [String: URL] {
+        let urls = RemoteImages.references(in: valid.template, directory: valid.loaded.directory)
+        do {
+            return try await RemoteImages.fetch(urls, into: workspace.remoteImagesDirectory)
+        } catch {
+            printErr("\(error)")
+            printErr("nothing was run")
+            throw ExitCode(ExitStatus.failure)
+        }
     }
 }

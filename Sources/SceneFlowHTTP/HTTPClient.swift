@@ -229,6 +229,7 @@ final class Transfer: @unchecked Sendable {
         _ = sf_curl_set_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = sf_curl_set_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         _ = sf_curl_set_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        if let caBundle = request.caBundle { try check(sf_curl_set_string(easy, CURLOPT_CAINFO, caBundle), "CA bundle") }
         _ = sf_curl_set_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
         _ = sf_curl_set_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
         _ = sf_curl_set_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)

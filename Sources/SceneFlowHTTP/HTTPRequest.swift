@@ -21,6 +21,9 @@ public struct HTTPRequest: Sendable {
     public var maxBytes: Int64 = 16 << 20
     /// Stream the body to this file instead of memory (large media).
     public var destination: URL?
+    /// A PEM file of certificate authorities to trust instead of the system's (a company's
+    /// TLS-inspecting proxy, a test server). Verification itself is never turned off.
+    public var caBundle: String?
 
     public init(_ method: Method, _ url: String, headers: [(name: String, value: String)] = [], body: Data? = nil) {
         self.method = method

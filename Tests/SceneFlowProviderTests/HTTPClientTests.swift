@@ -58,3 +58,21 @@ import Testing
         await #expect(throws: HTTPError.self) { try await HTTPClient.shared.send(HTTPRequest(.get, "file:///etc/passwd")) }
     }
 }
+
+/// TLS: always verified; a CA bundle can be given, verification never turned off.
+@Suite struct TLSTests {
+    @Test func anUntrustedCertificateIsRefusedAndATrustedOneAccepted() async throws {
+        let server = try FakeProviders(tls: true)
+        let url = "\(server.root)/media/none.png"
+        do {
+            _ = try await HTTPClient.shared.send(HTTPRequest(.get, url))
+            Issue.record("a self-signed certificate was accepted")
+        } catch let error as HTTPError {
+            guard case .insecure = error else { Issue.record("expected a TLS verification failure, got \(error)"); return }
+            #expect(!error.isTransient, "an untrusted peer is not retried")
+        }
+        var trusted = HTTPRequest(.get, url)
+        trusted.caBundle = server.certificate?.path
+        #expect(try await HTTPClient.shared.send(trusted).status == 404)
+    }
+}

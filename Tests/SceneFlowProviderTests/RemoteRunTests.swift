@@ -135,3 +135,38 @@ import Testing
                 "only jobs never submitted were submitted after the restart")
     }
 }
+
+/// Avatars and backgrounds given as https URLs are fetched once into the workspace.
+@Suite struct RemoteImageTests {
+    @Test func anHTTPSAvatarIsDownloadedOnceAndUsed() async throws {
+        let server = try FakeProviders(tls: true)
+        try server.serve(packageRoot.appendingPathComponent("samples/assets/maya.png"), as: "maya.png")
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("samples/assets"), to: dir.appendingPathComponent("assets"))
+        let sample = try String(contentsOf: packageRoot.appendingPathComponent("samples/unboxing.json"), encoding: .utf8)
+        let template = dir.appendingPathComponent("remote-avatar.json")
+        try sample.replacingOccurrences(of: "\"assets/maya.png\"", with: "\"\(server.root)/media/maya.png\"").write(to: template, atomically: true, encoding: .utf8)
+        let product = "product_1=" + packageRoot.appendingPathComponent("samples/products/grinder/product.png").path
+        func run(_ name: String, trust: Bool) async throws -> CommandResult {
+            try await sceneflow(["run", template.path, "--asset", product, "--offline", "--resolution", "240",
+                                 "--workspace", dir.appendingPathComponent("ws-\(trust)").path, "--out", dir.appendingPathComponent(name).path],
+                                environment: trust ? ["SCENEFLOW_CA_BUNDLE": server.certificate!.path] : [:])
+        }
+
+        let untrusted = try await run("refused", trust: false)
+        #expect(untrusted.status == 1)
+        #expect(untrusted.stderr.contains("cannot download \(server.root)/media/maya.png: TLS verification failed"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("refused/run.json").path), "nothing ran")
+
+        let first = try await run("first", trust: true)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try await run("second", trust: true)
+        #expect(second.status == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("second/run.json"))) as? [String: Any])
+        let generated = (report["nodes"] as? [[String: Any]] ?? []).filter { $0["provider"] != nil }
+        #expect(!generated.isEmpty && generated.allSatisfy { $0["status"] as? String == "cached" },
+                "the downloaded avatar keeps its digest, so every frame is a cache hit")
+        #expect(server.requests("media").count == 1, "downloaded once per workspace")
+    }
+}

@@ -16,16 +16,35 @@ public final class FakeProviders: @unchecked Sendable {
     private let process: Process
     private var logFile: URL { folder.appendingPathComponent("requests.jsonl") }
 
+    /// With `tls`, the server speaks HTTPS with a self-signed certificate for 127.0.0.1,
+    /// made by openssl for this server; `certificate` is its PEM file (the CA to trust).
+    public private(set) var certificate: URL?
+
     /// `scenario`: `["faults": ["fal.status": [["status": 500]]], "fal_work_seconds": 0.2]`.
-    public init(scenario: [String: Any] = [:]) throws {
+    public init(scenario: [String: Any] = [:], tls: Bool = false) throws {
         folder = try temporaryDirectory()
+        var tlsArguments: [String] = []
+        if tls {
+            let cert = folder.appendingPathComponent("cert.pem"), key = folder.appendingPathComponent("key.pem")
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.path, "-out", cert.path]
+            openssl.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            openssl.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try openssl.run()
+            openssl.waitUntilExit()
+            guard openssl.terminationStatus == 0 else { throw FakeProvidersError("openssl could not make a test certificate") }
+            certificate = cert
+            tlsArguments = ["--tls", cert.path, key.path]
+        }
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let keys = ["fal": Self.keys["FAL_KEY"]!, "gemini": Self.keys["GEMINI_API_KEY"]!, "elevenlabs": Self.keys["ELEVENLABS_API_KEY"]!]
         process.arguments = ["python3", Self.script.path, "--log", folder.appendingPathComponent("requests.jsonl").path,
                              "--media", folder.appendingPathComponent("media").path,
                              "--scenario", String(decoding: try JSONSerialization.data(withJSONObject: scenario), as: UTF8.self),
-                             "--keys", String(decoding: try JSONSerialization.data(withJSONObject: keys), as: UTF8.self)]
+                             "--keys", String(decoding: try JSONSerialization.data(withJSONObject: keys), as: UTF8.self)] + tlsArguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -47,7 +66,14 @@ public final class FakeProviders: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
 
-    public var root: String { "http://127.0.0.1:\(port)" }
+    public var root: String { "\(certificate == nil ? "http" : "https")://127.0.0.1:\(port)" }
+
+    /// Puts a file where the server serves media: `\(root)/media/<name>`.
+    public func serve(_ file: URL, as name: String) throws {
+        let media = folder.appendingPathComponent("media")
+        try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: file, to: media.appendingPathComponent(name))
+    }
     public var falURL: String { root + "/fal" }
     public var googleURL: String { root + "/google" }
     public var elevenLabsURL: String { root + "/eleven" }

@@ -62,13 +62,19 @@ struct RunCommand: AsyncParsableCommand {
 
         let generators = engineOptions.generators()
         let progress = RunProgress(json: json, total: graph.nodes.filter(\.generates).count)
-        let engine = RunEngine(loaded: valid.loaded, template: valid.template, inputs: inputs, store: FileOutputStore(directory: workspace.cacheDirectory),
-                               options: options, runFolder: runFolder, workspace: workspace, runID: runID,
-                               generators: generators.generator(for:), events: progress.handle)
+        func makeEngine(_ options: RunOptions) -> RunEngine {
+            RunEngine(loaded: valid.loaded, template: valid.template, inputs: inputs, store: FileOutputStore(directory: workspace.cacheDirectory),
+                      options: options, runFolder: runFolder, workspace: workspace, runID: runID,
+                      generators: generators.generator(for:), events: progress.handle)
+        }
+        var engine = makeEngine(options)
         try generators.check(engine)
+        // Only once every key is known: avatars and backgrounds given as https URLs.
+        options.remoteImages = try await RemoteImageInputs.fetch(valid, workspace: workspace)
+        if !options.remoteImages.isEmpty { engine = makeEngine(options) }
 
         // Ctrl-C: stop starting jobs, cancel those in flight, write run.json as cancelled.
-        let task = Task { await engine.run() }
+        let task = Task { [engine] in await engine.run() }
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
         interrupt.setEventHandler { progress.note("interrupted: cancelling jobs in flight"); task.cancel() }

@@ -30,6 +30,8 @@ public struct RunOptions: Sendable {
     public var sharedLimiter: ConcurrencyLimiter?
     /// Identical jobs of concurrent runs are made once (a batch's shared voice-overs).
     public var coalescer: JobCoalescer?
+    /// Avatar and background images given as https URLs, already downloaded: URL → file.
+    public var remoteImages: [String: URL] = [:]
 
     public init() {}
 }
@@ -297,7 +299,11 @@ public final class RunEngine: @unchecked Sendable {
             guard let reference = node.input else { return [] }
             switch ImageReference.resolve(reference, templateDirectory: loaded.directory) {
             case .file(let url): return [FileRef(url: url, sha256: try Digest.sha256(fileAt: url))]
-            case .remote(let url): throw RunError("\(url.absoluteString) is a remote image; this build reads avatar and background images from files")
+            case .remote(let url):
+                guard let file = options.remoteImages[url.absoluteString] else {
+                    throw RunError("\(url.absoluteString) was not downloaded before the run")
+                }
+                return [FileRef(url: file, sha256: try Digest.sha256(fileAt: file))]
             case .escapes, .invalid: throw RunError("\(reference) is not a usable image reference")
             }
         }

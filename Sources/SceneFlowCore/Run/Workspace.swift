@@ -22,6 +22,8 @@ public struct Workspace: Sendable {
     }
 
     public var cacheDirectory: URL { root.appendingPathComponent("cache/objects") }
+    /// Avatar and background images downloaded from https URLs, one file per URL.
+    public var remoteImagesDirectory: URL { root.appendingPathComponent("remote-images") }
     public var indexDirectory: URL { root.appendingPathComponent("index") }
     public var runsDirectory: URL { root.appendingPathComponent("runs") }
 

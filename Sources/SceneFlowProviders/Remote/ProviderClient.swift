@@ -4,7 +4,8 @@ import SceneFlowHTTP
 
 /// Timeouts, polling and size caps for remote providers. Defaults suit real providers;
 /// tests and the benchmark shorten them. `SCENEFLOW_HTTP_TIMEOUT` (seconds per JSON request)
-/// and `SCENEFLOW_POLL_INTERVAL` (seconds before the first status poll) override from the shell.
+/// `SCENEFLOW_POLL_INTERVAL` (seconds before the first status poll) and `SCENEFLOW_CA_BUNDLE`
+/// (a PEM file of authorities to trust) override from the shell.
 public struct RemoteSettings: Sendable {
     public var connectTimeout: Double = 10
     /// One JSON request (submit, status, result). ElevenLabs gets at least 240 s: long texts
@@ -23,6 +24,8 @@ public struct RemoteSettings: Sendable {
     public var maxImageBytes: Int64 = 64 << 20
     public var maxVideoBytes: Int64 = 1 << 30
     public var maxAudioBytes: Int64 = 256 << 20
+    /// Certificate authorities to trust instead of the system's (`SCENEFLOW_CA_BUNDLE`).
+    public var caBundle: String?
 
     public init() {}
 
@@ -32,6 +35,7 @@ public struct RemoteSettings: Sendable {
             settings.requestTimeout = value
             settings.connectTimeout = min(settings.connectTimeout, value)
         }
+        if let bundle = environment["SCENEFLOW_CA_BUNDLE"], !bundle.isEmpty { settings.caBundle = bundle }
         if let value = environment["SCENEFLOW_POLL_INTERVAL"].flatMap(Double.init), value > 0 {
             settings.pollInterval = value
             settings.maxPollInterval = max(value, min(settings.maxPollInterval, value * 16))
@@ -54,6 +58,7 @@ struct ProviderClient: Sendable {
         var request = request
         request.connectTimeout = settings.connectTimeout
         request.timeout = timeout ?? settings.requestTimeout
+        request.caBundle = settings.caBundle
         if request.destination == nil { request.maxBytes = settings.maxJSONBytes }
         do {
             return try await http.send(request)

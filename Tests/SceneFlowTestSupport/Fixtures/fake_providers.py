@@ -164,7 +164,8 @@ class Handler(BaseHTTPRequestHandler):
     # Plumbing
 
     def base(self):
-        return f"http://{self.headers.get('Host')}"
+        scheme = "https" if SETTINGS.get("tls") else "http"
+        return f"{scheme}://{self.headers.get('Host')}"
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -481,6 +482,7 @@ def main():
     parser.add_argument("--log", required=True)
     parser.add_argument("--media", required=True)
     parser.add_argument("--scenario", default="{}")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     parser.add_argument("--keys", default='{"fal": "fal-test-key", "gemini": "gemini-test-key", "elevenlabs": "eleven-test-key"}')
     args = parser.parse_args()
     MEDIA, LOG = args.media, args.log
@@ -489,7 +491,13 @@ def main():
     scenario = json.loads(args.scenario)
     FAULTS = scenario.get("faults", {})
     SETTINGS = scenario
+    SETTINGS["tls"] = bool(args.tls)
     server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls[0], args.tls[1])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()
 
