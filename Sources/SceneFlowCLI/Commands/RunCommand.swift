@@ -13,6 +13,10 @@ struct RunCommand: AsyncParsableCommand {
         Unchanged nodes come from the workspace cache and cost nothing; a failed node blocks only \
         its dependents. Writes run.json (and the run's diagram, run.svg) in the run folder and \
         prints its path. Exit status: 0 all succeeded, 1 invalid input or failed nodes, 130 interrupted.
+
+        Remote models read their keys from FAL_KEY, GEMINI_API_KEY and ELEVENLABS_API_KEY (checked \
+        before anything runs); SCENEFLOW_FAL_URL, SCENEFLOW_GEMINI_URL and SCENEFLOW_ELEVENLABS_URL \
+        override the providers' base URLs, SCENEFLOW_CA_BUNDLE the trusted certificate authorities.
         """
     )
 
