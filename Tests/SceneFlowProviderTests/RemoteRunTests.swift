@@ -30,7 +30,13 @@ import Testing
         for node in remote {
             #expect(node["status"] as? String == "succeeded", "\(node)")
             #expect((node["request_id"] as? String)?.isEmpty == false, "\(node["id"] ?? "") has no provider request id")
+            #expect((node["cost"] as? Double ?? 0) > 0, "\(node["id"] ?? "") has no cost")
+            // ElevenLabs reports its cost (character-cost); fal's queue reports none, so that is the registry's estimate.
+            let reported = node["provider"] as? String == "elevenlabs"
+            if node["provider"] as? String == "fal" { #expect(node["cost_estimated"] as? Bool == true) }
+            if reported { #expect(node["cost_estimated"] == nil) }
         }
+        #expect((report["cost"] as? Double ?? 0) > 0)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/final.mp4").path))
 
         // Keys: each only to its own provider's base URL, never to media URLs.

@@ -413,8 +413,12 @@ public final class RunEngine: @unchecked Sendable {
                 if options.scratchFolders { try FileManager.default.createDirectory(at: current.scratch, withIntermediateDirectories: true) }
                 defer { if options.scratchFolders { try? FileManager.default.removeItem(at: current.scratch) } }
                 let output = try await generator.generate(current)
+                // Providers that report no cost (fal's queue API) get the registry's estimate, marked as such.
+                let estimated = output.cost == nil && output.provider != .local
+                let cost = output.cost ?? (estimated ? job.model.estimatedCost(clipSeconds: Double(job.parameters["duration_s"] ?? "") ?? 0,
+                                                                               characters: job.parameters["dialogue"]?.count ?? 0) : nil)
                 let metadata = OutputMetadata(key: key, node: job.node, model: job.model.id, provider: output.provider.rawValue,
-                                              requestID: output.requestID, cost: output.cost,
+                                              requestID: output.requestID, cost: cost, costEstimated: estimated ? true : nil,
                                               sha256: try output.sha256 ?? Digest.sha256(fileAt: output.file),
                                               fileExtension: output.file.pathExtension.isEmpty ? "bin" : output.file.pathExtension,
                                               createdAt: Date())
@@ -448,6 +452,7 @@ public final class RunEngine: @unchecked Sendable {
             records[i].attempts = attempts
             records[i].requestID = stored.metadata.requestID
             records[i].cost = stored.metadata.cost
+            records[i].costEstimated = stored.metadata.costEstimated
             setDone(i, .succeeded, reason: records[i].reason)
             rememberKey(i, stored: stored)
         case .failed(let error, let attempts):

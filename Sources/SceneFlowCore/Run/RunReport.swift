@@ -33,7 +33,9 @@ public struct RunReport: Sendable, Codable {
         public var cacheKey: String?
         public var prompt: String?
         public var requestID: String?
+        /// USD: reported by the provider, or (with `costEstimated`) the registry's estimate.
         public var cost: Double?
+        public var costEstimated: Bool?
         /// True when `--offline` moved this job to the local engine.
         public var offline: Bool?
 
@@ -43,6 +45,7 @@ public struct RunReport: Sendable, Codable {
             case finishedAt = "finished_at"
             case cacheKey = "cache_key"
             case requestID = "request_id"
+            case costEstimated = "cost_estimated"
         }
 
         // `error` is always present (null when none), as in the contract's example.
@@ -65,6 +68,7 @@ public struct RunReport: Sendable, Codable {
             try c.encodeIfPresent(prompt, forKey: .prompt)
             try c.encodeIfPresent(requestID, forKey: .requestID)
             try c.encodeIfPresent(cost, forKey: .cost)
+            try c.encodeIfPresent(costEstimated, forKey: .costEstimated)
             try c.encodeIfPresent(offline, forKey: .offline)
         }
     }
