@@ -176,3 +176,42 @@ import Testing
         #expect(server.requests("media").count == 1, "downloaded once per workspace")
     }
 }
+
+/// Ctrl-C during a remote run: fal jobs still queued are cancelled on fal.
+@Suite struct RemoteCancelTests {
+    @Test func ctrlCCancelsQueuedFalJobs() async throws {
+        let server = try FakeProviders(scenario: ["fal_work_seconds": 60])
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let workspace = dir.appendingPathComponent("ws")
+        let process = Process()
+        process.executableURL = sceneflowBinary
+        process.currentDirectoryURL = packageRoot
+        process.arguments = ["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--resolution", "240",
+                             "--workspace", workspace.path, "--out", dir.appendingPathComponent("run").path]
+        var env = ProcessInfo.processInfo.environment
+        env.merge(server.environment) { $1 }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let status: Int32 = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let deadline = Date().addingTimeInterval(60)
+                while server.requests("fal.status").isEmpty && Date() < deadline { usleep(10_000) }
+                kill(process.processIdentifier, SIGINT)
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            }
+        }
+        #expect(status == 130)
+        // Request ids from the paths fal handed out: …/requests/{id}/status, …/requests/{id}/cancel.
+        let submitted = Set(server.requests("fal.status").compactMap { $0.path.split(separator: "/").dropLast().last.map(String.init) })
+        let cancelled = Set(server.requests("fal.cancel").compactMap { $0.path.split(separator: "/").dropLast().last.map(String.init) })
+        #expect(!submitted.isEmpty && submitted.isSubset(of: cancelled), "every polled job was cancelled on fal: \(submitted) vs \(cancelled)")
+        let journal = (try? FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("journal").path)) ?? []
+        #expect(journal.filter { !$0.hasPrefix(".") }.isEmpty, "fal accepted the cancellations: nothing is left to collect")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run/run.json"))) as? [String: Any])
+        #expect(report["status"] as? String == "cancelled")
+    }
+}
