@@ -110,6 +110,17 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: test.job.scratch.path).isEmpty, "no partial download is left")
     }
 
+    @Test func mediaRedirectsAreFollowedWithoutTheKey() async throws {
+        let server = try FakeProviders(scenario: ["faults": ["media": [["status": 302, "headers": ["Location": "/media/moved.png"], "body": ""]]]])
+        try server.serve(packageRoot.appendingPathComponent("samples/assets/kitchen.png"), as: "moved.png")
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let output = try await FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil).generate(test.job)
+        #expect(try Data(contentsOf: output.file) == Data(contentsOf: packageRoot.appendingPathComponent("samples/assets/kitchen.png")))
+        let media = server.requests("media")
+        #expect(media.count == 2 && media.last?.path == "/media/moved.png")
+        #expect(media.allSatisfy { $0.keysSent.isEmpty }, "a CDN URL never sees the key")
+    }
+
     @Test func aJournaledRequestIsPolledNotSubmittedAgain() async throws {
         let server = try FakeProviders()
         let generator = FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil)
