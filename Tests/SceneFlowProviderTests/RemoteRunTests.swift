@@ -38,6 +38,8 @@ import Testing
         }
         #expect((report["cost"] as? Double ?? 0) > 0)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/final.mp4").path))
+        let journal = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("ws/journal").path)) ?? []
+        #expect(journal.isEmpty, "every stored output's journal entry is gone: \(journal)")
 
         // Keys: each only to its own provider's base URL, never to media URLs.
         let prefixes = ["FAL_KEY": "/fal/", "GEMINI_API_KEY": "/google/", "ELEVENLABS_API_KEY": "/eleven/"]

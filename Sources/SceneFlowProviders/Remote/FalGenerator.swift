@@ -64,8 +64,9 @@ public struct FalGenerator: Generator {
                 job.journal.clear()
                 throw GenerationError(.permanent, provider: .fal, message: "result of \(handle.requestID) has no \(job.kind == .video ? "video" : "image") URL: \(ProviderClient.snippet((try? JSONSerialization.data(withJSONObject: output)) ?? Data()))")
             }
+            // The journal stays until the run engine has the output in its cache: a crash while
+            // conforming the clip costs a download, not a new (paid) job.
             var file = try await download(media, job: job, handle: handle)
-            job.journal.clear()
             if job.kind == .video, let finisher { file = try await finisher.finish(clip: file, job: job) }
             return GeneratedOutput(file: file, provider: .fal, requestID: handle.requestID)
         } catch is CancellationError {

@@ -44,7 +44,7 @@ public struct VeoGenerator: Generator {
         let file = RemoteMedia.destination(job, kind: .video, contentType: "video/mp4")
         _ = try await client.download(uri, to: file, maxBytes: client.settings.maxVideoBytes, step: "download of \(operation)")
         try RemoteMedia.verify(file, expect: .video, provider: .veo)
-        job.journal.clear()
+        // The journal stays until the run engine has stored the output (see FalGenerator).
         let finished = try await finisher?.finish(clip: file, job: job) ?? file
         return GeneratedOutput(file: finished, provider: .veo, requestID: operation)
     }
