@@ -157,11 +157,9 @@ import Testing
     @Test func aHangingServerTimesOut() async throws {
         let server = try FakeProviders(scenario: ["faults": ["fal.submit": [["action": "hang", "seconds": 60]]]])
         let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
-        let started = Date()
         let error = try #require(await failure(of: FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(timeout: 1), finisher: nil), test.job))
+        // The client's own timeout, not the server giving up after 60 s (that is an empty reply).
         #expect(error.kind == .transient && error.message.contains("no complete response within 1 s"))
-        // Far below the server's 60 s (generous: blocking CLI tests can hold the test threads).
-        #expect(Date().timeIntervalSince(started) < 30)
     }
 
     @Test func aConnectionResetIsTransient() async throws {
