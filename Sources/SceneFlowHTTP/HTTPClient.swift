@@ -207,7 +207,8 @@ final class Transfer: @unchecked Sendable {
     private var file: UnsafeMutablePointer<FILE>?
     private var received: Int64 = 0
     private var overflowed = false
-    private var writeFailed = false
+    /// errno of a failed write to `destination`, if one failed.
+    private var writeError: Int32?
     private var headers: [String: String] = [:]
 
     init(_ request: HTTPRequest) {
@@ -277,7 +278,7 @@ final class Transfer: @unchecked Sendable {
         received += Int64(count)
         if received > request.maxBytes { overflowed = true; return 0 }
         if let file {
-            if fwrite(data, 1, count, file) != count { writeFailed = true; return 0 }
+            if fwrite(data, 1, count, file) != count { writeError = errno; return 0 }
         } else {
             body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: count)
         }
@@ -334,6 +335,8 @@ final class Transfer: @unchecked Sendable {
             return .failure(HTTPError.tooLarge(limit: request.maxBytes))
         case CURLE_WRITE_ERROR where overflowed:
             return .failure(HTTPError.tooLarge(limit: request.maxBytes))
+        case CURLE_WRITE_ERROR where writeError != nil:
+            return .failure(HTTPError.cannotWrite("\(request.destination?.lastPathComponent ?? "file"): \(String(cString: strerror(writeError!)))"))
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
             return .failure(HTTPError.invalidRequest(detail))
         default:

@@ -76,6 +76,8 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// TLS verification failed: never retried, never bypassed.
     case insecure(String)
     case invalidRequest(String)
+    /// The body could not be written to the destination file (a full disk).
+    case cannotWrite(String)
     case other(code: Int, message: String)
 
     public var description: String {
@@ -88,6 +90,7 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooLarge(let limit): return "response body larger than the \(limit / (1 << 20)) MB limit; transfer stopped"
         case .insecure(let m): return "TLS verification failed: \(m)"
         case .invalidRequest(let m): return "invalid request: \(m)"
+        case .cannotWrite(let m): return "cannot write the response: \(m)"
         case .other(let code, let m): return "transfer failed (curl \(code)): \(m)"
         }
     }
@@ -96,7 +99,7 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isTransient: Bool {
         switch self {
         case .timedOut, .cannotConnect, .connectionLost, .truncated, .other: return true
-        case .tooLarge, .insecure, .invalidRequest: return false
+        case .tooLarge, .insecure, .invalidRequest, .cannotWrite: return false
         }
     }
 

@@ -135,20 +135,13 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("b/run.json").path))
     }
 
-    @Test func interruptCancelsAndExits130() throws {
+    @Test func interruptCancelsAndExits130() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let process = Process()
-        process.executableURL = sceneflowBinary
-        process.currentDirectoryURL = packageRoot
-        process.arguments = ["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--simulate", "2",
-                             "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("run").path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        Thread.sleep(forTimeInterval: 1.5)
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        let process = try launchSceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--simulate", "2",
+                                           "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("run").path])
+        let started = Date()
+        _ = await send(SIGINT, to: process, when: { Date().timeIntervalSince(started) > 1.5 })
         #expect(process.terminationStatus == 130)
         #expect(try readReport(dir.appendingPathComponent("run"))["status"] as? String == "cancelled")
     }
@@ -158,13 +151,7 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         defer { try? FileManager.default.removeItem(at: dir) }
         let workspace = dir.appendingPathComponent("ws")
         let arguments = ["run", "samples/testimonial.yaml", "--inputs", "samples/testimonial.inputs.json", "--simulate", "40", "--workspace", workspace.path]
-        let process = Process()
-        process.executableURL = sceneflowBinary
-        process.currentDirectoryURL = packageRoot
-        process.arguments = arguments + ["--out", dir.appendingPathComponent("run1").path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try launchSceneflow(arguments + ["--out", dir.appendingPathComponent("run1").path])
         // Wait until a few outputs are in the cache, then kill -9 mid-run.
         let cache = workspace.appendingPathComponent("cache/objects")
         @Sendable func finished() -> Set<String> {
@@ -175,16 +162,8 @@ func statuses(_ report: [String: Any]) -> [String: String] {
                 return object["node"] as? String
             })
         }
-        // Watched from a Dispatch thread: the window must not depend on a free test thread.
-        let before: Set<String> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = Date().addingTimeInterval(60)
-                while finished().count < 4 && Date() < deadline && process.isRunning { usleep(5_000) }
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                continuation.resume(returning: finished())
-            }
-        }
+        _ = await send(SIGKILL, to: process, when: { finished().count >= 4 })
+        let before = finished()
         #expect(before.count >= 4 && !before.contains("final.video"), "killed mid-run: \(before)")
 
         let second = try await sceneflow(arguments + ["--out", dir.appendingPathComponent("run2").path])

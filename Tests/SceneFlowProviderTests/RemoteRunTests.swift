@@ -96,16 +96,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let workspace = dir.appendingPathComponent("ws")
         let arguments = ["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--resolution", "240", "--workspace", workspace.path]
-        let process = Process()
-        process.executableURL = sceneflowBinary
-        process.currentDirectoryURL = packageRoot
-        process.arguments = arguments + ["--out", dir.appendingPathComponent("run1").path]
-        var env = ProcessInfo.processInfo.environment
-        env.merge(server.environment) { $1 }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try launchSceneflow(arguments + ["--out", dir.appendingPathComponent("run1").path], environment: server.environment)
 
         let journal = workspace.appendingPathComponent("journal")
         @Sendable func journaled() -> Set<String> {
@@ -116,16 +107,8 @@ import Testing
                 (try? JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: String])?["request_id"]
             })
         }
-        // Watched from a Dispatch thread: the 3 s window must not depend on a free test thread.
-        let persisted: Set<String> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = Date().addingTimeInterval(60)
-                while journaled().isEmpty && Date() < deadline && process.isRunning { usleep(5_000) }
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                continuation.resume(returning: journaled())
-            }
-        }
+        _ = await send(SIGKILL, to: process, when: { !journaled().isEmpty })
+        let persisted = journaled()
         #expect(!persisted.isEmpty, "a submitted fal request was journaled before the kill")
         let requestsBefore = server.requests().count
 
@@ -186,26 +169,10 @@ import Testing
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let workspace = dir.appendingPathComponent("ws")
-        let process = Process()
-        process.executableURL = sceneflowBinary
-        process.currentDirectoryURL = packageRoot
-        process.arguments = ["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--resolution", "240",
-                             "--workspace", workspace.path, "--out", dir.appendingPathComponent("run").path]
-        var env = ProcessInfo.processInfo.environment
-        env.merge(server.environment) { $1 }
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let status: Int32 = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let deadline = Date().addingTimeInterval(60)
-                while server.requests("fal.status").isEmpty && Date() < deadline { usleep(10_000) }
-                kill(process.processIdentifier, SIGINT)
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
+        let process = try launchSceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--resolution", "240",
+                                           "--workspace", workspace.path, "--out", dir.appendingPathComponent("run").path],
+                                          environment: server.environment)
+        let status = await send(SIGINT, to: process, when: { !server.requests("fal.status").isEmpty })
         #expect(status == 130)
         // Request ids from the paths fal handed out: …/requests/{id}/status, …/requests/{id}/cancel.
         let submitted = Set(server.requests("fal.status").compactMap { $0.path.split(separator: "/").dropLast().last.map(String.init) })

@@ -60,3 +60,33 @@ public func temporaryDirectory() throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Starts `sceneflow` in the background (output discarded), for tests that signal it mid-run.
+public func launchSceneflow(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+    let process = Process()
+    process.executableURL = sceneflowBinary
+    process.currentDirectoryURL = packageRoot
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    process.environment = env
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Once `ready()` holds (or the process ended, or `timeout` passed), sends `signal` and waits for
+/// the process to exit; returns its exit status. Watched from a Dispatch thread, polling every
+/// 5 ms: a mid-run window must not depend on a free cooperative thread.
+public func send(_ signal: Int32, to process: Process, when ready: @escaping @Sendable () -> Bool, timeout: Double = 60) async -> Int32 {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            let deadline = Date().addingTimeInterval(timeout)
+            while !ready() && Date() < deadline && process.isRunning { usleep(5_000) }
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            continuation.resume(returning: process.terminationStatus)
+        }
+    }
+}

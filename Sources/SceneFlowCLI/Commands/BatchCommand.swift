@@ -48,19 +48,15 @@ struct BatchCommand: AsyncParsableCommand {
         options.coalescer = JobCoalescer()
         let generators = engineOptions.generators()
         let store = FileOutputStore(directory: workspace.cacheDirectory)
-        func makeEngines(_ options: RunOptions) -> [RunEngine] {
-            batch.products.map { product in
+        try generators.check(SceneGraph(template: valid.template).models(offline: options.offline).map(\.model))
+        options.remoteImages = try await RemoteImageInputs.fetch(valid, workspace: workspace)
+        let engines = batch.products.map { product in
             RunEngine(loaded: valid.loaded, template: valid.template, inputs: product.inputs, store: store, options: options,
                       runFolder: folder.appendingPathComponent(product.id), workspace: workspace,
                       runID: "\(batchID)-\(product.id)", generators: generators.generator(for:), events: { event in
                           if case .failed(let node, let error, _) = event { printErr("[\(product.id)] FAILED \(node): \(error)") }
                       })
-            }
         }
-        var engines = makeEngines(options)
-        if let first = engines.first { try generators.check(first) }
-        options.remoteImages = try await RemoteImageInputs.fetch(valid, workspace: workspace)
-        if !options.remoteImages.isEmpty { engines = makeEngines(options) }
         printErr("batch of \(engines.count) product\(engines.count == 1 ? "" : "s") → \(folder.path)")
 
         let task = Task {

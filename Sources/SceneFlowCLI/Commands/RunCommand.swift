@@ -66,19 +66,15 @@ struct RunCommand: AsyncParsableCommand {
 
         let generators = engineOptions.generators()
         let progress = RunProgress(json: json, total: graph.nodes.filter(\.generates).count)
-        func makeEngine(_ options: RunOptions) -> RunEngine {
-            RunEngine(loaded: valid.loaded, template: valid.template, inputs: inputs, store: FileOutputStore(directory: workspace.cacheDirectory),
-                      options: options, runFolder: runFolder, workspace: workspace, runID: runID,
-                      generators: generators.generator(for:), events: progress.handle)
-        }
-        var engine = makeEngine(options)
-        try generators.check(engine)
+        try generators.check(graph.models(offline: options.offline).map(\.model))
         // Only once every key is known: avatars and backgrounds given as https URLs.
         options.remoteImages = try await RemoteImageInputs.fetch(valid, workspace: workspace)
-        if !options.remoteImages.isEmpty { engine = makeEngine(options) }
+        let engine = RunEngine(loaded: valid.loaded, template: valid.template, inputs: inputs, store: FileOutputStore(directory: workspace.cacheDirectory),
+                               options: options, runFolder: runFolder, workspace: workspace, runID: runID,
+                               generators: generators.generator(for:), events: progress.handle)
 
         // Ctrl-C: stop starting jobs, cancel those in flight, write run.json as cancelled.
-        let task = Task { [engine] in await engine.run() }
+        let task = Task { await engine.run() }
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
         interrupt.setEventHandler { progress.note("interrupted: cancelling jobs in flight"); task.cancel() }
@@ -174,9 +170,9 @@ struct GeneratorSet: Sendable {
 
     /// Before anything runs: every key the jobs need, the local tools, and a generator for
     /// every job. Ends the command with a clear error otherwise.
-    func check(_ engine: RunEngine) throws {
+    func check(_ models: [ModelInfo]) throws {
         if simulated == nil {
-            let missing = engine.missingKeys()
+            let missing = Provider.missingKeys(for: models)
             if !missing.isEmpty {
                 printErr("error: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") not set; this run's models need \(missing.count == 1 ? "it" : "them"). Set \(missing.count == 1 ? "it" : "them") in the environment, or run with --offline.")
                 throw ExitCode(ExitStatus.failure)
@@ -186,8 +182,8 @@ struct GeneratorSet: Sendable {
             printErr("error: \(configurationError)")
             throw ExitCode(ExitStatus.failure)
         }
-        try preflight(engine.models().map { $0.model })
-        let unavailable = Set(engine.models().map { $0.model }.filter { generator(for: $0) == nil }.map { $0.provider.rawValue })
+        try preflight(models)
+        let unavailable = Set(models.filter { generator(for: $0) == nil }.map { $0.provider.rawValue })
         if !unavailable.isEmpty {
             printErr("error: this build has no generator for \(unavailable.sorted().joined(separator: ", ")); run with --offline to use the local engine")
             throw ExitCode(ExitStatus.failure)

@@ -19,6 +19,11 @@ extension SceneGraph {
         return nodes[index].model.flatMap { registry[$0] }
     }
 
+    /// The models every generation node runs on (what keys and tools a run needs).
+    public func models(registry: ModelRegistry = .standard, offline: Bool = false) -> [(node: String, model: ModelInfo)] {
+        nodes.indices.compactMap { i in model(of: i, registry: registry, offline: offline).map { (nodes[i].id, $0) } }
+    }
+
     /// Estimated seconds and USD of one node's job on `model`.
     public func estimate(of index: Int, model: ModelInfo?) -> (seconds: Double, cost: Double) {
         guard let model else { return (0, 0) }

@@ -32,6 +32,11 @@ public enum Provider: String, Sendable, CaseIterable, Codable, Comparable {
         }
     }
 
+    /// Key variables that `models` need and `environment` lacks, sorted.
+    public static func missingKeys(for models: [ModelInfo], environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        Set(models.compactMap { $0.provider.keyVariable }).filter { (environment[$0] ?? "").isEmpty }.sorted()
+    }
+
     public static func < (a: Provider, b: Provider) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
@@ -148,6 +153,8 @@ public struct ModelRegistry: Sendable {
     public static let standard = ModelRegistry(standardModels)
 
     static let frameKinds: Set<JobKind> = [.firstFrame, .lastFrame, .cameraAngle]
+    /// ElevenLabs' premade "Rachel" voice: speaks when neither the scene nor its avatar names one.
+    static let elevenLabsDefaultVoice = "21m00Tcm4TlvDq8ikWAM"
     static let anyRatio: Set<AspectRatio>? = nil
     static let veoRatios: Set<AspectRatio> = [.portrait, .landscape]
 
@@ -190,13 +197,13 @@ public struct ModelRegistry: Sendable {
                   aspectRatios: veoRatios, latencyFixed: 25, latencyPerUnit: 5, price: .perVideoSecond(0.15)),
         // ElevenLabs text-to-speech
         ModelInfo(id: "elevenlabs/eleven_multilingual_v2", provider: .elevenlabs, kinds: [.audio],
-                  latencyFixed: 1.5, latencyPerUnit: 0.4, price: .perThousandCharacters(0.30), defaultVoice: "21m00Tcm4TlvDq8ikWAM"),
+                  latencyFixed: 1.5, latencyPerUnit: 0.4, price: .perThousandCharacters(0.30), defaultVoice: elevenLabsDefaultVoice),
         ModelInfo(id: "elevenlabs/eleven_turbo_v2_5", provider: .elevenlabs, kinds: [.audio],
-                  latencyFixed: 0.8, latencyPerUnit: 0.2, price: .perThousandCharacters(0.15), defaultVoice: "21m00Tcm4TlvDq8ikWAM"),
+                  latencyFixed: 0.8, latencyPerUnit: 0.2, price: .perThousandCharacters(0.15), defaultVoice: elevenLabsDefaultVoice),
         ModelInfo(id: "elevenlabs/eleven_flash_v2_5", provider: .elevenlabs, kinds: [.audio],
-                  latencyFixed: 0.5, latencyPerUnit: 0.1, price: .perThousandCharacters(0.15), defaultVoice: "21m00Tcm4TlvDq8ikWAM"),
+                  latencyFixed: 0.5, latencyPerUnit: 0.1, price: .perThousandCharacters(0.15), defaultVoice: elevenLabsDefaultVoice),
         ModelInfo(id: "elevenlabs/eleven_v3", provider: .elevenlabs, kinds: [.audio],
-                  latencyFixed: 2, latencyPerUnit: 0.5, price: .perThousandCharacters(0.30), defaultVoice: "21m00Tcm4TlvDq8ikWAM"),
+                  latencyFixed: 2, latencyPerUnit: 0.5, price: .perThousandCharacters(0.30), defaultVoice: elevenLabsDefaultVoice),
         // The local engine (no keys, no network)
         ModelInfo(id: "local/compositor", provider: .local, kinds: [.firstFrame, .lastFrame],
                   latencyFixed: 0.3, price: .free, note: "ffmpeg overlay of background, avatar and product images"),

@@ -7,17 +7,14 @@ public struct OutputMetadata: Sendable, Codable, Equatable {
     public var model: String
     public var provider: String
     public var requestID: String?
-    /// USD: what the provider reported, else the registry's list-price estimate.
+    /// USD, as the provider reported it.
     public var cost: Double?
-    /// True when `cost` is the registry's estimate (the provider reports none, as fal's queue).
-    public var costEstimated: Bool? = nil
     public var sha256: String
     public var fileExtension: String
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
         case key, node, model, provider, cost, sha256
-        case costEstimated = "cost_estimated"
         case requestID = "request_id"
         case fileExtension = "extension"
         case createdAt = "created_at"

@@ -104,13 +104,12 @@ public final class RunEngine: @unchecked Sendable {
 
     /// The models every generation node will run on.
     public func models() -> [(node: String, model: ModelInfo)] {
-        graph.nodes.indices.compactMap { i in graph.model(of: i, registry: registry, offline: options.offline).map { (graph.nodes[i].id, $0) } }
+        graph.models(registry: registry, offline: options.offline)
     }
 
     /// Environment variables the run needs and does not have (checked before anything runs).
     public func missingKeys(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
-        let needed = Set(models().compactMap { $0.model.provider.keyVariable })
-        return needed.filter { (environment[$0] ?? "").isEmpty }.sorted()
+        Provider.missingKeys(for: models().map(\.model), environment: environment)
     }
 
     // MARK: Running
@@ -413,12 +412,8 @@ public final class RunEngine: @unchecked Sendable {
                 if options.scratchFolders { try FileManager.default.createDirectory(at: current.scratch, withIntermediateDirectories: true) }
                 defer { if options.scratchFolders { try? FileManager.default.removeItem(at: current.scratch) } }
                 let output = try await generator.generate(current)
-                // Providers that report no cost (fal's queue API) get the registry's estimate, marked as such.
-                let estimated = output.cost == nil && output.provider != .local
-                let cost = output.cost ?? (estimated ? job.model.estimatedCost(clipSeconds: Double(job.parameters["duration_s"] ?? "") ?? 0,
-                                                                               characters: job.parameters["dialogue"]?.count ?? 0) : nil)
                 let metadata = OutputMetadata(key: key, node: job.node, model: job.model.id, provider: output.provider.rawValue,
-                                              requestID: output.requestID, cost: cost, costEstimated: estimated ? true : nil,
+                                              requestID: output.requestID, cost: output.cost,
                                               sha256: try output.sha256 ?? Digest.sha256(fileAt: output.file),
                                               fileExtension: output.file.pathExtension.isEmpty ? "bin" : output.file.pathExtension,
                                               createdAt: Date())
@@ -452,7 +447,12 @@ public final class RunEngine: @unchecked Sendable {
             records[i].attempts = attempts
             records[i].requestID = stored.metadata.requestID
             records[i].cost = stored.metadata.cost
-            records[i].costEstimated = stored.metadata.costEstimated
+            // Providers that report no price (fal's queue API, Gemini, Veo): the planner's estimate, marked.
+            if stored.metadata.cost == nil, stored.metadata.provider != Provider.local.rawValue,
+               let model = graph.model(of: i, registry: registry, offline: options.offline) {
+                records[i].cost = graph.estimate(of: i, model: model).cost
+                records[i].costEstimated = true
+            }
             setDone(i, .succeeded, reason: records[i].reason)
             rememberKey(i, stored: stored)
         case .failed(let error, let attempts):

@@ -11,22 +11,11 @@ extension LocalEngine: ClipFinisher {
             let (w, h) = canvas(job)
             let duration = Double(job.parameters["duration_s"] ?? "5") ?? 5
             let d = formatDuration(duration)
-            var arguments = ["-v", "error", "-y", "-i", clip.path]
-            var filters = "[0:v]scale=\(w):\(h):force_original_aspect_ratio=increase,crop=\(w):\(h),setsar=1,fps=\(Self.fps),"
-                + "tpad=stop_mode=clone:stop_duration=\(d),format=yuv420p[v]"
-            if let voice = job.inputs(.audio).first {
-                arguments += ["-i", voice.file.path]
-                filters += ";[1:a]apad,aresample=44100[aout]"
-            } else if try await hasAudio(clip) {
-                filters += ";[0:a]apad,aresample=44100[aout]"
-            } else {
-                arguments += ["-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo"]
-                filters += ";[1:a]anull[aout]"
-            }
-            let out = job.scratch.appendingPathComponent("clip.mp4")
-            try await ffmpeg.run(arguments + ["-filter_complex", filters, "-map", "[v]", "-map", "[aout]", "-t", d, "-r", "\(Self.fps)"]
-                                 + Self.encode + Self.bitexact + [out.path])
-            return out
+            let video = "[0:v]\(Self.fill(w, h)),fps=\(Self.fps),tpad=stop_mode=clone:stop_duration=\(d),format=yuv420p[v]"
+            // The model's own sound is probed for only when there is no voice-over to use.
+            let ownSound = job.inputs(.audio).isEmpty ? try await hasAudio(clip) : false
+            return try await encodeClip(job, arguments: ["-v", "error", "-y", "-i", clip.path], video: video, nextInput: 1,
+                                        existingAudio: ownSound ? "0:a" : nil, duration: d)
         } catch let failure as ToolRunner.Failure {
             throw GenerationError(.permanent, provider: job.model.provider, message: "the provider's clip cannot be conformed: \(failure.description)")
         }

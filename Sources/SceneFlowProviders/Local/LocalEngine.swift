@@ -74,7 +74,7 @@ public struct LocalEngine: Generator {
         }
         if let background = job.inputs(.background).first {
             let i = try await addInput(background.file)
-            filters.append("[\(i):v]scale=\(w):\(h):force_original_aspect_ratio=increase,crop=\(w):\(h),setsar=1,format=rgba[base]")
+            filters.append("[\(i):v]\(Self.fill(w, h)),format=rgba[base]")
         } else {
             arguments += ["-f", "lavfi", "-i", "color=c=0xD9CBB8:s=\(w)x\(h)"]
             inputCount += 1
@@ -122,8 +122,7 @@ public struct LocalEngine: Generator {
     /// A derived frame's source: the caption band of the frame it comes from cut away (so no
     /// half of an old caption shows), then scaled and cropped to fill the canvas.
     func sourceWithoutCaption(width w: Int, height h: Int) -> String {
-        "crop=iw:ih*\(1 - Self.captionBand):0:ih*\(Self.captionBand),"
-            + "scale=\(w):\(h):force_original_aspect_ratio=increase,crop=\(w):\(h),setsar=1"
+        "crop=iw:ih*\(1 - Self.captionBand):0:ih*\(Self.captionBand)," + Self.fill(w, h)
     }
 
     /// The end state: a tighter, warmer variant of the first frame, captioned with the frame prompt.
@@ -219,7 +218,7 @@ public struct LocalEngine: Generator {
         guard let first = job.inputs(.firstFrame).first else { throw GenerationError(.permanent, provider: .local, message: "a clip needs a first frame") }
         try await checkImage(first.file)
         var arguments = ["-v", "error", "-y", "-loop", "1", "-framerate", "\(Self.fps)", "-t", d, "-i", first.file.path]
-        let fit = "scale=\(w):\(h):force_original_aspect_ratio=increase,crop=\(w):\(h),setsar=1"
+        let fit = Self.fill(w, h)
         var video: String
         var next = 1
         if let last = job.inputs(.lastFrame).first {
@@ -232,17 +231,33 @@ public struct LocalEngine: Generator {
             let frames = Int((duration * Double(Self.fps)).rounded())
             video = "[0:v]\(fit),zoompan=z='1+0.10*on/\(max(1, frames))':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s=\(w)x\(h):fps=\(Self.fps),format=yuv420p[v]"
         }
-        if let audio = job.inputs(.audio).first {
-            arguments += ["-i", audio.file.path]
-            video += ";[\(next):a]apad,aresample=44100[aout]"
+        return try await encodeClip(job, arguments: arguments, video: video, nextInput: next, duration: d)
+    }
+
+    /// The clip's sound and its encoding, shared by local clips and conformed provider clips:
+    /// `video` is a filter graph ending in `[v]` over `arguments`' inputs, the next input being
+    /// number `nextInput`. The sound is the scene's voice-over, else `existingAudio` (a stream
+    /// already among the inputs, such as a provider clip's own sound), else silence.
+    func encodeClip(_ job: Job, arguments: [String], video: String, nextInput: Int, existingAudio: String? = nil, duration d: String) async throws -> URL {
+        var arguments = arguments, filters = video
+        if let voice = job.inputs(.audio).first {
+            arguments += ["-i", voice.file.path]
+            filters += ";[\(nextInput):a]apad,aresample=44100[aout]"
+        } else if let existingAudio {
+            filters += ";[\(existingAudio)]apad,aresample=44100[aout]"
         } else {
             arguments += ["-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo"]
-            video += ";[\(next):a]anull[aout]"
+            filters += ";[\(nextInput):a]anull[aout]"
         }
         let out = job.scratch.appendingPathComponent("clip.mp4")
-        try await ffmpeg.run(arguments + ["-filter_complex", video, "-map", "[v]", "-map", "[aout]", "-t", d, "-r", "\(Self.fps)"]
+        try await ffmpeg.run(arguments + ["-filter_complex", filters, "-map", "[v]", "-map", "[aout]", "-t", d, "-r", "\(Self.fps)"]
                              + Self.encode + Self.bitexact + [out.path])
         return out
+    }
+
+    /// Scales and crops to fill the frame exactly (no bars).
+    static func fill(_ w: Int, _ h: Int) -> String {
+        "scale=\(w):\(h):force_original_aspect_ratio=increase,crop=\(w):\(h),setsar=1"
     }
 
     /// All clips in scene order, joined without re-encoding (they share one encoding).

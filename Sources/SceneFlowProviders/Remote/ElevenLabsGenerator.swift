@@ -14,8 +14,6 @@ public struct ElevenLabsGenerator: Generator {
     let client: ProviderClient
     let gate: AdaptiveGate
 
-    /// ElevenLabs' premade "Rachel" voice, used when neither the scene nor its avatar names one.
-    public static let defaultVoice = "21m00Tcm4TlvDq8ikWAM"
     static let outputFormat = "mp3_44100_128"
 
     public init(endpoint: ProviderEndpoint, settings: RemoteSettings = RemoteSettings(), http: HTTPClient = .shared) {
@@ -30,7 +28,9 @@ public struct ElevenLabsGenerator: Generator {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw GenerationError(.permanent, provider: .elevenlabs, message: "\(job.node) has no dialogue to speak")
         }
-        let voice = job.parameters["voice"].flatMap { $0.isEmpty ? nil : $0 } ?? job.model.defaultVoice ?? Self.defaultVoice
+        guard let voice = job.parameters["voice"].flatMap({ $0.isEmpty ? nil : $0 }) ?? job.model.defaultVoice else {
+            throw GenerationError(.permanent, provider: .elevenlabs, message: "no voice: set the avatar's voice or the scene's audio.voice")
+        }
         let modelID = job.model.id.hasPrefix("elevenlabs/") ? String(job.model.id.dropFirst("elevenlabs/".count)) : job.model.id
         let path = "/v1/text-to-speech/\(voice.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? voice)?output_format=\(Self.outputFormat)"
         var request = try client.endpoint.request(.post, client.endpoint.url(path), json: ["text": text, "model_id": modelID], accept: "audio/mpeg")

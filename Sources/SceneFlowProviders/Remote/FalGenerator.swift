@@ -26,24 +26,24 @@ public struct FalGenerator: Generator {
         var responseURL: String
         var cancelURL: String?
 
+        /// From the journal: only an entry this model wrote.
         init?(journal entries: [String: String]?, model: String) {
-            guard let e = entries, e["provider"] == Provider.fal.rawValue, e["model"] == model,
-                  let id = e["request_id"], let status = e["status_url"], let response = e["response_url"] else { return nil }
-            self.model = model
-            requestID = id
-            statusURL = status
-            responseURL = response
-            cancelURL = e["cancel_url"]
+            guard let entries, entries["provider"] == Provider.fal.rawValue, entries["model"] == model else { return nil }
+            self.init(model: model) { entries[$0] }
         }
 
+        /// From submit's answer.
         init?(submitted json: [String: Any], model: String) {
-            guard let id = json["request_id"] as? String, let status = json["status_url"] as? String,
-                  let response = json["response_url"] as? String else { return nil }
+            self.init(model: model) { json[$0] as? String }
+        }
+
+        private init?(model: String, _ field: (String) -> String?) {
+            guard let id = field("request_id"), let status = field("status_url"), let response = field("response_url") else { return nil }
             self.model = model
             requestID = id
             statusURL = status
             responseURL = response
-            cancelURL = json["cancel_url"] as? String
+            cancelURL = field("cancel_url")
         }
 
         var entries: [String: String] {
