@@ -23,15 +23,21 @@ public struct CommandResult: Sendable {
 ///
 /// The wait happens on a Dispatch thread, not on one of Swift concurrency's few cooperative
 /// threads: tests run in parallel, and a test blocked on a child process must not stall the
-/// others' awaits (timing assertions elsewhere depend on it).
+/// others' awaits. At most `childLimit` run at once, as when they held the two cooperative
+/// threads: unbounded, every CLI test spawned at once on two cores, and Foundation's Process
+/// on Linux crashed inside libdispatch (`_dispatch_event_loop_drain`, swift-subprocess#47).
 @discardableResult
 public func sceneflow(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) async throws -> CommandResult {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
+            childLimit.wait()
+            defer { childLimit.signal() }
             continuation.resume(with: Result { try runSceneflow(arguments, in: directory, environment: environment) })
         }
     }
 }
+
+private let childLimit = DispatchSemaphore(value: 2)
 
 private func runSceneflow(_ arguments: [String], in directory: URL, environment: [String: String]) throws -> CommandResult {
     let process = Process()
