@@ -30,8 +30,8 @@ public final class FakeProviders: @unchecked Sendable {
             openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                                  "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.path, "-out", cert.path]
-            openssl.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            openssl.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            openssl.standardOutput = FileHandle.nullDevice
+            openssl.standardError = FileHandle.nullDevice
             try openssl.run()
             openssl.waitUntilExit()
             guard openssl.terminationStatus == 0 else { throw FakeProvidersError("openssl could not make a test certificate") }
@@ -47,7 +47,7 @@ public final class FakeProviders: @unchecked Sendable {
                              "--keys", String(decoding: try JSONSerialization.data(withJSONObject: keys), as: UTF8.self)] + tlsArguments
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle.nullDevice
         try process.run()
         // The first line is "PORT n".
         var line = Data()

@@ -136,8 +136,16 @@ public enum YAMLReader {
         }
     }
 
+    /// One YAML document at a time per process. Yams resolves every scalar's type with shared
+    /// `NSRegularExpression`s, and on Linux concurrent matching through corelibs' ICU bridge was
+    /// caught mid-`uregex_setText` twice when the test process crashed; a command reads one
+    /// template, so serialising costs nothing there.
+    private static let serial = NSLock()
+
     /// Runs `body` on a thread with a 512 MiB stack (address space only; pages are touched as used).
     private static func runWithLargeStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+        serial.lock()
+        defer { serial.unlock() }
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
