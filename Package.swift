@@ -5,9 +5,11 @@ import PackageDescription
 //
 // Layering (see README "Architecture"): the CLI is a thin layer of argument-parser commands over
 // libraries that never import ArgumentParser. Each C library is owned by exactly one module.
+//
+// Linux only: the HTTP transport drives libcurl with epoll and eventfd, and child processes are
+// started with Linux's prctl(PR_SET_PDEATHSIG) and pidfd (see Sources/CSpawn).
 let package = Package(
     name: "SceneFlow",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "sceneflow", targets: ["sceneflow"]),
         .library(name: "SceneFlowCore", targets: ["SceneFlowCore"]),
@@ -44,10 +46,14 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // Starting child processes: fork/exec with a parent-death signal, in C (async-signal-safe).
+        .target(name: "CSpawn"),
+        // The one way to run a child process (ffmpeg, espeak-ng; in tests sceneflow and servers).
+        .target(name: "SceneFlowProcess", dependencies: ["CSpawn"]),
         // An HTTP client over curl_multi, on a thread of its own.
         .target(name: "SceneFlowHTTP", dependencies: ["CCurl"]),
         // Generators: the local engine (ffmpeg, espeak-ng) and the remote providers (fal, Gemini, Veo, ElevenLabs).
-        .target(name: "SceneFlowProviders", dependencies: ["SceneFlowCore", "SceneFlowHTTP"]),
+        .target(name: "SceneFlowProviders", dependencies: ["SceneFlowCore", "SceneFlowHTTP", "SceneFlowProcess"]),
         // The workspace database (SQLite through GRDB): product assets and run history.
         .target(
             name: "SceneFlowStore",
@@ -71,7 +77,7 @@ let package = Package(
         .executableTarget(name: "sceneflow", dependencies: ["SceneFlowCLI"]),
         // `swift run -c release sceneflow-bench`: prints the speed figures the issues ask for.
         // `providers` starts the loopback provider server of the test support target.
-        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowStore", "SceneFlowTestSupport"]),
+        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowStore", "SceneFlowTestSupport", "SceneFlowProcess"]),
         .testTarget(
             name: "SceneFlowCoreTests",
             dependencies: ["SceneFlowCore"],
@@ -79,19 +85,20 @@ let package = Package(
         ),
         .testTarget(
             name: "SceneFlowRunTests",
-            dependencies: ["SceneFlowCore", "SceneFlowProviders"]
+            dependencies: ["SceneFlowCore", "SceneFlowProviders", "SceneFlowTestSupport"]
         ),
         .testTarget(
             name: "SceneFlowStoreTests",
-            dependencies: ["SceneFlowStore", "SceneFlowCore"]
+            dependencies: ["SceneFlowStore", "SceneFlowCore", "SceneFlowTestSupport"]
         ),
         .testTarget(
             name: "SceneFlowGraphvizTests",
-            dependencies: ["SceneFlowGraphviz", "SceneFlowCore"]
+            dependencies: ["SceneFlowGraphviz", "SceneFlowCore", "SceneFlowTestSupport"]
         ),
         // Shared by the test targets: running the built `sceneflow`, the loopback provider server.
         .target(
             name: "SceneFlowTestSupport",
+            dependencies: ["SceneFlowProcess"],
             path: "Tests/SceneFlowTestSupport",
             exclude: ["Fixtures"]
         ),
@@ -99,6 +106,7 @@ let package = Package(
             name: "SceneFlowCLITests",
             dependencies: ["SceneFlowCore", "SceneFlowTestSupport"]
         ),
+        .testTarget(name: "SceneFlowProcessTests", dependencies: ["SceneFlowProcess"]),
         .testTarget(
             name: "SceneFlowProviderTests",
             dependencies: ["SceneFlowProviders", "SceneFlowHTTP", "SceneFlowCore", "SceneFlowTestSupport"]

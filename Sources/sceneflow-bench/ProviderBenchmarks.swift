@@ -9,8 +9,7 @@ import SceneFlowTestSupport
 /// request, and that concurrency costs neither threads nor memory per job.
 enum ProviderBenchmarks {
     static func fal(jobs count: Int, directory: URL) async throws {
-        let server = try FakeProviders(scenario: ["fal_work_seconds": 1.0])
-        defer { server.stop() }
+        let server = try await FakeProviders(scenario: ["fal_work_seconds": 1.0])
         let endpoint = ProviderEndpoint(provider: .fal, base: server.falURL, key: FakeProviders.keys["FAL_KEY"]!)!
         var settings = RemoteSettings()
         settings.pollInterval = 0.1

@@ -1,9 +1,11 @@
 import Foundation
 import SceneFlowCore
+import SceneFlowProcess
 import SceneFlowGraphviz
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
-// for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all). Figures are medians of several runs, in
+// for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all);
+// the stress sections children and batch-stress run only when named. Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; the README records this project's machine's.
 
 let requested = Set(CommandLine.arguments.dropFirst())
@@ -73,7 +75,7 @@ if wants("render") {
     for _ in 0..<5 {
         inProcess.append(try await milliseconds { _ = try await GraphvizRenderer.shared.render(diagram, format: .svg) })
         fromDOT.append(try await milliseconds { _ = try await GraphvizRenderer.shared.render(dot: dot, format: .svg) })
-        external.append(try milliseconds(dotCommandOn: dot))
+        external.append(try await milliseconds(dotCommandOn: dot))
     }
     print("nodes \(graph.nodes.count), edges \(graph.edges.count), DOT \(dot.utf8.count / 1024) KiB")
     print(String(format: "in-process (libcgraph objects → libgvc): %.0f ms", median(inProcess)))
@@ -112,20 +114,32 @@ if wants("providers") {
     print("")
 }
 
+if requested.contains("children") {
+    print("## Child processes: 5,000 short children through ChildProcess, 32 in flight (every tenth cancelled mid-run)")
+    try await ProcessBenchmarks.children(count: 5_000, inFlight: 32)
+    print("")
+}
+
+if requested.contains("batch-stress") {
+    print("## sceneflow batch: 30 products offline, 10 runs in a row (fresh workspace each)")
+    let binary = RunBenchmarks.packageRoot().appendingPathComponent(".build/release/sceneflow")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        print("build it first: swift build -c release --product sceneflow")
+        exit(1)
+    }
+    try await ProcessBenchmarks.batch(sceneflow: binary, products: 30, runs: 10, directory: workDirectory)
+    print("")
+}
+
 // MARK: helpers
 
-/// Wall time of `dot -Tsvg` reading `dot` on standard input, output discarded.
-func milliseconds(dotCommandOn dot: String) throws -> Double {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
-    process.arguments = ["-Tsvg", "-o", "/dev/null"]
-    let input = Pipe()
-    process.standardInput = input
+/// Wall time of `dot -Tsvg` reading `dot` from a file, output discarded.
+func milliseconds(dotCommandOn dot: String) async throws -> Double {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-bench-\(UUID().uuidString).gv")
+    try Data(dot.utf8).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
     let start = DispatchTime.now().uptimeNanoseconds
-    try process.run()
-    input.fileHandleForWriting.write(Data(dot.utf8))
-    try input.fileHandleForWriting.close()
-    process.waitUntilExit()
+    _ = try await ChildProcess.run(Command(URL(fileURLWithPath: "/usr/bin/dot"), arguments: ["-Tsvg", "-o", "/dev/null", file.path]))
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
 }
 

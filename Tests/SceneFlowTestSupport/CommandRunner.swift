@@ -1,4 +1,6 @@
+@_exported import SceneFlowProcess
 import Foundation
+
 
 /// The package root, from this file's path.
 public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -19,45 +21,33 @@ public struct CommandResult: Sendable {
     public var stderr: String
 }
 
-/// Runs `sceneflow` with arguments (no shell), in `directory` (the package root by default).
-///
-/// The wait happens on a Dispatch thread, not on one of Swift concurrency's few cooperative
-/// threads: tests run in parallel, and a test blocked on a child process must not stall the
-/// others' awaits. At most `childLimit` run at once, as when they held the two cooperative
-/// threads: unbounded, every CLI test spawned at once on two cores, and Foundation's Process
-/// on Linux crashed inside libdispatch (`_dispatch_event_loop_drain`, swift-subprocess#47).
+/// Runs `sceneflow` with arguments (no shell), in `directory` (the package root by default),
+/// through the same `ChildProcess` the product uses: both output streams are read as they come
+/// (a child printing megabytes to standard error cannot block), nothing waits on a cooperative
+/// thread, and a test cancelled by its time limit stops the child.
 @discardableResult
 public func sceneflow(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) async throws -> CommandResult {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            childLimit.wait()
-            defer { childLimit.signal() }
-            continuation.resume(with: Result { try runSceneflow(arguments, in: directory, environment: environment) })
-        }
-    }
+    try await run(sceneflowBinary, arguments, in: directory, environment: environment)
 }
 
-private let childLimit = DispatchSemaphore(value: 2)
-
-private func runSceneflow(_ arguments: [String], in directory: URL, environment: [String: String]) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = sceneflowBinary
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
+/// Runs any program the same way (`dot`, `sqlite3`, `ffprobe`...), found on PATH by name.
+@discardableResult
+public func run(_ executable: URL, _ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) async throws -> CommandResult {
     var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes before waiting so a large output cannot block the child.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus,
-                         stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    env.merge(environment) { $1 }
+    let outcome = try await ChildProcess.run(Command(executable, arguments: arguments, environment: env, workingDirectory: directory,
+                                                     stdout: .capture(limit: 256 << 20, keep: .head),
+                                                     stderr: .capture(limit: 64 << 20, keep: .head)))
+    return CommandResult(status: outcome.termination.status,
+                         stdout: String(decoding: outcome.stdout, as: UTF8.self),
+                         stderr: String(decoding: outcome.stderr, as: UTF8.self))
+}
+
+/// `run` with the program looked up on PATH.
+@discardableResult
+public func run(_ program: String, _ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) async throws -> CommandResult {
+    guard let executable = Command.find(program) else { throw TestSupportError("\(program) is not on PATH") }
+    return try await run(executable, arguments, in: directory, environment: environment)
 }
 
 /// A fresh temporary folder, removed by the caller.
@@ -68,31 +58,51 @@ public func temporaryDirectory() throws -> URL {
 }
 
 /// Starts `sceneflow` in the background (output discarded), for tests that signal it mid-run.
-public func launchSceneflow(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
-    let process = Process()
-    process.executableURL = sceneflowBinary
-    process.currentDirectoryURL = packageRoot
-    process.arguments = arguments
+public func launchSceneflow(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { $1 }
-    process.environment = env
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
+    return try ChildProcess.launch(Command(sceneflowBinary, arguments: arguments, environment: env, workingDirectory: packageRoot,
+                                           stdout: .discard, stderr: .discard))
 }
 
 /// Once `ready()` holds (or the process ended, or `timeout` passed), sends `signal` and waits for
-/// the process to exit; returns its exit status. Watched from a Dispatch thread, polling every
-/// 5 ms: a mid-run window must not depend on a free cooperative thread.
-public func send(_ signal: Int32, to process: Process, when ready: @escaping @Sendable () -> Bool, timeout: Double = 60) async -> Int32 {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
-            let deadline = Date().addingTimeInterval(timeout)
-            while !ready() && Date() < deadline && process.isRunning { usleep(5_000) }
-            kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            continuation.resume(returning: process.terminationStatus)
-        }
+/// the process to exit; returns its exit status. Polls every 5 ms.
+public func send(_ signal: Int32, to process: ChildProcess, when ready: @escaping @Sendable () -> Bool, timeout: Double = 60) async -> Int32 {
+    _ = await waitUntil(timeout: timeout) { ready() || !process.isRunning }
+    process.send(signal)
+    return await process.exit().termination.status
+}
+
+/// Polls `condition` every `interval` until it holds or `timeout` seconds pass; returns whether it held.
+/// Every polling loop in the tests goes through here, so none can spin forever.
+@discardableResult
+public func waitUntil(timeout: Double, interval: Double = 0.005, _ condition: @Sendable () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
     }
+    return condition()
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A loopback TCP port nobody listens on: bound, noted, closed.
+public func unusedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSupportError("socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw TestSupportError("bind() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -1,79 +1,42 @@
 import Foundation
+import SceneFlowProcess
+import Synchronization
 
 /// A loopback server speaking fal's, Gemini's, Veo's and ElevenLabs' HTTP protocols
-/// (`Fixtures/fake_providers.py`, Python's standard library), started per test as a real
-/// process on a real port. Faults are scripted per route; every request it received can be
-/// read back from its log.
-public final class FakeProviders: @unchecked Sendable {
-    public static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/fake_providers.py")
-
+/// (`Fixtures/fake_providers.py`, Python's standard library): a real process on a real port.
+///
+/// One server process (one for HTTP, one for HTTPS) serves the whole test process; each
+/// `FakeProviders` value is a tenant of it with its own base URLs (`/t/<name>/fal`...), its own
+/// scripted faults and its own request log, so tests in parallel never see each other's
+/// requests and no test pays for starting a server.
+public final class FakeProviders: Sendable {
     /// The keys the server accepts, distinctive so a leak is easy to find.
     public static let keys = ["FAL_KEY": "fal-key-7d1c9e3a5b", "GEMINI_API_KEY": "gemini-key-4f8a2c6e0d", "ELEVENLABS_API_KEY": "eleven-key-9b3e7a1f5c"]
 
-    public let port: Int
-    public let folder: URL
-    private let process: Process
-    private var logFile: URL { folder.appendingPathComponent("requests.jsonl") }
-
-    /// With `tls`, the server speaks HTTPS with a self-signed certificate for 127.0.0.1,
-    /// made by openssl for this server; `certificate` is its PEM file (the CA to trust).
-    public private(set) var certificate: URL?
+    public let name: String
+    public let server: FakeProviderServer
+    private var logFile: URL { server.tenants.appendingPathComponent("\(name).jsonl") }
 
     /// `scenario`: `["faults": ["fal.status": [["status": 500]]], "fal_work_seconds": 0.2]`.
-    public init(scenario: [String: Any] = [:], tls: Bool = false) throws {
-        folder = try temporaryDirectory()
-        var tlsArguments: [String] = []
-        if tls {
-            let cert = folder.appendingPathComponent("cert.pem"), key = folder.appendingPathComponent("key.pem")
-            let openssl = Process()
-            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.path, "-out", cert.path]
-            openssl.standardOutput = FileHandle.nullDevice
-            openssl.standardError = FileHandle.nullDevice
-            try openssl.run()
-            openssl.waitUntilExit()
-            guard openssl.terminationStatus == 0 else { throw FakeProvidersError("openssl could not make a test certificate") }
-            certificate = cert
-            tlsArguments = ["--tls", cert.path, key.path]
-        }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let keys = ["fal": Self.keys["FAL_KEY"]!, "gemini": Self.keys["GEMINI_API_KEY"]!, "elevenlabs": Self.keys["ELEVENLABS_API_KEY"]!]
-        process.arguments = ["python3", Self.script.path, "--log", folder.appendingPathComponent("requests.jsonl").path,
-                             "--media", folder.appendingPathComponent("media").path,
-                             "--scenario", String(decoding: try JSONSerialization.data(withJSONObject: scenario), as: UTF8.self),
-                             "--keys", String(decoding: try JSONSerialization.data(withJSONObject: keys), as: UTF8.self)] + tlsArguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The first line is "PORT n".
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-        guard let port = Int(String(decoding: line, as: UTF8.self).replacingOccurrences(of: "PORT ", with: "")) else {
-            kill(process.processIdentifier, SIGKILL)
-            throw FakeProvidersError("the fake provider server did not start (is python3 installed?)")
-        }
-        self.port = port
+    /// With `tls`, the tenant lives on the HTTPS server (a self-signed certificate for
+    /// 127.0.0.1 made by openssl; `certificate` is its PEM file, the CA to trust).
+    public init(scenario: [String: Any] = [:], tls: Bool = false) async throws {
+        server = try await FakeProviderServer.shared(tls: tls)
+        name = "t" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try JSONSerialization.data(withJSONObject: scenario).write(to: server.tenants.appendingPathComponent("\(name).json"))
     }
 
-    deinit { stop() }
+    public var port: Int { server.port }
+    public var certificate: URL? { server.certificate }
+    public var root: String { "\(server.scheme)://127.0.0.1:\(server.port)/t/\(name)" }
 
-    public func stop() {
-        // SIGKILL: the test process's children may inherit an ignored or blocked SIGTERM.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-    }
-
-    public var root: String { "\(certificate == nil ? "http" : "https")://127.0.0.1:\(port)" }
-
-    /// Puts a file where the server serves media: `\(root)/media/<name>`.
-    public func serve(_ file: URL, as name: String) throws {
-        let media = folder.appendingPathComponent("media")
+    /// Puts a file where this tenant's media is served: `\(root)/media/<name>`.
+    public func serve(_ file: URL, as fileName: String) throws {
+        let media = server.tenants.appendingPathComponent("\(name).media")
         try FileManager.default.createDirectory(at: media, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: file, to: media.appendingPathComponent(name))
+        try FileManager.default.copyItem(at: file, to: media.appendingPathComponent(fileName))
     }
+
     public var falURL: String { root + "/fal" }
     public var googleURL: String { root + "/google" }
     public var elevenLabsURL: String { root + "/eleven" }
@@ -119,7 +82,61 @@ public final class FakeProviders: @unchecked Sendable {
     public func requests(_ route: String) -> [Request] { requests().filter { $0.route == route } }
 }
 
-public struct FakeProvidersError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+/// The fake provider server process, started once per test process (per scheme) on first use.
+public final class FakeProviderServer: Sendable {
+    public let port: Int
+    public let folder: URL
+    public let certificate: URL?
+    public let process: ChildProcess
+    public var scheme: String { certificate == nil ? "http" : "https" }
+    var tenants: URL { folder.appendingPathComponent("tenants") }
+
+    public static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/fake_providers.py")
+
+    private static let starting = Mutex<[Bool: Task<FakeProviderServer, Error>]>([:])
+
+    /// The shared server for `tls`; started by the first caller, awaited by the others.
+    public static func shared(tls: Bool) async throws -> FakeProviderServer {
+        let task = starting.withLock { tasks in
+            if let task = tasks[tls] { return task }
+            let task = Task { try await FakeProviderServer(tls: tls) }
+            tasks[tls] = task
+            return task
+        }
+        return try await task.value
+    }
+
+    private init(tls: Bool) async throws {
+        folder = try temporaryDirectory()
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("tenants"), withIntermediateDirectories: true)
+        var tlsArguments: [String] = []
+        if tls {
+            let cert = folder.appendingPathComponent("cert.pem"), key = folder.appendingPathComponent("key.pem")
+            let made = try await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                                                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.path, "-out", cert.path])
+            guard made.status == 0 else { throw TestSupportError("openssl could not make a test certificate: \(made.stderr)") }
+            certificate = cert
+            tlsArguments = ["--tls", cert.path, key.path]
+        } else {
+            certificate = nil
+        }
+        guard let python = Command.find("python3") else { throw TestSupportError("python3 is not on PATH") }
+        let keys = ["fal": FakeProviders.keys["FAL_KEY"]!, "gemini": FakeProviders.keys["GEMINI_API_KEY"]!,
+                    "elevenlabs": FakeProviders.keys["ELEVENLABS_API_KEY"]!]
+        let portFile = folder.appendingPathComponent("port")
+        process = try ChildProcess.launch(Command(python, arguments: [
+            Self.script.path, "--log", folder.appendingPathComponent("requests.jsonl").path,
+            "--media", folder.appendingPathComponent("media").path, "--tenants", folder.appendingPathComponent("tenants").path,
+            "--port-file", portFile.path,
+            "--keys", String(decoding: try JSONSerialization.data(withJSONObject: keys), as: UTF8.self),
+        ] + tlsArguments, stdout: .discard, stderr: .capture(limit: 64 << 10, keep: .tail)))
+        let started = await waitUntil(timeout: 30, interval: 0.02) { FileManager.default.fileExists(atPath: portFile.path) }
+        guard started, let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text) else {
+            process.terminate()
+            let stderr = await process.exit().stderr
+            throw TestSupportError("the fake provider server did not start: \(String(decoding: stderr, as: UTF8.self))")
+        }
+        self.port = port
+    }
 }

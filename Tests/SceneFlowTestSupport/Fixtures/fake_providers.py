@@ -20,6 +20,13 @@ veo.submit veo.poll veo.download eleven.tts media.
 
 Every request is appended to --log as one JSON line (route, method, path, the auth headers it
 carried, the JSON body with data URIs shortened), so tests can assert what was sent where.
+
+One server serves many tests at once: a test is a tenant, its base URLs under /t/NAME/ (for
+instance http://127.0.0.1:PORT/t/NAME/fal). Its scenario is read from --tenants/NAME.json on its
+first request, its requests are logged to --tenants/NAME.jsonl and the files it serves are
+looked up in --tenants/NAME.media/ first. Tenants share nothing else but the process.
+
+The port is printed as "PORT n" and, with --port-file, written there (atomically).
 """
 import argparse, base64, hashlib, json, os, socket, struct, subprocess, sys, threading, time, uuid, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,11 +34,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 JOBS = {}          # fal request id -> job
 OPERATIONS = {}    # veo operation id -> op
-FAULTS = {}
-SETTINGS = {}
+TENANTS = {}       # name -> {"faults", "settings", "log", "media"}; "" is the server's own
+TENANT_DIR = None
 MEDIA = None
-LOG = None
 KEYS = {}
+TLS = False
+
+
+def tenant(name):
+    """The tenant's state, read from TENANT_DIR/NAME.json the first time it is seen."""
+    with LOCK:
+        if name in TENANTS:
+            return TENANTS[name]
+        scenario = {}
+        if TENANT_DIR and name:
+            try:
+                with open(os.path.join(TENANT_DIR, name + ".json")) as f:
+                    scenario = json.load(f)
+            except FileNotFoundError:
+                scenario = {}
+        TENANTS[name] = {"faults": scenario.get("faults", {}), "settings": scenario,
+                         "log": os.path.join(TENANT_DIR, name + ".jsonl"),
+                         "media": os.path.join(TENANT_DIR, name + ".media")}
+        return TENANTS[name]
 
 FAL_MODELS = {
     "fal-ai/kling-image/o1": "image",
@@ -164,8 +189,12 @@ class Handler(BaseHTTPRequestHandler):
     # Plumbing
 
     def base(self):
-        scheme = "https" if SETTINGS.get("tls") else "http"
-        return f"{scheme}://{self.headers.get('Host')}"
+        scheme = "https" if TLS else "http"
+        return f"{scheme}://{self.headers.get('Host')}" + (f"/t/{self.tenant_name}" if self.tenant_name else "")
+
+    @property
+    def settings(self):
+        return self.tenant["settings"]
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -176,11 +205,13 @@ class Handler(BaseHTTPRequestHandler):
             parsed = shorten(json.loads(body)) if body else None
         except Exception:
             parsed = f"<{len(body)} bytes, not JSON>"
-        entry = {"route": route, "method": self.command, "path": self.path, "time": time.time(),
+        # The path as the tenant sees it: without its /t/NAME prefix.
+        path = self.path[len(f"/t/{self.tenant_name}"):] if self.tenant_name else self.path
+        entry = {"route": route, "method": self.command, "path": path, "time": time.time(),
                  "authorization": self.headers.get("Authorization"), "x-goog-api-key": self.headers.get("x-goog-api-key"),
                  "xi-api-key": self.headers.get("xi-api-key"), "body": parsed}
         with LOCK:
-            with open(LOG, "a") as f:
+            with open(self.tenant["log"], "a") as f:
                 f.write(json.dumps(entry) + "\n")
 
     def send(self, status, body=b"", content_type="application/json", headers=None):
@@ -197,7 +228,7 @@ class Handler(BaseHTTPRequestHandler):
     def fault(self, route):
         """Plays the route's next scripted fault; True if it answered the request."""
         with LOCK:
-            queue = FAULTS.get(route) or []
+            queue = self.tenant["faults"].get(route) or []
             spec = queue.pop(0) if queue else None
         if spec is None:
             return False
@@ -233,7 +264,10 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             self.close_connection = True
             return True
-        self.send(spec.get("status", 500), spec.get("body", {"detail": "scripted failure"}), headers=spec.get("headers"))
+        headers = dict(spec.get("headers") or {})
+        if headers.get("Location", "").startswith("/") and self.tenant_name:
+            headers["Location"] = f"/t/{self.tenant_name}" + headers["Location"]   # a path inside the tenant
+        self.send(spec.get("status", 500), spec.get("body", {"detail": "scripted failure"}), headers=headers)
         return True
 
     def authorised(self, header, expected, prefix=""):
@@ -265,6 +299,13 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self, method):
         body = self.read_body()
         path = self.path.split("?")[0]
+        self.tenant_name = ""
+        if path.startswith("/t/"):
+            name, _, rest = path[3:].partition("/")
+            if not name or not all(c.isalnum() or c in "-_" for c in name):
+                return self.send(404, {"detail": "bad tenant"})
+            self.tenant_name, path = name, "/" + rest
+        self.tenant = tenant(self.tenant_name)
         parts = path.strip("/").split("/")
         if parts[0] == "fal":
             self.fal(method, parts[1:], body)
@@ -277,7 +318,9 @@ class Handler(BaseHTTPRequestHandler):
             if self.fault("media"):
                 return
             name = os.path.basename(path)
-            file = os.path.join(MEDIA, name)
+            file = os.path.join(self.tenant["media"], name)
+            if not os.path.exists(file):
+                file = os.path.join(MEDIA, name)
             if not os.path.exists(file):
                 return self.send(404, {"detail": "Not found"})
             with open(file, "rb") as f:
@@ -329,7 +372,7 @@ class Handler(BaseHTTPRequestHandler):
         if job is None or job["app"] != "/".join(parts[:2]):
             return self.send(404, {"detail": "Request not found"})
         elapsed = time.time() - job["submitted"]
-        work = SETTINGS.get("fal_work_seconds", 0.2)
+        work = self.settings.get("fal_work_seconds", 0.2)
         state = "COMPLETED" if elapsed >= work else "IN_PROGRESS" if elapsed >= work / 2 else "IN_QUEUE"
         if job["cancelled"]:
             state = "COMPLETED"
@@ -425,7 +468,7 @@ class Handler(BaseHTTPRequestHandler):
             if op is None:
                 return self.send(404, {"error": {"code": 404, "message": "Operation not found", "status": "NOT_FOUND"}})
             name = f"models/{op['model']}/operations/{op_id}"
-            if time.time() - op["submitted"] < SETTINGS.get("veo_work_seconds", 0.3):
+            if time.time() - op["submitted"] < self.settings.get("veo_work_seconds", 0.3):
                 return self.send(200, {"name": name, "metadata": {}})
             seconds = int(op["params"].get("durationSeconds", 8))
             clip = make_clip(seconds, op["params"].get("aspectRatio"))
@@ -476,22 +519,24 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    global MEDIA, LOG, KEYS, FAULTS, SETTINGS
+    global MEDIA, KEYS, TENANT_DIR, TLS
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port-file")
     parser.add_argument("--log", required=True)
     parser.add_argument("--media", required=True)
+    parser.add_argument("--tenants", help="folder of per-tenant scenarios and logs")
     parser.add_argument("--scenario", default="{}")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     parser.add_argument("--keys", default='{"fal": "fal-test-key", "gemini": "gemini-test-key", "elevenlabs": "eleven-test-key"}')
     args = parser.parse_args()
-    MEDIA, LOG = args.media, args.log
+    MEDIA = args.media
     os.makedirs(MEDIA, exist_ok=True)
+    TENANT_DIR = args.tenants or os.path.dirname(os.path.abspath(args.log))
     KEYS = json.loads(args.keys)
     scenario = json.loads(args.scenario)
-    FAULTS = scenario.get("faults", {})
-    SETTINGS = scenario
-    SETTINGS["tls"] = bool(args.tls)
+    TENANTS[""] = {"faults": scenario.get("faults", {}), "settings": scenario, "log": args.log, "media": MEDIA}
+    TLS = bool(args.tls)
     server = Server(("127.0.0.1", args.port), Handler)
     if args.tls:
         import ssl
@@ -499,6 +544,10 @@ def main():
         context.load_cert_chain(args.tls[0], args.tls[1])
         server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"PORT {server.server_address[1]}", flush=True)
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(str(server.server_address[1]))
+        os.rename(args.port_file + ".tmp", args.port_file)
     server.serve_forever()
 
 
