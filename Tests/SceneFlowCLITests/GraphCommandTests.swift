@@ -2,7 +2,7 @@ import Foundation
 import SceneFlowTestSupport
 import Testing
 
-@Suite struct GraphCommandTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct GraphCommandTests {
     @Test func jsonGraphFollowsTheContract() async throws {
         let result = try await sceneflow(["graph", "samples/unboxing.json", "--format", "json"])
         #expect(result.status == 0)
@@ -76,14 +76,7 @@ import Testing
 
     @Test func rendersInProcessThroughLibgvc() async throws {
         // The binary links libcgraph and libgvc; `graph` works with no `dot` on PATH.
-        let ldd = Process()
-        ldd.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
-        ldd.arguments = [sceneflowBinary.path]
-        let pipe = Pipe()
-        ldd.standardOutput = pipe
-        try ldd.run()
-        let libraries = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        ldd.waitUntilExit()
+        let libraries = try await run("ldd", [sceneflowBinary.path]).stdout
         #expect(libraries.contains("libcgraph") && libraries.contains("libgvc"))
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -94,7 +87,7 @@ import Testing
     }
 }
 
-@Suite struct PlanCommandTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct PlanCommandTests {
     @Test func planReportsOrderWavesCriticalPathAndCost() async throws {
         let text = try await sceneflow(["plan", "samples/unboxing.json"])
         #expect(text.status == 0)

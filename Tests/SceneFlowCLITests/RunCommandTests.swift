@@ -10,16 +10,9 @@ struct Probe {
     var hasAudio: Bool
     var videoCodec: String?
 
-    init(_ url: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
-        process.arguments = ["-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name,width,height", "-of", "json", url.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    init(_ url: URL) async throws {
+        let result = try await run("ffprobe", ["-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name,width,height", "-of", "json", url.path])
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
         let streams = object["streams"] as? [[String: Any]] ?? []
         let video = streams.first { $0["codec_type"] as? String == "video" }
         duration = Double((object["format"] as? [String: Any])?["duration"] as? String ?? "0") ?? 0
@@ -38,7 +31,7 @@ func statuses(_ report: [String: Any]) -> [String: String] {
     Dictionary(uniqueKeysWithValues: (report["nodes"] as? [[String: Any]] ?? []).map { ($0["id"] as! String, $0["status"] as! String) })
 }
 
-@Suite(.serialized) struct OfflineRunTests {
+@Suite(.serialized, .timeLimit(.minutes(10)), .tags(.endToEnd, .ffmpeg)) struct OfflineRunTests {
     static let samples: [(template: String, seconds: Double, width: Int, height: Int)] = [
         ("samples/unboxing.json", 15, 9, 16), ("samples/testimonial.yaml", 35, 9, 16), ("samples/product-only.json", 14, 16, 9),
     ]
@@ -55,7 +48,7 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         #expect(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == dir.appendingPathComponent("run1/run.json").path, "prints the report's path")
 
         let final = dir.appendingPathComponent("run1/final.mp4")
-        let probe = try Probe(final)
+        let probe = try await Probe(final)
         let scenes = Double((try readReport(dir.appendingPathComponent("run1"))["nodes"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "video" }.count)
         #expect(abs(probe.duration - expected.seconds) <= 0.1 * scenes, "duration \(probe.duration), expected \(expected.seconds)")
         #expect(probe.width * expected.height == probe.height * expected.width, "aspect ratio \(probe.width)x\(probe.height)")
@@ -92,7 +85,7 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         #expect(s["hook.first_frame"] == "failed" && s["hook.last_frame"] == "blocked" && s["final.video"] == "blocked")
         #expect(s["hook.audio"] == "succeeded" && s["reaction.audio"] == "succeeded", "independent work finished")
         let error = (report["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == "hook.first_frame" }?["error"] as? String
-        #expect(error?.contains("corrupt.png is not a readable image") == true, "\(error ?? "")")
+        #expect(error?.contains("corrupt.png (asset:product_1): it is not a readable PNG") == true, "\(error ?? "")")
         // No partial outputs or scratch files are left.
         let tmp = dir.appendingPathComponent("ws/tmp")
         let leftovers = (FileManager.default.enumerator(atPath: tmp.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".png") || $0.hasSuffix(".mp4") }
@@ -141,8 +134,8 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         let process = try launchSceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--simulate", "2",
                                            "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("run").path])
         let started = Date()
-        _ = await send(SIGINT, to: process, when: { Date().timeIntervalSince(started) > 1.5 })
-        #expect(process.terminationStatus == 130)
+        let status = await send(SIGINT, to: process, when: { Date().timeIntervalSince(started) > 1.5 })
+        #expect(status == 130)
         #expect(try readReport(dir.appendingPathComponent("run"))["status"] as? String == "cancelled")
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import SceneFlowTestSupport
 import Testing
 
-@Suite struct StoreCommandTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct StoreCommandTests {
     @Test func assetsAreFoundAgainByProduct() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

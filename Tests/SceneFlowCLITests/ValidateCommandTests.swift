@@ -3,7 +3,7 @@ import SceneFlowTestSupport
 import Testing
 
 /// The built binary, end to end: what a user or script sees (output and exit status).
-@Suite struct ValidateCommandTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct ValidateCommandTests {
     @Test("a valid sample exits 0 with nothing on stdout", arguments: ["samples/unboxing.json", "samples/testimonial.yaml", "samples/product-only.json"])
     func validSample(_ path: String) async throws {
         let result = try await sceneflow(["validate", path])

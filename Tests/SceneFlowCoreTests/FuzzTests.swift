@@ -5,7 +5,7 @@ import Testing
 /// Feeds thousands of mutated samples through loading and validation. A crash or hang fails the
 /// run; every result must be "valid" or carry diagnostics located inside the file (what the CLI
 /// turns into exit 0 or 1).
-@Suite struct FuzzTests {
+@Suite(.timeLimit(.minutes(3))) struct FuzzTests {
     /// SplitMix64: deterministic, so a failure reproduces from its seed.
     struct Random: RandomNumberGenerator {
         var state: UInt64
@@ -65,5 +65,27 @@ import Testing
         }
         // The mutations must actually break things, or this test proves nothing.
         #expect(invalidCount > 100)
+    }
+}
+
+/// YAML is read concurrently (a server validates many templates at once): many reads at once of
+/// the same and different documents give the same results as one at a time. (Yams resolves
+/// scalars with shared regular expressions; an earlier process-wide lock guarded against a crash
+/// that turned out to be libdispatch's, see `ChildProcess`.)
+@Suite(.timeLimit(.minutes(2))) struct ConcurrentYAMLTests {
+    @Test func manyConcurrentReadsAgree() async throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("samples/testimonial.yaml"), encoding: .utf8)
+        let expected = parse(text, name: "t.yaml").validate().map(\.textLine)
+        let results = await withTaskGroup(of: [String].self) { group in
+            for n in 0..<200 {
+                group.addTask {
+                    let variant = n % 2 == 0 ? text : text.replacingOccurrences(of: "duration_s: 5", with: "duration_s: 5.0")
+                    return parse(variant, name: "t.yaml").validate().map(\.textLine)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { $0 == expected })
     }
 }

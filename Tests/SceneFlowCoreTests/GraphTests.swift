@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SceneFlowCore
 
-@Suite struct SceneGraphTests {
+@Suite(.timeLimit(.minutes(2))) struct SceneGraphTests {
     func graph(_ path: String) throws -> SceneGraph {
         let loaded = try LoadedTemplate.load(path: packageRoot.appendingPathComponent(path).path)
         return SceneGraph(template: try #require(loaded.template))
@@ -65,7 +65,7 @@ import Testing
     }
 }
 
-@Suite struct GraphAlgorithmsTests {
+@Suite(.timeLimit(.minutes(2))) struct GraphAlgorithmsTests {
     //  0 → 2, 1 → 2, 2 → 3, 1 → 4
     let dag: [[Int]] = [[2], [2, 4], [3], [], []]
 
@@ -100,7 +100,7 @@ import Testing
     }
 }
 
-@Suite struct PlannerTests {
+@Suite(.timeLimit(.minutes(2))) struct PlannerTests {
     @Test func perProviderLimitsBoundTheMakespan() throws {
         // Ten independent 5 s speaking scenes' audio on ElevenLabs, limit 2: audio alone takes five rounds.
         var scenes: [String] = []

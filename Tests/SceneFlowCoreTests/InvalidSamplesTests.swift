@@ -6,7 +6,7 @@ import Testing
 /// `samples/warnings/`) produces exactly the diagnostics in its `.expected` file: code, message,
 /// JSON path, line and column. Run with `SCENEFLOW_RECORD=1` to rewrite the snapshots after an
 /// intended change, then review the diff.
-@Suite struct InvalidSamplesTests {
+@Suite(.timeLimit(.minutes(2))) struct InvalidSamplesTests {
     static let invalid = files(in: "samples/invalid", extensions: ["json", "yaml", "yml"])
     static let warnings = files(in: "samples/warnings", extensions: ["json", "yaml", "yml"])
     static let inputCases = files(in: "samples/invalid/inputs", extensions: ["json"]).filter { $0.hasSuffix(".inputs.json") }
@@ -63,7 +63,7 @@ import Testing
     }
 }
 
-@Suite struct SampleTemplateTests {
+@Suite(.timeLimit(.minutes(2))) struct SampleTemplateTests {
     static let samples = ["samples/unboxing.json", "samples/testimonial.yaml", "samples/product-only.json"]
 
     @Test("every sample validates with no diagnostics, with and without its inputs", arguments: samples)

@@ -4,7 +4,7 @@ import Testing
 
 /// Positions are what an editor shows: 1-based lines and columns, columns in Unicode scalars,
 /// a tab one column, CRLF one line end, in JSON and YAML alike.
-@Suite struct SourcePositionTests {
+@Suite(.timeLimit(.minutes(2))) struct SourcePositionTests {
     /// The position of the diagnostic with `code` in `text`.
     private func position(of code: DiagnosticCode, in text: String, name: String) throws -> (Int, Int) {
         let diagnostics = parse(text, name: name).validate()
@@ -51,7 +51,7 @@ import Testing
     }
 }
 
-@Suite struct JSONReaderTests {
+@Suite(.timeLimit(.minutes(2))) struct JSONReaderTests {
     @Test func decodesEscapesAndSurrogatePairs() throws {
         let value = try JSONReader.read(Array(#"{"s": "a\"b\\c\/d\n\t\u00e9\ud83c\udfac"}"#.utf8))
         guard case .object(let members) = value.kind, case .string(let s) = members[0].value.kind else {
@@ -112,10 +112,21 @@ import Testing
         for i in 1...9 { yaml += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
         let diagnostics = parse(yaml, name: "bomb.yaml").validate()
         #expect(diagnostics.map(\.code) == [.nestingTooDeep])
+        // Few values but long scalars: refused by the scalar budget, not after resolving them all.
+        var long = "a0: &a0 [\(String(repeating: "word ", count: 300))]\n"
+        for i in 1...6 { long += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 8).joined(separator: ", ") + "]\n" }
+        #expect(parse(long, name: "bomb.yaml").validate().map(\.code) == [.nestingTooDeep])
+    }
+
+    @Test func modestAnchorReuseStillWorks() {
+        var yaml = "schema_version: 1\nid: t\nframe: &end {source: generate, prompt: \"the end\"}\nscenes:\n"
+        for i in 0..<200 { yaml += "  - {id: s\(i), prompt: p, last_frame: *end}\n" }
+        let diagnostics = parse(yaml, name: "anchors.yaml").validate()
+        #expect(!diagnostics.contains { $0.code == .nestingTooDeep })
     }
 }
 
-@Suite struct FixtureFileTests {
+@Suite(.timeLimit(.minutes(2))) struct FixtureFileTests {
     /// A file written with CRLF line ends, tabs and multi-byte text, byte for byte (.gitattributes
     /// keeps git from normalising it).
     @Test func crlfAndTabsFromADiskFile() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowTestSupport
 import Testing
 @testable import SceneFlowCore
 @testable import SceneFlowGraphviz
@@ -40,7 +41,7 @@ func title(_ element: String) -> String {
     return String(element[start.upperBound..<end.lowerBound])
 }
 
-@Suite(.serialized) struct RendererTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct RendererTests {
     @Test("every format renders in-process", arguments: [DiagramFormat.svg, .png, .pdf, .dot])
     func rendersEveryFormat(_ format: DiagramFormat) async throws {
         let data = try await GraphvizRenderer.shared.render(try diagram("samples/unboxing.json"), format: format)
@@ -64,23 +65,18 @@ func title(_ element: String) -> String {
         #expect(svg.contains("1 · hook") && svg.contains("3 · reaction"), "one cluster per scene, numbered in playback order")
     }
 
-    @Test func dotOutputRendersTheSameWithTheDotCommand() async throws {
+    @Test(.tags(.endToEnd)) func dotOutputRendersTheSameWithTheDotCommand() async throws {
         let d = try diagram("samples/testimonial.yaml")
         let dot = try await GraphvizRenderer.shared.render(d, format: .dot)
         let inProcess = String(decoding: try await GraphvizRenderer.shared.render(d, format: .svg), as: UTF8.self)
         // `dot` is used here only as an independent judge of our DOT text.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
-        process.arguments = ["-Tsvg"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(dot)
-        try input.fileHandleForWriting.close()
-        let external = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("diagram.gv")
+        try dot.write(to: file)
+        let result = try await run("dot", ["-Tsvg", file.path])
+        let external = result.stdout
+        #expect(result.status == 0)
         // Same picture: the same nodes, edges and clusters with the same shapes, colours and text,
         // at the same places. Coordinates may differ by a few points where dot's tie-breaks
         // depend on internal object ids (which `dot` takes from its own heap addresses).
@@ -113,7 +109,7 @@ func title(_ element: String) -> String {
     }
 }
 
-@Suite struct DiagramBuilderTests {
+@Suite(.timeLimit(.minutes(2))) struct DiagramBuilderTests {
     @Test func runStatusesFillNodesWithATextMarker() throws {
         var options = DiagramBuilder.Options()
         options.statuses = ["hook.first_frame": .succeeded, "hook.last_frame": .failed, "demo.video": .blocked, "hook.audio": .cached]

@@ -6,9 +6,9 @@ import SceneFlowTestSupport
 import Testing
 
 /// Gemini image editing and Veo through the Gemini API, against the loopback server.
-@Suite struct GeminiImageTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct GeminiImageTests {
     @Test func imagesGoInAndComeBackAsInlineBase64() async throws {
-        let server = try FakeProviders()
+        let server = try await FakeProviders()
         let test = try TestJob(model: "gemini-2.5-flash-image", kind: .firstFrame, inputs: frameInputs)
         let output = try await GeminiImageGenerator(endpoint: endpoint(.gemini, server), settings: quickSettings()).generate(test.job)
         #expect(MediaType.sniff(fileAt: output.file) == .png)
@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func a200WithoutAnImageFailsWithItsFinishReason() async throws {
-        let server = try FakeProviders(scenario: ["faults": ["gemini.generate": [
+        let server = try await FakeProviders(scenario: ["faults": ["gemini.generate": [
             ["status": 200, "body": ["candidates": [["content": ["parts": [["text": "I can't edit that image."]]], "finishReason": "NO_IMAGE"]]]],
             ["status": 200, "body": ["candidates": [["finishReason": "IMAGE_SAFETY", "finishMessage": "The image was blocked."]]]],
         ]]])
@@ -43,7 +43,7 @@ import Testing
             if let delay { details.append(["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay]) }
             return ["status": 429, "body": ["error": ["code": 429, "message": "You exceeded your current quota.", "status": "RESOURCE_EXHAUSTED", "details": details]]]
         }
-        let server = try FakeProviders(scenario: ["faults": ["gemini.generate": [
+        let server = try await FakeProviders(scenario: ["faults": ["gemini.generate": [
             quota("GenerateRequestsPerMinutePerProjectPerModel", delay: "45.8s"),
             quota("GenerateRequestsPerDayPerProjectPerModel", delay: "3600s"),
         ]]])
@@ -56,16 +56,16 @@ import Testing
     }
 
     @Test func aTruncatedBodyIsTransient() async throws {
-        let server = try FakeProviders(scenario: ["faults": ["gemini.generate": [["action": "truncate"]]]])
+        let server = try await FakeProviders(scenario: ["faults": ["gemini.generate": [["action": "truncate"]]]])
         let test = try TestJob(model: "gemini-2.5-flash-image", kind: .firstFrame, inputs: frameInputs)
         let error = try #require(await failure(of: GeminiImageGenerator(endpoint: endpoint(.gemini, server), settings: quickSettings()), test.job))
         #expect(error.kind == .transient && error.message.contains("truncated"))
     }
 }
 
-@Suite struct VeoTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd, .ffmpeg)) struct VeoTests {
     @Test func operationIsPolledAndTheVideoDownloadedWithoutLeakingTheKey() async throws {
-        let server = try FakeProviders()
+        let server = try await FakeProviders()
         let test = try TestJob(model: "veo-3.1-generate-preview", kind: .video, inputs: clipInputs, parameters: ["duration_s": "4"])
         let output = try await VeoGenerator(endpoint: endpoint(.veo, server), settings: quickSettings(), finisher: nil).generate(test.job)
         #expect(MediaType.sniff(fileAt: output.file) == .mp4)
@@ -82,7 +82,7 @@ import Testing
     }
 
     @Test func aSafetyFilteredOperationIsAClearPermanentFailure() async throws {
-        let server = try FakeProviders(scenario: ["faults": ["veo.poll": [["status": 200, "body": [
+        let server = try await FakeProviders(scenario: ["faults": ["veo.poll": [["status": 200, "body": [
             "name": "models/veo-3.1-generate-preview/operations/x", "done": true,
             "response": ["generateVideoResponse": ["raiMediaFilteredCount": 1,
                                                    "raiMediaFilteredReasons": ["The video could not be generated because it may violate our policies."]]],
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func aFailedOperationCarriesGooglesMessage() async throws {
-        let server = try FakeProviders(scenario: ["faults": ["veo.poll": [["status": 200, "body": [
+        let server = try await FakeProviders(scenario: ["faults": ["veo.poll": [["status": 200, "body": [
             "name": "models/veo-3.1-generate-preview/operations/x", "done": true, "error": ["code": 3, "message": "Image aspect ratio is not supported."],
         ]]]]])
         let test = try TestJob(model: "veo-3.1-generate-preview", kind: .video, inputs: clipInputs, parameters: ["duration_s": "4"])
@@ -103,9 +103,9 @@ import Testing
     }
 }
 
-@Suite struct ElevenLabsTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd, .ffmpeg)) struct ElevenLabsTests {
     @Test func speechUsesTheVoiceAndModelAndReportsItsCost() async throws {
-        let server = try FakeProviders()
+        let server = try await FakeProviders()
         let test = try TestJob(model: "elevenlabs/eleven_multilingual_v2", kind: .audio,
                                parameters: ["voice": "pNInz6obpgDQGcFmaJgB", "dialogue": "Okay, I was not expecting this.", "duration_s": "5"])
         let output = try await ElevenLabsGenerator(endpoint: endpoint(.elevenlabs, server), settings: quickSettings()).generate(test.job)
@@ -120,14 +120,14 @@ import Testing
     }
 
     @Test func withoutAVoiceTheRegistryDefaultSpeaks() async throws {
-        let server = try FakeProviders()
+        let server = try await FakeProviders()
         let test = try TestJob(model: "elevenlabs/eleven_flash_v2_5", kind: .audio, parameters: ["dialogue": "Hi."])
         _ = try await ElevenLabsGenerator(endpoint: endpoint(.elevenlabs, server), settings: quickSettings()).generate(test.job)
         #expect(server.requests("eleven.tts").first?.path.contains("/text-to-speech/21m00Tcm4TlvDq8ikWAM?") == true)
     }
 
     @Test func tooManyConcurrentRequestsQueuesClientSideAndSystemBusyBacksOff() async throws {
-        let server = try FakeProviders(scenario: ["faults": ["eleven.tts": [
+        let server = try await FakeProviders(scenario: ["faults": ["eleven.tts": [
             ["status": 429, "headers": ["maximum-concurrent-requests": "2"],
              "body": ["detail": ["status": "too_many_concurrent_requests", "message": "Too many concurrent requests"]]],
             ["status": 429, "body": ["detail": ["status": "system_busy", "message": "The system is busy"]]],

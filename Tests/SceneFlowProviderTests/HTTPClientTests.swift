@@ -4,9 +4,9 @@ import SceneFlowTestSupport
 import Testing
 
 /// The libcurl transport itself, against the loopback server's raw faults.
-@Suite struct HTTPClientTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct HTTPClientTests {
     @Test func manyConcurrentTransfersAllComplete() async throws {
-        let server = try FakeProviders()
+        let server = try await FakeProviders()
         let client = HTTPClient()
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for i in 0..<64 {
@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func anOversizedBodyIsStoppedAndItsFileRemoved() async throws {
-        let server = try FakeProviders(scenario: ["faults": ["media": [["action": "oversize", "bytes": 8 << 20]]]])
+        let server = try await FakeProviders(scenario: ["faults": ["media": [["action": "oversize", "bytes": 8 << 20]]]])
         let folder = try temporaryDirectory()
         var request = HTTPRequest(.get, "\(server.root)/media/huge.png")
         request.maxBytes = 1 << 20
@@ -28,9 +28,9 @@ import Testing
     }
 
     @Test func cancellingTheAwaitingTaskEndsTheTransfer() async throws {
-        let server = try FakeProviders(scenario: ["faults": ["media": [["action": "hang", "seconds": 60]]]])
+        let server = try await FakeProviders(scenario: ["faults": ["media": [["action": "hang", "seconds": 60]]]])
         let task = Task { try await HTTPClient.shared.send(HTTPRequest(.get, "\(server.root)/media/slow.png")) }
-        while server.requests("media").isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(await waitUntil(timeout: 120) { !server.requests("media").isEmpty })
         task.cancel()
         // Only a removed transfer ends in CancellationError: one left to run would end after the
         // server's 60 s with an empty reply (HTTPError). So no wall-clock bound is needed, and
@@ -40,9 +40,7 @@ import Testing
 
     @Test func aRefusedConnectionIsReported() async throws {
         // A port nobody listens on: bind one, note it, close it.
-        let server = try FakeProviders()
-        let port = server.port
-        server.stop()
+        let port = try unusedPort()
         var request = HTTPRequest(.get, "http://127.0.0.1:\(port)/")
         request.connectTimeout = 2
         do {
@@ -60,9 +58,9 @@ import Testing
 }
 
 /// TLS: always verified; a CA bundle can be given, verification never turned off.
-@Suite struct TLSTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct TLSTests {
     @Test func anUntrustedCertificateIsRefusedAndATrustedOneAccepted() async throws {
-        let server = try FakeProviders(tls: true)
+        let server = try await FakeProviders(tls: true)
         let url = "\(server.root)/media/none.png"
         do {
             _ = try await HTTPClient.shared.send(HTTPRequest(.get, url))

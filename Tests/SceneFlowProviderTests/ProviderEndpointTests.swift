@@ -5,7 +5,7 @@ import SceneFlowHTTP
 import Testing
 
 /// Where a key may go: only under its own provider's base URL.
-@Suite struct ProviderEndpointTests {
+@Suite(.timeLimit(.minutes(2))) struct ProviderEndpointTests {
     let fal = ProviderEndpoint(provider: .fal, base: "https://queue.fal.run/", key: "fal-secret-123456")!
     let proxied = ProviderEndpoint(provider: .elevenlabs, base: "http://127.0.0.1:8080/eleven", key: "eleven-secret-123456")!
 

@@ -4,7 +4,7 @@ import Testing
 
 /// `sceneflow run` end to end against the loopback providers, as a user runs it: keys and base
 /// URLs in the environment, the built binary, real HTTP.
-@Suite struct RemoteRunTests {
+@Suite(.timeLimit(.minutes(10)), .tags(.endToEnd, .ffmpeg)) struct RemoteRunTests {
     static let samples: [(template: String, inputs: String)] = [
         ("samples/unboxing.json", "samples/unboxing.inputs.json"),
         ("samples/testimonial.yaml", "samples/testimonial.inputs.json"),
@@ -14,7 +14,7 @@ import Testing
     @Test(arguments: samples.map(\.template))
     func eachSampleHydratesEndToEndAndNoKeyLeaks(template: String) async throws {
         let inputs = Self.samples.first { $0.template == template }!.inputs
-        let server = try FakeProviders()
+        let server = try await FakeProviders()
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try await sceneflow(["run", template, "--inputs", inputs, "--resolution", "240",
@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func withAKeyUnsetTheRunStopsBeforeAnyRequest() async throws {
-        let server = try FakeProviders()
+        let server = try await FakeProviders()
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var environment = server.environment
@@ -91,7 +91,7 @@ import Testing
 
     /// kill -9 while fal jobs are queued; the next run collects those same requests.
     @Test func aRunResumedAfterKill9PollsThePersistedFalRequests() async throws {
-        let server = try FakeProviders(scenario: ["fal_work_seconds": 3])
+        let server = try await FakeProviders(scenario: ["fal_work_seconds": 3])
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let workspace = dir.appendingPathComponent("ws")
@@ -128,9 +128,9 @@ import Testing
 }
 
 /// Avatars and backgrounds given as https URLs are fetched once into the workspace.
-@Suite struct RemoteImageTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd, .ffmpeg)) struct RemoteImageTests {
     @Test func anHTTPSAvatarIsDownloadedOnceAndUsed() async throws {
-        let server = try FakeProviders(tls: true)
+        let server = try await FakeProviders(tls: true)
         try server.serve(packageRoot.appendingPathComponent("samples/assets/maya.png"), as: "maya.png")
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -163,9 +163,9 @@ import Testing
 }
 
 /// Ctrl-C during a remote run: fal jobs still queued are cancelled on fal.
-@Suite struct RemoteCancelTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd, .ffmpeg)) struct RemoteCancelTests {
     @Test func ctrlCCancelsQueuedFalJobs() async throws {
-        let server = try FakeProviders(scenario: ["fal_work_seconds": 60])
+        let server = try await FakeProviders(scenario: ["fal_work_seconds": 60])
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let workspace = dir.appendingPathComponent("ws")

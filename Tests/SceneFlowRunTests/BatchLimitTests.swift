@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowTestSupport
 import Testing
 @testable import SceneFlowCore
 @testable import SceneFlowProviders
@@ -14,7 +15,7 @@ struct Counted: Generator {
     }
 }
 
-@Suite struct BatchLimitTests {
+@Suite(.timeLimit(.minutes(10)), .tags(.ffmpeg)) struct BatchLimitTests {
     /// 20 products, each with its own product image, hydrated offline in one process: the shared
     /// limits hold across all of them, and an identical second batch is entirely cached.
     @Test func twentyProductsShareTheLimits() async throws {
@@ -26,10 +27,8 @@ struct Counted: Generator {
         var products: [(String, HydrationInputs)] = []
         for n in 0..<20 {
             let file = images.appendingPathComponent("p\(n).png")
-            let make = Process()
-            make.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-            make.arguments = ["-v", "error", "-f", "lavfi", "-i", String(format: "color=c=0x%02X%02X40:s=16x24", n * 12, 255 - n * 12), "-frames:v", "1", file.path]
-            try make.run(); make.waitUntilExit()
+            let made = try await run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", String(format: "color=c=0x%02X%02X40:s=16x24", n * 12, 255 - n * 12), "-frames:v", "1", file.path])
+            #expect(made.status == 0)
             var inputs = HydrationInputs()
             inputs.productID = "p\(n)"
             inputs.addArguments(["product_1=\(file.path)"])

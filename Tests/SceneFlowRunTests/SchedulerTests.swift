@@ -1,8 +1,9 @@
 import Foundation
+import SceneFlowTestSupport
 import Testing
 @testable import SceneFlowCore
 
-@Suite struct SchedulerTests {
+@Suite(.timeLimit(.minutes(3))) struct SchedulerTests {
     @Test func partialFailureBlocksOnlyDependents() async throws {
         let h = try Harness(sample: "samples/unboxing.json")
         defer { h.cleanup() }
@@ -133,7 +134,7 @@ import Testing
         let engine = h.engine(TestGenerator(recorder: recorder, delay: 5))
         let task = Task { await engine.run() }
         // Cancel once a job is really in flight (a 5 s sleep in the generator).
-        while recorder.generated.isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(await waitUntil(timeout: 120) { !recorder.generated.isEmpty })
         task.cancel()
         let report = await task.value
         #expect(report.status == .cancelled)
@@ -175,7 +176,7 @@ import Testing
     }
 }
 
-@Suite struct RetryPolicyTests {
+@Suite(.timeLimit(.minutes(2))) struct RetryPolicyTests {
     @Test func fullJitterStaysWithinTheCappedExponential() {
         let policy = RetryPolicy(retries: 10, base: 1, cap: 8)
         let busy = GenerationError(.transient, provider: .fal, httpStatus: 503, message: "busy")

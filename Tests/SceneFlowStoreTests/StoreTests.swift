@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowTestSupport
 import Testing
 @testable import SceneFlowCore
 @testable import SceneFlowStore
@@ -11,7 +12,7 @@ func freshWorkspace() -> Workspace {
     Workspace(root: FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-store-\(UUID().uuidString)"))
 }
 
-@Suite struct AssetStoreTests {
+@Suite(.timeLimit(.minutes(2))) struct AssetStoreTests {
     @Test func theSameFileIsStoredOnce() throws {
         let ws = freshWorkspace()
         defer { try? FileManager.default.removeItem(at: ws.root) }
@@ -64,21 +65,18 @@ func freshWorkspace() -> Workspace {
     }
 }
 
-@Suite struct DatabaseFaultTests {
-    @Test func aLockedDatabaseIsWaitedForThenReported() throws {
+@Suite(.timeLimit(.minutes(2)), .tags(.endToEnd)) struct DatabaseFaultTests {
+    @Test func aLockedDatabaseIsWaitedForThenReported() async throws {
         let ws = freshWorkspace()
         defer { try? FileManager.default.removeItem(at: ws.root) }
         _ = try WorkspaceDatabase(workspace: ws)
-        // Another process holds an exclusive lock.
-        let other = Process()
-        other.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        other.arguments = [ws.root.appendingPathComponent("sceneflow.sqlite").path]
-        let input = Pipe(), output = Pipe()
-        other.standardInput = input
-        other.standardOutput = output
-        try other.run()
-        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nSELECT 'locked';\n".utf8))
-        _ = output.fileHandleForReading.availableData // waits until the lock is held
+        // Another process holds an exclusive lock, and says so by creating a file.
+        let marker = ws.root.appendingPathComponent("locked")
+        let script = "import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nopen(sys.argv[2], 'w').close()\ntime.sleep(60)\n"
+        let other = try ChildProcess.launch(Command(try #require(Command.find("python3")),
+                                                    arguments: ["-c", script, ws.root.appendingPathComponent("sceneflow.sqlite").path, marker.path],
+                                                    stdout: .discard, stderr: .discard))
+        #expect(await waitUntil(timeout: 120) { FileManager.default.fileExists(atPath: marker.path) })
         let start = Date()
         let error = try #require(throws: StoreError.self) {
             let db = try WorkspaceDatabase(workspace: ws, busyTimeout: 0.3)
@@ -86,8 +84,8 @@ func freshWorkspace() -> Workspace {
         }
         #expect(Date().timeIntervalSince(start) >= 0.3, "it waited before giving up")
         #expect(error.description.contains("locked by another process"))
-        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-        other.waitUntilExit()
+        other.terminate()
+        _ = await other.exit()
         let db = try WorkspaceDatabase(workspace: ws, busyTimeout: 0.3)
         try db.addAssets(product: "a", key: "product_1", files: [product])
         #expect(try db.assets(product: "a").count == 1, "works once the lock is gone")
@@ -106,7 +104,7 @@ func freshWorkspace() -> Workspace {
     }
 }
 
-@Suite struct RunHistoryTests {
+@Suite(.timeLimit(.minutes(2))) struct RunHistoryTests {
     @Test func runsAreRecordedAndFoundByPrefix() throws {
         let ws = freshWorkspace()
         defer { try? FileManager.default.removeItem(at: ws.root) }
@@ -126,7 +124,7 @@ func freshWorkspace() -> Workspace {
     }
 }
 
-@Suite struct BatchFileTests {
+@Suite(.timeLimit(.minutes(2))) struct BatchFileTests {
     func read(_ csv: String, store: [String: [URL]] = [:]) throws -> (BatchFile, [Diagnostic]) {
         let ws = freshWorkspace()
         defer { try? FileManager.default.removeItem(at: ws.root) }
