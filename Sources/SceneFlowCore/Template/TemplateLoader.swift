@@ -12,17 +12,10 @@ public struct InputFileError: Error, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    /// Reads a whole regular file, refusing directories and unreadable paths with a clear reason.
-    public static func readFile(_ path: String) throws(InputFileError) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw InputFileError(path: path, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else { throw InputFileError(path: path, reason: "it is a directory, not a file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputFileError(path: path, reason: "permission denied or not a regular file")
-        }
-        return [UInt8](data)
+    /// Reads a whole regular file (not a FIFO, device or directory), refusing one larger than
+    /// `limit` bytes before reading it.
+    public static func readFile(_ path: String, limit: Int = RegularFile.defaultLimit) throws(InputFileError) -> [UInt8] {
+        try RegularFile.read(path, limit: limit)
     }
 }
 

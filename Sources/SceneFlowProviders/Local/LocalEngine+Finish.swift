@@ -8,21 +8,20 @@ extension LocalEngine: ClipFinisher {
     /// sound, else silence. `final.video` then joins clips without re-encoding.
     public func finish(clip: URL, job: Job) async throws -> URL {
         do {
-            let (w, h) = canvas(job)
-            let duration = Double(job.parameters["duration_s"] ?? "5") ?? 5
-            let d = formatDuration(duration)
-            let video = "[0:v]\(Self.fill(w, h)),fps=\(Self.fps),tpad=stop_mode=clone:stop_duration=\(d),format=yuv420p[v]"
+            let seconds = Double(job.parameters["duration_s"] ?? "5") ?? 5
+            let voice = job.inputs(.audio).first?.file.path
             // The model's own sound is probed for only when there is no voice-over to use.
-            let ownSound = job.inputs(.audio).isEmpty ? try await hasAudio(clip) : false
-            return try await encodeClip(job, arguments: ["-v", "error", "-y", "-i", clip.path], video: video, nextInput: 1,
-                                        existingAudio: ownSound ? "0:a" : nil, duration: d)
+            let ownSound = voice == nil ? try await hasAudio(clip) : false
+            try await ffmpeg.run(commands(job).conform(clip: clip.path, voice: voice, ownSound: ownSound, seconds: seconds, output: "clip.mp4"),
+                                 in: job.scratch)
+            return job.scratch.appendingPathComponent("clip.mp4")
         } catch let failure as ToolRunner.Failure {
             throw GenerationError(.permanent, provider: job.model.provider, message: "the provider's clip cannot be conformed: \(failure.description)")
         }
     }
 
     func hasAudio(_ url: URL) async throws -> Bool {
-        let result = try await ffprobe.run(["-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0", url.path])
+        let result = try await ffprobe.run(["-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0", "file:" + url.path])
         return !String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
     }
 }
