@@ -8,8 +8,21 @@ import Yams
 /// stack for block-nested input the prescan cannot bound. Aliases are expanded with a node budget,
 /// so a "billion laughs" document is an error rather than an out-of-memory kill.
 public enum YAMLReader {
-    /// More nodes than any real template has; bounds alias expansion.
+    /// More nodes than any real template has.
     static let maxNodes = 5_000_000
+
+    /// What a document of `byteCount` bytes may expand to. Without aliases a value takes at
+    /// least a byte of source, so the budgets are linear in the file's size (four times it, plus
+    /// room for modest anchor reuse); an alias bomb hits them after a few thousand values and a
+    /// few megabytes of scalars, never after resolving millions of them.
+    struct Budget {
+        var nodes: Int
+        var scalarBytes: Int
+        init(byteCount: Int) {
+            nodes = min(YAMLReader.maxNodes, 10_000 + 4 * byteCount)
+            scalarBytes = 16 << 20 + 4 * byteCount
+        }
+    }
 
     public static func read(_ bytes: [UInt8]) throws(SyntaxError) -> LocatedValue {
         try UTF8Validation.check(bytes)
@@ -24,7 +37,7 @@ public enum YAMLReader {
                 guard let root = try Yams.compose(yaml: text) else {
                     return .failure(SyntaxError(code: .emptyFile, message: "the file holds no YAML document", anchor: .offset(0)))
                 }
-                var budget = maxNodes
+                var budget = Budget(byteCount: bytes.count)
                 return .success(try convert(root, depth: 0, budget: &budget))
             } catch let error as YamlError {
                 return .failure(syntaxError(from: error))
@@ -42,10 +55,11 @@ public enum YAMLReader {
         return .position(line: Int32(clamping: mark.line), column: Int32(clamping: mark.column))
     }
 
-    private static func convert(_ node: Node, depth: Int, budget: inout Int) throws(SyntaxError) -> LocatedValue {
-        budget -= 1
-        guard budget >= 0 else {
-            throw SyntaxError(code: .nestingTooDeep, message: "the document expands to more than \(maxNodes) values (aliases referring to aliases?)", anchor: anchor(node.mark))
+    private static func convert(_ node: Node, depth: Int, budget: inout Budget) throws(SyntaxError) -> LocatedValue {
+        budget.nodes -= 1
+        if case .scalar(let scalar) = node { budget.scalarBytes -= scalar.string.utf8.count }
+        guard budget.nodes >= 0, budget.scalarBytes >= 0 else {
+            throw SyntaxError(code: .nestingTooDeep, message: "the document expands to far more values than it holds (aliases referring to aliases?); the limit for this file is \(Budget(byteCount: 0).nodes) values plus 4 per byte", anchor: anchor(node.mark))
         }
         guard depth <= ReaderLimits.maxDepth else {
             throw SyntaxError(code: .nestingTooDeep, message: "values are nested more than \(ReaderLimits.maxDepth) levels deep", anchor: anchor(node.mark))
@@ -136,16 +150,8 @@ public enum YAMLReader {
         }
     }
 
-    /// One YAML document at a time per process. Yams resolves every scalar's type with shared
-    /// `NSRegularExpression`s, and on Linux concurrent matching through corelibs' ICU bridge was
-    /// caught mid-`uregex_setText` twice when the test process crashed; a command reads one
-    /// template, so serialising costs nothing there.
-    private static let serial = NSLock()
-
     /// Runs `body` on a thread with a 512 MiB stack (address space only; pages are touched as used).
     private static func runWithLargeStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
-        serial.lock()
-        defer { serial.unlock() }
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
