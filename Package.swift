@@ -20,7 +20,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
-        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // Template model, located JSON/YAML loading, validation rules, model registry, graph algorithms.
@@ -60,8 +59,13 @@ let package = Package(
             dependencies: [
                 "SceneFlowCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "SwiftCSV", package: "SwiftCSV"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // The one way to hydrate (run, each product of a batch, the server): checks, engine, report, history.
+        .target(
+            name: "SceneFlowSession",
+            dependencies: ["SceneFlowCore", "SceneFlowProviders", "SceneFlowStore", "SceneFlowGraphviz"]
         ),
         // argument-parser commands; thin over the libraries.
         .target(
@@ -71,6 +75,7 @@ let package = Package(
                 "SceneFlowGraphviz",
                 "SceneFlowProviders",
                 "SceneFlowStore",
+                "SceneFlowSession",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,15 +1,20 @@
 import ArgumentParser
 import Foundation
 import SceneFlowCore
+import SceneFlowSession
 import SceneFlowStore
 
 /// `sceneflow`: the root command. Subcommands are thin: they parse arguments, call the
-/// libraries, and print; all behaviour lives in SceneFlowCore and friends.
+/// libraries, and print; all behaviour lives in SceneFlowCore, SceneFlowSession and friends.
 public struct SceneFlowCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sceneflow",
         abstract: "Validate, diagram, plan and run UGC video templates as a typed dependency graph.",
-        version: "0.1.0",
+        discussion: """
+        Exit status: 0 success (warnings allowed); 1 invalid template or inputs, or a run with failed \
+        nodes; 64 usage error; 66 a file that cannot be read; 128+N stopped by signal N (130 for Ctrl-C).
+        """,
+        version: SceneFlowVersion.current,
         subcommands: [ValidateCommand.self, GraphCommand.self, PlanCommand.self, RunCommand.self, BatchCommand.self,
                       ExplainCommand.self, AssetsCommand.self, RunsCommand.self, ModelsCommand.self]
     )
@@ -17,7 +22,7 @@ public struct SceneFlowCommand: AsyncParsableCommand {
     public init() {}
 
     /// Entry point for the `sceneflow` executable: runs a command and maps every error to the
-    /// exit status of the CLI contract in one place.
+    /// exit status of the CLI contract, here and nowhere else.
     public static func entryPoint(_ arguments: [String]? = nil) async -> Never {
         do {
             var command = try parseAsRoot(arguments)
@@ -27,16 +32,17 @@ public struct SceneFlowCommand: AsyncParsableCommand {
                 try command.run()
             }
             exit(withError: nil)
-        } catch let error as InputFileError {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            exit(withError: ExitCode(ExitStatus.cannotReadInput))
         } catch {
+            if let (status, message) = ExitStatus.of(error) {
+                if let message, !message.isEmpty { printErr(message) }
+                Foundation.exit(status)
+            }
             exit(withError: error)
         }
     }
 }
 
-/// Exit statuses of the CLI contract.
+/// Exit statuses of the CLI contract, and the one mapping from errors to them.
 public enum ExitStatus {
     public static let success: Int32 = 0
     /// Invalid template or inputs, or a run that finished with failed nodes.
@@ -45,28 +51,73 @@ public enum ExitStatus {
     public static let usage: Int32 = 64
     /// An input file cannot be read (EX_NOINPUT).
     public static let cannotReadInput: Int32 = 66
+
+    /// The status and message for an error SceneFlow throws; `nil` for argument-parser's own
+    /// errors (usage, help, version), which it prints and maps itself.
+    static func of(_ error: Error) -> (Int32, String?)? {
+        switch error {
+        case let failure as CommandFailure: return (failure.status, failure.message)
+        case let error as InputFileError: return (cannotReadInput, error.description)
+        case let error as HydrationError:
+            switch error {
+            case .unreadable: return (cannotReadInput, error.description)
+            case .unknownName: return (usage, error.description)
+            default: return (failure, error.description)
+            }
+        case let error as AtomicFile.WriteError: return (failure, "error: \(error)")
+        case let error as StoreError: return (failure, "error: \(error)")
+        case let error as Workspace.Problem: return (failure, "error: \(error)")
+        default: return nil
+        }
+    }
+}
+
+/// A command that ends with a status (and a message for standard error).
+struct CommandFailure: Error {
+    var status: Int32
+    var message: String?
+
+    /// Exit 1 with "error: ...".
+    static func error(_ message: String) -> CommandFailure { CommandFailure(status: ExitStatus.failure, message: "error: \(message)") }
+    /// Exit 64 with "error: ...", for values that flags cannot express as a type.
+    static func usage(_ message: String) -> CommandFailure { CommandFailure(status: ExitStatus.usage, message: "error: \(message)") }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-/// `--asset KEY=PATH`, `--inputs FILE`: the hydration inputs shared by validate, plan and run.
+/// `--asset KEY=PATH`, `--inputs FILE`, `--product ID`, `--avatar ID=PATH`, `--background ID=PATH`:
+/// the hydration inputs shared by validate, plan and run.
 struct HydrationOptions: ParsableArguments {
     @Option(name: .customLong("asset"), help: ArgumentHelp("An asset for a slot (repeatable; a slot with max > 1 takes several).", valueName: "key=path"))
     var assets: [String] = []
 
-    @Option(name: .customLong("inputs"), help: ArgumentHelp("A JSON file: {\"product_id\": \"...\", \"assets\": {\"key\": [\"a.png\"]}}.", valueName: "file"))
+    @Option(name: .customLong("inputs"), help: ArgumentHelp("A JSON file: {\"product_id\": \"...\", \"assets\": {\"key\": [\"a.png\"]}, \"avatars\": {\"id\": \"a.png\"}, \"backgrounds\": {...}}.", valueName: "file"))
     var inputsFile: String?
 
     @Option(help: ArgumentHelp("Take the assets stored for this product (`sceneflow assets add`); --inputs and --asset override per slot.", valueName: "id"))
     var product: String?
 
-    var isEmpty: Bool { assets.isEmpty && inputsFile == nil && product == nil }
+    @Option(name: .customLong("avatar"), help: ArgumentHelp("Replace the template's avatar image for this hydration (repeatable).", valueName: "id=path"))
+    var avatars: [String] = []
+
+    @Option(name: .customLong("background"), help: ArgumentHelp("Replace the template's background image for this hydration (repeatable).", valueName: "id=path"))
+    var backgrounds: [String] = []
+
+    var isEmpty: Bool { assets.isEmpty && inputsFile == nil && product == nil && avatars.isEmpty && backgrounds.isEmpty }
 
     func validate() throws {
         for asset in assets where HydrationInputs.parseAssetArgument(asset) == nil {
-            throw ValidationError("--asset expects KEY=PATH, got \"\(asset)\"")
+            throw ValidationError("--asset expects KEY=PATH, got \"\(Slug.shown(asset))\"")
+        }
+        for (flag, values) in [("--avatar", avatars), ("--background", backgrounds)] {
+            for value in values where HydrationInputs.parseAssetArgument(value) == nil {
+                throw ValidationError("\(flag) expects ID=PATH, got \"\(Slug.shown(value))\"")
+            }
+        }
+        if let product, let problem = Slug.problem(product) {
+            throw ValidationError("--product \"\(Slug.shown(product))\" is not a valid product id: \(problem)")
         }
     }
 
@@ -76,16 +127,12 @@ struct HydrationOptions: ParsableArguments {
         let flagged = Set(assets.compactMap { HydrationInputs.parseAssetArgument($0)?.key })
         if let inputsFile { try inputs.addInputsFile(path: inputsFile, overriddenKeys: flagged) }
         inputs.addArguments(assets)
+        inputs.addReplacements(avatars: avatars, backgrounds: backgrounds)
         if let product {
             let explicit = Set(inputs.files.map(\.key))
-            do {
-                let stored = try WorkspaceDatabase(workspace: workspace).hydrationInputs(product: product, except: explicit)
-                inputs.files += stored.files
-                inputs.productID = product
-            } catch {
-                printErr("error: \(error)")
-                throw ExitCode(ExitStatus.failure)
-            }
+            let stored = try WorkspaceDatabase(workspace: workspace).hydrationInputs(product: product, except: explicit)
+            inputs.files += stored.files
+            inputs.productID = product
         }
         return inputs
     }
@@ -98,19 +145,26 @@ struct WorkspaceOptions: ParsableArguments {
 
     var workspace: Workspace { Workspace.resolve(explicit: workspacePath) }
 
-    /// Opens the workspace database, or ends the command with its error.
-    func database() throws -> WorkspaceDatabase {
-        do { return try WorkspaceDatabase(workspace: workspace) } catch {
-            printErr("error: \(error)")
-            throw ExitCode(ExitStatus.failure)
-        }
-    }
+    func database() throws -> WorkspaceDatabase { try WorkspaceDatabase(workspace: workspace) }
 }
 
+/// Standard output: results (and, with `--json`, only NDJSON).
 func printOut(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
+/// Standard error: messages for people, with control characters from inputs made visible
+/// (an id or path cannot move the cursor or change colours).
 func printErr(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((Terminal.visible(text) + "\n").utf8))
+}
+
+enum Terminal {
+    /// Control characters other than newline and tab shown as `\u{1b}`.
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) else { return text }
+        return text.unicodeScalars.map { s in
+            (s.value < 0x20 && s != "\n" && s != "\t") || s.value == 0x7F || (0x80..<0xA0).contains(s.value) ? "\\u{\(String(s.value, radix: 16))}" : String(s)
+        }.joined()
+    }
 }

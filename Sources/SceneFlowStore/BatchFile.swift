@@ -1,10 +1,10 @@
 import Foundation
 import SceneFlowCore
-import SwiftCSV
 
 /// `sceneflow batch --products FILE.csv`: a header `product_id,<asset_key>,...`, one row per
 /// product; a cell holds a path (several separated by `;`, relative to the CSV file), and an
-/// empty cell means "take this slot from the asset store".
+/// empty cell means "take this slot from the asset store". Spaces around header names and
+/// cells are ignored.
 public struct BatchFile: Sendable {
     public struct Product: Sendable {
         public var id: String
@@ -16,44 +16,67 @@ public struct BatchFile: Sendable {
     public var path: String
     public var products: [Product]
 
-    /// Reads and checks the whole file against the template before anything runs: unknown
-    /// columns, a missing `product_id`, duplicate or empty product ids, and each product's
-    /// inputs (slot counts, files, types). Every problem is a located diagnostic.
+    /// Reads and checks the whole file against the template before anything runs: unknown or
+    /// repeated columns, a missing `product_id`, product ids that break the id rule or repeat,
+    /// and each product's inputs (slot counts, files, types, images by content). Every problem
+    /// is a diagnostic at the line where its row starts.
     public static func read(path: String, loaded: LoadedTemplate, template: Template,
                             database: WorkspaceDatabase?) throws -> (BatchFile, [Diagnostic]) {
-        let bytes = try InputFileError.readFile(path)
+        let bytes = try InputFileError.readFile(path, limit: 64 << 20)
         let base = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
         var diagnostics: [Diagnostic] = []
         func error(_ code: DiagnosticCode, _ message: String, line: Int, column: String, suggestion: String? = nil) {
             diagnostics.append(Diagnostic(.error, code, message, path: column, file: path,
                                           position: SourcePosition(line: line, column: 1), suggestion: suggestion))
         }
-        let csv: CSV<Named>
-        do {
-            csv = try CSV<Named>(string: String(decoding: bytes, as: UTF8.self), delimiter: .comma, loadColumns: false)
-        } catch let parseError {
-            error(.syntaxError, "not a readable CSV file: \(parseError)", line: 1, column: "")
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            error(.invalidEncoding, "the file is not UTF-8 text", line: 1, column: "")
             return (BatchFile(path: path, products: []), diagnostics)
         }
-        let header = csv.header.map { $0.trimmingCharacters(in: .whitespaces) }
+        let records: [CSVReader.Record]
+        do { records = try CSVReader.records(text) } catch let failure as CSVReader.Failure {
+            error(.syntaxError, "not a readable CSV file: \(failure.description)", line: failure.line, column: "")
+            return (BatchFile(path: path, products: []), diagnostics)
+        }
+        guard let headerRecord = records.first else {
+            error(.emptyFile, "the file is empty; it needs a header `product_id,<asset_key>,...` and a row per product", line: 1, column: "")
+            return (BatchFile(path: path, products: []), diagnostics)
+        }
+        let header = headerRecord.cells.map { $0.trimmingCharacters(in: .whitespaces) }
         let context = ValidationContext(template: template, registry: .standard, templateDirectory: loaded.directory)
         let slotKeys = Set(context.slotByKey.keys)
         if !header.contains("product_id") {
-            error(.missingField, "the header has no \"product_id\" column; the first column names each product", line: 1, column: "product_id")
+            error(.missingField, "the header has no \"product_id\" column; the first column names each product", line: headerRecord.line, column: "product_id")
         }
-        for column in header where column != "product_id" && !slotKeys.contains(column) {
-            error(.unknownSlot, "column \"\(column)\" is not a slot of the template\(Suggestions.didYouMean(column, in: slotKeys))",
-                  line: 1, column: column, suggestion: "slots: \(slotKeys.sorted().joined(separator: ", "))")
+        var seenColumns = Set<String>()
+        for column in header {
+            if !seenColumns.insert(column).inserted {
+                error(.duplicateKey, "column \"\(Slug.shown(column))\" appears twice in the header", line: headerRecord.line, column: column)
+            } else if column != "product_id" && !slotKeys.contains(column) {
+                error(.unknownSlot, "column \"\(Slug.shown(column))\" is not a slot of the template\(Suggestions.didYouMean(column, in: slotKeys))",
+                      line: headerRecord.line, column: column, suggestion: "slots: \(slotKeys.sorted().joined(separator: ", "))")
+            }
         }
         guard !diagnostics.hasErrors else { return (BatchFile(path: path, products: []), diagnostics) }
 
         var products: [Product] = []
         var firstLine: [String: Int] = [:]
-        for (index, row) in csv.rows.enumerated() {
-            let line = index + 2
-            let id = (row["product_id"] ?? "").trimmingCharacters(in: .whitespaces)
+        for record in records.dropFirst() {
+            let line = record.line
+            var row: [String: String] = [:]
+            for (i, column) in header.enumerated() where i < record.cells.count { row[column] = record.cells[i].trimmingCharacters(in: .whitespaces) }
+            if record.cells.count > header.count {
+                error(.invalidValue, "the row has \(record.cells.count) cells for \(header.count) columns", line: line, column: "")
+                continue
+            }
+            let id = row["product_id"] ?? ""
             guard !id.isEmpty else {
                 error(.missingField, "row has no product id", line: line, column: "product_id")
+                continue
+            }
+            if let problem = Slug.problem(id) {
+                error(.invalidID, "product id \"\(Slug.shown(id))\" is not a valid id: \(problem)", line: line, column: "product_id",
+                      suggestion: Slug.suggest(id).map { "use \"\($0)\"" })
                 continue
             }
             if let earlier = firstLine[id] {
@@ -63,10 +86,8 @@ public struct BatchFile: Sendable {
             firstLine[id] = line
             var inputs = HydrationInputs()
             inputs.productID = id
-            var fromStore: [String] = []
             for key in header where key != "product_id" {
-                let cell = (row[key] ?? "").trimmingCharacters(in: .whitespaces)
-                if cell.isEmpty { fromStore.append(key); continue }
+                let cell = row[key] ?? ""
                 for file in cell.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !file.isEmpty {
                     let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : base.appendingPathComponent(file)
                     inputs.files.append(.init(key: key, path: file, url: url.standardizedFileURL,
@@ -89,7 +110,7 @@ public struct BatchFile: Sendable {
             }
             products.append(Product(id: id, line: line, inputs: inputs))
         }
-        if csv.rows.isEmpty { error(.missingField, "the file lists no products", line: 2, column: "product_id") }
+        if records.count < 2 { error(.missingField, "the file lists no products", line: headerRecord.line + 1, column: "product_id") }
         return (BatchFile(path: path, products: products), diagnostics)
     }
 }

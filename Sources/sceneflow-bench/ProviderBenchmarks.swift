@@ -22,9 +22,9 @@ enum ProviderBenchmarks {
         let jobs = try (0..<count).map { i -> Job in
             let folder = directory.appendingPathComponent("fal-\(i)")
             try FileManager.default.createDirectory(at: folder.appendingPathComponent("scratch"), withIntermediateDirectories: true)
-            return Job(node: "scene\(i).first_frame", kind: .firstFrame, operation: .generate, model: model, scene: "scene\(i)",
-                       prompt: "Frame \(i): the grinder on a kitchen counter.", parameters: ["aspect_ratio": "9:16"], inputs: [input],
-                       scratch: folder.appendingPathComponent("scratch"), attempt: 1,
+            let work = FrameWork(kind: .firstFrame, prompt: "Frame \(i): the grinder on a kitchen counter.", aspectRatio: .portrait,
+                                 images: [input], camera: nil, caption: "", resolution: 720)
+            return Job(node: "scene\(i).first_frame", model: model, work: .frame(work), scratch: folder.appendingPathComponent("scratch"),
                        journal: JobJournal(file: folder.appendingPathComponent("journal.json")))
         }
 

@@ -25,7 +25,7 @@ enum RunBenchmarks {
     /// Scheduler overhead per node with an instant generator and an in-memory cache.
     static func overhead(scenes: Int, directory: URL) async throws {
         let url = try BenchTemplates.write(scenes: scenes, into: directory)
-        let loaded = LoadedTemplate.parse(bytes: [UInt8](try Data(contentsOf: url)), path: url.path)
+        let checked = CheckedTemplate(LoadedTemplate.parse(bytes: [UInt8](try Data(contentsOf: url)), path: url.path))!
         let product = directory.appendingPathComponent("a0.png")
         var inputs = HydrationInputs()
         inputs.addArguments(["product_1=\(product.path)", "logo=\(product.path)", "coin=\(product.path)"])
@@ -36,8 +36,8 @@ enum RunBenchmarks {
         var nodes = 0
         var report: RunReport?
         for _ in 0..<3 {
-            let engine = RunEngine(loaded: loaded, template: loaded.template!, inputs: inputs, store: MemoryOutputStore(), options: options,
-                                   runFolder: nil, workspace: nil, generators: { _ in InstantGenerator(file: product) })
+            let engine = RunEngine(checked: checked, inputs: inputs, cache: MemoryOutputCache(), options: options,
+                                   folder: nil, workspace: nil, generators: { _ in InstantGenerator(file: product) })
             nodes = engine.graph.nodes.count
             let start = DispatchTime.now().uptimeNanoseconds
             report = await engine.run()
@@ -51,7 +51,7 @@ enum RunBenchmarks {
     /// Scheduling a batch: `products` × the unboxing sample, instant generator, shared limits,
     /// in-memory cache, every product with its own product image digest.
     static func batch(products: Int, directory: URL) async throws {
-        let loaded = try LoadedTemplate.load(path: packageRoot().appendingPathComponent("samples/unboxing.json").path)
+        let checked = CheckedTemplate(try LoadedTemplate.load(path: packageRoot().appendingPathComponent("samples/unboxing.json").path))!
         var inputsList: [HydrationInputs] = []
         for n in 0..<products {
             let file = directory.appendingPathComponent("product-\(n).png")
@@ -65,13 +65,13 @@ enum RunBenchmarks {
         options.scratchFolders = false
         options.sharedLimiter = ConcurrencyLimiter(limits: options.limits)
         options.coalescer = JobCoalescer()
-        let store = MemoryOutputStore()
+        let store = MemoryOutputCache()
         let output = directory.appendingPathComponent("product-0.png")
         let start = DispatchTime.now().uptimeNanoseconds
         let reports = await withTaskGroup(of: RunReport.self) { group in
             for inputs in inputsList {
-                let engine = RunEngine(loaded: loaded, template: loaded.template!, inputs: inputs, store: store, options: options,
-                                       runFolder: nil, workspace: nil, generators: { _ in InstantGenerator(file: output) })
+                let engine = RunEngine(checked: checked, inputs: inputs, cache: store, options: options,
+                                       folder: nil, workspace: nil, generators: { _ in InstantGenerator(file: output) })
                 group.addTask { await engine.run() }
             }
             return await group.reduce(into: [RunReport]()) { $0.append($1) }
@@ -88,17 +88,17 @@ enum RunBenchmarks {
     static func makespan(speed: Double, directory: URL) async throws {
         print(pad("sample", 28) + pad("measured", 10) + pad("bound", 10) + pad("vs bound", 10) + pad("3-barrier", 11) + "speed-up")
         for template in ["samples/unboxing.json", "samples/testimonial.yaml", "samples/product-only.json"] {
-            let loaded = try LoadedTemplate.load(path: packageRoot().appendingPathComponent(template).path)
+            let checked = CheckedTemplate(try LoadedTemplate.load(path: packageRoot().appendingPathComponent(template).path))!
             let limits = RunLimits()
-            let plan = Planner.plan(SceneGraph(template: loaded.template!), limits: limits)!
+            let plan = Planner.plan(checked.graph, limits: limits)!
             let bound = plan.lowerBound / speed
             let barrier = threeBarrier(plan) / speed
             var measured: [Double] = []
             for _ in 0..<3 {
                 var options = RunOptions()
                 options.limits = limits
-                let engine = RunEngine(loaded: loaded, template: loaded.template!, inputs: try sampleInputs(template), store: MemoryOutputStore(),
-                                       options: options, runFolder: nil,
+                let engine = RunEngine(checked: checked, inputs: try sampleInputs(template), cache: MemoryOutputCache(),
+                                       options: options, folder: nil,
                                        workspace: Workspace(root: directory.appendingPathComponent("ws-\(UUID().uuidString)")),
                                        generators: { _ in SimulatedGenerator(speed: speed) })
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -120,7 +120,7 @@ enum RunBenchmarks {
         var total = 0.0
         for stage in stages {
             var jobs = plan.jobs
-            for i in jobs.indices where !(plan.graph.jobKind(of: i).map(stage.contains) ?? false) {
+            for i in jobs.indices where !(plan.graph.nodes[i].job.map(stage.contains) ?? false) {
                 jobs[i].seconds = 0
                 jobs[i].provider = nil
             }
@@ -134,7 +134,7 @@ enum RunBenchmarks {
         guard let engineGenerator = LocalEngineLoader.make() else { print("ffmpeg/espeak-ng not installed; skipped"); return }
         print(pad("sample", 28) + pad("video", 9) + pad("wall", 9) + pad("per video s", 13) + "cached rerun")
         for template in ["samples/unboxing.json", "samples/testimonial.yaml", "samples/product-only.json"] {
-            let loaded = try LoadedTemplate.load(path: packageRoot().appendingPathComponent(template).path)
+            let checked = CheckedTemplate(try LoadedTemplate.load(path: packageRoot().appendingPathComponent(template).path))!
             let workspace = Workspace(root: directory.appendingPathComponent("local-\(UUID().uuidString)"))
             try workspace.create()
             var options = RunOptions()
@@ -142,15 +142,15 @@ enum RunBenchmarks {
             var wall: [Double] = []
             var video = 0.0
             for pass in 0..<2 {
-                let engine = RunEngine(loaded: loaded, template: loaded.template!, inputs: try sampleInputs(template),
-                                       store: FileOutputStore(directory: workspace.cacheDirectory), options: options,
-                                       runFolder: workspace.runsDirectory.appendingPathComponent("r\(pass)"), workspace: workspace,
+                let engine = RunEngine(checked: checked, inputs: try sampleInputs(template),
+                                       cache: FileOutputCache(directory: workspace.cacheDirectory), options: options,
+                                       folder: RunFolder(url: workspace.runsDirectory.appendingPathComponent("r\(pass)")), workspace: workspace,
                                        generators: { _ in engineGenerator })
                 let start = DispatchTime.now().uptimeNanoseconds
                 let report = await engine.run()
                 wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                 precondition(report.status == .succeeded, "\(report.nodes.compactMap(\.error))")
-                video = loaded.template!.scenes.reduce(0) { $0 + $1.duration }
+                video = checked.graph.totalSeconds
             }
             print(pad(template, 28) + pad(String(format: "%.0f s", video), 9) + pad(String(format: "%.2f s", wall[0]), 9)
                   + pad(String(format: "%.3f s", wall[0] / video), 13) + String(format: "%.3f s", wall[1]))

@@ -69,7 +69,18 @@ import Testing
         let result = try await sceneflow(["graph", "samples/unboxing.json", "--run", run.path])
         #expect(result.status == 0, "\(result.stderr)")
         for marker in ["[OK]", "[FAILED]", "[CACHED]", "[BLOCKED]"] { #expect(result.stdout.contains(marker), "\(marker)") }
-        #expect(result.stdout.contains("<image") && result.stdout.contains("hook.first_frame.png"), "finished frames show their image")
+        #expect(result.stdout.contains("<image") && result.stdout.contains("xlink:href=\"data:image/png;base64,"),
+                "finished frames show their image, embedded when the diagram is not written beside them")
+        // Written into the run folder, the diagram refers to the images beside it by name.
+        let copy = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: copy) }
+        for name in ["run.json", "hook.first_frame.png"] {
+            try FileManager.default.copyItem(at: run.appendingPathComponent(name), to: copy.appendingPathComponent(name))
+        }
+        let beside = try await sceneflow(["graph", "samples/unboxing.json", "--run", copy.path, "-o", copy.appendingPathComponent("run.svg").path])
+        #expect(beside.status == 0, "\(beside.stderr)")
+        let svg = try String(contentsOf: copy.appendingPathComponent("run.svg"), encoding: .utf8)
+        #expect(svg.contains("xlink:href=\"hook.first_frame.png\"") && !svg.contains(copy.path))
         let missing = try await sceneflow(["graph", "samples/unboxing.json", "--run", "/nonexistent-run"])
         #expect(missing.status == 66)
     }

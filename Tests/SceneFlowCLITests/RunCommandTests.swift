@@ -65,31 +65,35 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         #expect(second.status == 0)
         let again = statuses(try readReport(dir.appendingPathComponent("run2")))
         let generation = (try readReport(dir.appendingPathComponent("run2"))["nodes"] as? [[String: Any]] ?? [])
-            .filter { !["input", "reuse"].contains($0["operation"] as? String ?? "") }.map { $0["id"] as! String }
+            .filter { $0["job"] != nil }.map { $0["id"] as! String }
         #expect(!generation.isEmpty && generation.allSatisfy { again[$0] == "cached" })
         #expect(try Data(contentsOf: dir.appendingPathComponent("run2/final.mp4")) == Data(contentsOf: final))
     }
 
-    @Test func badImagesFailTheirNodeWithFfmpegsMessageAndNothingElse() async throws {
+    @Test func brokenImagesAreRefusedBeforeAnythingRuns() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        // PNG magic (so validation by content accepts it), then garbage.
+        // PNG magic (so a type check by the first bytes alone would accept it), then garbage; and
+        // a real PNG cut short.
         let corrupt = dir.appendingPathComponent("corrupt.png")
         try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array("garbage".utf8)).write(to: corrupt)
-        let result = try await sceneflow(["run", "samples/unboxing.json", "--asset", "product_1=\(corrupt.path)", "--offline",
-                                    "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("run").path, "--resolution", "240"])
-        #expect(result.status == 1)
-        let report = try readReport(dir.appendingPathComponent("run"))
-        let s = statuses(report)
-        #expect(report["status"] as? String == "partial")
-        #expect(s["hook.first_frame"] == "failed" && s["hook.last_frame"] == "blocked" && s["final.video"] == "blocked")
-        #expect(s["hook.audio"] == "succeeded" && s["reaction.audio"] == "succeeded", "independent work finished")
-        let error = (report["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == "hook.first_frame" }?["error"] as? String
-        #expect(error?.contains("corrupt.png (asset:product_1): it is not a readable PNG") == true, "\(error ?? "")")
-        // No partial outputs or scratch files are left.
-        let tmp = dir.appendingPathComponent("ws/tmp")
-        let leftovers = (FileManager.default.enumerator(atPath: tmp.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".png") || $0.hasSuffix(".mp4") }
-        #expect(leftovers.isEmpty)
+        let truncated = dir.appendingPathComponent("truncated.png")
+        try Data(try Data(contentsOf: packageRoot.appendingPathComponent("samples/products/grinder/product.png")).prefix(600)).write(to: truncated)
+        for file in [corrupt, truncated] {
+            let validate = try await sceneflow(["validate", "samples/unboxing.json", "--asset", "product_1=\(file.path)"])
+            #expect(validate.status == 1 && validate.stdout.contains("[invalid-media]"), "\(validate.stdout)")
+            let result = try await sceneflow(["run", "samples/unboxing.json", "--asset", "product_1=\(file.path)", "--offline",
+                                              "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("run").path, "--resolution", "240"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("\(file.lastPathComponent)") && result.stderr.contains("it is not a readable PNG"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/run.json").path), "nothing ran")
+            let cache = dir.appendingPathComponent("ws/cache")
+            let cached = (FileManager.default.enumerator(atPath: cache.path)?.allObjects as? [String] ?? []).filter { name in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: cache.appendingPathComponent(name).path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            }
+            #expect(cached.isEmpty, "nothing was made, so nothing was paid for")
+        }
     }
 
     @Test func tinyImagesWorkAndHugeOnesAreRefused() async throws {
@@ -106,8 +110,8 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         let refused = try await sceneflow(["run", "samples/unboxing.json", "--asset", "product_1=\(huge.path)", "--offline",
                                      "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("b").path, "--resolution", "240"])
         #expect(refused.status == 1)
-        let error = (try readReport(dir.appendingPathComponent("b"))["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == "hook.first_frame" }?["error"] as? String
-        #expect(error?.contains("20000x20000") == true || error?.contains("20000×20000") == true, "\(error ?? "")")
+        #expect(refused.stderr.contains("20000×20000") && refused.stderr.contains("8192 pixels a side"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("b/run.json").path))
     }
 
     @Test func missingToolsAndKeysStopBeforeAnythingRuns() async throws {
@@ -146,7 +150,7 @@ func statuses(_ report: [String: Any]) -> [String: String] {
         let arguments = ["run", "samples/testimonial.yaml", "--inputs", "samples/testimonial.inputs.json", "--simulate", "40", "--workspace", workspace.path]
         let process = try launchSceneflow(arguments + ["--out", dir.appendingPathComponent("run1").path])
         // Wait until a few outputs are in the cache, then kill -9 mid-run.
-        let cache = workspace.appendingPathComponent("cache/objects")
+        let cache = workspace.appendingPathComponent("cache/simulated")
         @Sendable func finished() -> Set<String> {
             let files = (FileManager.default.enumerator(atPath: cache.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".json") }
             return Set(files.compactMap { name -> String? in

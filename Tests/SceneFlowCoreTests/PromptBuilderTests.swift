@@ -20,59 +20,58 @@ import Testing
      ]}
     """
 
-    let t: Template = parse(Self.template).template!
+    let graph = CheckedTemplate(parse(Self.template))!.graph
 
-    func scene(_ id: String) -> Scene { t.scenes.first { $0.id?.value == id }! }
+    func prompt(_ id: String, images: [EdgeType] = []) -> String {
+        let i = graph.indexByID[id]!
+        return PromptBuilder.prompt(for: graph.nodes[i], scene: graph.scene(of: i), images: images, aspectRatio: graph.aspectRatio)
+    }
 
     @Test func aFirstFrameNamesItsImagesInOrderAndKeepsThemAsGiven() {
-        let s = scene("hook")
-        let prompt = PromptBuilder.prompt(for: .firstFrame, operation: .generate, scene: s, frameSpec: s.firstFrameSpec,
-                                          inputs: [.avatar, .productImage], aspectRatio: .portrait)
-        #expect(prompt.contains("9:16 frame"))
-        #expect(prompt.contains("Maya lifts the grinder."))
-        #expect(prompt.contains("@Image1 is the person; @Image2 is the product"))
-        #expect(!prompt.contains("not expecting"), "a frame prompt carries no dialogue")
+        let p = prompt("hook.first_frame", images: [.avatar, .productImage])
+        #expect(p.contains("9:16 frame"))
+        #expect(p.contains("Maya lifts the grinder."))
+        #expect(p.contains("@Image1 is the person; @Image2 is the product"))
+        #expect(!p.contains("not expecting"), "a frame prompt carries no dialogue")
     }
 
     @Test func aLastFrameDescribesTheEndStateFromTheFirstFrame() {
-        let s = scene("hook")
-        let prompt = PromptBuilder.prompt(for: .lastFrame, operation: .generate, scene: s, frameSpec: s.lastFrame,
-                                          inputs: [.firstFrame, .productImage], aspectRatio: .portrait)
-        #expect(prompt.hasPrefix("The closing frame of the same shot as @Image1: Maya sets it down."))
-        #expect(prompt.contains("@Image2 is the product"))
+        let p = prompt("hook.last_frame", images: [.firstFrame, .productImage])
+        #expect(p.hasPrefix("The closing frame of the same shot as @Image1: Maya sets it down."))
+        #expect(p.contains("@Image2 is the product"))
     }
 
     @Test func aLastFrameWithoutItsOwnPromptFallsBackToTheScenePrompt() {
-        var s = scene("hook")
-        s.lastFrame?.prompt = nil
-        let prompt = PromptBuilder.prompt(for: .lastFrame, operation: .generate, scene: s, frameSpec: s.lastFrame,
-                                          inputs: [.firstFrame], aspectRatio: .portrait)
-        #expect(prompt.contains("@Image1: Maya lifts the grinder."))
-        #expect(!prompt.contains("@Image2"))
+        var node = graph["hook.last_frame"]!
+        node.framePrompt = nil
+        let p = PromptBuilder.prompt(for: node, scene: graph.scenes[0], images: [.firstFrame], aspectRatio: .portrait)
+        #expect(p.contains("@Image1: Maya lifts the grinder."))
+        #expect(!p.contains("@Image2"))
     }
 
     @Test func aCameraAngleNamesTheCamera() {
-        let s = scene("side")
-        let prompt = PromptBuilder.prompt(for: .cameraAngle, operation: .cameraAngle, scene: s, frameSpec: s.firstFrameSpec,
-                                          inputs: [.cameraAngle], aspectRatio: .portrait)
-        #expect(prompt.contains("seen from a different camera: close-up, from the left."))
+        #expect(prompt("side.first_frame", images: [.cameraAngle]).contains("seen from a different camera: close-up, from the left."))
+    }
+
+    @Test func reusedFramesAndInputsHaveNoPrompt() {
+        #expect(prompt("pour.first_frame").isEmpty && prompt("again.first_frame").isEmpty && prompt("avatar:maya").isEmpty)
     }
 
     @Test func dialogueReachesAVideoPromptOnlyWhenTheSceneSpeaks() {
-        let speaking = PromptBuilder.prompt(for: .video, operation: .clip, scene: scene("hook"), frameSpec: nil, inputs: [], aspectRatio: .portrait)
-        #expect(speaking.contains("saying: \"Okay, I was not expecting this.\""))
-        let silent = PromptBuilder.prompt(for: .video, operation: .clip, scene: scene("pour"), frameSpec: nil, inputs: [], aspectRatio: .portrait)
+        #expect(prompt("hook.video").contains("saying: \"Okay, I was not expecting this.\""))
+        let silent = prompt("pour.video")
         #expect(silent == "Beans pour in. Natural handheld UGC style.")
         #expect(!silent.contains("Never said aloud"))
+        #expect(graph["pour.audio"] == nil, "a silent scene has no voice-over")
     }
 
     @Test func speechIsTheDialogueAndTheCutHasNoPrompt() {
-        #expect(PromptBuilder.prompt(for: .audio, operation: .speech, scene: scene("side"), frameSpec: nil, inputs: [], aspectRatio: .portrait) == "Link below.")
-        #expect(PromptBuilder.prompt(for: .combine, operation: .combine, scene: nil, frameSpec: nil, inputs: [.clip], aspectRatio: .portrait).isEmpty)
+        #expect(prompt("side.audio") == "Link below.")
+        #expect(prompt("final.video", images: [.clip]).isEmpty)
     }
 
     @Test func everyImageRoleHasAPlainDescription() {
-        for role in [SceneGraph.EdgeType.avatar, .background, .productImage, .logo, .referenceImage, .firstFrame, .lastFrame] {
+        for role in [EdgeType.avatar, .background, .productImage, .logo, .referenceImage, .firstFrame, .lastFrame] {
             #expect(!PromptBuilder.describe(role).contains("_"), "\(role) reads as an identifier")
         }
         #expect(PromptBuilder.describe(.referenceImage).contains("size reference"))

@@ -166,7 +166,7 @@ func title(_ element: String) -> String {
     @Test func edgeTypesAreDistinguishableWithoutColour() {
         // Within one colour, line style or width must differ.
         var seen: [String: Set<String>] = [:]
-        for type in SceneGraph.EdgeType.allCases {
+        for type in EdgeType.allCases {
             let s = DiagramBuilder.edgeStyle(type)
             let key = "\(s["style"] ?? "")/\(s["penwidth"] ?? "1")/\(s["label"] ?? "")"
             #expect(seen[s["color"]!, default: []].insert(key).inserted, "\(type) looks like another edge of its colour")

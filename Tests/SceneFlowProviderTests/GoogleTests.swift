@@ -116,7 +116,7 @@ import Testing
         #expect(request.body["text"] as? String == "Okay, I was not expecting this.")
         #expect(output.requestID != nil)
         // 31 characters at $0.30 per 1,000.
-        #expect(abs((output.cost ?? 0) - 0.0093) < 1e-9)
+        #expect(output.cost == Money(dollars: 0.0093))
     }
 
     @Test func withoutAVoiceTheRegistryDefaultSpeaks() async throws {

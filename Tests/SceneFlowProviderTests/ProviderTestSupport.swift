@@ -20,20 +20,30 @@ struct TestJob {
     let folder: URL
     var job: Job
 
-    init(model id: String, kind: JobKind, inputs: [(SceneGraph.EdgeType, String)] = [], parameters: [String: String] = [:],
+    init(model id: String, kind: JobKind, inputs: [(EdgeType, String)] = [], parameters: [String: String] = [:],
          prompt: String = "Maya holds the grinder up to the camera in a sunny kitchen.") throws {
         folder = try temporaryDirectory()
         let scratch = folder.appendingPathComponent("scratch", isDirectory: true)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        var params = ["aspect_ratio": "9:16"]
-        params.merge(parameters) { $1 }
-        job = Job(node: "hook.\(kind.rawValue)", kind: kind, operation: .generate, model: ModelRegistry.standard[id]!, scene: "hook",
-                  prompt: prompt, parameters: params,
-                  inputs: inputs.map { role, path in
-                      let url = packageRoot.appendingPathComponent(path)
-                      return Job.Input(role: role, node: path, file: url, sha256: (try? Digest.sha256(fileAt: url)) ?? "")
-                  },
-                  scratch: scratch, attempt: 1, journal: JobJournal(file: folder.appendingPathComponent("journal/job.json")))
+        let files = inputs.map { role, path in
+            let url = packageRoot.appendingPathComponent(path)
+            return Job.Input(role: role, node: path, file: url, sha256: (try? Digest.sha256(fileAt: url)) ?? "")
+        }
+        let work: Job.Work
+        switch kind {
+        case .audio:
+            work = .speech(SpeechWork(text: parameters["dialogue"] ?? prompt, voice: parameters["voice"], seconds: 5))
+        case .video:
+            work = .clip(ClipWork(prompt: prompt, aspectRatio: .portrait, seconds: Double(parameters["duration_s"] ?? "5") ?? 5,
+                                  first: files.first { $0.role == .firstFrame }!, last: files.first { $0.role == .lastFrame },
+                                  voiceOver: files.first { $0.role == .audio }))
+        case .combine:
+            work = .cut(CutWork(clips: files, aspectRatio: .portrait))
+        default:
+            work = .frame(FrameWork(kind: kind, prompt: prompt, aspectRatio: .portrait, images: files, camera: parameters["camera"]))
+        }
+        job = Job(node: "hook.\(kind.rawValue)", model: ModelRegistry.standard[id]!, work: work, scratch: scratch,
+                  journal: JobJournal(file: folder.appendingPathComponent("journal/job.json")))
     }
 
     var journal: [String: String]? { job.journal.read() }
@@ -59,6 +69,6 @@ func endpoint(_ provider: Provider, _ server: FakeProviders) -> ProviderEndpoint
     }
 }
 
-let frameInputs: [(SceneGraph.EdgeType, String)] = [(.avatar, "samples/assets/maya.png"), (.background, "samples/assets/kitchen.png"),
+let frameInputs: [(EdgeType, String)] = [(.avatar, "samples/assets/maya.png"), (.background, "samples/assets/kitchen.png"),
                                                      (.productImage, "samples/products/grinder/product.png")]
-let clipInputs: [(SceneGraph.EdgeType, String)] = [(.firstFrame, "samples/assets/kitchen.png"), (.lastFrame, "samples/assets/livingroom.png")]
+let clipInputs: [(EdgeType, String)] = [(.firstFrame, "samples/assets/kitchen.png"), (.lastFrame, "samples/assets/livingroom.png")]

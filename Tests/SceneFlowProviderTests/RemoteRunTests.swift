@@ -30,13 +30,13 @@ import Testing
         for node in remote {
             #expect(node["status"] as? String == "succeeded", "\(node)")
             #expect((node["request_id"] as? String)?.isEmpty == false, "\(node["id"] ?? "") has no provider request id")
-            #expect((node["cost"] as? Double ?? 0) > 0, "\(node["id"] ?? "") has no cost")
+            #expect(((node["cost"] as? NSNumber)?.doubleValue ?? 0) > 0, "\(node["id"] ?? "") has no cost")
             // ElevenLabs reports its cost (character-cost); fal's queue reports none, so that is the registry's estimate.
             let reported = node["provider"] as? String == "elevenlabs"
             if node["provider"] as? String == "fal" { #expect(node["cost_estimated"] as? Bool == true) }
             if reported { #expect(node["cost_estimated"] == nil) }
         }
-        #expect((report["cost"] as? Double ?? 0) > 0)
+        #expect(((report["cost"] as? NSNumber)?.doubleValue ?? 0) > 0)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/final.mp4").path))
         let journal = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("ws/journal").path)) ?? []
         #expect(journal.isEmpty, "every stored output's journal entry is gone: \(journal)")

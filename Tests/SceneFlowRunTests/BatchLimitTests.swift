@@ -42,12 +42,12 @@ struct Counted: Generator {
             options.limits = limits
             options.sharedLimiter = limiter
             options.coalescer = JobCoalescer()
-            options.parameters = ["resolution": "96"]
-            let store = FileOutputStore(directory: h.workspace.cacheDirectory)
+            options.resolution = 96
+            let store = FileOutputCache(directory: h.workspace.cacheDirectory)
             return await withTaskGroup(of: RunReport.self) { group in
                 for (id, inputs) in products {
-                    let engine = RunEngine(loaded: h.loaded, template: h.loaded.template!, inputs: inputs, store: store, options: options,
-                                           runFolder: h.workspace.runsDirectory.appendingPathComponent(UUID().uuidString).appendingPathComponent(id),
+                    let engine = RunEngine(checked: h.checked, inputs: inputs, cache: store, options: options,
+                                           folder: RunFolder(url: h.workspace.runsDirectory.appendingPathComponent(UUID().uuidString).appendingPathComponent(id)),
                                            workspace: h.workspace, generators: { _ in Counted(inner: local, recorder: recorder) })
                     group.addTask { await engine.run() }
                 }
@@ -63,6 +63,6 @@ struct Counted: Generator {
         let again = Recorder()
         let second = await batch(again)
         #expect(again.calls.isEmpty && second.allSatisfy { $0.status == .succeeded })
-        #expect(second.allSatisfy { $0.nodes.filter { $0.operation != "input" && $0.operation != "reuse" }.allSatisfy { $0.status == .cached } })
+        #expect(second.allSatisfy { $0.nodes.filter { $0.job != nil }.allSatisfy { $0.status == .cached } })
     }
 }

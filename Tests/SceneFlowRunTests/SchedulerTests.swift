@@ -56,7 +56,7 @@ import Testing
 
     @Test func limitsHoldUnderLoad() async throws {
         // 30 independent speaking scenes: 30 frames + 30 clips on fal, 30 voices on ElevenLabs.
-        let scenes = (0..<30).map { #"{"id": "s\#($0)", "dialogue": "Line \#($0)."}"# }.joined(separator: ",")
+        let scenes = (0..<30).map { #"{"id": "s\#($0)", "prompt": "Shot \#($0)", "dialogue": "Line \#($0)."}"# }.joined(separator: ",")
         let h = try Harness(template: #"{"schema_version": 1, "id": "load", "scenes": [\#(scenes)]}"#)
         defer { h.cleanup() }
         let recorder = Recorder()
@@ -66,7 +66,7 @@ import Testing
         // Flaky jobs back off inside their slot: retries must not push past the limits either.
         let flaky = Dictionary(uniqueKeysWithValues: (0..<30).filter { $0 % 3 == 0 }.map { ("s\($0).audio", 2) })
         let report = await h.engine(TestGenerator(recorder: recorder, delay: 0.01, flaky: flaky), options: options).run()
-        #expect(report.status == .succeeded)
+        #expect(report.status == .succeeded, "\(report.stopReason ?? "") \(report.nodes.compactMap(\.error).prefix(3))")
         #expect(recorder.maxInFlight[.fal] == 3, "fal never exceeded, and the limit was reached")
         #expect(recorder.maxInFlight[.elevenlabs] == 2)
         #expect(recorder.maxTotal <= 5)
@@ -80,7 +80,7 @@ import Testing
         let recorder = Recorder()
         let second = await h.engine(TestGenerator(recorder: recorder)).run()
         #expect(recorder.calls.isEmpty)
-        #expect(second.ids(.cached) == Set(second.nodes.filter { $0.operation != "input" && $0.operation != "reuse" }.map(\.id)))
+        #expect(second.ids(.cached) == Set(second.nodes.filter { $0.job != nil }.map(\.id)))
 
         // Edit the reaction's dialogue: its voice, its clip and the final cut rerun; nothing else.
         let text = String(decoding: h.loaded.bytes, as: UTF8.self).replacingOccurrences(of: "Link is below.", with: "Link is in my bio.")
@@ -118,7 +118,7 @@ import Testing
                                     assets: ["product_1": "samples/products/grinder/product.png", "brand_logo": "samples/products/grinder/logo.png"]).run()
         #expect(report.status == .failed)
         #expect(report.ids(.failed) == ["intro.first_frame"])
-        let generation = report.nodes.filter { $0.operation != "input" && $0.operation != "reuse" }
+        let generation = report.nodes.filter { $0.job != nil }
         // With one slot, nothing started after the failure: every job that did not run is skipped.
         #expect(recorder.generated.count < generation.count)
         for node in generation where recorder.calls[node.id] == nil {
@@ -139,20 +139,18 @@ import Testing
         let report = await task.value
         #expect(report.status == .cancelled)
         #expect(recorder.generated.isSubset(of: Set(recorder.cancelled)), "every job in flight saw the cancellation and stopped")
-        #expect(report.nodes.filter { $0.operation != "input" }.allSatisfy { $0.status == .skipped })
-        let folder = try #require(engine.runFolder)
+        #expect(report.nodes.filter { !$0.kind.isInput }.allSatisfy { $0.status == .skipped })
+        let folder = try #require(engine.folder?.url)
         #expect(try RunReport.read(from: folder.appendingPathComponent("run.json")).status == .cancelled)
     }
 
     @Test func missingKeysAreNamedBeforeAnythingRuns() throws {
         let h = try Harness(sample: "samples/unboxing.json")
         defer { h.cleanup() }
-        let engine = h.engine(TestGenerator(recorder: Recorder()))
-        #expect(engine.missingKeys(environment: [:]) == ["ELEVENLABS_API_KEY", "FAL_KEY"])
-        #expect(engine.missingKeys(environment: ["FAL_KEY": "k", "ELEVENLABS_API_KEY": "k"]).isEmpty)
-        var options = RunOptions()
-        options.offline = true
-        #expect(h.engine(TestGenerator(recorder: Recorder()), options: options).missingKeys(environment: [:]).isEmpty)
+        let graph = h.checked.graph
+        #expect(Provider.missingKeys(for: graph.models().map(\.model), environment: [:]) == ["ELEVENLABS_API_KEY", "FAL_KEY"])
+        #expect(Provider.missingKeys(for: graph.models().map(\.model), environment: ["FAL_KEY": "k", "ELEVENLABS_API_KEY": "k"]).isEmpty)
+        #expect(Provider.missingKeys(for: graph.models(offline: true).map(\.model), environment: [:]).isEmpty)
     }
 
     @Test func reportFollowsTheContract() async throws {

@@ -63,7 +63,7 @@ struct TestGenerator: Generator {
             throw GenerationError(.transient, provider: job.model.provider, httpStatus: 429, message: "busy", retryAfter: retryAfter)
         }
         let file = job.scratch.appendingPathComponent("out.bin")
-        try Data("\(job.node)|\(job.prompt)|\(job.parameters.sorted { $0.key < $1.key })|\(job.inputs.map(\.sha256))".utf8).write(to: file)
+        try Data("\(job.node)|\(job.prompt)|\(CacheKey(job).value)|\(job.inputs.map(\.sha256))".utf8).write(to: file)
         return GeneratedOutput(file: file, provider: job.model.provider, requestID: "req-\(job.node)")
     }
 }
@@ -72,6 +72,7 @@ struct TestGenerator: Generator {
 struct Harness {
     var workspace: Workspace
     var loaded: LoadedTemplate
+    var checked: CheckedTemplate { CheckedTemplate(loaded)! }
 
     init(template json: String, directory: URL = packageRoot.appendingPathComponent("samples")) throws {
         workspace = Workspace(root: FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-run-\(UUID().uuidString)"))
@@ -93,9 +94,9 @@ struct Harness {
 
     func engine(_ generator: Generator, options: RunOptions = RunOptions(), assets: [String: String]? = nil,
                 runFolder: URL? = nil, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) -> RunEngine {
-        RunEngine(loaded: loaded, template: loaded.template!, inputs: assets.map { inputs($0) } ?? inputs(),
-                  store: FileOutputStore(directory: workspace.cacheDirectory), options: options,
-                  runFolder: runFolder ?? workspace.runsDirectory.appendingPathComponent(UUID().uuidString),
+        RunEngine(checked: checked, inputs: assets.map { inputs($0) } ?? inputs(),
+                  cache: FileOutputCache(directory: workspace.cacheDirectory), options: options,
+                  folder: RunFolder(url: runFolder ?? workspace.runsDirectory.appendingPathComponent(UUID().uuidString)),
                   workspace: workspace, generators: { _ in generator }, events: events)
     }
 

@@ -45,9 +45,9 @@ func freshWorkspace() -> Workspace {
         let db = try WorkspaceDatabase(workspace: ws)
         let a = try db.addAssets(product: "a", key: "product_1", files: [product])[0]
         try db.addAssets(product: "b", key: "product_1", files: [product])
-        #expect(try db.removeAssets(product: "a") == 1)
+        #expect(try db.removeAssets(product: "a").count == 1)
         #expect(FileManager.default.fileExists(atPath: db.file(of: a).path), "still used by b")
-        #expect(try db.removeAssets(product: "b", key: "product_1") == 1)
+        #expect(try db.removeAssets(product: "b", key: "product_1").count == 1)
         #expect(!FileManager.default.fileExists(atPath: db.file(of: a).path))
     }
 
@@ -110,17 +110,20 @@ func freshWorkspace() -> Workspace {
         defer { try? FileManager.default.removeItem(at: ws.root) }
         let db = try WorkspaceDatabase(workspace: ws)
         func report(_ id: String, product: String?, status: RunReport.Status, at date: Date) -> RunReport {
-            RunReport(runID: id, template: .init(id: "t", sha256: String(repeating: "a", count: 64), path: "t.json"), status: status,
-                      startedAt: date, finishedAt: date, offline: true, productID: product, finalVideo: status == .succeeded ? "final.mp4" : nil,
-                      cost: 1.25, nodes: [])
+            var made = RunReport.Node(id: "hook.first_frame", kind: .firstFrame, job: .firstFrame, status: .succeeded, attempts: 1)
+            made.cost = Money(dollars: 1.25)
+            return RunReport(runID: id, template: .init(id: "t", sha256: String(repeating: "a", count: 64), path: "t.json"), status: status,
+                             simulated: false, startedAt: date, finishedAt: date, offline: true, productID: product,
+                             finalVideo: status == .succeeded ? "final.mp4" : nil, nodes: [made])
         }
         try db.record(report("20260101-aaa", product: "p1", status: .succeeded, at: Date(timeIntervalSince1970: 100)), folder: ws.root.appendingPathComponent("r1"))
         try db.record(report("20260102-bbb", product: "p2", status: .partial, at: Date(timeIntervalSince1970: 200)), folder: ws.root.appendingPathComponent("r2"))
         #expect(try db.runs().map(\.runID) == ["20260102-bbb", "20260101-aaa"], "newest first")
         #expect(try db.runs(product: "p1").map(\.runID) == ["20260101-aaa"])
-        let found = try #require(try db.run("20260101"))
-        #expect(found.finalVideo == ws.root.appendingPathComponent("r1/final.mp4").path && found.cost == 1.25)
-        #expect(try db.run("2026") == nil, "an ambiguous prefix finds nothing")
+        guard case .found(let found) = try db.lookup("20260101") else { Issue.record("a unique prefix finds its run"); return }
+        #expect(found.finalVideo == ws.root.appendingPathComponent("r1/final.mp4").path && found.spend == Money(dollars: 1.25))
+        guard case .ambiguous(let ids) = try db.lookup("2026") else { Issue.record("an ambiguous prefix is reported as such"); return }
+        #expect(ids == ["20260101-aaa", "20260102-bbb"])
     }
 }
 

@@ -11,21 +11,41 @@ struct AssetsCommand: AsyncParsableCommand {
     )
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Store files for a product's slot (checked by content; the same file is stored once).")
-        @Option(help: "The product id.") var product: String
+        static let configuration = CommandConfiguration(
+            abstract: "Store files for a product's slot (checked by content; the same file is stored once).",
+            discussion: """
+            The files become the slot's files: whatever the slot held for that product before is \
+            replaced (use --append to add to it, for a slot with max > 1). With --template, the key \
+            must be a slot of that template and the files of its type.
+            """
+        )
+        @Option(help: "The product id ([a-z0-9][a-z0-9_-]*).") var product: String
         @Argument(help: "The slot's asset key, e.g. product_1.") var key: String
         @Argument(help: "One or more files.") var files: [String]
+        @Option(help: "Check the key and the files' type against this template's slots.") var template: String?
+        @Flag(help: "Add to the slot's files instead of replacing them.") var append = false
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
+        func validate() throws {
+            if let problem = Slug.problem(product) { throw ValidationError("--product \"\(Slug.shown(product))\" is not a valid product id: \(problem)") }
+            if let problem = Slug.problem(key) { throw ValidationError("asset key \"\(Slug.shown(key))\" is not a valid key: \(problem)") }
+        }
+
         func run() async throws {
-            for file in files { _ = try InputFileError.readFile(file) }
+            for file in files { _ = try RegularFile.size(file) }
+            var slotType: SlotType?
+            if let template {
+                let checked = try ValidTemplate.load(template, allowInvalid: true)
+                let slots = checked.template.slots.compactMap { slot in slot.assetKey.map { ($0.value, slot.type?.value) } }
+                guard let slot = slots.first(where: { $0.0 == key }) else {
+                    throw CommandFailure.error("\(template) has no slot \"\(key)\"\(Suggestions.didYouMean(key, in: slots.map(\.0))); its slots: \(slots.map(\.0).joined(separator: ", "))")
+                }
+                slotType = slot.1
+            }
             let database = try workspaceOptions.database()
-            do {
-                let added = try database.addAssets(product: product, key: key, files: files.map { URL(fileURLWithPath: $0) })
-                for asset in added { printOut("added \(asset.originalName) as \(product)/\(key) (\(asset.mediaType), \(asset.size) bytes, sha256 \(asset.sha256.prefix(12)))") }
-            } catch {
-                printErr("error: \(error)")
-                throw ExitCode(ExitStatus.failure)
+            let added = try database.addAssets(product: product, key: key, files: files.map { URL(fileURLWithPath: $0) }, slotType: slotType, append: append)
+            for asset in added {
+                printOut("added \(asset.originalName) as \(product)/\(key) (\(asset.mediaType), \(ByteCount(Int(asset.size))), sha256 \(asset.sha256.prefix(12)))")
             }
         }
     }
@@ -33,24 +53,33 @@ struct AssetsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a product's assets, or every product.")
         @Option(help: "The product id (default: list products).") var product: String?
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() async throws {
             let database = try workspaceOptions.database()
             guard let product else {
                 let products = try database.products()
+                if format == .json {
+                    printOut(try JSONRows.encode(products.map { ["product_id": .init($0.product), "assets": .init($0.assets)] }))
+                    return
+                }
                 if products.isEmpty { printErr("no products stored in \(database.workspace.root.path)") }
-                for p in products { printOut("\(p.product)  \(p.assets) asset\(p.assets == 1 ? "" : "s")") }
+                printOut(TextTable.render([["PRODUCT", "ASSETS"]] + products.map { [$0.product, String($0.assets)] }, rightAligned: [1]))
                 return
             }
             let assets = try database.assets(product: product)
-            guard !assets.isEmpty else {
-                printErr("error: no assets are stored for product \"\(product)\"")
-                throw ExitCode(ExitStatus.failure)
+            guard !assets.isEmpty else { throw CommandFailure.error("no assets are stored for product \"\(Slug.shown(product))\"") }
+            if format == .json {
+                printOut(try JSONRows.encode(assets.map {
+                    ["asset_key": .init($0.key), "file": .init(database.file(of: $0).path), "original_name": .init($0.originalName),
+                     "type": .init($0.mediaType), "sha256": .init($0.sha256), "bytes": .init($0.size), "added_at": .init($0.addedAt.formatted(.iso8601))]
+                }))
+                return
             }
             var rows = [["KEY", "FILE", "TYPE", "SIZE", "SHA256", "ADDED"]]
             for a in assets {
-                rows.append([a.key, a.originalName, a.mediaType, "\(a.size)", String(a.sha256.prefix(12)), ISO8601DateFormatter().string(from: a.addedAt)])
+                rows.append([a.key, a.originalName, a.mediaType, ByteCount(Int(a.size)).description, String(a.sha256.prefix(12)), a.addedAt.formatted(.iso8601)])
             }
             printOut(TextTable.render(rows))
         }
@@ -66,27 +95,23 @@ struct AssetsCommand: AsyncParsableCommand {
             let database = try workspaceOptions.database()
             let assets = try database.assets(product: product).filter { key == nil || $0.key == key }
             guard !assets.isEmpty else {
-                printErr("error: no assets are stored for product \"\(product)\"\(key.map { " and slot \"\($0)\"" } ?? "")")
-                throw ExitCode(ExitStatus.failure)
+                throw CommandFailure.error("no assets are stored for product \"\(Slug.shown(product))\"\(key.map { " and slot \"\(Slug.shown($0))\"" } ?? "")")
             }
             for a in assets { printOut("\(a.key)\t\(database.file(of: a).path)\t\(a.originalName)\t\(a.sha256)") }
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a product's assets (for one slot, or one file by its sha256).")
+        static let configuration = CommandConfiguration(abstract: "Remove a product's assets (for one slot, or one file by its SHA-256 or a prefix of it, as `assets list` shows).")
         @Option(help: "The product id.") var product: String
         @Argument(help: "The slot (default: every slot of the product).") var key: String?
-        @Option(help: "Only the file with this SHA-256.") var sha256: String?
+        @Option(help: "Only the file whose SHA-256 starts with this (at least 8 hex digits).") var sha256: String?
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() async throws {
             let removed = try workspaceOptions.database().removeAssets(product: product, key: key, sha256: sha256)
-            guard removed > 0 else {
-                printErr("error: nothing matched for product \"\(product)\"")
-                throw ExitCode(ExitStatus.failure)
-            }
-            printOut("removed \(removed) asset\(removed == 1 ? "" : "s")")
+            guard !removed.isEmpty else { throw CommandFailure.error("nothing matched for product \"\(Slug.shown(product))\"") }
+            printOut("removed \(removed.count) asset\(removed.count == 1 ? "" : "s")")
         }
     }
 }
@@ -99,43 +124,89 @@ struct RunsCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.")
+        static let configuration = CommandConfiguration(abstract: "Recent runs, newest first, with what each spent (~ marks estimates).")
         @Option(help: "How many.") var limit: Int = 20
         @Option(help: "Only runs for this product.") var product: String?
+        @Option(help: "Only runs of this template id.") var template: String?
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
+        func validate() throws {
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        }
+
         func run() async throws {
-            let runs = try workspaceOptions.database().runs(limit: limit, product: product)
-            var rows = [["RUN", "TEMPLATE", "PRODUCT", "STATUS", "STARTED", "COST"]]
-            for r in runs {
-                rows.append([r.runID, r.templateID, r.productID ?? "-", r.status, ISO8601DateFormatter().string(from: r.startedAt), String(format: "$%.2f", r.cost)])
+            let database = try workspaceOptions.database()
+            _ = try? database.settleAbandonedRuns()
+            let runs = try database.runs(limit: limit, product: product, template: template)
+            if format == .json {
+                printOut(try JSONRows.encode(runs.map(RunsCommand.row)))
+                return
             }
-            printOut(TextTable.render(rows))
+            var rows = [["RUN", "TEMPLATE", "PRODUCT", "STATUS", "STARTED", "JOBS", "SPEND"]]
+            for r in runs {
+                let counts = r.decodedCounts.map { "\($0.made) made, \($0.cached) cached\($0.failed > 0 ? ", \($0.failed) failed" : "")" } ?? "-"
+                rows.append([r.runID, r.templateID, r.productID ?? "-",
+                             r.status + (r.simulated ? " (simulated)" : "") + (r.supersededBy != nil ? " (folder reused)" : ""),
+                             r.startedAt.formatted(.iso8601), counts, (r.costEstimated ? "~" : "") + r.spend.description])
+            }
+            printOut(TextTable.render(rows, rightAligned: [6]))
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One run: status, per-node summary, final video, cost.")
+        static let configuration = CommandConfiguration(abstract: "One run: status, counts, final video, spend, what failed.")
         @Argument(help: "A run id (or a unique prefix of one).") var run: String
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() async throws {
-            guard let record = try workspaceOptions.database().run(run) else {
-                printErr("error: no run \"\(run)\" in this workspace's history")
-                throw ExitCode(ExitStatus.failure)
+            let database = try workspaceOptions.database()
+            let record: RunRecord
+            switch try database.lookup(run) {
+            case .found(let found): record = found
+            case .ambiguous(let ids): throw CommandFailure.usage("\"\(Slug.shown(run))\" names \(ids.count == 11 ? "more than 10" : "\(ids.count)") runs: \(ids.prefix(10).joined(separator: ", ")); give more of the id")
+            case .none: throw CommandFailure.error("no run \"\(Slug.shown(run))\" in this workspace's history")
             }
-            printOut("run \(record.runID): \(record.status)")
+            let report = try? RunReport.read(from: URL(fileURLWithPath: record.folder).appendingPathComponent("run.json"))
+            if format == .json {
+                var row = RunsCommand.row(record)
+                row["failed"] = .init(report?.nodes.filter { $0.status == .failed }.map { ["node": $0.id, "error": $0.error ?? ""] } ?? [])
+                printOut(try JSONRows.encode([row]).dropFirst().dropLast().trimmingCharacters(in: .whitespacesAndNewlines))
+                return
+            }
+            printOut("run \(record.runID): \(record.status)\(record.simulated ? " (simulated: placeholders, nothing spent)" : "")")
             printOut("template: \(record.templateID) (\(record.templatePath ?? "?"), sha256 \(record.templateSHA256.prefix(12)))")
             if let product = record.productID { printOut("product: \(product)") }
-            printOut("nodes: \(record.counts)")
-            printOut(String(format: "cost: $%.2f", record.cost))
+            if let counts = record.decodedCounts { printOut("jobs: \(counts.summary)") }
+            printOut("spend: \(record.costEstimated ? "~" : "")\(record.spend)\(record.costEstimated ? " (partly estimated at list price)" : "")")
             printOut("final video: \(record.finalVideo ?? "none")")
-            printOut("folder: \(record.folder)")
-            if let report = try? RunReport.read(from: URL(fileURLWithPath: record.folder).appendingPathComponent("run.json")) {
-                for node in report.nodes where node.status == .failed || node.status == .blocked {
-                    printOut("  \(node.status.rawValue) \(node.id): \(node.error ?? "")")
-                }
+            printOut("folder: \(record.folder)\(record.supersededBy.map { " (now holds run \($0)'s files)" } ?? "")")
+            for node in report?.nodes ?? [] where node.status == .failed || node.status == .blocked {
+                printOut("  \(node.status.rawValue) \(node.id): \(node.error ?? "")")
             }
         }
+    }
+
+    static func row(_ r: RunRecord) -> [String: JSONRows.Value] {
+        ["run_id": .init(r.runID), "template": .init(r.templateID), "product_id": .init(r.productID), "status": .init(r.status),
+         "simulated": .init(r.simulated), "started_at": .init(r.startedAt.formatted(.iso8601)),
+         "finished_at": .init(r.finishedAt?.formatted(.iso8601)), "spend": .init(r.spend), "spend_estimated": .init(r.costEstimated),
+         "counts": .init(r.decodedCounts), "folder": .init(r.folder), "final_video": .init(r.finalVideo), "superseded_by": .init(r.supersededBy)]
+    }
+}
+
+/// Small ad-hoc JSON rows (`--format json` of the listing commands).
+enum JSONRows {
+    struct Value: Encodable {
+        let encodeValue: (Encoder) throws -> Void
+        init<T: Encodable>(_ value: T) { encodeValue = value.encode }
+        func encode(to encoder: Encoder) throws { try encodeValue(encoder) }
+    }
+
+    static func encode(_ rows: [[String: Value]]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(rows), as: UTF8.self)
     }
 }

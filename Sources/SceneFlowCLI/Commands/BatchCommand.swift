@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SceneFlowCore
+import SceneFlowSession
 import SceneFlowStore
 
 struct BatchCommand: AsyncParsableCommand {
@@ -9,13 +10,18 @@ struct BatchCommand: AsyncParsableCommand {
         abstract: "Hydrate one template for many products in one process, with shared limits and one cache.",
         discussion: """
         FILE.csv has a header `product_id,<asset_key>,...` and one row per product; a cell holds \
-        a path (several separated by ';'), an empty cell takes that slot from the asset store. \
-        The whole file is checked before anything runs. Exit status 1 if any product failed.
+        a path (several separated by ';', relative to the CSV), an empty cell takes that slot from \
+        the asset store. The whole file, and every product's inputs, are checked before anything \
+        runs. Each product gets a run folder (run.json, run.svg, outputs) inside the batch folder. \
+        --max-cost is a budget for the whole batch. Exit status 1 if any product failed.
         """
     )
 
     @Argument(help: "The template file.")
     var template: String
+
+    @Argument(help: ArgumentHelp("Run only these and what they need, for every product (see `run --help`).", valueName: "target"))
+    var targets: [String] = []
 
     @Option(help: "The CSV of products.")
     var products: String
@@ -29,64 +35,58 @@ struct BatchCommand: AsyncParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
 
     func run() async throws {
-        let valid = try ValidTemplate.load(template)
-        let database = try workspaceOptions.database()
-        let (batch, diagnostics) = try BatchFile.read(path: products, loaded: valid.loaded, template: valid.template, database: database)
-        if !diagnostics.isEmpty { printErr(DiagnosticReport.text(diagnostics)) }
-        if diagnostics.hasErrors {
-            printErr("\(products): nothing was run")
-            throw ExitCode(ExitStatus.failure)
-        }
+        let checked = try ValidTemplate.load(template)
         let workspace = workspaceOptions.workspace
-        try workspace.create()
+        let database = try workspaceOptions.database()
+        _ = try? database.settleAbandonedRuns()
+        let (batch, diagnostics) = try BatchFile.read(path: products, loaded: checked.loaded, template: checked.template, database: database)
+        if !diagnostics.isEmpty { printErr(DiagnosticReport.text(diagnostics)) }
+        if diagnostics.hasErrors { throw CommandFailure(status: ExitStatus.failure, message: "\(products): nothing was run") }
+
         let batchID = Workspace.newRunID()
         let folder = out.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? workspace.runsDirectory.appendingPathComponent("batch-\(batchID)")
         let limits = try limitOptions.limits()
-        let limiter = ConcurrencyLimiter(limits: limits)
-        var options = engineOptions.runOptions(limits: limits)
-        options.sharedLimiter = limiter
-        options.coalescer = JobCoalescer()
-        let generators = engineOptions.generators()
-        let store = FileOutputStore(directory: workspace.cacheDirectory)
-        try generators.check(SceneGraph(template: valid.template).models(offline: options.offline).map(\.model))
-        options.remoteImages = try await RemoteImageInputs.fetch(valid, workspace: workspace)
-        let engines = batch.products.map { product in
-            RunEngine(loaded: valid.loaded, template: valid.template, inputs: product.inputs, store: store, options: options,
-                      runFolder: folder.appendingPathComponent(product.id), workspace: workspace,
-                      runID: "\(batchID)-\(product.id)", generators: generators.generator(for:), events: { event in
-                          if case .failed(let node, let error, _) = event { printErr("[\(product.id)] FAILED \(node): \(error)") }
-                      })
-        }
-        printErr("batch of \(engines.count) product\(engines.count == 1 ? "" : "s") → \(folder.path)")
-
-        let task = Task {
-            await withTaskGroup(of: (Int, RunReport).self) { group in
-                for (i, engine) in engines.enumerated() { group.addTask { (i, await engine.run()) } }
-                var reports = [RunReport?](repeating: nil, count: engines.count)
-                for await (i, report) in group {
-                    reports[i] = report
-                    printErr("[\(batch.products[i].id)] \(report.status.rawValue)")
-                }
-                return reports.compactMap { $0 }
+        let shared = ConcurrencyLimiter(limits: limits)
+        let coalescer = JobCoalescer()
+        let session = HydrationSession(workspace: workspace, database: database, generators: engineOptions.generators())
+        let progress = RunProgress(json: engineOptions.json)
+        var prepared: [(PreparedHydration, String?)] = []
+        var total = Money.zero
+        for product in batch.products {
+            var request = HydrationRequest(template: checked, inputs: product.inputs)
+            request.targets = targets
+            request.runID = "\(batchID)-\(product.id)"
+            request.out = folder.appendingPathComponent(product.id)
+            try engineOptions.configure(&request, limits: limits)
+            request.budget = nil
+            request.options.sharedLimiter = shared
+            request.options.coalescer = coalescer
+            let runID = request.runID, label = product.id
+            do {
+                let one = try await session.prepare(request) { progress.handle($0, runID: runID, label: label) }
+                total = total + (one.plan?.totalCost ?? .zero)
+                prepared.append((one, product.id))
+            } catch {
+                throw CommandFailure(status: ExitStatus.of(error)?.0 ?? 1, message: "product \"\(product.id)\" (line \(product.line)): \(ExitStatus.of(error)?.1 ?? "\(error)")\n\(products): nothing was run")
             }
         }
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
-        interrupt.setEventHandler { printErr("interrupted: cancelling"); task.cancel() }
-        interrupt.resume()
-        let reports = await task.value
-        interrupt.cancel()
-
-        var rows = [["PRODUCT", "STATUS", "FINAL VIDEO", "FAILED"]]
-        for (product, report) in zip(batch.products, reports) {
-            let runFolder = folder.appendingPathComponent(product.id)
-            do { try database.record(report, folder: runFolder) } catch { printErr("warning: history not updated for \(product.id): \(error)") }
-            let failed = report.nodes.filter { $0.status == .failed }.map { "\($0.id): \($0.error ?? "")" }
-            rows.append([product.id, report.status.rawValue, report.finalVideo.map { runFolder.appendingPathComponent($0).path } ?? "-",
-                         failed.isEmpty ? "-" : failed.joined(separator: "; ")])
+        if let budget = engineOptions.budget, total > budget, engineOptions.simulate == nil {
+            throw CommandFailure.error("the batch's jobs that would run are estimated at \(total), above the budget of \(budget) (--max-cost); nothing was run")
         }
-        printOut(TextTable.render(rows))
-        if reports.contains(where: { $0.status == .cancelled }) { throw ExitCode(130) }
-        if reports.contains(where: { $0.status != .succeeded }) { throw ExitCode(ExitStatus.failure) }
+        if !progress.isJSON { printErr("batch of \(prepared.count) product\(prepared.count == 1 ? "" : "s") → \(folder.path)") }
+        let outcomes = await Hydration.execute(prepared, session: session, progress: progress)
+        if !progress.isJSON {
+            var rows = [["PRODUCT", "STATUS", "JOBS", "COST", "FINAL VIDEO", "FAILED"]]
+            for outcome in outcomes {
+                let report = outcome.result.report
+                let failed = report.nodes.filter { $0.status == .failed }.map { "\($0.id): \($0.error ?? "")" }
+                rows.append([outcome.label ?? "", report.status.rawValue, "\(report.counts.made) made, \(report.counts.cached) cached",
+                             "\(report.costEstimated ? "~" : "")\(report.cost)",
+                             report.finalVideo.flatMap { try? outcome.result.folder.file($0).path } ?? "-",
+                             failed.isEmpty ? "-" : failed.joined(separator: "; ")])
+            }
+            printOut(TextTable.render(rows))
+        }
+        try Hydration.conclude(outcomes, progress: progress, summaries: false)
     }
 }

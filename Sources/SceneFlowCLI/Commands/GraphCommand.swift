@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SceneFlowCore
 import SceneFlowGraphviz
+import SceneFlowSession
 
 extension DiagramFormat: ExpressibleByArgument {}
 
@@ -9,7 +10,12 @@ struct GraphCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "graph",
         abstract: "Draw the template's dependency diagram (in-process through Graphviz's libcgraph/libgvc).",
-        discussion: "One cluster per scene in playback order; edges styled by type with a legend; the critical path in bold. With --run, nodes are filled by their status in that run and finished frames show a thumbnail."
+        discussion: """
+        One box per scene in playback order; edges styled by type with a legend; the critical path \
+        in bold. With --run, nodes are filled by their status in that run and finished frames show \
+        a thumbnail. The output's extension must agree with --format (svg, png, pdf, dot or gv, json); \
+        the template itself is never overwritten.
+        """
     )
 
     @Argument(help: "The template file.")
@@ -31,20 +37,66 @@ struct GraphCommand: AsyncParsableCommand {
     var noLegend = false
 
     func run() async throws {
-        let valid = try ValidTemplate.load(template, allowInvalid: allowInvalid)
-        let format = self.format ?? output.flatMap { DiagramFormat(fileExtension: URL(fileURLWithPath: $0).pathExtension) } ?? .svg
-        let graph = SceneGraph(template: valid.template)
+        let format = try resolvedFormat()
+        let checked = try ValidTemplate.load(template, allowInvalid: allowInvalid)
+        if let output { try OutputPath.check(output, notOver: [template] + (run.map { [$0, $0 + "/run.json"] } ?? [])) }
+        let graph = checked.graph
         let data: Data
         if format == .json {
             data = Data((GraphJSON.encode(graph) + "\n").utf8)
-        } else {
-            var options = try run.map { DiagramBuilder.Options(run: try RunStatuses.read($0), graph: graph) } ?? DiagramBuilder.Options()
+        } else if let run {
+            let loaded = try LoadedRun.read(run)
+            guard loaded.report.template.id == checked.id else {
+                throw CommandFailure.error("\(run) is a run of template \"\(loaded.report.template.id)\", not of \"\(checked.id)\" (\(template))")
+            }
+            var options = DiagramBuilder.Options(run: loaded, graph: graph)
             options.showLegend = !noLegend
-            let diagram = DiagramBuilder(graph: graph, template: valid.template, options: options).build()
-            data = try await GraphvizRenderer.shared.render(diagram, format: format)
+            let diagram = DiagramBuilder(graph: graph, template: checked.template, options: options).build()
+            let rendered = try await GraphvizRenderer.shared.render(diagram, format: format)
+            // Thumbnails: relative to the run folder when the diagram is written there, else embedded.
+            let base = output.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent() }
+            data = format == .svg ? Data(SVGImages.relativize(String(decoding: rendered, as: UTF8.self),
+                                                               folder: base == loaded.folder ? loaded.folder : nil).utf8) : rendered
+        } else {
+            var options = DiagramBuilder.Options()
+            options.showLegend = !noLegend
+            data = try await GraphvizRenderer.shared.render(DiagramBuilder(graph: graph, template: checked.template, options: options).build(), format: format)
         }
         try emit(data, to: output)
-        if valid.diagnostics.hasErrors { throw ExitCode(ExitStatus.failure) }
+        if !checked.isValid { throw CommandFailure(status: ExitStatus.failure, message: nil) }
+    }
+
+    /// `--format`, else the output's extension, else SVG; an extension that is not the format's is refused.
+    func resolvedFormat() throws -> DiagramFormat {
+        guard let output else { return format ?? .svg }
+        let ext = URL(fileURLWithPath: output).pathExtension
+        let fromExtension = DiagramFormat(fileExtension: ext)
+        if ext.isEmpty { return format ?? .svg }
+        guard let fromExtension else {
+            throw CommandFailure.usage("-o \(output): .\(ext) is not a diagram format; use .svg, .png, .pdf, .dot (or .gv) or .json")
+        }
+        if let format, format != fromExtension {
+            throw CommandFailure.usage("-o \(output) names a .\(ext) file but --format is \(format.rawValue); make them agree")
+        }
+        return fromExtension
+    }
+}
+
+/// Where a command writes a file the user named (`-o`): never over one of its own inputs.
+enum OutputPath {
+    static func check(_ path: String, notOver inputs: [String]) throws {
+        let target = resolved(path)
+        for input in inputs where FileManager.default.fileExists(atPath: input) && resolved(input) == target {
+            throw CommandFailure.usage("-o \(path) is an input of this command (\(input)); choose another file")
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CommandFailure.usage("-o \(path) is a folder; name a file")
+        }
+    }
+
+    private static func resolved(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 }
 
@@ -54,11 +106,6 @@ func emit(_ data: Data, to path: String?) throws {
         FileHandle.standardOutput.write(data)
         return
     }
-    do {
-        try AtomicFile.write(data, to: URL(fileURLWithPath: path))
-    } catch {
-        printErr("error: \(error)")
-        throw ExitCode(ExitStatus.failure)
-    }
+    try AtomicFile.write(data, to: URL(fileURLWithPath: path).standardizedFileURL)
     printErr("wrote \(path)")
 }

@@ -15,8 +15,8 @@ struct ModelsCommand: AsyncParsableCommand {
         let registry = ModelRegistry.standard
         switch format {
         case .json:
-            let rows: [[String: AnyEncodable]] = registry.models.map { m in
-                var row: [String: AnyEncodable] = [
+            let rows: [[String: JSONRows.Value]] = registry.models.map { m in
+                var row: [String: JSONRows.Value] = [
                     "id": .init(m.id), "provider": .init(m.provider.rawValue),
                     "kinds": .init(m.kinds.sorted().map(\.rawValue)),
                     "price": .init(m.price.summary),
@@ -50,25 +50,5 @@ struct ModelsCommand: AsyncParsableCommand {
             printOut(TextTable.render(table))
             printOut("\n* default for its job kind. Times are for a 5 s clip or 100 characters; prices are list-price estimates.")
         }
-    }
-}
-
-/// Type-erased Encodable for small, ad-hoc JSON rows.
-struct AnyEncodable: Encodable {
-    let encodeValue: (Encoder) throws -> Void
-    init<T: Encodable>(_ value: T) { encodeValue = value.encode }
-    func encode(to encoder: Encoder) throws { try encodeValue(encoder) }
-}
-
-/// Left-aligned columns padded to the widest cell.
-enum TextTable {
-    static func render(_ rows: [[String]]) -> String {
-        guard let width = rows.map(\.count).max() else { return "" }
-        var widths = [Int](repeating: 0, count: width)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        return rows.map { row in
-            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
-        }.joined(separator: "\n")
     }
 }

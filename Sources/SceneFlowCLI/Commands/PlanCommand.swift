@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import SceneFlowCore
+import SceneFlowStore
 
-/// `--concurrency N` and `--limit PROVIDER=N`, shared by plan and run.
+/// `--concurrency N` and `--limit PROVIDER=N`, shared by plan, run and batch.
 struct LimitOptions: ParsableArguments {
     @Option(help: "Jobs in flight at once, across all providers.")
     var concurrency: Int = 8
@@ -11,16 +12,21 @@ struct LimitOptions: ParsableArguments {
     var providerLimits: [String] = []
 
     func validate() throws {
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 10000") }
         _ = try limits()
     }
 
     func limits() throws -> RunLimits {
         var result = RunLimits(concurrency: concurrency)
+        let providers = Provider.allCases.map(\.rawValue).joined(separator: ", ")
         for text in providerLimits {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let provider = Provider(rawValue: parts[0]), let n = Int(parts[1]), n >= 1 else {
-                throw ValidationError("--limit expects PROVIDER=N with a provider of \(Provider.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+            guard parts.count == 2 else { throw ValidationError("--limit expects PROVIDER=N, got \"\(Slug.shown(text))\"") }
+            guard let provider = Provider(rawValue: parts[0]) else {
+                throw ValidationError("--limit: no provider \"\(Slug.shown(parts[0]))\"\(Suggestions.didYouMean(parts[0], in: Provider.allCases.map(\.rawValue))); providers: \(providers)")
+            }
+            guard let n = Int(parts[1]), (1...10_000).contains(n) else {
+                throw ValidationError("--limit \(parts[0]): the limit must be a whole number from 1 to 10000, got \"\(Slug.shown(parts[1]))\"")
             }
             result.providerLimits[provider] = n
         }
@@ -32,29 +38,59 @@ struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Dry run: the order, the parallel waves, the critical path, and estimated time and cost per provider.",
-        discussion: "Generates nothing and needs no keys. Times and prices are the registry's estimates (`sceneflow models`)."
+        discussion: """
+        Generates nothing and needs no keys. Times and prices are the registry's estimates \
+        (`sceneflow models`). With hydration inputs (--asset, --inputs, --product), jobs whose \
+        output is already in the workspace cache are shown as cached: a rerun costs only what \
+        changed. TARGETS narrow the plan as they narrow a run.
+        """
     )
 
     @Argument(help: "The template file.")
     var template: String
 
+    @Argument(help: ArgumentHelp("Plan only these and what they need (node ids, scene ids, stages).", valueName: "target"))
+    var targets: [String] = []
+
+    @OptionGroup var hydration: HydrationOptions
     @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var workspaceOptions: WorkspaceOptions
 
     @Flag(help: "Plan the run on the local engine (what `run --offline` does).")
     var offline = false
 
+    @Option(help: "Short side of local-engine frames and clips (part of what the cache matches).")
+    var resolution: Int = 720
+
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    @Flag(help: "List every wave and the whole order (text), instead of summaries.")
+    var verbose = false
+
     func run() async throws {
-        let valid = try ValidTemplate.load(template)
-        let graph = SceneGraph(template: valid.template)
-        guard let plan = Planner.plan(graph, limits: try limitOptions.limits(), offline: offline) else {
-            throw ExitCode(ExitStatus.failure) // unreachable: validation rejects cycles
+        let checked = try ValidTemplate.load(template)
+        let graph = checked.graph
+        let selection: Set<String>?
+        do { selection = targets.isEmpty ? nil : try RunSelection.nodes(for: targets, in: graph) } catch {
+            throw CommandFailure.usage(error.description)
+        }
+        var cached = Set<Int>()
+        if !hydration.isEmpty {
+            let inputs = try hydration.load(workspace: workspaceOptions.workspace)
+            let resolver = InputResolver(templateDirectory: checked.loaded.directory, assets: inputs,
+                                         remoteImages: [:], replacements: inputs.replacements)
+            cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline, resolution: resolution),
+                                                 inputs: resolver, cache: FileOutputCache(directory: workspaceOptions.workspace.cacheDirectory))
+        }
+        guard let plan = Planner.plan(graph, limits: try limitOptions.limits(), offline: offline, targets: selection, cached: cached) else {
+            throw CommandFailure.error("the template's graph has a cycle") // validation rejects cycles first
         }
         switch format {
-        case .json: printOut(PlanReport.json(plan))
-        case .text: printOut(PlanReport.text(plan, title: "\(valid.template.id?.value ?? template) (\(template))"))
+        case .json:
+            PlanReport.json(plan) { FileHandle.standardOutput.write(Data($0)) }
+        case .text:
+            printOut(PlanReport.text(plan, title: "\(checked.id) (\(template))", verbose: verbose))
         }
     }
 }

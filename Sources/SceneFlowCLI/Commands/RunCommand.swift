@@ -1,8 +1,8 @@
 import ArgumentParser
+import Synchronization
 import Foundation
 import SceneFlowCore
-import SceneFlowGraphviz
-import SceneFlowProviders
+import SceneFlowSession
 import SceneFlowStore
 
 struct RunCommand: AsyncParsableCommand {
@@ -10,9 +10,13 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Hydrate a template: run every generation in dependency order, in parallel where the graph allows.",
         discussion: """
+        TARGETS narrow the run to what they need: a node id (hook.first_frame), a scene id (hook: \
+        all its nodes) or a stage (frames, audio, clips, final); everything else is skipped. \
+        `sceneflow run T frames` makes every frame for review before paying for clips. \
         Unchanged nodes come from the workspace cache and cost nothing; a failed node blocks only \
-        its dependents. Writes run.json (and the run's diagram, run.svg) in the run folder and \
-        prints its path. Exit status: 0 all succeeded, 1 invalid input or failed nodes, 130 interrupted.
+        its dependents. Writes run.json, run.svg and timeline.json in the run folder and prints \
+        run.json's path (with --json, standard output is NDJSON events only). Exit status: 0 all \
+        succeeded, 1 invalid input or failed nodes, 130 interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP).
 
         Remote models read their keys from FAL_KEY, GEMINI_API_KEY and ELEVENLABS_API_KEY (checked \
         before anything runs); SCENEFLOW_FAL_URL, SCENEFLOW_GEMINI_URL and SCENEFLOW_ELEVENLABS_URL \
@@ -23,90 +27,29 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The template file.")
     var template: String
 
+    @Argument(help: ArgumentHelp("Run only these and what they need: node ids, scene ids, or stages (frames, audio, clips, final).", valueName: "target"))
+    var targets: [String] = []
+
     @OptionGroup var hydration: HydrationOptions
     @OptionGroup var limitOptions: LimitOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
-    @Option(help: "The run folder (default: a new folder under the workspace's runs/).")
+    @Option(help: "The run folder (default: a new folder under the workspace's runs/). An existing one must be empty or hold an earlier run, whose files are replaced.")
     var out: String?
 
     @OptionGroup var engineOptions: EngineOptions
 
-    @Flag(help: "Stop at the first failure instead of finishing independent work.")
-    var failFast = false
-
-    @Option(help: ArgumentHelp("Make this node again even if cached, and everything after it (repeatable).", valueName: "node"))
-    var regenerate: [String] = []
-
-    @Flag(help: "Print events as NDJSON on standard output.")
-    var json = false
-
     func run() async throws {
-        let valid = try ValidTemplate.load(template)
-        let inputs = try hydration.load(workspace: workspaceOptions.workspace)
-        let inputDiagnostics = InputValidator().validate(inputs, InputContext(loaded: valid.loaded, template: valid.template))
-        if !inputDiagnostics.isEmpty { printErr(DiagnosticReport.text(inputDiagnostics)) }
-        if inputDiagnostics.hasErrors { throw ExitCode(ExitStatus.failure) }
-        let graph = SceneGraph(template: valid.template)
-        for id in regenerate where graph.indexByID[id] == nil {
-            throw ValidationError("--regenerate: no node \"\(id)\"\(Suggestions.didYouMean(id, in: graph.nodes.map(\.id)))")
-        }
-
+        let checked = try ValidTemplate.load(template)
         let workspace = workspaceOptions.workspace
-        do { try workspace.create() } catch {
-            printErr("error: cannot create the workspace at \(workspace.root.path): \(error.localizedDescription)")
-            throw ExitCode(ExitStatus.failure)
-        }
-        let runID = Workspace.newRunID()
-        let runFolder = out.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? workspace.runsDirectory.appendingPathComponent(runID)
-
-        var options = try engineOptions.runOptions(limits: limitOptions.limits())
-        options.failFast = failFast
-        options.regenerate = Set(regenerate)
-
-        let generators = engineOptions.generators()
-        let progress = RunProgress(json: json, total: graph.nodes.filter(\.generates).count)
-        try generators.check(graph.models(offline: options.offline).map(\.model))
-        // Only once every key is known: avatars and backgrounds given as https URLs.
-        options.remoteImages = try await RemoteImageInputs.fetch(valid, workspace: workspace)
-        let engine = RunEngine(loaded: valid.loaded, template: valid.template, inputs: inputs, store: FileOutputStore(directory: workspace.cacheDirectory),
-                               options: options, runFolder: runFolder, workspace: workspace, runID: runID,
-                               generators: generators.generator(for:), events: progress.handle)
-
-        // Ctrl-C: stop starting jobs, cancel those in flight, write run.json as cancelled.
-        let task = Task { await engine.run() }
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
-        interrupt.setEventHandler { progress.note("interrupted: cancelling jobs in flight"); task.cancel() }
-        interrupt.resume()
-        let report = await task.value
-        interrupt.cancel()
-        progress.end()
-        do { try WorkspaceDatabase(workspace: workspace).record(report, folder: runFolder) } catch {
-            printErr("warning: the run was not added to the history: \(error)")
-        }
-
-        // The run's diagram beside run.json.
-        let diagram = DiagramBuilder(graph: graph, template: valid.template,
-                                     options: DiagramBuilder.Options(run: RunStatuses(report: report, folder: runFolder), graph: graph)).build()
-        if let svg = try? await GraphvizRenderer.shared.render(diagram, format: .svg) {
-            try? AtomicFile.write(svg, to: runFolder.appendingPathComponent("run.svg"))
-        }
-
-        let counts = report.counts()
-        let summary = NodeStatus.allCases.compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }.joined(separator: ", ")
-        printErr("run \(report.status.rawValue): \(summary)")
-        for node in report.nodes where node.status == .failed {
-            printErr("  failed \(node.id) after \(node.attempts) attempt\(node.attempts == 1 ? "" : "s"): \(node.error ?? "")")
-        }
-        if let final = report.finalVideo { printErr("final video: \(runFolder.appendingPathComponent(final).path)") }
-        printErr("diagram: \(runFolder.appendingPathComponent("run.svg").path)")
-        printOut(runFolder.appendingPathComponent("run.json").path)
-        switch report.status {
-        case .succeeded: return
-        case .cancelled: throw ExitCode(130)
-        default: throw ExitCode(ExitStatus.failure)
-        }
+        let inputs = try hydration.load(workspace: workspace)
+        var request = HydrationRequest(template: checked, inputs: inputs)
+        request.targets = targets
+        request.out = out.map { URL(fileURLWithPath: $0) }
+        try engineOptions.configure(&request, limits: limitOptions.limits())
+        let progress = RunProgress(json: engineOptions.json)
+        let result = try await Hydration.run(request, workspace: workspace, engine: engineOptions, progress: progress)
+        try Hydration.conclude([result], progress: progress)
     }
 }
 
@@ -118,85 +61,126 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Run every job on the local engine (ffmpeg, espeak-ng): no keys, no network.")
     var offline = false
 
-    @Option(help: "Short side of local-engine frames and clips, in pixels.")
+    @Option(help: "Short side of local-engine frames and clips (and of conformed provider clips), in pixels.")
     var resolution: Int = 720
 
-    @Option(help: ArgumentHelp("Rehearse the schedule: each job sleeps its estimated time ÷ SPEED and writes a .sim placeholder.", valueName: "speed"))
+    @Option(help: ArgumentHelp("Rehearse the schedule: each job sleeps its estimated time ÷ SPEED and writes a .sim placeholder (kept apart from the real cache).", valueName: "speed"))
     var simulate: Double?
 
+    @Flag(help: "Stop at the first failure instead of finishing independent work.")
+    var failFast = false
+
+    @Option(help: ArgumentHelp("Make this node again even if cached, and everything after it; a scene id makes all its nodes again (repeatable).", valueName: "node"))
+    var regenerate: [String] = []
+
+    @Option(name: .customLong("max-cost"), help: ArgumentHelp("Refuse to start if the estimate of what will run is above this many US dollars; stop starting jobs when spend reaches it.", valueName: "usd"))
+    var maxCost: String?
+
+    @Flag(help: "Print events as NDJSON on standard output (one JSON object a line, run_started first, run_finished last).")
+    var json = false
+
     func validate() throws {
-        guard retries >= 0 else { throw ValidationError("--retries cannot be negative") }
+        guard retries >= 0, retries <= 100 else { throw ValidationError("--retries must be between 0 and 100") }
         guard (64...4096).contains(resolution) else { throw ValidationError("--resolution must be between 64 and 4096") }
-        if let simulate, simulate <= 0 { throw ValidationError("--simulate takes a speed above 0") }
+        if let simulate, !(simulate > 0 && simulate.isFinite) { throw ValidationError("--simulate takes a speed above 0") }
+        if let maxCost, Money(parsing: maxCost) == nil { throw ValidationError("--max-cost takes an amount of US dollars, 0 or more, like 5 or 12.50; got \"\(Slug.shown(maxCost))\"") }
     }
 
-    func runOptions(limits: RunLimits) -> RunOptions {
-        var options = RunOptions()
-        options.limits = limits
-        options.retry = RetryPolicy(retries: retries)
-        options.offline = offline
-        options.parameters = ["resolution": String(resolution)]
-        return options
+    var budget: Money? { maxCost.flatMap(Money.init(parsing:)) }
+
+    func configure(_ request: inout HydrationRequest, limits: RunLimits) throws {
+        request.options.limits = limits
+        request.options.retry = RetryPolicy(retries: retries)
+        request.options.offline = offline
+        request.options.failFast = failFast
+        request.options.resolution = resolution
+        request.regenerate = regenerate
+        request.replacements = request.inputs.replacements
+        request.simulate = simulate
+        request.budget = budget
     }
 
     func generators() -> GeneratorSet { GeneratorSet.make(offline: offline, simulate: simulate) }
 }
 
-/// Which generator runs which model.
-struct GeneratorSet: Sendable {
-    var local: Generator?
-    var simulated: Generator?
-    var remote: [Provider: Generator] = [:]
-    /// A provider base URL that cannot work (reported by `check`).
-    var configurationError: String?
-
-    static func make(offline: Bool, simulate: Double?, environment: [String: String] = ProcessInfo.processInfo.environment) -> GeneratorSet {
-        if let simulate { return GeneratorSet(local: nil, simulated: SimulatedGenerator(speed: simulate)) }
-        let local = LocalEngine(environment: environment)
-        var set = GeneratorSet(local: local, simulated: nil)
-        guard !offline else { return set }
-        do {
-            set.remote = try RemoteProviders(environment: environment, finisher: local).generators
-        } catch {
-            set.configurationError = "\(error)"
-        }
-        return set
+/// Running hydrations from the command line: prepare (every check before anything is spent),
+/// run under a signal trap (Ctrl-C, SIGTERM and SIGHUP cancel and record `cancelled`), report.
+enum Hydration {
+    struct Outcome {
+        var result: HydrationResult
+        var label: String?
+        var signal: Int32?
     }
 
-    func generator(for model: ModelInfo) -> Generator? {
-        if let simulated { return simulated }
-        return model.provider == .local ? local : remote[model.provider]
+    static func run(_ request: HydrationRequest, workspace: Workspace, engine: EngineOptions, progress: RunProgress) async throws -> Outcome {
+        let database: WorkspaceDatabase
+        do { database = try WorkspaceDatabase(workspace: workspace) } catch { throw CommandFailure.error("\(error)") }
+        _ = try? database.settleAbandonedRuns()
+        let session = HydrationSession(workspace: workspace, database: database, generators: engine.generators())
+        let runID = request.runID
+        let prepared = try await session.prepare(request) { progress.handle($0, runID: runID) }
+        return await execute([(prepared, nil)], session: session, progress: progress)[0]
     }
 
-    /// Before anything runs: every key the jobs need, the local tools, and a generator for
-    /// every job. Ends the command with a clear error otherwise.
-    func check(_ models: [ModelInfo]) throws {
-        if simulated == nil {
-            let missing = Provider.missingKeys(for: models)
-            if !missing.isEmpty {
-                printErr("error: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") not set; this run's models need \(missing.count == 1 ? "it" : "them"). Set \(missing.count == 1 ? "it" : "them") in the environment, or run with --offline.")
-                throw ExitCode(ExitStatus.failure)
+    /// Runs prepared hydrations concurrently (one for `run`, one per product for `batch`).
+    static func execute(_ runs: [(PreparedHydration, String?)], session: HydrationSession, progress: RunProgress) async -> [Outcome] {
+        progress.start()
+        let signal = SignalBox()
+        let task = Task {
+            await withTaskGroup(of: (Int, HydrationResult).self) { group in
+                for (i, (prepared, label)) in runs.enumerated() {
+                    let runID = prepared.engine.runID
+                    group.addTask { (i, await session.run(prepared) { progress.handle($0, runID: runID, label: label) }) }
+                }
+                var results = [HydrationResult?](repeating: nil, count: runs.count)
+                for await (i, result) in group {
+                    results[i] = result
+                    if runs.count > 1 { progress.note("[\(runs[i].1 ?? result.report.runID)] \(result.report.status.rawValue)") }
+                }
+                return results.map { $0! }
             }
         }
-        if let configurationError {
-            printErr("error: \(configurationError)")
-            throw ExitCode(ExitStatus.failure)
+        let trap = SignalTrap { number in
+            signal.set(number)
+            progress.note("\(number == SIGINT ? "interrupted" : "stopped by signal \(number)"): cancelling the jobs in flight")
+            task.cancel()
         }
-        try preflight(models)
-        let unavailable = Set(models.filter { generator(for: $0) == nil }.map { $0.provider.rawValue })
-        if !unavailable.isEmpty {
-            printErr("error: this build has no generator for \(unavailable.sorted().joined(separator: ", ")); run with --offline to use the local engine")
-            throw ExitCode(ExitStatus.failure)
-        }
+        let results = await task.value
+        trap.remove()
+        progress.end()
+        return zip(results, runs).map { Outcome(result: $0, label: $1.1, signal: signal.value) }
     }
 
-    /// Checks the tools the chosen generators need, before anything runs: the local engine's,
-    /// which also conforms remote clips and makes the final cut.
-    func preflight(_ models: [ModelInfo]) throws {
-        guard simulated == nil, models.contains(where: { $0.provider == .local || $0.kinds.contains(.video) }) else { return }
-        do { try LocalEngineLoader.preflight() } catch {
-            printErr("error: \(error)")
-            throw ExitCode(ExitStatus.failure)
+    /// Prints the summary (or nothing more, with `--json`) and ends with the run's exit status.
+    static func conclude(_ outcomes: [Outcome], progress: RunProgress, summaries: Bool = true) throws {
+        for outcome in outcomes {
+            let report = outcome.result.report
+            let folder = outcome.result.folder
+            for warning in outcome.result.warnings { printErr("warning: \(warning)") }
+            guard summaries && !progress.isJSON else { continue }
+            let prefix = outcome.label.map { "[\($0)] " } ?? ""
+            var summary = "\(prefix)run \(report.status.rawValue)\(report.simulated ? " (simulated)" : ""): \(report.counts.summary)"
+            if report.cost > .zero || report.costEstimated { summary += " · \(report.costEstimated ? "estimated " : "")cost \(report.cost)" }
+            printErr(summary)
+            if let reason = report.stopReason, reason != "cancelled" { printErr("\(prefix)  stopped: \(reason)") }
+            for node in report.nodes where node.status == .failed {
+                printErr("\(prefix)  failed \(node.id) after \(node.attempts) attempt\(node.attempts == 1 ? "" : "s"): \(node.error ?? "")")
+            }
+            if let final = report.finalVideo, let file = try? folder.file(final) { printErr("\(prefix)final video: \(file.path)") }
+            if let timeline = try? folder.file("timeline.json"), FileManager.default.fileExists(atPath: timeline.path) { printErr("\(prefix)timeline: \(timeline.path)") }
+            if let diagram = outcome.result.diagram { printErr("\(prefix)diagram: \(diagram.path)") }
+            if let report = try? folder.file("run.json"), FileManager.default.fileExists(atPath: report.path) { printOut(report.path) }
         }
+        if let signal = outcomes.first?.signal { throw CommandFailure(status: SignalTrap.exitStatus(for: signal), message: nil) }
+        let statuses = outcomes.map(\.result.report.status)
+        if statuses.contains(.cancelled) { throw CommandFailure(status: 130, message: nil) }
+        if statuses.contains(where: { $0 != .succeeded }) { throw CommandFailure(status: ExitStatus.failure, message: nil) }
     }
+}
+
+/// The first signal that stopped a run.
+final class SignalBox: Sendable {
+    private let number = Mutex<Int32?>(nil)
+    func set(_ value: Int32) { number.withLock { if $0 == nil { $0 = value } } }
+    var value: Int32? { number.withLock { $0 } }
 }

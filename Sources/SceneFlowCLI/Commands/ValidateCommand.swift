@@ -5,7 +5,11 @@ struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check a template (and, with inputs, the assets for one hydration) before anything is spent.",
-        discussion: "Reports every problem in one pass, compiler style: file:line:column: severity: message [code] (at json.path). Exit status 0 when valid (warnings allowed), 1 when not, 66 when a file cannot be read."
+        discussion: """
+        Reports every problem in one pass, compiler style: file:line:column: severity: message [code] \
+        (at json.path). Images are checked by content: type, structure (a truncated file is caught) \
+        and size. Exit status 0 when valid (warnings allowed), 1 when not, 66 when a file cannot be read.
+        """
     )
 
     @Argument(help: "The template file (.json, .yaml or .yml).")
@@ -19,10 +23,12 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try LoadedTemplate.load(path: template)
-        var diagnostics = loaded.validate()
-        if !hydration.isEmpty, let decoded = loaded.template {
+        let checked = CheckedTemplate(loaded)
+        var diagnostics = checked?.diagnostics ?? loaded.validate()
+        if !hydration.isEmpty, let checked {
             let inputs = try hydration.load(workspace: workspaceOptions.workspace)
-            diagnostics += InputValidator().validate(inputs, InputContext(loaded: loaded, template: decoded))
+            diagnostics += InputValidator().validate(inputs, InputContext(loaded: loaded, template: checked.template))
+            diagnostics += ReplacementCheck.check(inputs.replacements, graph: checked.graph)
             diagnostics = Diagnostic.sortedByPosition(diagnostics)
         }
         switch format {
@@ -41,6 +47,6 @@ struct ValidateCommand: AsyncParsableCommand {
                 printErr("\(template): invalid (\(counts.joined(separator: ", ")))")
             }
         }
-        if diagnostics.hasErrors { throw ExitCode(ExitStatus.failure) }
+        if diagnostics.hasErrors { throw CommandFailure(status: ExitStatus.failure, message: nil) }
     }
 }

@@ -41,6 +41,8 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable {
     case pathEscapesTemplate = "path-escapes-template"
     case notAnImage = "not-an-image"
     case invalidImageReference = "invalid-image-reference"
+    /// An image or video that is truncated, corrupted, or larger than SceneFlow takes.
+    case invalidMedia = "invalid-media"
 
     // Hydration inputs.
     case unknownSlot = "unknown-slot"

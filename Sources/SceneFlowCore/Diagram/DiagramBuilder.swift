@@ -18,12 +18,13 @@ public struct DiagramBuilder {
         public init() {}
 
         /// A run's statuses, models, and its finished frames as thumbnails.
-        public init(run: RunStatuses, graph: SceneGraph) {
-            statuses = run.statuses
-            models = run.models
-            for (id, url) in run.outputs where [.firstFrame, .lastFrame].contains(graph[id]?.kind)
-                && MediaType.sniff(fileAt: url)?.isImage == true {
-                thumbnails[id] = url.path
+        public init(run: LoadedRun, graph: SceneGraph) {
+            for node in run.report.nodes {
+                statuses[node.id] = node.status
+                if let model = node.model { models[node.id] = model }
+                if graph[node.id]?.kind.isFrame == true, let url = run.output(of: node.id), MediaType.sniff(fileAt: url)?.isImage == true {
+                    thumbnails[node.id] = url.path
+                }
             }
         }
     }
@@ -63,7 +64,7 @@ public struct DiagramBuilder {
 
     /// Colour, line style and width per edge type: line style differs too, so types stay
     /// distinguishable in greyscale.
-    static func edgeStyle(_ type: SceneGraph.EdgeType) -> Diagram.Attributes {
+    static func edgeStyle(_ type: EdgeType) -> Diagram.Attributes {
         switch type {
         case .avatar: return ["color": Hue.grey, "style": "solid"]
         case .background: return ["color": Hue.grey, "style": "dashed"]
@@ -81,7 +82,7 @@ public struct DiagramBuilder {
         }
     }
 
-    static let edgeLegend: [(SceneGraph.EdgeType, String)] = [
+    static let edgeLegend: [(EdgeType, String)] = [
         (.avatar, "avatar"), (.background, "background"), (.productImage, "product image"),
         (.productVideo, "product video"), (.logo, "logo"), (.referenceImage, "size reference"),
         (.continuity, "continuity (last frame → first)"), (.reuse, "reuse (same image)"),
@@ -227,8 +228,8 @@ public struct DiagramBuilder {
             }
             return ["shape": "note", "fillcolor": fill, "label": "\(node.id)\n(\(node.slotType?.rawValue ?? "asset"))"]
         case .firstFrame, .lastFrame:
-            switch node.operation {
-            case .reuse:
+            switch node.job {
+            case nil:
                 let source = graph.predecessors[graph.indexByID[node.id]!].first.map { "= \(graph.nodes[$0].id)" } ?? "= ?"
                 return ["shape": "box", "style": "rounded,dashed,filled", "fillcolor": "#FFFFFF", "label": "\(node.id)\n\(source)"]
             case .cameraAngle:

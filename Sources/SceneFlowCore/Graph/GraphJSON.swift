@@ -7,7 +7,7 @@ public enum GraphJSON {
         struct Node: Encodable {
             var id: String
             var kind: String
-            var operation: String
+            var job: String?
             var scene: String?
             var model: String?
             var provider: String?
@@ -27,10 +27,10 @@ public enum GraphJSON {
     public static func encode(_ graph: SceneGraph, registry: ModelRegistry = .standard) -> String {
         let body = Body(
             nodes: graph.nodes.map { n in
-                Body.Node(id: n.id, kind: n.kind.rawValue, operation: n.operation.rawValue, scene: n.scene,
+                Body.Node(id: n.id, kind: n.kind.rawValue, job: n.job?.rawValue, scene: n.scene,
                           model: n.generates ? n.model : nil,
                           provider: n.generates ? n.model.flatMap { registry[$0]?.provider.rawValue } : nil,
-                          input: n.operation == .input ? n.input : nil, camera: n.camera,
+                          input: n.kind.isInput ? n.input : nil, camera: n.camera,
                           duration_s: n.kind == .video ? n.clipSeconds : nil)
             },
             edges: graph.edges.map { Body.Edge(from: graph.nodes[$0.from].id, to: graph.nodes[$0.to].id, type: $0.type.rawValue) }

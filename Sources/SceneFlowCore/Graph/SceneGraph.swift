@@ -1,64 +1,75 @@
+/// What a node of the graph is (template-v1 "The graph a template makes"); it names the node's
+/// id (`avatar:maya`, `hook.first_frame`, `final.video`).
+public enum NodeKind: String, Sendable, Codable, CaseIterable {
+    case avatar, background, asset
+    case firstFrame = "first_frame"
+    case lastFrame = "last_frame"
+    case audio, video
+    case final
+
+    /// A file the user supplies: nothing to generate.
+    public var isInput: Bool { self == .avatar || self == .background || self == .asset }
+    public var isFrame: Bool { self == .firstFrame || self == .lastFrame }
+}
+
+/// Why one node feeds another: the edge types of template-v1, which diagrams draw differently
+/// and which name an input's role in a job (`@Image1 is the product`).
+public enum EdgeType: String, Sendable, Codable, CaseIterable {
+    case avatar, background
+    case productImage = "product_image"
+    case productVideo = "product_video"
+    case logo
+    case referenceImage = "reference_image"
+    case reuse, continuity
+    case cameraAngle = "camera_angle"
+    case firstFrame = "first_frame"
+    case lastFrame = "last_frame"
+    case audio, clip
+
+    init(_ slot: SlotType) {
+        switch slot {
+        case .productImage: self = .productImage
+        case .productVideo: self = .productVideo
+        case .logo: self = .logo
+        case .referenceImage: self = .referenceImage
+        }
+    }
+}
+
+/// One scene's resolved facts: what its jobs are made of, read from the template once.
+public struct SceneFacts: Sendable {
+    public var id: String
+    public var index: Int
+    public var prompt: String
+    public var speaking: Bool
+    /// The dialogue, only when the scene speaks (it never reaches a silent scene's prompts).
+    public var dialogue: String?
+    public var seconds: Double
+    /// The scene's `audio.voice`, else its avatar's voice.
+    public var voice: String?
+    public var avatar: String?
+}
+
 /// The resolved, typed dependency graph of a template (template-v1 "The graph a template makes").
 ///
 /// Node indices are assigned in a fixed order: inputs in declaration order, then each scene's
 /// `first_frame`, `last_frame`, `audio`, `video` in playback order, then `final.video`. Every
 /// algorithm breaks ties by index, so orders, waves and diagrams follow scene order and are
-/// identical from run to run.
+/// identical from run to run. Built once per template and shared by validation, plan, diagrams
+/// and runs.
 public struct SceneGraph: Sendable {
-    public enum NodeKind: String, Sendable, Codable {
-        case avatar, background, asset
-        case firstFrame = "first_frame"
-        case lastFrame = "last_frame"
-        case audio, video
-        case final
-    }
-
-    /// What a node does when it runs.
-    public enum Operation: String, Sendable, Codable {
-        /// A file the user supplies (avatar, background, product asset): nothing to generate.
-        case input
-        /// An image-edit model composes the frame.
-        case generate
-        /// The very same image as another frame (`first_frame_of`, `last_frame_of`).
-        case reuse
-        /// An edit of another frame from a new camera.
-        case cameraAngle = "camera_angle"
-        case speech
-        case clip
-        case combine
-    }
-
-    public enum EdgeType: String, Sendable, Codable, CaseIterable {
-        case avatar, background
-        case productImage = "product_image"
-        case productVideo = "product_video"
-        case logo
-        case referenceImage = "reference_image"
-        case reuse, continuity
-        case cameraAngle = "camera_angle"
-        case firstFrame = "first_frame"
-        case lastFrame = "last_frame"
-        case audio, clip
-
-        init(_ slot: SlotType) {
-            switch slot {
-            case .productImage: self = .productImage
-            case .productVideo: self = .productVideo
-            case .logo: self = .logo
-            case .referenceImage: self = .referenceImage
-            }
-        }
-    }
-
     public struct Node: Sendable, Identifiable {
         /// `hook.first_frame`, `avatar:maya`, `final.video`.
         public var id: String
         public var kind: NodeKind
-        public var operation: Operation
+        /// The job a model runs for this node; `nil` for inputs and reused frames (`first_frame_of`,
+        /// `last_frame_of`), which generate nothing.
+        public var job: JobKind?
+        /// The scene index for per-scene nodes (into `scenes` and the template's scenes).
+        public var sceneIndex: Int?
         /// The scene id for per-scene nodes.
         public var scene: String?
-        public var sceneIndex: Int?
-        /// The model for generation nodes (`generate`, `camera_angle`, `speech`, `clip`, `combine`).
+        /// The model id for generation nodes, as the template chose it.
         public var model: String?
         /// For inputs: the file or URL as written (avatars, backgrounds) or the slot's asset key.
         public var input: String?
@@ -66,11 +77,15 @@ public struct SceneGraph: Sendable {
         public var slotType: SlotType?
         /// For camera angles: the camera description.
         public var camera: String?
+        /// For generated frames: the frame spec's own `prompt`.
+        public var framePrompt: String?
         /// For clips: the clip length; for speech: the dialogue length. Drive time and cost estimates.
         public var clipSeconds: Double?
         public var characters: Int?
 
-        public var generates: Bool { operation != .input && operation != .reuse }
+        public var generates: Bool { job != nil }
+        /// A frame that is the very same image as another (`first_frame_of`, `last_frame_of`).
+        public var reuses: Bool { kind.isFrame && job == nil }
     }
 
     public struct Edge: Sendable, Hashable {
@@ -83,54 +98,83 @@ public struct SceneGraph: Sendable {
     public private(set) var edges: [Edge] = []
     public private(set) var successors: [[Int]] = []
     public private(set) var predecessors: [[Int]] = []
+    /// Each node's inputs with their roles, in the order they were connected.
+    public private(set) var incoming: [[(from: Int, type: EdgeType)]] = []
     public private(set) var indexByID: [String: Int] = [:]
+    /// Per scene, in playback order (only scenes with an id that could be read, once).
+    public private(set) var scenes: [SceneFacts] = []
     public let aspectRatio: AspectRatio
+    public let templateID: String
 
     public subscript(id: String) -> Node? { indexByID[id].map { nodes[$0] } }
+
+    /// The facts of the scene a node belongs to.
+    public func scene(of node: Int) -> SceneFacts? {
+        guard let id = nodes[node].scene, let index = sceneIndexByID[id] else { return nil }
+        return scenes[index]
+    }
+
+    private var sceneIndexByID: [String: Int] = [:]
 
     /// Builds the graph. References that do not resolve (unknown ids, a `last_frame_of` a scene
     /// without one) are left out: validation reports them, and the graph stays drawable.
     public init(template: Template, registry: ModelRegistry = .standard) {
         aspectRatio = template.aspectRatio
+        templateID = template.id?.value ?? "template"
         let expectedNodes = template.avatars.count + template.backgrounds.count + template.slots.count + template.scenes.count * 4 + 1
         nodes.reserveCapacity(expectedNodes)
         successors.reserveCapacity(expectedNodes)
         predecessors.reserveCapacity(expectedNodes)
+        incoming.reserveCapacity(expectedNodes)
         indexByID.reserveCapacity(expectedNodes)
         edges.reserveCapacity(template.scenes.count * 8)
         var avatarNode: [String: Int] = [:]
+        var avatarVoice: [String: String] = [:]
         var backgroundNode: [String: Int] = [:]
         var assetNode: [String: (Int, SlotType)] = [:]
 
         for avatar in template.avatars {
             guard let id = avatar.id?.value, avatarNode[id] == nil else { continue }
-            avatarNode[id] = add(Node(id: "avatar:\(id)", kind: .avatar, operation: .input, input: avatar.image?.value))
+            avatarNode[id] = add(Node(id: "avatar:\(id)", kind: .avatar, input: avatar.image?.value))
+            avatarVoice[id] = avatar.voice?.value
         }
         for background in template.backgrounds {
             guard let id = background.id?.value, backgroundNode[id] == nil else { continue }
-            backgroundNode[id] = add(Node(id: "background:\(id)", kind: .background, operation: .input, input: background.image?.value))
+            backgroundNode[id] = add(Node(id: "background:\(id)", kind: .background, input: background.image?.value))
         }
         for slot in template.slots {
             guard let key = slot.assetKey?.value, assetNode[key] == nil, let type = slot.type?.value else { continue }
-            assetNode[key] = (add(Node(id: "asset:\(key)", kind: .asset, operation: .input, input: key, slotType: type)), type)
+            assetNode[key] = (add(Node(id: "asset:\(key)", kind: .asset, input: key, slotType: type)), type)
         }
 
         // Scene nodes first, so that a frame can refer to any scene's frames (before or after it).
-        var sceneNodes: [(first: Int, last: Int?, audio: Int?, video: Int)?] = []
-        var sceneByID: [String: Int] = [:]
+        typealias Own = (first: Int, last: Int?, audio: Int?, video: Int)
+        var sceneNodes: [Own?] = []
+        sceneNodes.reserveCapacity(template.scenes.count)
         for scene in template.scenes {
-            guard let sid = scene.id?.value, sceneByID[sid] == nil else { sceneNodes.append(nil); continue }
-            sceneByID[sid] = scene.index
-            let first = add(Node(id: "\(sid).first_frame", kind: .firstFrame, operation: .generate, scene: sid, sceneIndex: scene.index))
-            let last = scene.lastFrame.map { _ in add(Node(id: "\(sid).last_frame", kind: .lastFrame, operation: .generate, scene: sid, sceneIndex: scene.index)) }
-            let audio = scene.isSpeaking ? add(Node(id: "\(sid).audio", kind: .audio, operation: .speech, scene: sid, sceneIndex: scene.index,
-                                                    model: template.modelChoice(.audio, scene: scene).id,
-                                                    characters: scene.dialogue?.value.count ?? 0)) : nil
-            let video = add(Node(id: "\(sid).video", kind: .video, operation: .clip, scene: sid, sceneIndex: scene.index,
-                                 model: template.modelChoice(.video, scene: scene).id, clipSeconds: scene.duration))
-            sceneNodes.append((first, last, audio, video))
+            guard let sid = scene.id?.value, sceneIndexByID[sid] == nil else { sceneNodes.append(nil); continue }
+            sceneIndexByID[sid] = scenes.count
+            let dialogue = scene.isSpeaking ? scene.dialogue?.value : nil
+            scenes.append(SceneFacts(id: sid, index: scene.index, prompt: scene.prompt?.value ?? "", speaking: scene.isSpeaking,
+                                     dialogue: dialogue, seconds: scene.duration,
+                                     voice: scene.audioVoice?.value ?? scene.avatar.flatMap { avatarVoice[$0.value] },
+                                     avatar: scene.avatar?.value))
+            func node(_ suffix: String, _ kind: NodeKind, job: JobKind?, model: String? = nil) -> Node {
+                Node(id: "\(sid).\(suffix)", kind: kind, job: job, sceneIndex: scene.index, scene: sid, model: model)
+            }
+            let first = add(node("first_frame", .firstFrame, job: .firstFrame))
+            let last = scene.lastFrame.map { _ in add(node("last_frame", .lastFrame, job: .lastFrame)) }
+            var audio: Int?
+            if scene.isSpeaking {
+                var speech = node("audio", .audio, job: .audio, model: template.modelChoice(.audio, scene: scene).id)
+                speech.characters = dialogue?.count ?? 0
+                audio = add(speech)
+            }
+            var clip = node("video", .video, job: .video, model: template.modelChoice(.video, scene: scene).id)
+            clip.clipSeconds = scene.duration
+            sceneNodes.append((first, last, audio, add(clip)))
         }
-        let final = add(Node(id: "final.video", kind: .final, operation: .combine, model: ModelRegistry.defaultModelIDs[.combine]))
+        let final = add(Node(id: "final.video", kind: .final, job: .combine, model: ModelRegistry.defaultModelIDs[.combine]))
 
         for scene in template.scenes {
             guard let own = sceneNodes[scene.index] else { continue }
@@ -140,14 +184,15 @@ public struct SceneGraph: Sendable {
                 let spec = isLast ? scene.lastFrame! : scene.firstFrameSpec
                 let node = isLast ? own.last! : own.first
                 let path = isLast ? "\(scene.path).last_frame" : "\(scene.path).first_frame"
-                func target() -> (Scene, (first: Int, last: Int?, audio: Int?, video: Int))? {
-                    guard let id = spec.scene?.value, let index = sceneByID[id], let nodes = sceneNodes[index] else { return nil }
-                    return (template.scenes[index], nodes)
+                func target() -> Own? {
+                    guard let id = spec.scene?.value, let index = sceneIndexByID[id] else { return nil }
+                    return sceneNodes[scenes[index].index]
                 }
                 switch spec.source {
                 case .generate:
                     let kind: JobKind = isLast ? .lastFrame : .firstFrame
                     nodes[node].model = template.modelChoice(kind, scene: scene, frame: (spec, path)).id
+                    nodes[node].framePrompt = spec.prompt?.value
                     if isLast {
                         connect(own.first, node, .firstFrame)
                     } else {
@@ -158,16 +203,16 @@ public struct SceneGraph: Sendable {
                         if let (n, type) = assetNode[key.value], type.isImage { connect(n, node, EdgeType(type)) }
                     }
                 case .firstFrameOf:
-                    nodes[node].operation = .reuse
-                    if let (_, t) = target() { connect(t.first, node, .reuse) }
+                    nodes[node].job = nil
+                    if let t = target() { connect(t.first, node, .reuse) }
                 case .lastFrameOf:
-                    nodes[node].operation = .reuse
-                    if let (_, t) = target(), let last = t.last { connect(last, node, .continuity) }
+                    nodes[node].job = nil
+                    if let t = target(), let last = t.last { connect(last, node, .continuity) }
                 case .cameraAngle:
-                    nodes[node].operation = .cameraAngle
+                    nodes[node].job = .cameraAngle
                     nodes[node].model = template.modelChoice(.cameraAngle, scene: scene, frame: (spec, path)).id
                     nodes[node].camera = spec.camera?.value
-                    if let (_, t) = target() {
+                    if let t = target() {
                         if spec.frame?.value == .last {
                             if let last = t.last { connect(last, node, .cameraAngle) }
                         } else {
@@ -190,6 +235,7 @@ public struct SceneGraph: Sendable {
         nodes.append(node)
         successors.append([])
         predecessors.append([])
+        incoming.append([])
         indexByID[node.id] = nodes.count - 1
         return nodes.count - 1
     }
@@ -198,6 +244,7 @@ public struct SceneGraph: Sendable {
         edges.append(Edge(from: from, to: to, type: type))
         successors[from].append(to)
         predecessors[to].append(from)
+        incoming[to].append((from, type))
     }
 
     // MARK: Algorithms (see `GraphAlgorithms` for complexity)
@@ -226,17 +273,48 @@ public struct SceneGraph: Sendable {
     public func ancestors(of node: Int) -> Set<Int> {
         GraphAlgorithms.reachable(from: [node], count: nodes.count) { predecessors[$0] }
     }
+
+    /// The node a reused frame shows.
+    public func source(ofReuse node: Int) -> Int? {
+        nodes[node].reuses ? predecessors[node].first : nil
+    }
 }
 
 extension SceneGraph {
-    /// Estimated seconds of one node's job by its model (inputs and reuses take no time).
+    /// The model a node runs on: the template's choice, or the local engine's with `offline`.
+    public func model(of index: Int, registry: ModelRegistry = .standard, offline: Bool = false) -> ModelInfo? {
+        guard let kind = nodes[index].job else { return nil }
+        if offline { return registry.offlineModel(for: kind) }
+        return nodes[index].model.flatMap { registry[$0] }
+    }
+
+    /// The models every generation node runs on (what keys and tools a run needs).
+    public func models(registry: ModelRegistry = .standard, offline: Bool = false) -> [(node: String, model: ModelInfo)] {
+        nodes.indices.compactMap { i in model(of: i, registry: registry, offline: offline).map { (nodes[i].id, $0) } }
+    }
+
+    /// Estimated seconds and cost of one node's job on `model` (inputs and reuses take nothing).
+    public func estimate(of index: Int, model: ModelInfo?) -> (seconds: Double, cost: Money) {
+        guard let model else { return (0, .zero) }
+        let clip = nodes[index].clipSeconds ?? 0, characters = nodes[index].characters ?? 0
+        if nodes[index].kind == .final {
+            // Cutting scales with the final video's length.
+            return (model.latencyFixed + 0.05 * totalSeconds, .zero)
+        }
+        return (model.estimatedSeconds(clipSeconds: clip, characters: characters), model.estimatedCost(clipSeconds: clip, characters: characters))
+    }
+
+    /// The final cut's length: every scene's clip.
+    public var totalSeconds: Double { scenes.reduce(0) { $0 + $1.seconds } }
+
+    /// Estimated seconds of one node's job by the template's model.
     public func estimatedSeconds(of index: Int, registry: ModelRegistry = .standard) -> Double {
-        guard nodes[index].generates, let id = nodes[index].model, let model = registry[id] else { return 0 }
-        return model.estimatedSeconds(clipSeconds: nodes[index].clipSeconds ?? 0, characters: nodes[index].characters ?? 0)
+        estimate(of: index, model: model(of: index, registry: registry)).seconds
     }
 
     /// The critical path by the registry's estimated latencies. O(V + E).
-    public func criticalPath(order: [Int], registry: ModelRegistry = .standard) -> (length: Double, path: [Int], remaining: [Double]) {
-        GraphAlgorithms.criticalPath(order: order, count: nodes.count, weight: { estimatedSeconds(of: $0, registry: registry) }) { successors[$0] }
+    public func criticalPath(order: [Int], registry: ModelRegistry = .standard, offline: Bool = false) -> (length: Double, path: [Int], remaining: [Double]) {
+        let weights = nodes.indices.map { estimate(of: $0, model: model(of: $0, registry: registry, offline: offline)).seconds }
+        return GraphAlgorithms.criticalPath(order: order, count: nodes.count, weight: { weights[$0] }) { successors[$0] }
     }
 }

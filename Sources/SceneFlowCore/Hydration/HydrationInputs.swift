@@ -29,6 +29,9 @@ public struct HydrationInputs: Sendable {
 
     public var productID: String?
     public var files: [AssetFile] = []
+    /// Images replacing the template's avatars and backgrounds for this hydration, by node id
+    /// (`avatar:maya` → file).
+    public var replacements: [String: URL] = [:]
     /// Problems reading the `--inputs` file itself, already located.
     public var diagnostics: [Diagnostic] = []
 
@@ -53,7 +56,18 @@ public struct HydrationInputs: Sendable {
         }
     }
 
-    /// Reads an inputs file: `{"product_id": "...", "assets": {"product_1": ["a.png"]}}`.
+    /// Adds `--avatar ID=PATH` and `--background ID=PATH` (paths relative to the current directory).
+    public mutating func addReplacements(avatars: [String], backgrounds: [String]) {
+        for (kind, values) in [("avatar", avatars), ("background", backgrounds)] {
+            for value in values {
+                guard let (id, path) = Self.parseAssetArgument(value) else { continue }
+                replacements["\(kind):\(id)"] = URL(fileURLWithPath: path).standardizedFileURL
+            }
+        }
+    }
+
+    /// Reads an inputs file: `{"product_id": "...", "assets": {"product_1": ["a.png"]}}`, and
+    /// optionally `"avatars": {"maya": "maya-2.png"}`, `"backgrounds": {...}`.
     /// Paths are relative to the inputs file. Keys given by `--asset` are overridden there
     /// (explicit flags win), so call this before `addArguments` and pass their keys.
     public mutating func addInputsFile(path: String, overriddenKeys: Set<String> = []) throws(InputFileError) {
@@ -78,7 +92,13 @@ public struct HydrationInputs: Sendable {
         for member in members {
             switch member.key {
             case "product_id":
-                if case .string(let id) = member.value.kind { productID = id } else {
+                if case .string(let id) = member.value.kind {
+                    if let problem = Slug.problem(id) {
+                        findings.error(.invalidID, "product id \"\(Slug.shown(id))\" is not a valid id: \(problem)", path: "product_id", at: member.value.anchor)
+                    } else {
+                        productID = id
+                    }
+                } else {
                     findings.error(.invalidType, "\"product_id\" must be a string", path: "product_id", at: member.value.anchor)
                 }
             case "assets":
@@ -107,8 +127,24 @@ public struct HydrationInputs: Sendable {
                                                origin: .inputsFile(path: path, jsonPath: jsonPath, anchor: item.anchor)))
                     }
                 }
+            case "avatars", "backgrounds":
+                guard case .object(let images) = member.value.kind else {
+                    findings.error(.invalidType, "\"\(member.key)\" must be an object of id to image file", path: member.key, at: member.value.anchor)
+                    continue
+                }
+                let kind = member.key == "avatars" ? "avatar" : "background"
+                for image in images {
+                    guard case .string(let file) = image.value.kind else {
+                        findings.error(.invalidType, "\(member.key).\(image.key) must be an image file path (a string)", path: "\(member.key).\(image.key)", at: image.value.anchor)
+                        continue
+                    }
+                    let key = "\(kind):\(image.key)"
+                    if replacements[key] == nil {
+                        replacements[key] = (file.hasPrefix("/") ? URL(fileURLWithPath: file) : base.appendingPathComponent(file)).standardizedFileURL
+                    }
+                }
             default:
-                findings.error(.unknownField, "unknown field \"\(member.key)\"\(Suggestions.didYouMean(member.key, in: ["product_id", "assets"]))",
+                findings.error(.unknownField, "unknown field \"\(member.key)\"\(Suggestions.didYouMean(member.key, in: ["product_id", "assets", "avatars", "backgrounds"]))",
                                path: member.key, at: member.keyAnchor)
             }
         }

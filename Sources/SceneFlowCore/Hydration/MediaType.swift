@@ -19,12 +19,10 @@ public enum MediaType: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// Reads at most the first 64 bytes.
+    /// Reads at most the first 64 bytes, of a regular file only (never blocks on a FIFO).
     public static func sniff(fileAt url: URL) -> MediaType? {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
-        defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 64) else { return nil }
-        return sniff([UInt8](head))
+        guard let head = try? RegularFile.head(url.path, count: 64) else { return nil }
+        return sniff(head)
     }
 
     public static func sniff(_ b: [UInt8]) -> MediaType? {

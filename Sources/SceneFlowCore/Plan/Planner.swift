@@ -1,21 +1,5 @@
+import Foundation
 import HeapModule
-
-/// Limits a run (or a plan) works within.
-public struct RunLimits: Sendable, Equatable {
-    /// Jobs in flight at once across all providers (`--concurrency`).
-    public var concurrency: Int = 8
-    /// Per-provider overrides of `Provider.defaultConcurrency`.
-    public var providerLimits: [Provider: Int] = [:]
-
-    public init(concurrency: Int = 8, providerLimits: [Provider: Int] = [:]) {
-        self.concurrency = concurrency
-        self.providerLimits = providerLimits
-    }
-
-    public func limit(for provider: Provider) -> Int {
-        max(1, providerLimits[provider] ?? provider.defaultConcurrency)
-    }
-}
 
 /// `sceneflow plan`: what a run would do, in what order, how long and at what cost — without
 /// generating anything.
@@ -26,19 +10,28 @@ public struct Plan: Sendable {
         public var model: String?
         public var provider: Provider?
         public var seconds: Double
-        public var cost: Double
+        public var cost: Money
+        /// Its output is already in the cache: a run reuses it, at no cost and in no time.
+        public var cached: Bool
+        /// Outside the run's targets: it does not run.
+        public var skipped: Bool
         /// Simulated start and finish (seconds from the start of the run).
         public var start: Double
         public var finish: Double
+
+        /// A job a run would actually make.
+        public var runs: Bool { provider != nil && !cached && !skipped }
     }
 
     public struct ProviderSummary: Sendable {
         public var provider: Provider
+        /// Jobs that would run on it (not cached, not skipped).
         public var jobs: Int
+        public var cached: Int
         public var limit: Int
         /// Sum of job durations on this provider.
         public var busySeconds: Double
-        public var cost: Double
+        public var cost: Money
     }
 
     public var graph: SceneGraph
@@ -53,7 +46,10 @@ public struct Plan: Sendable {
     /// Simulated wall time under the limits.
     public var makespan: Double
     public var providers: [ProviderSummary]
-    public var totalCost: Double { providers.reduce(0) { $0 + $1.cost } }
+    /// What the jobs that would run cost (cached and skipped ones cost nothing).
+    public var totalCost: Money { providers.map(\.cost).sum() }
+    /// What every job would cost with nothing cached.
+    public var fullCost: Money { jobs.filter { $0.provider != nil && !$0.skipped }.map(\.cost).sum() }
 
     /// The best any scheduler could do: max(critical path, work ÷ capacity for each provider,
     /// all work ÷ global concurrency).
@@ -64,35 +60,47 @@ public struct Plan: Sendable {
         return max(bound, work / Double(max(1, limits.concurrency)))
     }
 
-    /// Jobs that generate something (inputs and reused frames do not).
-    public var generationCount: Int { jobs.filter { $0.provider != nil }.count }
+    /// Jobs a run would make.
+    public var runningCount: Int { jobs.filter(\.runs).count }
+    public var cachedCount: Int { jobs.filter { $0.provider != nil && $0.cached && !$0.skipped }.count }
+    public var generationCount: Int { jobs.filter { $0.provider != nil && !$0.skipped }.count }
 }
 
 public enum Planner {
-    /// Plans a graph; `nil` if it has a cycle. O((V + E) log V).
+    /// Plans a graph; `nil` if it has a cycle. `cached` nodes (known to be in the cache) take no
+    /// time and cost nothing; nodes outside `targets` (with what they need) are skipped.
+    /// O((V + E) log V).
     public static func plan(_ graph: SceneGraph, limits: RunLimits = RunLimits(), registry: ModelRegistry = .standard,
-                            offline: Bool = false) -> Plan? {
+                            offline: Bool = false, targets: Set<String>? = nil, cached: Set<Int> = []) -> Plan? {
         guard let order = graph.topologicalOrder() else { return nil }
         let count = graph.nodes.count
+        let selected = RunSelection.selected(graph, targets: targets)
         var jobs: [Plan.Job] = []
         jobs.reserveCapacity(count)
         for i in 0..<count {
             let model = graph.model(of: i, registry: registry, offline: offline)
             let estimate = graph.estimate(of: i, model: model)
+            let isCached = cached.contains(i), skipped = selected.map { !$0[i] } ?? false
             jobs.append(Plan.Job(node: i, id: graph.nodes[i].id, model: model?.id, provider: model?.provider,
-                                 seconds: estimate.seconds, cost: estimate.cost, start: 0, finish: 0))
+                                 seconds: isCached || skipped ? 0 : estimate.seconds, cost: estimate.cost,
+                                 cached: isCached, skipped: skipped, start: 0, finish: 0))
         }
         let critical = GraphAlgorithms.criticalPath(order: order, count: count, weight: { jobs[$0].seconds }) { graph.successors[$0] }
-        let waves = GraphAlgorithms.waves(order: order, count: count, isStep: { jobs[$0].provider != nil }) { graph.successors[$0] }
-        let makespan = simulate(graph: graph, jobs: &jobs, priority: critical.remaining, limits: limits)
+        let waves = GraphAlgorithms.waves(order: order, count: count, isStep: { jobs[$0].runs }) { graph.successors[$0] }
+        let makespan = simulate(graph: graph, jobs: &jobs, priority: critical.remaining, limits: limits, selected: selected)
 
         var summaries: [Provider: Plan.ProviderSummary] = [:]
-        for job in jobs {
+        for job in jobs where !job.skipped {
             guard let provider = job.provider else { continue }
-            var summary = summaries[provider] ?? Plan.ProviderSummary(provider: provider, jobs: 0, limit: limits.limit(for: provider), busySeconds: 0, cost: 0)
-            summary.jobs += 1
-            summary.busySeconds += job.seconds
-            summary.cost += job.cost
+            var summary = summaries[provider] ?? Plan.ProviderSummary(provider: provider, jobs: 0, cached: 0, limit: limits.limit(for: provider),
+                                                                      busySeconds: 0, cost: .zero)
+            if job.cached {
+                summary.cached += 1
+            } else {
+                summary.jobs += 1
+                summary.busySeconds += job.seconds
+                summary.cost = summary.cost + job.cost
+            }
             summaries[provider] = summary
         }
         return Plan(graph: graph, limits: limits, order: order, waves: waves, criticalPath: critical.path,
@@ -100,61 +108,67 @@ public enum Planner {
                     providers: summaries.values.sorted { $0.provider < $1.provider })
     }
 
-    /// Event-driven list scheduling, the same policy as the run scheduler: among ready jobs the
-    /// longest remaining critical path starts first, within the global and per-provider limits;
-    /// zero-time nodes (inputs, reuses) complete at once without taking a slot.
-    public static func simulate(graph: SceneGraph, jobs: inout [Plan.Job], priority: [Double], limits: RunLimits) -> Double {
-        typealias Ready = ProviderQueues.Item
+    /// Event-driven list scheduling with the run's own `Schedule`: among ready jobs the longest
+    /// remaining critical path starts first, within the global and per-provider limits;
+    /// zero-time nodes (inputs, reuses, cache hits) complete at once without taking a slot.
+    public static func simulate(graph: SceneGraph, jobs: inout [Plan.Job], priority: [Double], limits: RunLimits, selected: [Bool]? = nil) -> Double {
         struct Running: Comparable {
             var finish: Double
             var node: Int
             static func < (a: Running, b: Running) -> Bool { (a.finish, a.node) < (b.finish, b.node) }
         }
-        let count = graph.nodes.count
-        var waiting = graph.predecessors.map(\.count)
-        var ready = Heap<Ready>()
+        var schedule = Schedule(graph: graph, priority: priority, limits: limits, selected: selected)
         var running = Heap<Running>()
-        var slots = ProviderQueues()
         var now = 0.0
-        var makespan = 0.0
-        var completed = 0
-
-        func release(_ node: Int) {
-            for next in graph.successors[node] {
-                waiting[next] -= 1
-                if waiting[next] == 0 { ready.insert(Ready(priority: priority[next], node: next)) }
-            }
-        }
-        for i in 0..<count where waiting[i] == 0 { ready.insert(Ready(priority: priority[i], node: i)) }
-
-        while completed < count {
-            // Zero-time nodes (inputs, reuses) complete at once; jobs wait for a slot.
-            while let item = ready.popMin() {
-                let i = item.node
+        while true {
+            while let i = schedule.nextReady() {
                 guard let provider = jobs[i].provider, jobs[i].seconds > 0 else {
                     jobs[i].start = now; jobs[i].finish = now
-                    completed += 1
-                    release(i)
+                    schedule.end(i, .succeeded)
                     continue
                 }
-                slots.enqueue(i, priority: item.priority, provider: provider)
+                schedule.enqueue(i, on: provider)
             }
-            while let (i, _) = slots.next(limits: limits) {
+            while let i = schedule.nextStart() {
                 jobs[i].start = now
                 jobs[i].finish = now + jobs[i].seconds
                 running.insert(Running(finish: jobs[i].finish, node: i))
             }
             guard let next = running.popMin() else { break }
             now = next.finish
-            makespan = max(makespan, now)
             var finished = [next.node]
             while let peek = running.min, peek.finish == now { finished.append(running.popMin()!.node) }
-            for i in finished {
-                slots.release(jobs[i].provider!)
-                completed += 1
-                release(i)
+            for i in finished { schedule.end(i, .succeeded) }
+        }
+        return now
+    }
+}
+
+/// Which of a graph's jobs a run would answer from the cache: walking in topological order,
+/// a job's key is computed whenever the files of all its inputs are known (inputs hashed,
+/// earlier hits' outputs); a hit makes its output known for the jobs after it.
+public enum CachePrediction {
+    public static func cachedNodes(_ graph: SceneGraph, builder: JobBuilder, inputs: InputResolver, cache: OutputCache) -> Set<Int> {
+        guard let order = graph.topologicalOrder() else { return [] }
+        var files = [[FileRef]?](repeating: nil, count: graph.nodes.count)
+        var cached = Set<Int>()
+        for i in order {
+            let node = graph.nodes[i]
+            if node.kind.isInput {
+                files[i] = try? inputs.files(for: node)
+                continue
+            }
+            guard node.generates else {
+                files[i] = graph.source(ofReuse: i).flatMap { files[$0] }
+                continue
+            }
+            guard graph.predecessors[i].allSatisfy({ files[$0] != nil }),
+                  let job = try? builder.job(for: i, files: { files[$0] ?? [] }, scratch: URL(fileURLWithPath: "/")) else { continue }
+            if case .hit(let stored) = cache.lookup(CacheKey(job).value) {
+                cached.insert(i)
+                files[i] = [FileRef(url: stored.url, sha256: stored.metadata.sha256)]
             }
         }
-        return makespan
+        return cached
     }
 }

@@ -92,13 +92,13 @@ public struct ModelInfo: Sendable, Hashable {
         }
     }
 
-    /// Estimated cost in USD of one job.
-    public func estimatedCost(clipSeconds: Double = 0, characters: Int = 0) -> Double {
+    /// Estimated cost of one job at list price.
+    public func estimatedCost(clipSeconds: Double = 0, characters: Int = 0) -> Money {
         switch price {
-        case .perImage(let p): return p
-        case .perVideoSecond(let p): return p * clipSeconds
-        case .perThousandCharacters(let p): return p * Double(characters) / 1000
-        case .free: return 0
+        case .perImage(let p): return Money(dollars: p)
+        case .perVideoSecond(let p): return Money(dollars: p * clipSeconds)
+        case .perThousandCharacters(let p): return Money(dollars: p * Double(characters) / 1000)
+        case .free: return .zero
         }
     }
 

@@ -19,7 +19,7 @@ public enum Digest {
     }
 
     /// Lowercase hex; on the scheduler's hot path (a cache key per job), so no `String(format:)`.
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
+    public static func hex(_ digest: some Sequence<UInt8>) -> String {
         let table = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)

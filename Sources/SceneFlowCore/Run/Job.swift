@@ -1,16 +1,18 @@
 import Foundation
 
-/// One generation, as a generator sees it: everything it needs, and nothing about the graph.
+/// One generation, as a generator sees it: the typed work, the model, and where to write;
+/// nothing about the graph. Made by `JobBuilder`; every generator switches over `work`.
 public struct Job: Sendable {
+    /// A file a job reads: what the node `node` made (or the user gave), in a role.
     public struct Input: Sendable, Hashable {
         /// Why this file is an input (`avatar`, `product_image`, `first_frame`, `audio`, ...).
-        public var role: SceneGraph.EdgeType
+        public var role: EdgeType
         /// The node that produced it (`avatar:maya`, `hook.first_frame`).
         public var node: String
         public var file: URL
         public var sha256: String
 
-        public init(role: SceneGraph.EdgeType, node: String, file: URL, sha256: String) {
+        public init(role: EdgeType, node: String, file: URL, sha256: String) {
             self.role = role
             self.node = node
             self.file = file
@@ -18,18 +20,19 @@ public struct Job: Sendable {
         }
     }
 
+    /// What to make.
+    public enum Work: Sendable {
+        case frame(FrameWork)
+        case speech(SpeechWork)
+        case clip(ClipWork)
+        case cut(CutWork)
+    }
+
     public var node: String
-    public var kind: JobKind
-    public var operation: SceneGraph.Operation
     public var model: ModelInfo
-    public var scene: String?
-    /// The text the model is given, from `PromptBuilder` (recorded in the run report).
-    public var prompt: String
-    /// Everything else that shapes the output: `aspect_ratio`, `duration_s`, `camera`, `voice`,
-    /// `dialogue`, `resolution`, ... Part of the cache key.
-    public var parameters: [String: String]
-    /// In a stable order: images in the order the prompt names them (`@Image1`, ...).
-    public var inputs: [Input]
+    public var work: Work
+    /// Which take of this node (1 for the first); a new take varies the output (a seed, framing).
+    public var take: Int
     /// A scratch folder owned by this attempt; the generator writes its output here.
     public var scratch: URL
     /// 1 for the first attempt.
@@ -38,22 +41,113 @@ public struct Job: Sendable {
     /// keyed by the cache key, so a resumed run finds the job it already paid for.
     public var journal: JobJournal
 
-    public init(node: String, kind: JobKind, operation: SceneGraph.Operation, model: ModelInfo, scene: String?, prompt: String,
-                parameters: [String: String], inputs: [Input], scratch: URL, attempt: Int, journal: JobJournal) {
+    public init(node: String, model: ModelInfo, work: Work, take: Int = 1, scratch: URL, attempt: Int = 1, journal: JobJournal = .none) {
         self.node = node
-        self.kind = kind
-        self.operation = operation
         self.model = model
-        self.scene = scene
-        self.prompt = prompt
-        self.parameters = parameters
-        self.inputs = inputs
+        self.work = work
+        self.take = take
         self.scratch = scratch
         self.attempt = attempt
         self.journal = journal
     }
 
-    public func inputs(_ role: SceneGraph.EdgeType) -> [Input] { inputs.filter { $0.role == role } }
+    public var kind: JobKind {
+        switch work {
+        case .frame(let frame): return frame.kind
+        case .speech: return .audio
+        case .clip: return .video
+        case .cut: return .combine
+        }
+    }
+
+    /// The text the model is given (recorded in the run report).
+    public var prompt: String {
+        switch work {
+        case .frame(let frame): return frame.prompt
+        case .speech(let speech): return speech.text
+        case .clip(let clip): return clip.prompt
+        case .cut: return ""
+        }
+    }
+
+    /// Every file the job reads, in order.
+    public var inputs: [Input] {
+        switch work {
+        case .frame(let frame): return frame.images
+        case .speech: return []
+        case .clip(let clip): return [clip.first] + [clip.last, clip.voiceOver].compactMap { $0 } + clip.productVideos
+        case .cut(let cut): return cut.clips
+        }
+    }
+}
+
+/// A first frame, a last frame or a camera angle: an image-edit model's job.
+public struct FrameWork: Sendable {
+    /// `.firstFrame`, `.lastFrame` or `.cameraAngle`.
+    public var kind: JobKind
+    public var prompt: String
+    public var aspectRatio: AspectRatio
+    /// The images, in the order the prompt names them (`@Image1`, ...): for a first frame the
+    /// avatar, background, product images, logos and size references; for a last frame its
+    /// scene's first frame, then the product images; for a camera angle the frame re-shot.
+    public var images: [Job.Input]
+    /// A camera angle's camera description.
+    public var camera: String?
+    /// The short text the local engine draws on the frame (the frame's or scene's prompt).
+    public var caption: String
+    /// The local engine's short side in pixels.
+    public var resolution: Int
+
+    public init(kind: JobKind, prompt: String, aspectRatio: AspectRatio, images: [Job.Input], camera: String? = nil, caption: String = "", resolution: Int = 720) {
+        self.kind = kind; self.prompt = prompt; self.aspectRatio = aspectRatio; self.images = images
+        self.camera = camera; self.caption = caption; self.resolution = resolution
+    }
+
+    public func images(_ role: EdgeType) -> [Job.Input] { images.filter { $0.role == role } }
+}
+
+/// A voice-over of a scene's dialogue.
+public struct SpeechWork: Sendable {
+    public var text: String
+    /// The scene's or its avatar's voice id; `nil` for the model's default.
+    public var voice: String?
+    /// The scene's length: the local engine fits the speech into it.
+    public var seconds: Double
+
+    public init(text: String, voice: String?, seconds: Double) {
+        self.text = text; self.voice = voice; self.seconds = seconds
+    }
+}
+
+/// A scene's clip from its first (and last) frame, with its voice-over as sound.
+public struct ClipWork: Sendable {
+    public var prompt: String
+    public var aspectRatio: AspectRatio
+    public var seconds: Double
+    public var first: Job.Input
+    public var last: Job.Input?
+    /// The scene's voice-over: the clip's sound (a provider's own sound is not wanted then).
+    public var voiceOver: Job.Input?
+    public var productVideos: [Job.Input]
+    /// The conformed clip's short side in pixels.
+    public var resolution: Int
+
+    public init(prompt: String, aspectRatio: AspectRatio, seconds: Double, first: Job.Input, last: Job.Input? = nil, voiceOver: Job.Input? = nil,
+                productVideos: [Job.Input] = [], resolution: Int = 720) {
+        self.prompt = prompt; self.aspectRatio = aspectRatio; self.seconds = seconds; self.first = first; self.last = last
+        self.voiceOver = voiceOver; self.productVideos = productVideos; self.resolution = resolution
+    }
+}
+
+/// The final cut: every scene's clip in playback order.
+public struct CutWork: Sendable {
+    public var clips: [Job.Input]
+    public var aspectRatio: AspectRatio
+    public var resolution: Int
+
+    public init(clips: [Job.Input], aspectRatio: AspectRatio, resolution: Int = 720) {
+        self.clips = clips; self.aspectRatio = aspectRatio; self.resolution = resolution
+    }
 }
 
 /// What a generator made.
@@ -62,12 +156,12 @@ public struct GeneratedOutput: Sendable {
     public var file: URL
     public var provider: Provider
     public var requestID: String? = nil
-    /// USD, where the provider reports it.
-    public var cost: Double? = nil
+    /// What the provider reports it charged, where it does.
+    public var cost: Money? = nil
     /// The file's SHA-256, if the generator already knows it (else the engine computes it).
     public var sha256: String? = nil
 
-    public init(file: URL, provider: Provider, requestID: String? = nil, cost: Double? = nil, sha256: String? = nil) {
+    public init(file: URL, provider: Provider, requestID: String? = nil, cost: Money? = nil, sha256: String? = nil) {
         self.file = file
         self.provider = provider
         self.requestID = requestID

@@ -4,51 +4,48 @@
 /// scenes got lines read into them; here dialogue reaches a prompt only when the scene speaks.
 /// Inputs are named in the order the job passes them (`@Image1`, ...), as Kling O1 expects.
 public enum PromptBuilder {
-    public static func prompt(for kind: JobKind, operation: SceneGraph.Operation, scene: Scene?, frameSpec: FrameSpec?,
-                              inputs: [SceneGraph.EdgeType], aspectRatio: AspectRatio) -> String {
-        let scenePrompt = scene?.prompt?.value.trimmed ?? ""
+    /// The prompt of `node`'s job; `images` are the roles of its input images in the order the
+    /// job passes them.
+    public static func prompt(for node: SceneGraph.Node, scene: SceneFacts?, images inputs: [EdgeType], aspectRatio: AspectRatio) -> String {
+        let scenePrompt = scene?.prompt.trimmed ?? ""
         func images() -> String {
             inputs.enumerated().map { "@Image\($0.offset + 1) is \(describe($0.element))" }.joined(separator: "; ")
         }
-        switch (kind, operation) {
-        case (.firstFrame, _):
-            let framePrompt = frameSpec?.prompt?.value.trimmed ?? ""
+        switch node.job {
+        case .firstFrame:
             return sentence([
                 "A single photorealistic \(aspectRatio.rawValue) frame of a UGC video ad",
-                scenePrompt, framePrompt,
+                scenePrompt, node.framePrompt?.trimmed ?? "",
                 inputs.isEmpty ? "" : images(),
                 "Keep the person, the place and the product exactly as in the reference images",
             ])
-        case (.lastFrame, _):
-            let endState = frameSpec?.prompt?.value.trimmed ?? scenePrompt
+        case .lastFrame:
+            let endState = node.framePrompt?.trimmed ?? scenePrompt
             return sentence([
                 "The closing frame of the same shot as @Image1: \(endState)",
                 inputs.count > 1 ? images() : "",
                 "Same person, place, product, lighting and framing as @Image1",
             ])
-        case (.cameraAngle, _):
-            let camera = frameSpec?.camera?.value.trimmed ?? ""
+        case .cameraAngle:
             return sentence([
-                "The same moment as @Image1, seen from a different camera: \(camera)",
+                "The same moment as @Image1, seen from a different camera: \(node.camera?.trimmed ?? "")",
                 "Keep the people, the product, the lighting and the setting identical",
             ])
-        case (.audio, _):
-            return scene?.dialogue?.value.trimmed ?? ""
-        case (.video, _):
+        case .audio:
+            return scene?.dialogue?.trimmed ?? ""
+        case .video:
             var parts = [scenePrompt]
-            if let scene, scene.isSpeaking, let dialogue = scene.dialogue?.value.trimmed, !dialogue.isEmpty {
+            if let dialogue = scene?.dialogue?.trimmed, scene?.speaking == true, !dialogue.isEmpty {
                 parts.append("The person speaks to the camera, saying: \"\(dialogue)\"")
             }
             parts.append("Natural handheld UGC style")
             return sentence(parts)
-        case (.combine, _):
+        case .combine, nil:
             return ""
-        default:
-            return sentence([scenePrompt])
         }
     }
 
-    static func describe(_ role: SceneGraph.EdgeType) -> String {
+    static func describe(_ role: EdgeType) -> String {
         switch role {
         case .avatar: return "the person"
         case .background: return "the place"

@@ -2,7 +2,8 @@ import Foundation
 
 /// A generator that takes the registry's estimated time (divided by `speed`) and writes a small
 /// `.sim` placeholder naming the job: for rehearsing a run's schedule and limits without
-/// spending anything (`sceneflow run --simulate SPEED`), and for testing the scheduler.
+/// spending anything (`sceneflow run --simulate SPEED`), and for testing the scheduler. Its
+/// outputs belong in a cache of their own (`Workspace.simulatedCacheDirectory`).
 public struct SimulatedGenerator: Generator {
     public var speed: Double
 
@@ -11,12 +12,17 @@ public struct SimulatedGenerator: Generator {
     }
 
     public func generate(_ job: Job) async throws -> GeneratedOutput {
-        let clip = Double(job.parameters["duration_s"] ?? "") ?? 0
-        let seconds = job.model.estimatedSeconds(clipSeconds: clip, characters: job.parameters["dialogue"]?.count ?? 0) / max(speed, 1e-9)
+        var clip = 0.0, characters = 0
+        switch job.work {
+        case .clip(let work): clip = work.seconds
+        case .speech(let work): characters = work.text.count
+        default: break
+        }
+        let seconds = job.model.estimatedSeconds(clipSeconds: clip, characters: characters) / max(speed, 1e-9)
         if seconds > 0 { try await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
         let file = job.scratch.appendingPathComponent("output.sim")
         let body = "simulated \(job.kind.rawValue) for \(job.node) by \(job.model.id)\ninputs: \(job.inputs.map(\.sha256).joined(separator: ","))\n"
         try Data(body.utf8).write(to: file)
-        return GeneratedOutput(file: file, provider: job.model.provider, requestID: "sim-\(job.node)", cost: nil)
+        return GeneratedOutput(file: file, provider: job.model.provider, requestID: "sim-\(job.node)")
     }
 }

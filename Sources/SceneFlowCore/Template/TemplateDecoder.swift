@@ -10,6 +10,8 @@ public struct TemplateDecoder {
     public init() {}
 
     public static let supportedSchemaVersions = [1]
+    /// No scene is longer than an hour (a number past it is a typo, or hostile).
+    public static let maxSceneSeconds = 3600.0
 
     public mutating func decode(_ root: LocatedValue) -> Template {
         var template = Template()
@@ -18,14 +20,15 @@ public struct TemplateDecoder {
         // The header first: a future version may change everything after it.
         if let version = object.take("schema_version") {
             if case .number(let v, let isInteger) = version.kind, isInteger {
-                guard Self.supportedSchemaVersions.contains(Int(v)) else {
+                // Compared as a number: a value beyond Int's range must not be converted to one.
+                guard let supported = Self.supportedSchemaVersions.first(where: { Double($0) == v }) else {
                     findings.error(.unsupportedSchemaVersion,
-                                   "schema_version \(Int(v)) is not supported; this SceneFlow reads version \(Self.supportedSchemaVersions.map(String.init).joined(separator: ", "))",
+                                   "schema_version \(formatNumber(v)) is not supported; this SceneFlow reads version \(Self.supportedSchemaVersions.map(String.init).joined(separator: ", "))",
                                    path: "schema_version", at: version.anchor,
                                    suggestion: "upgrade SceneFlow, or write the template for schema_version 1")
                     return template
                 }
-                template.schemaVersion = Int(v)
+                template.schemaVersion = supported
             } else {
                 typeMismatch(version, expected: "the integer 1", path: "schema_version")
             }
@@ -34,6 +37,8 @@ public struct TemplateDecoder {
                            path: "schema_version", at: root.anchor)
         }
 
+        // An editor's schema reference (`sceneflow schema`): allowed, and not part of the template.
+        if let schema = object.take("$schema") { _ = string(schema, path: "[\"$schema\"]") }
         template.id = slug(object.take("id"), path: "id", required: true, parent: root.anchor, what: "template id")
         template.name = string(object.take("name"), path: "name")?.value
         if let ratio = object.take("aspect_ratio") {
@@ -145,10 +150,10 @@ public struct TemplateDecoder {
         scene.dialogue = string(object.take("dialogue"), path: "\(path).dialogue")
         if let duration = object.take("duration_s") {
             if case .number(let seconds, _) = duration.kind {
-                if seconds > 0 {
+                if seconds > 0 && seconds <= Self.maxSceneSeconds {
                     scene.durationSeconds = Located(seconds, anchor: duration.anchor)
                 } else {
-                    findings.error(.invalidValue, "duration_s must be greater than 0, not \(formatNumber(seconds))",
+                    findings.error(.invalidValue, "duration_s must be greater than 0 and at most \(formatNumber(Self.maxSceneSeconds)) (an hour), not \(formatNumber(seconds))",
                                    path: "\(path).duration_s", at: duration.anchor)
                 }
             } else {
@@ -257,8 +262,8 @@ public struct TemplateDecoder {
 
     private mutating func slug(_ value: LocatedValue?, path: String, required: Bool, parent: SourceAnchor, what: String) -> Located<String>? {
         guard let id = string(value, path: path, required: required, parent: parent) else { return nil }
-        if !Slug.isValid(id.value) {
-            findings.error(.invalidID, "\(what) \"\(id.value)\" is not a valid id; ids are lowercase letters, digits, '_' and '-', starting with a letter or digit",
+        if let problem = Slug.problem(id.value) {
+            findings.error(.invalidID, "\(what) \"\(Slug.shown(id.value))\" is not a valid id: \(problem)",
                            path: path, at: id.anchor, suggestion: Slug.suggest(id.value).map { "use \"\($0)\"" })
         }
         return id
@@ -393,19 +398,37 @@ struct ObjectFields {
     }
 }
 
-/// Template ids: `[a-z0-9][a-z0-9_-]*`.
+/// The one id rule, for every id that becomes part of a path or a URL (templates, scenes,
+/// avatars, backgrounds, asset keys, products): `[a-z0-9][a-z0-9_-]*`, at most 64 characters.
+/// No `/`, `.`, `\\`, `%`, NUL or look-alike letter can pass, so an id is always a plain file name.
 public enum Slug {
-    public static func isValid(_ s: String) -> Bool {
-        guard let first = s.utf8.first, isLower(first) || isDigit(first) else { return false }
-        return s.utf8.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    public static let maxLength = 64
+
+    public static func isValid(_ s: String) -> Bool { problem(s) == nil }
+
+    /// Why `s` is not a valid id, or nil.
+    public static func problem(_ s: String) -> String? {
+        guard let first = s.utf8.first else { return "it is empty" }
+        guard s.utf8.count <= maxLength else { return "it is \(s.utf8.count) bytes long; ids are at most \(maxLength) characters" }
+        guard isLower(first) || isDigit(first),
+              s.utf8.allSatisfy({ isLower($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
+            return "ids are lowercase letters, digits, '_' and '-', starting with a letter or digit"
+        }
+        return nil
+    }
+
+    /// The id as it can be shown in a message: control characters escaped, long ones shortened.
+    public static func shown(_ s: String) -> String {
+        let escaped = s.unicodeScalars.map { $0.properties.generalCategory == .control || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+        return escaped.count > 80 ? String(escaped.prefix(77)) + "…" : escaped
     }
 
     /// `"Hook Scene"` → `"hook-scene"`.
-    static func suggest(_ s: String) -> String? {
+    public static func suggest(_ s: String) -> String? {
         let lowered = s.lowercased().map { c -> Character in
             (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" || c == "-" ? c : "-"
         }
-        let candidate = String(lowered).trimmingCharacters(in: "-_")
+        let candidate = String(String(lowered).trimmingCharacters(in: "-_").prefix(maxLength)).trimmingCharacters(in: "-_")
         return isValid(candidate) ? candidate : nil
     }
 

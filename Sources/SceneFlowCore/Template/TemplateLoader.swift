@@ -72,11 +72,19 @@ public struct LoadedTemplate: Sendable {
     /// Runs the semantic rules (when the template could be decoded) and resolves every finding
     /// to a located diagnostic.
     public func validate(registry: ModelRegistry = .standard, validator: Validator = Validator()) -> [Diagnostic] {
+        check(registry: registry, validator: validator).diagnostics
+    }
+
+    /// Validation and the template's graph, built once (`graph` is nil when the file did not decode).
+    public func check(registry: ModelRegistry = .standard, validator: Validator = Validator()) -> (diagnostics: [Diagnostic], graph: SceneGraph?) {
         var all = findings
+        var graph: SceneGraph?
         if let template {
-            all.append(contentsOf: validator.validate(ValidationContext(template: template, registry: registry, templateDirectory: directory)))
+            let context = ValidationContext(template: template, registry: registry, templateDirectory: directory)
+            all.append(contentsOf: validator.validate(context))
+            graph = context.graph
         }
-        return resolve(all)
+        return (resolve(all), graph)
     }
 
     /// Turns anchors into line and column, building the line table only if something is reported.

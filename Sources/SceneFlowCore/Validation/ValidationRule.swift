@@ -10,9 +10,12 @@ public protocol ValidationRule: Sendable {
 }
 
 /// What every rule may look at: the template, the registry, the file system around the template,
-/// and lookups built once so rules stay linear in the template's size.
-public struct ValidationContext: Sendable {
+/// the scene graph and lookups built once so rules stay linear in the template's size. A class,
+/// so that handing it to each rule copies nothing.
+public final class ValidationContext: Sendable {
     public let template: Template
+    /// The template's graph, built once for validation and then for plan, diagrams and runs.
+    public let graph: SceneGraph
     public let registry: ModelRegistry
     /// The folder holding the template; relative image paths resolve against it.
     public let templateDirectory: URL?
@@ -26,6 +29,7 @@ public struct ValidationContext: Sendable {
         self.template = template
         self.registry = registry
         self.templateDirectory = templateDirectory
+        self.graph = SceneGraph(template: template, registry: registry)
         var scenes: [String: Int] = [:]
         for (i, scene) in template.scenes.enumerated() {
             if let id = scene.id?.value, scenes[id] == nil { scenes[id] = i }

@@ -162,6 +162,19 @@ struct LocalCommands: Sendable {
         return Self.quiet + Self.input(source) + ["-filter_complex", filter, "-map", "[out]"] + Self.imageOutput(output)
     }
 
+    /// Take `take` of a frame: the same picture re-framed and re-lit (a slight zoom and shift,
+    /// warmer or cooler, brighter or darker), deterministic per take number.
+    func varyTake(_ take: Int, input: String, output: String) -> [String] {
+        let zoom = 1.04 + Double(take % 4) * 0.03
+        let x = [0.5, 0.2, 0.8, 0.35, 0.65][take % 5], y = [0.5, 0.3, 0.7][take % 3]
+        let warmth = take % 2 == 0 ? "rs=0.08:bs=-0.08" : "rs=-0.06:bs=0.08"
+        let brightness = [0.04, -0.04, 0.07, -0.02][take % 4]
+        let cw = Int(Double(width) / zoom) / 2 * 2, ch = Int(Double(height) / zoom) / 2 * 2
+        let filter = "crop=\(cw):\(ch):\(Int(Double(width - cw) * x)):\(Int(Double(height - ch) * y)),scale=\(width):\(height),"
+            + "colorbalance=\(warmth),eq=brightness=\(brightness)"
+        return Self.quiet + Self.input(ImageFile(path: input, type: .png)) + ["-vf", filter] + Self.imageOutput(output)
+    }
+
     // MARK: Speech
 
     /// espeak-ng voices, chosen per avatar voice id so each person keeps one voice.

@@ -6,14 +6,13 @@ extension LocalEngine: ClipFinisher {
     /// template's frame, 25 fps, H.264/AAC, exactly `duration_s` long (the last frame held if the
     /// model's clip is short), and for sound the scene's voice-over, else the model's own
     /// sound, else silence. `final.video` then joins clips without re-encoding.
-    public func finish(clip: URL, job: Job) async throws -> URL {
+    public func finish(clip: URL, work: ClipWork, job: Job) async throws -> URL {
         do {
-            let seconds = Double(job.parameters["duration_s"] ?? "5") ?? 5
-            let voice = job.inputs(.audio).first?.file.path
+            let voice = work.voiceOver?.file.path
             // The model's own sound is probed for only when there is no voice-over to use.
             let ownSound = voice == nil ? try await hasAudio(clip) : false
-            try await ffmpeg.run(commands(job).conform(clip: clip.path, voice: voice, ownSound: ownSound, seconds: seconds, output: "clip.mp4"),
-                                 in: job.scratch)
+            try await ffmpeg.run(commands(work.aspectRatio, resolution: work.resolution)
+                .conform(clip: clip.path, voice: voice, ownSound: ownSound, seconds: work.seconds, output: "clip.mp4"), in: job.scratch)
             return job.scratch.appendingPathComponent("clip.mp4")
         } catch let failure as ToolRunner.Failure {
             throw GenerationError(.permanent, provider: job.model.provider, message: "the provider's clip cannot be conformed: \(failure.description)")

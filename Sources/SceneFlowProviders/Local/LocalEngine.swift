@@ -24,15 +24,13 @@ public struct LocalEngine: Generator {
     public func generate(_ job: Job) async throws -> GeneratedOutput {
         do {
             let file: URL
-            switch job.kind {
-            case .firstFrame: file = try await firstFrame(job)
-            case .lastFrame: file = try await lastFrame(job)
-            case .cameraAngle: file = try await cameraAngle(job)
-            case .audio: file = try await speech(job)
-            case .video: file = try await clip(job)
-            case .combine: file = try await combine(job)
+            switch job.work {
+            case .frame(let frame): file = try await self.frame(frame, job: job)
+            case .speech(let speech): file = try await self.speech(speech, job: job)
+            case .clip(let clip): file = try await self.clip(clip, job: job)
+            case .cut(let cut): file = try await self.cut(cut, job: job)
             }
-            return GeneratedOutput(file: file, provider: .local, requestID: nil, cost: 0)
+            return GeneratedOutput(file: file, provider: .local, requestID: nil, cost: .zero)
         } catch let failure as ToolRunner.Failure {
             throw GenerationError(.permanent, provider: .local, message: failure.description)
         } catch let error as GenerationError {
@@ -44,9 +42,8 @@ public struct LocalEngine: Generator {
         }
     }
 
-    func commands(_ job: Job) -> LocalCommands {
-        let ratio = AspectRatio(rawValue: job.parameters["aspect_ratio"] ?? "9:16") ?? .portrait
-        let size = ratio.pixelSize(shortSide: Int(job.parameters["resolution"] ?? "720") ?? 720)
+    func commands(_ ratio: AspectRatio, resolution: Int) -> LocalCommands {
+        let size = ratio.pixelSize(shortSide: resolution)
         return LocalCommands(width: size.width, height: size.height)
     }
 
@@ -57,28 +54,31 @@ public struct LocalEngine: Generator {
 
     // MARK: Frames
 
-    func firstFrame(_ job: Job) async throws -> URL {
-        try writeCaption(job.parameters["caption"] ?? captionText(job), in: job.scratch, width: commands(job).width)
-        let arguments = commands(job).firstFrame(
-            background: try job.inputs(.background).first.map(image), avatar: try job.inputs(.avatar).first.map(image),
-            products: try job.inputs(.productImage).map(image), references: try job.inputs(.referenceImage).map(image),
-            logos: try job.inputs(.logo).map(image), output: "frame.png")
+    /// A first frame composed from its images, a last frame derived from the first (tighter,
+    /// warmer), or a camera angle re-framing its source; the caption drawn on top. A take after
+    /// the first varies the framing and light, so takes can be told apart.
+    func frame(_ work: FrameWork, job: Job) async throws -> URL {
+        let commands = commands(work.aspectRatio, resolution: work.resolution)
+        try writeCaption(work.caption, in: job.scratch, width: commands.width)
+        var arguments: [String]
+        switch work.kind {
+        case .lastFrame:
+            guard let first = work.images(.firstFrame).first else { throw GenerationError(.permanent, provider: .local, message: "a last frame needs its scene's first frame") }
+            arguments = commands.lastFrame(first: try image(first), output: "frame.png")
+        case .cameraAngle:
+            guard let source = work.images(.cameraAngle).first else { throw GenerationError(.permanent, provider: .local, message: "a camera angle needs a source frame") }
+            arguments = commands.cameraAngle(source: try image(source), camera: work.camera ?? "", output: "frame.png")
+        default:
+            arguments = commands.firstFrame(
+                background: try work.images(.background).first.map(image), avatar: try work.images(.avatar).first.map(image),
+                products: try work.images(.productImage).map(image), references: try work.images(.referenceImage).map(image),
+                logos: try work.images(.logo).map(image), output: "frame.png")
+        }
         try await runFFmpeg(arguments, job)
-        return job.scratch.appendingPathComponent("frame.png")
-    }
-
-    func lastFrame(_ job: Job) async throws -> URL {
-        guard let first = job.inputs(.firstFrame).first else { throw GenerationError(.permanent, provider: .local, message: "a last frame needs its scene's first frame") }
-        try writeCaption("END · " + captionText(job), in: job.scratch, width: commands(job).width)
-        try await runFFmpeg(commands(job).lastFrame(first: try image(first), output: "frame.png"), job)
-        return job.scratch.appendingPathComponent("frame.png")
-    }
-
-    func cameraAngle(_ job: Job) async throws -> URL {
-        guard let source = job.inputs(.cameraAngle).first else { throw GenerationError(.permanent, provider: .local, message: "a camera angle needs a source frame") }
-        let camera = job.parameters["camera"] ?? ""
-        try writeCaption("CAMERA · \(camera)", in: job.scratch, width: commands(job).width)
-        try await runFFmpeg(commands(job).cameraAngle(source: try image(source), camera: camera, output: "frame.png"), job)
+        if job.take > 1 {
+            try await runFFmpeg(commands.varyTake(job.take, input: "frame.png", output: "take.png"), job)
+            return job.scratch.appendingPathComponent("take.png")
+        }
         return job.scratch.appendingPathComponent("frame.png")
     }
 
@@ -88,34 +88,30 @@ public struct LocalEngine: Generator {
 
     /// The dialogue spoken by espeak-ng, sped up (at most 1.6×) if it runs long, then padded or
     /// trimmed to exactly the scene's length: 44.1 kHz stereo WAV.
-    func speech(_ job: Job) async throws -> URL {
-        let duration = Double(job.parameters["duration_s"] ?? "") ?? 5
-        try Data((job.parameters["dialogue"] ?? job.prompt).utf8).write(to: job.scratch.appendingPathComponent("dialogue.txt"))
-        try await espeak.run(LocalCommands.espeak(voice: job.parameters["voice"] ?? "", textFile: "dialogue.txt", output: "raw.wav"), in: job.scratch)
+    func speech(_ work: SpeechWork, job: Job) async throws -> URL {
+        try Data(work.text.utf8).write(to: job.scratch.appendingPathComponent("dialogue.txt"))
+        try await espeak.run(LocalCommands.espeak(voice: work.voice ?? "", textFile: "dialogue.txt", output: "raw.wav"), in: job.scratch)
         let spoken = try await mediaDuration(job.scratch.appendingPathComponent("raw.wav"))
-        let tempo = min(1.6, max(1, spoken / max(0.1, duration - 0.2)))
+        let tempo = min(1.6, max(1, spoken / max(0.1, work.seconds - 0.2)))
         try await runFFmpeg(LocalCommands.fitSpeech(raw: job.scratch.appendingPathComponent("raw.wav").path, tempo: tempo,
-                                                    duration: LocalCommands.seconds(duration), output: "speech.wav"), job)
+                                                    duration: LocalCommands.seconds(work.seconds), output: "speech.wav"), job)
         return job.scratch.appendingPathComponent("speech.wav")
     }
 
     // MARK: Clips
 
-    func clip(_ job: Job) async throws -> URL {
-        guard let first = job.inputs(.firstFrame).first else { throw GenerationError(.permanent, provider: .local, message: "a clip needs a first frame") }
-        let seconds = Double(job.parameters["duration_s"] ?? "5") ?? 5
-        let arguments = commands(job).clip(first: try image(first), last: try job.inputs(.lastFrame).first.map(image),
-                                           voice: job.inputs(.audio).first?.file.path, seconds: seconds, output: "clip.mp4")
+    func clip(_ work: ClipWork, job: Job) async throws -> URL {
+        let arguments = commands(work.aspectRatio, resolution: work.resolution).clip(
+            first: try image(work.first), last: try work.last.map(image), voice: work.voiceOver?.file.path, seconds: work.seconds, output: "clip.mp4")
         try await runFFmpeg(arguments, job)
         return job.scratch.appendingPathComponent("clip.mp4")
     }
 
     /// All clips in scene order, joined without re-encoding (they share one encoding).
-    func combine(_ job: Job) async throws -> URL {
-        let clips = job.inputs(.clip)
-        guard !clips.isEmpty else { throw GenerationError(.permanent, provider: .local, message: "no clips to combine") }
+    func cut(_ work: CutWork, job: Job) async throws -> URL {
+        guard !work.clips.isEmpty else { throw GenerationError(.permanent, provider: .local, message: "no clips to combine") }
         let list = job.scratch.appendingPathComponent("clips.txt")
-        try Data(LocalCommands.concatList(clips.map(\.file.path)).utf8).write(to: list)
+        try Data(LocalCommands.concatList(work.clips.map(\.file.path)).utf8).write(to: list)
         try await runFFmpeg(LocalCommands.combine(list: list.path, output: "final.mp4"), job)
         return job.scratch.appendingPathComponent("final.mp4")
     }
@@ -131,11 +127,6 @@ public struct LocalEngine: Generator {
         } catch {
             throw GenerationError(.permanent, provider: .local, message: "\(input.file.lastPathComponent) (\(input.node)): \(error.reason)")
         }
-    }
-
-    /// The frame's caption: the frame prompt, else the scene prompt.
-    func captionText(_ job: Job) -> String {
-        job.parameters["frame_prompt"].flatMap { $0.isEmpty ? nil : $0 } ?? job.parameters["scene_prompt"] ?? job.node
     }
 
     /// Wraps text to the frame's width (at most two lines, which fit the caption band) and writes

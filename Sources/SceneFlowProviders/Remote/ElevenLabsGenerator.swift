@@ -24,11 +24,14 @@ public struct ElevenLabsGenerator: Generator {
     }
 
     public func generate(_ job: Job) async throws -> GeneratedOutput {
-        let text = job.parameters["dialogue"].flatMap { $0.isEmpty ? nil : $0 } ?? job.prompt
+        guard case .speech(let speech) = job.work else {
+            throw GenerationError(.permanent, provider: .elevenlabs, message: "\(job.model.id) cannot make \(job.kind.noun)")
+        }
+        let text = speech.text
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw GenerationError(.permanent, provider: .elevenlabs, message: "\(job.node) has no dialogue to speak")
         }
-        guard let voice = job.parameters["voice"].flatMap({ $0.isEmpty ? nil : $0 }) ?? job.model.defaultVoice else {
+        guard let voice = speech.voice.flatMap({ $0.isEmpty ? nil : $0 }) ?? job.model.defaultVoice else {
             throw GenerationError(.permanent, provider: .elevenlabs, message: "no voice: set the avatar's voice or the scene's audio.voice")
         }
         let modelID = job.model.id.hasPrefix("elevenlabs/") ? String(job.model.id.dropFirst("elevenlabs/".count)) : job.model.id

@@ -67,7 +67,7 @@ public struct FalGenerator: Generator {
             // The journal stays until the run engine has the output in its cache: a crash while
             // conforming the clip costs a download, not a new (paid) job.
             var file = try await download(media, job: job, handle: handle)
-            if job.kind == .video, let finisher { file = try await finisher.finish(clip: file, job: job) }
+            if let finisher, case .clip(let clip) = job.work { file = try await finisher.finish(clip: file, work: clip, job: job) }
             return GeneratedOutput(file: file, provider: .fal, requestID: handle.requestID)
         } catch is CancellationError {
             await cancel(handle, job: job)

@@ -8,11 +8,11 @@ enum FalInputs {
     static let maxPrompt = 2500
 
     static func body(for job: Job) throws -> [String: Any] {
-        let ratio = job.parameters["aspect_ratio"] ?? AspectRatio.portrait.rawValue
         let prompt = String(job.prompt.prefix(maxPrompt))
-        switch job.kind {
-        case .firstFrame, .lastFrame, .cameraAngle:
-            let images = try RemoteMedia.images(job).map { try RemoteMedia.dataURI($0, provider: .fal) }
+        switch job.work {
+        case .frame(let frame):
+            let ratio = frame.aspectRatio.rawValue
+            let images = try frame.images.map { try RemoteMedia.dataURI($0, provider: .fal) }
             guard !images.isEmpty else {
                 throw GenerationError(.permanent, provider: .fal, message: "\(job.model.id) edits images and this job has none")
             }
@@ -24,22 +24,21 @@ enum FalInputs {
             default:
                 body["aspect_ratio"] = ratio
             }
+            if job.take > 1 { body["seed"] = job.take }
             return body
-        case .video:
-            return try videoBody(job, prompt: prompt, ratio: ratio)
-        case .audio, .combine:
-            throw GenerationError(.permanent, provider: .fal, message: "\(job.model.id) cannot make a \(job.kind.rawValue)")
+        case .clip(let clip):
+            return try videoBody(job, clip, prompt: prompt)
+        case .speech, .cut:
+            throw GenerationError(.permanent, provider: .fal, message: "\(job.model.id) cannot make \(job.kind.noun)")
         }
     }
 
-    private static func videoBody(_ job: Job, prompt: String, ratio: String) throws -> [String: Any] {
-        guard let first = job.inputs(.firstFrame).first else {
-            throw GenerationError(.permanent, provider: .fal, message: "a clip needs its first frame")
-        }
-        let last = job.inputs(.lastFrame).first
-        let seconds = Int(Double(job.parameters["duration_s"] ?? "5") ?? 5)
+    private static func videoBody(_ job: Job, _ clip: ClipWork, prompt: String) throws -> [String: Any] {
+        let ratio = clip.aspectRatio.rawValue
+        let first = clip.first, last = clip.last
+        let seconds = Int(clip.seconds)
         // With a voice-over from the audio node, the model's own sound is not wanted (and costs more).
-        let generateAudio = job.inputs(.audio).isEmpty
+        let generateAudio = clip.voiceOver == nil
         var body: [String: Any] = ["prompt": prompt]
         switch job.model.id {
         case "fal-ai/kling-video/v2.6/pro/image-to-video":
@@ -48,6 +47,7 @@ enum FalInputs {
             body["duration"] = String(seconds)          // "5" or "10", a string
             body["generate_audio"] = generateAudio
             body["negative_prompt"] = "blur, distort, and low quality"
+            if job.take > 1 { body["seed"] = job.take }
         case let id where id.hasSuffix("first-last-frame-to-video"):
             guard let last else {
                 throw GenerationError(.permanent, provider: .fal, message: "\(id) interpolates between two frames and this scene declares no last frame")

@@ -20,14 +20,17 @@ public struct GeminiImageGenerator: Generator {
     static let refusals: Set<String> = ["SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION"]
 
     public func generate(_ job: Job) async throws -> GeneratedOutput {
-        let images = try RemoteMedia.images(job).map { try RemoteMedia.base64($0, provider: .gemini) }
+        guard case .frame(let frame) = job.work else {
+            throw GenerationError(.permanent, provider: .gemini, message: "\(job.model.id) cannot make \(job.kind.noun)")
+        }
+        let images = try frame.images.map { try RemoteMedia.base64($0, provider: .gemini) }
         var parts: [[String: Any]] = [["text": job.prompt]]
         parts += images.map { ["inlineData": ["mimeType": $0.mimeType, "data": $0.data]] }
         let body: [String: Any] = [
             "contents": [["role": "user", "parts": parts]],
             "generationConfig": [
                 "responseModalities": ["TEXT", "IMAGE"],
-                "imageConfig": ["aspectRatio": job.parameters["aspect_ratio"] ?? AspectRatio.portrait.rawValue],
+                "imageConfig": ["aspectRatio": frame.aspectRatio.rawValue],
             ],
         ]
         let endpoint = client.endpoint

@@ -3,12 +3,6 @@ import SceneFlowCore
 
 /// Moving media between files and providers' request and response bodies.
 enum RemoteMedia {
-    /// A job's image inputs in the job's order (the order the prompt names them, `@Image1`...).
-    /// Roles vary (avatar, continuity, camera angle...), so images are recognised by content.
-    static func images(_ job: Job) -> [Job.Input] {
-        job.inputs.filter { MediaType.sniff(fileAt: $0.file)?.isImage == true }
-    }
-
     /// An image file as base64 with its MIME type (Gemini and Veo inline parts).
     static func base64(_ input: Job.Input, provider: Provider) throws -> (mimeType: String, data: String) {
         guard let type = MediaType.sniff(fileAt: input.file), type.isImage else {
@@ -74,5 +68,5 @@ enum RemoteMedia {
 /// scene's length, with the scene's voice-over as its sound (or the model's, or silence), so
 /// `final.video` can join every clip without re-encoding. The local engine implements it.
 public protocol ClipFinisher: Sendable {
-    func finish(clip: URL, job: Job) async throws -> URL
+    func finish(clip: URL, work: ClipWork, job: Job) async throws -> URL
 }

@@ -45,7 +45,8 @@ public struct VeoGenerator: Generator {
         _ = try await client.download(uri, to: file, maxBytes: client.settings.maxVideoBytes, step: "download of \(operation)")
         try RemoteMedia.verify(file, expect: .video, provider: .veo)
         // The journal stays until the run engine has stored the output (see FalGenerator).
-        let finished = try await finisher?.finish(clip: file, job: job) ?? file
+        var finished = file
+        if let finisher, case .clip(let clip) = job.work { finished = try await finisher.finish(clip: file, work: clip, job: job) }
         return GeneratedOutput(file: finished, provider: .veo, requestID: operation)
     }
 
@@ -54,18 +55,18 @@ public struct VeoGenerator: Generator {
            let operation = entries["operation"] {
             return operation
         }
-        guard let first = job.inputs(.firstFrame).first else {
-            throw GenerationError(.permanent, provider: .veo, message: "a clip needs its first frame")
+        guard case .clip(let clip) = job.work else {
+            throw GenerationError(.permanent, provider: .veo, message: "\(job.model.id) cannot make \(job.kind.noun)")
         }
-        let image = try RemoteMedia.base64(first, provider: .veo)
+        let image = try RemoteMedia.base64(clip.first, provider: .veo)
         var instance: [String: Any] = ["prompt": job.prompt, "image": ["bytesBase64Encoded": image.data, "mimeType": image.mimeType]]
-        if let last = job.inputs(.lastFrame).first, job.model.acceptsLastFrame {
+        if let last = clip.last, job.model.acceptsLastFrame {
             let frame = try RemoteMedia.base64(last, provider: .veo)
             instance["lastFrame"] = ["bytesBase64Encoded": frame.data, "mimeType": frame.mimeType]
         }
         let parameters: [String: Any] = [
-            "aspectRatio": job.parameters["aspect_ratio"] ?? AspectRatio.portrait.rawValue,
-            "durationSeconds": Int(Double(job.parameters["duration_s"] ?? "8") ?? 8),
+            "aspectRatio": clip.aspectRatio.rawValue,
+            "durationSeconds": Int(clip.seconds),
             "sampleCount": 1,
         ]
         let endpoint = client.endpoint

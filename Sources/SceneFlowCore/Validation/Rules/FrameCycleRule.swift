@@ -5,7 +5,7 @@ struct FrameCycleRule: ValidationRule {
     static let codes: [DiagnosticCode] = [.cycle]
 
     func check(_ context: ValidationContext, into findings: inout Findings) {
-        let graph = SceneGraph(template: context.template, registry: context.registry)
+        let graph = context.graph
         // Kahn's sort is the cheap test; Tarjan's components only run to name a cycle's nodes.
         guard graph.topologicalOrder() == nil else { return }
         for cycle in graph.cycles() {

@@ -4,7 +4,7 @@ import Foundation
 /// that exist and are images. A path that escapes the folder (`../../secrets.png`, an absolute
 /// path, a symlink out) is refused: templates are shared, and must not read arbitrary files.
 struct ImageReferenceRule: ValidationRule {
-    static let codes: [DiagnosticCode] = [.missingFile, .pathEscapesTemplate, .notAnImage, .invalidImageReference]
+    static let codes: [DiagnosticCode] = [.missingFile, .pathEscapesTemplate, .notAnImage, .invalidImageReference, .invalidMedia]
 
     func check(_ context: ValidationContext, into findings: inout Findings) {
         for avatar in context.template.avatars {
@@ -37,9 +37,13 @@ struct ImageReferenceRule: ValidationRule {
                                path: path, at: image.anchor)
                 return
             }
-            guard let type = MediaType.sniff(fileAt: url), type.isImage else {
-                findings.error(.notAnImage, "image of \(owner), \"\(image.value)\", is not a PNG, JPEG or WebP image (checked by content)",
-                               path: path, at: image.anchor)
+            do { _ = try ImageCheck.inspect(path: url.path) } catch {
+                if error.kind == .notAnImage {
+                    findings.error(.notAnImage, "image of \(owner), \"\(image.value)\", is not a PNG, JPEG or WebP image (checked by content)",
+                                   path: path, at: image.anchor)
+                } else {
+                    findings.error(.invalidMedia, "image of \(owner), \"\(image.value)\": \(error.reason)", path: path, at: image.anchor)
+                }
                 return
             }
         }

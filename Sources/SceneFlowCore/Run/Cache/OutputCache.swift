@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What made a cached output: provenance, kept beside it.
+public struct OutputMetadata: Sendable, Codable, Equatable {
+    public var key: String
+    public var node: String
+    public var model: String
+    public var provider: Provider
+    public var requestID: String?
+    /// What the provider reported it charged.
+    public var cost: Money?
+    public var sha256: String
+    public var fileExtension: String
+    public var createdAt: Date
+    /// The run that made it (`explain` names it when a later run reuses the output).
+    public var runID: String?
+    /// The file's size and modification time when stored: a cheap first check before reuse.
+    public var bytes: Int?
+    public var modified: Double?
+
+    public init(key: String, node: String, model: String, provider: Provider, requestID: String? = nil, cost: Money? = nil,
+                sha256: String, fileExtension: String, createdAt: Date = Date(), runID: String? = nil) {
+        self.key = key
+        self.node = node
+        self.model = model
+        self.provider = provider
+        self.requestID = requestID
+        self.cost = cost
+        self.sha256 = sha256
+        self.fileExtension = fileExtension
+        self.createdAt = createdAt
+        self.runID = runID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, node, model, provider, cost, sha256, bytes, modified
+        case requestID = "request_id"
+        case fileExtension = "extension"
+        case createdAt = "created_at"
+        case runID = "run_id"
+    }
+}
+
+public struct StoredOutput: Sendable {
+    public var url: URL
+    public var metadata: OutputMetadata
+
+    public init(url: URL, metadata: OutputMetadata) {
+        self.url = url
+        self.metadata = metadata
+    }
+}
+
+/// What the cache has for a key.
+public enum CacheLookup: Sendable {
+    case hit(StoredOutput)
+    case miss
+    /// An entry whose file no longer matches its digest (edited, truncated, corrupted): it is
+    /// not reused, and the job is made again.
+    case damaged(reason: String)
+}
+
+/// The content-addressed cache: outputs by the hash of everything that made them.
+public protocol OutputCache: Sendable {
+    func lookup(_ key: String) -> CacheLookup
+    /// Takes ownership of `file` (moves it). Atomic: a crash leaves no half entry.
+    func store(_ key: String, file: URL, metadata: OutputMetadata) throws -> StoredOutput
+}
+
+/// The cache in a workspace: `objects/ab/<key>.<ext>` and `objects/ab/<key>.json`.
+///
+/// The output file is renamed into place and made read-only first, and its metadata (with the
+/// digest, size and modification time) written atomically last: an entry counts only once its
+/// metadata exists, so `kill -9` between the two leaves an orphan file that is overwritten next
+/// time. Before reuse an entry is verified: size and modification time as recorded, else its
+/// full SHA-256; a mismatch is `damaged`, never a hit.
+public struct FileOutputCache: OutputCache {
+    public let directory: URL
+
+    public init(directory: URL) {
+        self.directory = directory
+    }
+
+    private func paths(_ key: String, ext: String) -> (file: URL, metadata: URL) {
+        let folder = directory.appendingPathComponent(String(key.prefix(2)))
+        return (folder.appendingPathComponent("\(key).\(ext)"), folder.appendingPathComponent("\(key).json"))
+    }
+
+    public func lookup(_ key: String) -> CacheLookup {
+        let metadataURL = paths(key, ext: "").metadata
+        guard let data = FileManager.default.contents(atPath: metadataURL.path),
+              let metadata = try? Self.decoder.decode(OutputMetadata.self, from: data),
+              metadata.key == key, Self.safeExtension(metadata.fileExtension) else { return .miss }
+        let file = paths(key, ext: metadata.fileExtension).file
+        var info = stat()
+        guard stat(file.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .miss }
+        if metadata.bytes == Int(info.st_size), metadata.modified == Self.modified(info) {
+            return .hit(StoredOutput(url: file, metadata: metadata))
+        }
+        // Size or time changed: only the content can say whether it is still the output.
+        guard let digest = try? Digest.sha256(fileAt: file) else { return .damaged(reason: "the cached file cannot be read") }
+        guard digest == metadata.sha256 else {
+            return .damaged(reason: "the cached output was changed on disk (\(ByteCount(Int(info.st_size))), digest \(digest.prefix(12)) where \(metadata.sha256.prefix(12)) was stored)")
+        }
+        return .hit(StoredOutput(url: file, metadata: metadata))
+    }
+
+    public func store(_ key: String, file: URL, metadata: OutputMetadata) throws -> StoredOutput {
+        var metadata = metadata
+        guard Self.safeExtension(metadata.fileExtension) else { throw AtomicFile.WriteError(path: file.path, reason: "unusable extension") }
+        let target = paths(key, ext: metadata.fileExtension)
+        try FileManager.default.createDirectory(at: target.file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        // rename replaces an existing entry atomically: a reader never finds the name missing.
+        if rename(file.path, target.file.path) != 0 {
+            // Another file system: copy beside the target, then rename.
+            try FileCopy.copy(file, to: target.file)
+            try? FileManager.default.removeItem(at: file)
+        }
+        chmod(target.file.path, 0o444)
+        var info = stat()
+        guard stat(target.file.path, &info) == 0 else { throw AtomicFile.WriteError(path: target.file.path, reason: String(cString: strerror(errno))) }
+        metadata.bytes = Int(info.st_size)
+        metadata.modified = Self.modified(info)
+        try AtomicFile.write(try Self.encoder.encode(metadata), to: target.metadata)
+        return StoredOutput(url: target.file, metadata: metadata)
+    }
+
+    static func modified(_ info: stat) -> Double {
+        Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+
+    /// Extensions come from generators' file names; only short alphanumerics become paths.
+    static func safeExtension(_ ext: String) -> Bool {
+        !ext.isEmpty && ext.count <= 8 && ext.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }()
+
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+}
+
+/// A cache in memory, for benchmarks and tests of the scheduler itself.
+public final class MemoryOutputCache: OutputCache, Sendable {
+    private let entries = Mutex<[String: StoredOutput]>([:])
+
+    public init() {}
+
+    public func lookup(_ key: String) -> CacheLookup {
+        entries.withLock { $0[key] }.map { .hit($0) } ?? .miss
+    }
+
+    public func store(_ key: String, file: URL, metadata: OutputMetadata) throws -> StoredOutput {
+        let stored = StoredOutput(url: file, metadata: metadata)
+        entries.withLock { $0[key] = stored }
+        return stored
+    }
+}

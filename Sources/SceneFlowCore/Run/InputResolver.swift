@@ -1,0 +1,49 @@
+import Foundation
+
+/// The files behind a graph's input nodes: avatar and background images (from the template's
+/// folder, the workspace's downloads of https images, or a hydration-time replacement) and the
+/// product assets of the hydration, each with its SHA-256.
+public struct InputResolver: Sendable {
+    public var templateDirectory: URL
+    public var assets: HydrationInputs
+    /// Avatar and background images given as https URLs, already downloaded: URL → file.
+    public var remoteImages: [String: URL]
+    /// Images replacing a template's avatar or background for this hydration, by node id
+    /// (`avatar:maya` → file).
+    public var replacements: [String: URL]
+
+    public init(templateDirectory: URL, assets: HydrationInputs = HydrationInputs(), remoteImages: [String: URL] = [:], replacements: [String: URL] = [:]) {
+        self.templateDirectory = templateDirectory
+        self.assets = assets
+        self.remoteImages = remoteImages
+        self.replacements = replacements
+    }
+
+    public func files(for node: SceneGraph.Node) throws(RunError) -> [FileRef] {
+        func digest(_ url: URL) throws(RunError) -> FileRef {
+            do { return FileRef(url: url, sha256: try Digest.sha256(fileAt: url)) } catch {
+                throw RunError("\(node.id): cannot read \(url.path): \(error)")
+            }
+        }
+        if let replacement = replacements[node.id] { return [try digest(replacement)] }
+        switch node.kind {
+        case .asset:
+            var refs: [FileRef] = []
+            for file in assets.files(for: node.input ?? "") { refs.append(try digest(file.url)) }
+            return refs
+        case .avatar, .background:
+            guard let reference = node.input else { return [] }
+            switch ImageReference.resolve(reference, templateDirectory: templateDirectory) {
+            case .file(let url):
+                return [try digest(url)]
+            case .remote(let url):
+                guard let file = remoteImages[url.absoluteString] else { throw RunError("\(url.absoluteString) was not downloaded before the run") }
+                return [try digest(file)]
+            case .escapes, .invalid:
+                throw RunError("\(reference) is not a usable image reference")
+            }
+        default:
+            return []
+        }
+    }
+}

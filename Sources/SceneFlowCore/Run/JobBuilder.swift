@@ -1,0 +1,81 @@
+import Foundation
+
+/// A file a node made or was given, with its digest.
+public struct FileRef: Sendable, Hashable {
+    public var url: URL
+    public var sha256: String
+
+    public init(url: URL, sha256: String) {
+        self.url = url
+        self.sha256 = sha256
+    }
+}
+
+/// Builds a node's typed job from the graph alone (the scene's facts, the node's model and
+/// frame spec) and the files its inputs made. Pure: the same graph and files give the same
+/// job and cache key, so `plan` can predict what a run would reuse.
+public struct JobBuilder: Sendable {
+    public let graph: SceneGraph
+    public let registry: ModelRegistry
+    /// Every job on the local engine (`--offline`).
+    public var offline: Bool
+    /// The local engine's short side, and the frame every clip is conformed to.
+    public var resolution: Int
+
+    public init(graph: SceneGraph, registry: ModelRegistry = .standard, offline: Bool = false, resolution: Int = 720) {
+        self.graph = graph
+        self.registry = registry
+        self.offline = offline
+        self.resolution = resolution
+    }
+
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case unknownModel(String)
+        case missingInput(String)
+        public var description: String {
+            switch self {
+            case .unknownModel(let id): return "unknown model \(id)"
+            case .missingInput(let what): return what
+            }
+        }
+    }
+
+    /// The job of generation node `node`. `files(i)` gives what node `i` made (for a reused
+    /// frame, its source's image).
+    public func job(for node: Int, files: (Int) -> [FileRef], take: Int = 1, scratch: URL) throws(Failure) -> Job {
+        let n = graph.nodes[node]
+        guard let kind = n.job else { throw .missingInput("\(n.id) generates nothing") }
+        guard let model = graph.model(of: node, registry: registry, offline: offline) else { throw .unknownModel(n.model ?? "?") }
+        var inputs: [Job.Input] = []
+        for (from, role) in graph.incoming[node] {
+            for file in files(from) {
+                inputs.append(Job.Input(role: role, node: graph.nodes[from].id, file: file.url, sha256: file.sha256))
+            }
+        }
+        let scene = graph.scene(of: node)
+        let prompt = PromptBuilder.prompt(for: n, scene: scene, images: inputs.map(\.role), aspectRatio: graph.aspectRatio)
+        func one(_ role: EdgeType) -> Job.Input? { inputs.first { $0.role == role } }
+        let work: Job.Work
+        switch kind {
+        case .firstFrame, .lastFrame, .cameraAngle:
+            let caption: String
+            switch kind {
+            case .lastFrame: caption = "END · " + (n.framePrompt ?? scene?.prompt ?? n.id)
+            case .cameraAngle: caption = "CAMERA · " + (n.camera ?? "")
+            default: caption = [n.framePrompt, scene?.prompt].compactMap { $0 }.first { !$0.isEmpty } ?? n.id
+            }
+            work = .frame(FrameWork(kind: kind, prompt: prompt, aspectRatio: graph.aspectRatio, images: inputs, camera: n.camera,
+                                    caption: caption, resolution: resolution))
+        case .audio:
+            work = .speech(SpeechWork(text: scene?.dialogue ?? "", voice: scene?.voice, seconds: scene?.seconds ?? 5))
+        case .video:
+            guard let first = one(.firstFrame) else { throw .missingInput("\(n.id) has no first frame") }
+            work = .clip(ClipWork(prompt: prompt, aspectRatio: graph.aspectRatio, seconds: n.clipSeconds ?? 5, first: first,
+                                  last: one(.lastFrame), voiceOver: one(.audio), productVideos: inputs.filter { $0.role == .productVideo },
+                                  resolution: resolution))
+        case .combine:
+            work = .cut(CutWork(clips: inputs.filter { $0.role == .clip }, aspectRatio: graph.aspectRatio, resolution: resolution))
+        }
+        return Job(node: n.id, model: model, work: work, take: take, scratch: scratch)
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+
+/// What a run records as it goes: one `RunReport.Node` per graph node, the report itself
+/// (`run.json`, rewritten while the run goes on), the edit list (`timeline.json`), and the
+/// explain index (each node's last cache key and its components, for `sceneflow explain`).
+/// A value owned by the task that drives the run.
+public struct RunRecorder: Sendable {
+    public let runID: String
+    public let template: RunReport.TemplateRef
+    public let graph: SceneGraph
+    public let folder: RunFolder?
+    /// `index/<template>/` in the workspace, or nil for a run without one.
+    public let indexDirectory: URL?
+    public var simulated = false
+    public var offline = false
+    public var productID: String?
+    public let startedAt: Date
+    public private(set) var nodes: [RunReport.Node]
+    public var stopReason: String?
+    /// The first write that failed: the run cannot claim success when its files are not there.
+    public private(set) var writeFailure: String?
+
+    public init(runID: String, template: RunReport.TemplateRef, graph: SceneGraph, folder: RunFolder?, indexDirectory: URL?, startedAt: Date = Date()) {
+        self.runID = runID
+        self.template = template
+        self.graph = graph
+        self.folder = folder
+        self.indexDirectory = indexDirectory
+        self.startedAt = startedAt
+        nodes = graph.nodes.map { RunReport.Node(id: $0.id, kind: $0.kind, job: $0.job) }
+    }
+
+    public subscript(i: Int) -> RunReport.Node {
+        get { nodes[i] }
+        set { nodes[i] = newValue }
+    }
+
+    // MARK: Outcomes
+
+    /// The node has `files` ready (an input, a reused frame, a cache hit or a new output).
+    public mutating func done(_ i: Int, _ status: NodeStatus, reason: String?, at time: Date = Date()) {
+        nodes[i].status = status
+        nodes[i].reason = reason
+        nodes[i].finishedAt = time
+        if nodes[i].startedAt == nil { nodes[i].startedAt = time }
+    }
+
+    /// Takes a stored output as node `i`'s, delivered into the run folder as `<node id>.<ext>`
+    /// (the final cut as `final.<ext>`).
+    public mutating func adopt(_ i: Int, _ stored: StoredOutput) {
+        nodes[i].sha256 = stored.metadata.sha256
+        nodes[i].requestID = stored.metadata.requestID
+        guard let folder else { nodes[i].output = stored.url.path; return }
+        let name = graph.nodes[i].kind == .final ? "final.\(stored.metadata.fileExtension)" : "\(graph.nodes[i].id).\(stored.metadata.fileExtension)"
+        do {
+            try folder.deliver(stored, as: name)
+            nodes[i].output = name
+        } catch {
+            nodes[i].output = nil
+            fail(i, message: "the output could not be delivered to the run folder: \(error)", attempts: nodes[i].attempts)
+            noteWriteFailure("\(error)")
+        }
+    }
+
+    /// The same output as node `source` (a reused frame).
+    public mutating func reuse(_ i: Int, of source: Int) {
+        nodes[i].output = nodes[source].output
+        nodes[i].sha256 = nodes[source].sha256
+        nodes[i].source = graph.nodes[source].id
+        done(i, .succeeded, reason: "the same image as \(graph.nodes[source].id)")
+    }
+
+    public mutating func fail(_ i: Int, message: String, attempts: Int, at time: Date = Date()) {
+        nodes[i].status = .failed
+        nodes[i].attempts = attempts
+        nodes[i].error = Redaction.redact(message)
+        nodes[i].finishedAt = time
+    }
+
+    public mutating func block(_ i: Int, by failed: Int) {
+        nodes[i].status = .blocked
+        nodes[i].error = "blocked: \(graph.nodes[failed].id) \(nodes[failed].status == .blocked ? "was blocked" : "failed")"
+    }
+
+    public mutating func skip(_ i: Int, reason: String) {
+        nodes[i].status = .skipped
+        if nodes[i].error == nil { nodes[i].error = reason }
+    }
+
+    public mutating func noteWriteFailure(_ message: String) {
+        if writeFailure == nil { writeFailure = message }
+    }
+
+    // MARK: The report
+
+    public func report(finished: Bool, cancelled: Bool = false, failFast: Bool = false) -> RunReport {
+        let generation = nodes.filter { $0.job != nil }
+        let relevant = generation.filter { $0.status != .skipped || $0.error != RunRecorder.notATarget }
+        let done = relevant.filter { $0.status.isDone }.count
+        let status: RunReport.Status
+        if !finished { status = .running }
+        else if cancelled { status = .cancelled }
+        else if writeFailure != nil { status = .failed }
+        else if done == relevant.count && stopReason == nil { status = .succeeded }
+        else if done == 0 || failFast { status = .failed }
+        else { status = .partial }
+        let final = graph.indexByID["final.video"].flatMap { nodes[$0].status.isDone ? nodes[$0].output : nil }
+        return RunReport(runID: runID, template: template, status: status, simulated: simulated, startedAt: startedAt,
+                         finishedAt: finished ? Date() : nil, offline: offline, productID: productID, finalVideo: final,
+                         stopReason: stopReason ?? writeFailure.map { "a file could not be written: \($0)" }, nodes: nodes)
+    }
+
+    /// Why a node outside a run's targets did not run.
+    public static let notATarget = "skipped: not needed by this run's targets"
+
+    /// Writes `run.json`; a failure is remembered and makes the run fail.
+    public mutating func write(_ report: RunReport) {
+        guard let folder else { return }
+        do { try folder.write(try report.encoded(), as: "run.json") } catch {
+            noteWriteFailure("\(error)")
+        }
+    }
+
+    /// `timeline.json`: the edit list of the final cut (clip files, in/out points, audio).
+    public mutating func writeTimeline() {
+        guard let folder else { return }
+        do { try folder.write(try Timeline(graph: graph, nodes: nodes).encoded(), as: "timeline.json") } catch {
+            noteWriteFailure("\(error)")
+        }
+    }
+
+    // MARK: The explain index
+
+    private func indexFile(_ i: Int) -> URL? {
+        indexDirectory?.appendingPathComponent("\(graph.nodes[i].id).json")
+    }
+
+    /// The components of the last job made for node `i` of this template, if any.
+    public func previousComponents(_ i: Int) -> [String: String]? {
+        guard let file = indexFile(i), let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        return try? JSONDecoder().decode([String: String].self, from: data)
+    }
+
+    /// Why node `i` must run: nothing before, or what changed since its last output.
+    public func explainMiss(_ i: Int, key: CacheKey) -> String {
+        guard let previous = previousComponents(i) else { return "no earlier output for this node" }
+        if previous["key"] == key.value { return "the earlier output is no longer in the cache" }
+        let changes = key.changes(since: previous)
+        return changes.isEmpty ? "no earlier output for this node" : changes.joined(separator: "; ")
+    }
+
+    /// Remembers node `i`'s key and components (best effort: explain is advice, not state).
+    public func remember(_ i: Int, key: CacheKey) {
+        guard let file = indexFile(i) else { return }
+        var entry = Dictionary(key.components, uniquingKeysWith: { a, _ in a })
+        entry["key"] = key.value
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if let data = try? encoder.encode(entry) { try? AtomicFile.write(data, to: file) }
+    }
+}
+
+/// `timeline.json`: the final cut as an edit list an editor such as Remotion can consume
+/// (`inputProps`): each scene's clip file with its place in the cut and its in/out points, and
+/// its voice-over file.
+struct Timeline: Encodable {
+    struct Clip: Encodable {
+        var scene: String
+        var file: String?
+        var start: Double
+        var end: Double
+        var inPoint: Double
+        var outPoint: Double
+        var audio: String?
+        var speaking: Bool
+        enum CodingKeys: String, CodingKey { case scene, file, start, end, audio, speaking; case inPoint = "in"; case outPoint = "out" }
+    }
+
+    var template: String
+    var aspectRatio: String
+    var duration: Double
+    var clips: [Clip]
+
+    enum CodingKeys: String, CodingKey { case template, duration, clips; case aspectRatio = "aspect_ratio" }
+
+    init(graph: SceneGraph, nodes: [RunReport.Node]) {
+        var t = 0.0
+        clips = graph.scenes.compactMap { scene in
+            guard let video = graph.indexByID["\(scene.id).video"] else { return nil }
+            let audio = graph.indexByID["\(scene.id).audio"].flatMap { nodes[$0].output }
+            defer { t += scene.seconds }
+            return Clip(scene: scene.id, file: nodes[video].output, start: t, end: t + scene.seconds, inPoint: 0, outPoint: scene.seconds,
+                        audio: audio, speaking: scene.speaking)
+        }
+        template = graph.templateID
+        aspectRatio = graph.aspectRatio.rawValue
+        duration = t
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

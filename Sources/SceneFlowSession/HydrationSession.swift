@@ -1,0 +1,159 @@
+import Foundation
+import SceneFlowCore
+import SceneFlowGraphviz
+import SceneFlowProviders
+import SceneFlowStore
+
+/// What to hydrate and how.
+public struct HydrationRequest: Sendable {
+    public var template: CheckedTemplate
+    public var inputs: HydrationInputs
+    /// Node ids, scene ids or stages (`frames`, `audio`, `clips`, `final`); empty makes everything.
+    public var targets: [String] = []
+    /// Node or scene ids to make again.
+    public var regenerate: [String] = []
+    /// Images replacing the template's avatars and backgrounds for this hydration, by node id
+    /// (`avatar:maya`, `background:kitchen`).
+    public var replacements: [String: URL] = [:]
+    public var options = RunOptions()
+    /// Rehearse at this speed (placeholders, nothing spent, a cache of its own).
+    public var simulate: Double?
+    /// The run folder (`--out`); default a new folder under the workspace's `runs/`.
+    public var out: URL?
+    public var runID = Workspace.newRunID()
+    /// The most the jobs that will run may cost (their estimate is compared before anything starts).
+    public var budget: Money?
+
+    public init(template: CheckedTemplate, inputs: HydrationInputs) {
+        self.template = template
+        self.inputs = inputs
+    }
+}
+
+/// A hydration that passed every check: nothing has been spent yet.
+public struct PreparedHydration: Sendable {
+    public let request: HydrationRequest
+    public let engine: RunEngine
+    public let folder: RunFolder
+    /// What would run, its time and cost (cached nodes cost nothing).
+    public let plan: Plan?
+}
+
+/// How a hydration ended.
+public struct HydrationResult: Sendable {
+    public var report: RunReport
+    public var folder: RunFolder
+    /// `run.svg`, if it could be drawn.
+    public var diagram: URL?
+    /// Things that went wrong after the run that it should say (history not updated, no diagram).
+    public var warnings: [String] = []
+}
+
+/// The one way to hydrate, behind `run`, each product of `batch`, and `serve`: checks the inputs,
+/// targets, keys and tools, fetches remote images, prepares the run folder, estimates what will
+/// run against a budget, runs the graph once, and writes the report, the diagram and the
+/// history. Nothing is spent until every check has passed.
+public struct HydrationSession: Sendable {
+    public let workspace: Workspace
+    public let database: WorkspaceDatabase?
+    public let generators: GeneratorSet
+
+    public init(workspace: Workspace, database: WorkspaceDatabase?, generators: GeneratorSet) {
+        self.workspace = workspace
+        self.database = database
+        self.generators = generators
+    }
+
+    /// Checks everything and builds the run; throws (with nothing spent) when it cannot start.
+    public func prepare(_ request: HydrationRequest, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async throws(HydrationError) -> PreparedHydration {
+        let checked = request.template
+        let graph = checked.graph
+        do { try workspace.create() } catch { throw .folder(error.description) }
+        workspace.removeStaleScratch()
+
+        var diagnostics = InputValidator().validate(request.inputs, InputContext(loaded: checked.loaded, template: checked.template))
+        diagnostics += ReplacementCheck.check(request.replacements, graph: graph)
+        if diagnostics.hasErrors { throw .invalidInputs(diagnostics) }
+
+        var options = request.options
+        options.simulated = request.simulate != nil
+        do {
+            options.targets = request.targets.isEmpty ? nil : try RunSelection.nodes(for: request.targets, in: graph)
+            options.regenerate = try RunSelection.regenerated(request.regenerate, in: graph)
+        } catch { throw .unknownName(error.description) }
+
+        let selected = RunSelection.selected(graph, targets: options.targets)
+        let models = graph.nodes.indices.filter { selected?[$0] ?? true }
+            .compactMap { graph.model(of: $0, offline: options.offline) }
+        try generators.check(models)
+
+        let remote: [String: URL]
+        do {
+            remote = try await RemoteImages.fetch(RemoteImages.references(in: checked.template, directory: checked.loaded.directory),
+                                                  into: workspace.remoteImagesDirectory)
+        } catch { throw .remoteImages("\(error)") }
+
+        let folder = try RunFolders.prepare(out: request.out, runID: request.runID, workspace: workspace)
+        let cache = FileOutputCache(directory: request.simulate != nil ? workspace.simulatedCacheDirectory : workspace.cacheDirectory)
+        let inputs = InputResolver(templateDirectory: checked.loaded.directory, assets: request.inputs, remoteImages: remote,
+                                   replacements: request.replacements)
+        let builder = JobBuilder(graph: graph, offline: options.offline, resolution: options.resolution)
+        let cached = CachePrediction.cachedNodes(graph, builder: builder, inputs: inputs, cache: cache)
+            .subtracting(RunSelection.forced(graph, regenerate: options.regenerate))
+        let plan = Planner.plan(graph, limits: options.limits, offline: options.offline, targets: options.targets, cached: cached)
+        if let budget = request.budget, let plan, plan.totalCost > budget, !options.simulated {
+            throw .overBudget("the \(plan.runningCount) jobs that would run are estimated at \(plan.totalCost), above the budget of \(budget) (--max-cost); nothing was run")
+        }
+        options.budget = request.budget
+        let generators = self.generators
+        let engine = RunEngine(runID: request.runID, graph: graph, template: checked.reference, inputs: inputs, cache: cache,
+                               options: options, folder: folder, workspace: workspace, productID: request.inputs.productID,
+                               generators: { generators.generator(for: $0) }, events: events)
+        return PreparedHydration(request: request, engine: engine, folder: folder, plan: plan)
+    }
+
+    /// Runs a prepared hydration to its end (cancel the calling task to stop it: jobs in flight
+    /// are cancelled, the report says `cancelled`).
+    public func run(_ prepared: PreparedHydration, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async -> HydrationResult {
+        let engine = prepared.engine
+        var warnings: [String] = []
+        workspace.claimScratch(runID: engine.runID)
+        let starting = RunReport(runID: engine.runID, template: engine.template, status: .running, simulated: engine.options.simulated,
+                                 startedAt: Date(), finishedAt: nil, offline: engine.options.offline, productID: engine.productID,
+                                 finalVideo: nil, nodes: [])
+        do { try database?.begin(starting, folder: prepared.folder.url) } catch {
+            warnings.append("the run was not added to the history: \(error)")
+        }
+        let report = await engine.run()
+        var result = HydrationResult(report: report, folder: prepared.folder, warnings: warnings)
+        do {
+            let diagram = try await RunDiagram.render(LoadedRun(report: report, folder: prepared.folder.url), graph: engine.graph,
+                                                      template: prepared.request.template.template)
+            try prepared.folder.write(diagram, as: "run.svg")
+            result.diagram = try prepared.folder.file("run.svg")
+        } catch {
+            result.warnings.append("the run's diagram could not be written: \(error)")
+        }
+        do { try database?.record(report, folder: prepared.folder.url) } catch {
+            result.warnings.append("the run was not added to the history: \(error)")
+        }
+        events(.runFinished(.init(runID: report.runID, status: report.status, counts: report.counts, cost: report.cost,
+                                  costEstimated: report.costEstimated, stopReason: report.stopReason, folder: prepared.folder.url.path,
+                                  report: (try? prepared.folder.file("run.json"))?.path,
+                                  finalVideo: report.finalVideo.flatMap { try? prepared.folder.file($0) }?.path,
+                                  diagram: result.diagram?.path)))
+        return result
+    }
+}
+
+/// A run's diagram (`run.svg`): nodes coloured by status, finished frames as thumbnails that
+/// refer to the images beside it in the run folder (relative names, so the folder can be
+/// moved or shared).
+public enum RunDiagram {
+    public static func render(_ run: LoadedRun, graph: SceneGraph, template: Template, format: DiagramFormat = .svg) async throws -> Data {
+        let diagram = DiagramBuilder(graph: graph, template: template, options: DiagramBuilder.Options(run: run, graph: graph)).build()
+        let data = try await GraphvizRenderer.shared.render(diagram, format: format)
+        guard format == .svg else { return data }
+        return Data(SVGImages.relativize(String(decoding: data, as: UTF8.self), folder: run.folder).utf8)
+    }
+}

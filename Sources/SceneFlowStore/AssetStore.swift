@@ -1,0 +1,197 @@
+import Crypto
+import Foundation
+import GRDB
+import SceneFlowCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An asset stored against a product.
+public struct StoredAsset: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "assets"
+    public var productID: String
+    public var key: String
+    public var sha256: String
+    /// By content: png, jpeg, webp, mp4, mov, webm.
+    public var mediaType: String
+    public var size: Int64
+    /// The file name it was added from, for people.
+    public var originalName: String
+    public var addedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case key, sha256, size
+        case productID = "product_id"
+        case mediaType = "media_type"
+        case originalName = "original_name"
+        case addedAt = "added_at"
+    }
+}
+
+/// The largest files the store takes: images as `ImageCheck` allows, videos up to 1 GB.
+public enum AssetLimits {
+    public static let maxImageBytes = ImageCheck.maxBytes
+    public static let maxVideoBytes = 1 << 30
+}
+
+extension WorkspaceDatabase {
+    /// The file of a stored asset.
+    public func file(of asset: StoredAsset) -> URL {
+        assetsDirectory.appendingPathComponent(String(asset.sha256.prefix(2))).appendingPathComponent("\(asset.sha256).\(asset.mediaType)")
+    }
+
+    /// Stores files for a product's slot, checked by content (images by `ImageCheck`: type,
+    /// structure and size; videos by type and a 1 GB cap; `slotType`, when known, must match).
+    /// The files become the slot's files: earlier ones are replaced, unless `append`. Files are
+    /// streamed (read once, hashed while copied), never held whole in memory.
+    @discardableResult
+    public func addAssets(product: String, key: String, files: [URL], slotType: SlotType? = nil, append: Bool = false) throws -> [StoredAsset] {
+        if let problem = Slug.problem(product) { throw StoreError("product id \"\(Slug.shown(product))\" is not usable: \(problem)") }
+        if let problem = Slug.problem(key) { throw StoreError("asset key \"\(Slug.shown(key))\" is not usable: \(problem)") }
+        var added: [StoredAsset] = []
+        for url in files {
+            let head: [UInt8]
+            do { head = try RegularFile.head(url.path, count: 64) } catch { throw StoreError(error.description) }
+            guard let type = MediaType.sniff(head) else {
+                throw StoreError("\(url.lastPathComponent) is not a PNG, JPEG or WebP image or an MP4, MOV or WebM video (checked by content)")
+            }
+            if let slotType, slotType.isImage != type.isImage {
+                throw StoreError("\(url.lastPathComponent) is \(type.rawValue.uppercased()) data; slot \"\(key)\" (\(slotType.rawValue)) takes \(slotType.isImage ? "a PNG, JPEG or WebP image" : "an MP4, MOV or WebM video")")
+            }
+            if type.isImage {
+                do { _ = try ImageCheck.inspect(path: url.path) } catch { throw StoreError("\(url.lastPathComponent): \(error.reason)") }
+            }
+            let (sha256, size, temporary) = try stream(url, limit: type.isImage ? AssetLimits.maxImageBytes : AssetLimits.maxVideoBytes)
+            let asset = StoredAsset(productID: product, key: key, sha256: sha256, mediaType: type.rawValue,
+                                    size: Int64(size), originalName: url.lastPathComponent, addedAt: Date())
+            let target = file(of: asset)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if FileManager.default.fileExists(atPath: target.path) {
+                try? FileManager.default.removeItem(at: temporary)
+            } else if rename(temporary.path, target.path) != 0 {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(at: temporary)
+                throw StoreError("cannot store \(url.lastPathComponent): \(reason)")
+            }
+            added.append(asset)
+        }
+        let replaced: [StoredAsset] = try guarded {
+            try queue.write { db in
+                var old: [StoredAsset] = []
+                if !append {
+                    let request = StoredAsset.filter(Column("product_id") == product && Column("key") == key)
+                    old = try request.fetchAll(db)
+                    _ = try request.deleteAll(db)
+                }
+                for asset in added { try asset.upsert(db) }
+                return old.filter { o in !added.contains { $0.sha256 == o.sha256 } }
+            }
+        }
+        try deleteUnreferenced(replaced)
+        return added
+    }
+
+    /// Copies `url` into a temporary file in the assets folder while hashing it: one read.
+    private func stream(_ url: URL, limit: Int) throws -> (sha256: String, size: Int, temporary: URL) {
+        let (fd, size): (Int32, Int)
+        do { (fd, size) = try RegularFile.open(url.path) } catch { throw StoreError(error.description) }
+        defer { close(fd) }
+        guard size <= limit else { throw StoreError("\(url.lastPathComponent) is \(ByteCount(size)); the store takes files up to \(ByteCount(limit))") }
+        try FileManager.default.createDirectory(at: assetsDirectory, withIntermediateDirectories: true)
+        let temporary = assetsDirectory.appendingPathComponent(".incoming-\(getpid())-\(UUID().uuidString)")
+        let out = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard out >= 0 else { throw StoreError("cannot write to \(assetsDirectory.path): \(String(cString: strerror(errno)))") }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        var failure: String?
+        while total <= limit {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); break }
+            if n == 0 { break }
+            hasher.update(data: buffer[0..<n])
+            var written = 0
+            while written < n {
+                let w = buffer.withUnsafeBytes { write(out, $0.baseAddress! + written, n - written) }
+                if w < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); break }
+                written += w
+            }
+            if failure != nil { break }
+            total += n
+        }
+        if failure == nil && fsync(out) != 0 { failure = String(cString: strerror(errno)) }
+        close(out)
+        if failure == nil && total > limit { failure = "it grew past \(ByteCount(limit)) while being read" }
+        if let failure {
+            try? FileManager.default.removeItem(at: temporary)
+            throw StoreError("cannot store \(url.lastPathComponent): \(failure)")
+        }
+        chmod(temporary.path, 0o444)
+        return (Digest.hex(hasher.finalize()), total, temporary)
+    }
+
+    public func assets(product: String) throws -> [StoredAsset] {
+        try guarded {
+            try queue.read { db in
+                try StoredAsset.filter(Column("product_id") == product).order(Column("key"), Column("added_at"), Column.rowID).fetchAll(db)
+            }
+        }
+    }
+
+    /// Every product with how many assets it has.
+    public func products() throws -> [(product: String, assets: Int)] {
+        try guarded {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT product_id, COUNT(*) AS n FROM assets GROUP BY product_id ORDER BY product_id").map { ($0["product_id"], $0["n"]) }
+            }
+        }
+    }
+
+    /// Removes a product's assets for a key (or the ones whose digest starts with `sha256`, at
+    /// least 8 characters: `assets list` shows 12); returns them. Files no product refers to
+    /// any more are deleted. An ambiguous prefix removes nothing.
+    @discardableResult
+    public func removeAssets(product: String, key: String? = nil, sha256: String? = nil) throws -> [StoredAsset] {
+        if let sha256, sha256.count < 8 || !sha256.allSatisfy(\.isHexDigit) {
+            throw StoreError("--sha256 takes at least 8 hex digits of a digest (`assets list` shows 12), got \"\(Slug.shown(sha256))\"")
+        }
+        let removed: [StoredAsset] = try guarded {
+            try queue.write { db in
+                var request = StoredAsset.filter(Column("product_id") == product)
+                if let key { request = request.filter(Column("key") == key) }
+                if let sha256 { request = request.filter(Column("sha256").like("\(sha256.lowercased())%")) }
+                let rows = try request.fetchAll(db)
+                if sha256 != nil, Set(rows.map(\.sha256)).count > 1 {
+                    throw StoreError("\(sha256!) matches \(Set(rows.map(\.sha256)).count) files: \(Set(rows.map { String($0.sha256.prefix(16)) }).sorted().joined(separator: ", ")); give more of the digest")
+                }
+                _ = try request.deleteAll(db)
+                return rows
+            }
+        }
+        try deleteUnreferenced(removed)
+        return removed
+    }
+
+    private func deleteUnreferenced(_ assets: [StoredAsset]) throws {
+        for asset in assets {
+            let stillUsed = try guarded { try queue.read { db in try StoredAsset.filter(Column("sha256") == asset.sha256).fetchCount(db) } }
+            if stillUsed == 0 { try? FileManager.default.removeItem(at: file(of: asset)) }
+        }
+    }
+
+    /// The stored files of a product as hydration inputs. Throws if nothing is stored for it.
+    public func hydrationInputs(product: String, except keys: Set<String> = []) throws -> HydrationInputs {
+        let stored = try assets(product: product)
+        guard !stored.isEmpty else {
+            let known = try products().map(\.product)
+            throw StoreError("no assets are stored for product \"\(Slug.shown(product))\"\(Suggestions.didYouMean(product, in: known)); add them with `sceneflow assets add --product \(product) KEY FILE...`")
+        }
+        var inputs = HydrationInputs()
+        inputs.productID = product
+        for asset in stored where !keys.contains(asset.key) {
+            inputs.files.append(.init(key: asset.key, path: asset.originalName, url: file(of: asset), origin: .store(product: product)))
+        }
+        return inputs
+    }
+}

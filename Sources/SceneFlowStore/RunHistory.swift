@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import SceneFlowCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A run, as history.
+public struct RunRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "runs"
+    public var runID: String
+    public var templateID: String
+    public var templateSHA256: String
+    public var templatePath: String?
+    public var productID: String?
+    public var status: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    /// Kept for older readers; `costMicros` is the amount.
+    public var cost: Double
+    public var costMicros: Int64
+    /// Some of the spend is the registry's estimate (providers that report no price, rehearsals).
+    public var costEstimated: Bool
+    public var simulated: Bool
+    public var folder: String
+    public var finalVideo: String?
+    /// The run's counts as JSON (`RunReport.Counts`).
+    public var counts: String
+    /// A later run wrote into this run's folder: its files are that run's now.
+    public var supersededBy: String?
+    /// The process that runs it, while it is `running` (to tell a killed run from a live one).
+    public var pid: Int32?
+    public var processStart: String?
+
+    public var spend: Money { Money(micros: costMicros) }
+
+    enum CodingKeys: String, CodingKey {
+        case status, cost, folder, counts, simulated, pid
+        case runID = "run_id"
+        case templateID = "template_id"
+        case templateSHA256 = "template_sha256"
+        case templatePath = "template_path"
+        case productID = "product_id"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case finalVideo = "final_video"
+        case costMicros = "cost_micros"
+        case costEstimated = "cost_estimated"
+        case supersededBy = "superseded_by"
+        case processStart = "process_start"
+    }
+
+    init(_ report: RunReport, folder: URL) {
+        runID = report.runID
+        templateID = report.template.id
+        templateSHA256 = report.template.sha256
+        templatePath = report.template.path
+        productID = report.productID
+        status = report.status.rawValue
+        startedAt = report.startedAt
+        finishedAt = report.finishedAt
+        cost = report.cost.dollars
+        costMicros = report.cost.micros
+        costEstimated = report.costEstimated
+        simulated = report.simulated
+        self.folder = folder.path
+        finalVideo = report.finalVideo.map { folder.appendingPathComponent($0).path }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        counts = (try? encoder.encode(report.counts)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    public var decodedCounts: RunReport.Counts? { try? JSONDecoder().decode(RunReport.Counts.self, from: Data(counts.utf8)) }
+}
+
+/// What a run id (or a prefix of one) names.
+public enum RunLookup: Sendable {
+    case found(RunRecord)
+    case ambiguous([String])
+    case none
+}
+
+extension WorkspaceDatabase {
+    /// Records a run as it starts (`running`, with this process's identity), so the history and
+    /// the server list it while it runs and a killed run can be told apart later.
+    public func begin(_ report: RunReport, folder: URL) throws {
+        var record = RunRecord(report, folder: folder)
+        record.pid = getpid()
+        record.processStart = Workspace.processStartTime(getpid())
+        try guarded { try queue.write { db in try record.upsert(db) } }
+    }
+
+    /// Records a run as it ends. Another run that wrote into the same folder earlier is marked
+    /// superseded: its files there are this run's now.
+    public func record(_ report: RunReport, folder: URL) throws {
+        let record = RunRecord(report, folder: folder)
+        try guarded {
+            try queue.write { db in
+                try record.upsert(db)
+                try db.execute(sql: "UPDATE runs SET superseded_by = ? WHERE folder = ? AND run_id != ? AND superseded_by IS NULL",
+                               arguments: [report.runID, folder.path, report.runID])
+            }
+        }
+    }
+
+    public func runs(limit: Int = 20, product: String? = nil, template: String? = nil) throws -> [RunRecord] {
+        try guarded {
+            try queue.read { db in
+                var request = RunRecord.order(Column("started_at").desc, Column("run_id").desc).limit(limit)
+                if let product { request = request.filter(Column("product_id") == product) }
+                if let template { request = request.filter(Column("template_id") == template) }
+                return try request.fetchAll(db)
+            }
+        }
+    }
+
+    /// A run by its id, or by a prefix that names exactly one run.
+    public func lookup(_ id: String) throws -> RunLookup {
+        try guarded {
+            try queue.read { db in
+                if let exact = try RunRecord.fetchOne(db, key: id) { return .found(exact) }
+                let escaped = id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                let matches = try RunRecord.filter(sql: "run_id LIKE ? ESCAPE '\\'", arguments: ["\(escaped)%"])
+                    .order(Column("run_id")).limit(11).fetchAll(db)
+                switch matches.count {
+                case 0: return .none
+                case 1: return .found(matches[0])
+                default: return .ambiguous(matches.map(\.runID))
+                }
+            }
+        }
+    }
+
+    /// Runs recorded `running` whose process is gone (`kill -9`, a power loss): marked
+    /// `cancelled` and returned, so no history row says `running` forever.
+    @discardableResult
+    public func settleAbandonedRuns() throws -> [RunRecord] {
+        try guarded {
+            try queue.write { db in
+                let running = try RunRecord.filter(Column("status") == "running").fetchAll(db)
+                var settled: [RunRecord] = []
+                for var run in running {
+                    if let pid = run.pid, Workspace.processStartTime(pid) == run.processStart, run.processStart != nil { continue }
+                    run.status = RunReport.Status.cancelled.rawValue
+                    run.finishedAt = run.finishedAt ?? Date()
+                    try run.update(db)
+                    settled.append(run)
+                }
+                return settled
+            }
+        }
+    }
+}
