@@ -36,7 +36,7 @@ enum RunBenchmarks {
         var nodes = 0
         var report: RunReport?
         for _ in 0..<3 {
-            let engine = RunEngine(checked: checked, inputs: inputs, cache: MemoryOutputCache(), options: options,
+            let engine = RunEngine(checked: checked, inputs: inputs, cache: MemoryOutputCache(capacity: checked.graph.nodes.count), options: options,
                                    folder: nil, workspace: nil, generators: { _ in InstantGenerator(file: product) })
             nodes = engine.graph.nodes.count
             let start = DispatchTime.now().uptimeNanoseconds

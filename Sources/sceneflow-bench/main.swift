@@ -86,7 +86,7 @@ if wants("render") {
 
 if wants("scheduler") {
     print("## Scheduler overhead (instant generator, in-memory cache, median of 3)")
-    try await RunBenchmarks.overhead(scenes: 37_037, directory: workDirectory)
+    try await RunBenchmarks.overhead(scenes: Int(ProcessInfo.processInfo.environment["SCENEFLOW_BENCH_SCENES"] ?? "") ?? 37_037, directory: workDirectory)
     print("")
 }
 

@@ -65,8 +65,10 @@ public struct SceneGraph: Sendable {
         /// The job a model runs for this node; `nil` for inputs and reused frames (`first_frame_of`,
         /// `last_frame_of`), which generate nothing.
         public var job: JobKind?
-        /// The scene index for per-scene nodes (into `scenes` and the template's scenes).
+        /// The scene index for per-scene nodes (into the template's scenes).
         public var sceneIndex: Int?
+        /// Into `scenes`, for per-scene nodes.
+        var factsIndex: Int?
         /// The scene id for per-scene nodes.
         public var scene: String?
         /// The model id for generation nodes, as the template chose it.
@@ -110,8 +112,7 @@ public struct SceneGraph: Sendable {
 
     /// The facts of the scene a node belongs to.
     public func scene(of node: Int) -> SceneFacts? {
-        guard let id = nodes[node].scene, let index = sceneIndexByID[id] else { return nil }
-        return scenes[index]
+        nodes[node].factsIndex.map { scenes[$0] }
     }
 
     private var sceneIndexByID: [String: Int] = [:]
@@ -159,8 +160,9 @@ public struct SceneGraph: Sendable {
                                      dialogue: dialogue, seconds: scene.duration,
                                      voice: scene.audioVoice?.value ?? scene.avatar.flatMap { avatarVoice[$0.value] },
                                      avatar: scene.avatar?.value))
+            let facts = scenes.count - 1
             func node(_ suffix: String, _ kind: NodeKind, job: JobKind?, model: String? = nil) -> Node {
-                Node(id: "\(sid).\(suffix)", kind: kind, job: job, sceneIndex: scene.index, scene: sid, model: model)
+                Node(id: "\(sid).\(suffix)", kind: kind, job: job, sceneIndex: scene.index, factsIndex: facts, scene: sid, model: model)
             }
             let first = add(node("first_frame", .firstFrame, job: .firstFrame))
             let last = scene.lastFrame.map { _ in add(node("last_frame", .lastFrame, job: .lastFrame)) }

@@ -60,28 +60,50 @@ public enum Price: Sendable, Hashable, Codable {
 }
 
 /// Everything SceneFlow knows about one model: the single source of model facts for validation,
-/// planning, scheduling and the providers.
-public struct ModelInfo: Sendable, Hashable {
-    public var id: String
-    public var provider: Provider
-    public var kinds: Set<JobKind>
+/// planning, scheduling and the providers. Immutable and shared (a class: every job carries its
+/// model, and copying one is a single reference). Two models are the same model by id.
+public final class ModelInfo: Sendable, Hashable {
+    public let id: String
+    public let provider: Provider
+    public let kinds: Set<JobKind>
     /// Clip lengths the model makes, in seconds; `nil` for non-video models. Empty = any length.
-    public var durations: [Double]?
+    public let durations: [Double]?
     /// Aspect ratios it can produce; `nil` = any of the template's.
-    public var aspectRatios: Set<AspectRatio>?
+    public let aspectRatios: Set<AspectRatio>?
     /// Most input images one request takes (image-edit models).
-    public var maxInputImages: Int?
+    public let maxInputImages: Int?
     /// Video models: whether the clip can be steered to end on a given last frame.
-    public var acceptsLastFrame: Bool = false
+    public let acceptsLastFrame: Bool
     /// Video models that only interpolate between two frames.
-    public var requiresLastFrame: Bool = false
+    public let requiresLastFrame: Bool
     /// Estimated seconds per job: `fixed + perOutputSecond × clip seconds` (or × characters ÷ 100 for speech).
-    public var latencyFixed: Double
-    public var latencyPerUnit: Double = 0
-    public var price: Price
-    public var note: String? = nil
+    public let latencyFixed: Double
+    public let latencyPerUnit: Double
+    public let price: Price
+    public let note: String?
     /// Speech models: the voice used when neither the scene nor its avatar names one.
-    public var defaultVoice: String? = nil
+    public let defaultVoice: String?
+
+    public init(id: String, provider: Provider, kinds: Set<JobKind>, durations: [Double]? = nil, aspectRatios: Set<AspectRatio>? = nil,
+                maxInputImages: Int? = nil, acceptsLastFrame: Bool = false, requiresLastFrame: Bool = false, latencyFixed: Double,
+                latencyPerUnit: Double = 0, price: Price, note: String? = nil, defaultVoice: String? = nil) {
+        self.id = id
+        self.provider = provider
+        self.kinds = kinds
+        self.durations = durations
+        self.aspectRatios = aspectRatios
+        self.maxInputImages = maxInputImages
+        self.acceptsLastFrame = acceptsLastFrame
+        self.requiresLastFrame = requiresLastFrame
+        self.latencyFixed = latencyFixed
+        self.latencyPerUnit = latencyPerUnit
+        self.price = price
+        self.note = note
+        self.defaultVoice = defaultVoice
+    }
+
+    public static func == (a: ModelInfo, b: ModelInfo) -> Bool { a.id == b.id }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 
     /// Estimated wall time of one job.
     public func estimatedSeconds(clipSeconds: Double = 0, characters: Int = 0) -> Double {

@@ -22,11 +22,15 @@ public struct JobBuilder: Sendable {
     /// The local engine's short side, and the frame every clip is conformed to.
     public var resolution: Int
 
+    /// The model each node runs on, resolved once (nil for inputs and reused frames).
+    public let models: [ModelInfo?]
+
     public init(graph: SceneGraph, registry: ModelRegistry = .standard, offline: Bool = false, resolution: Int = 720) {
         self.graph = graph
         self.registry = registry
         self.offline = offline
         self.resolution = resolution
+        models = graph.nodes.indices.map { graph.model(of: $0, registry: registry, offline: offline) }
     }
 
     public enum Failure: Error, Sendable, CustomStringConvertible {
@@ -45,7 +49,7 @@ public struct JobBuilder: Sendable {
     public func job(for node: Int, files: (Int) -> [FileRef], take: Int = 1, scratch: URL) throws(Failure) -> Job {
         let n = graph.nodes[node]
         guard let kind = n.job else { throw .missingInput("\(n.id) generates nothing") }
-        guard let model = graph.model(of: node, registry: registry, offline: offline) else { throw .unknownModel(n.model ?? "?") }
+        guard let model = models[node] else { throw .unknownModel(n.model ?? "?") }
         var inputs: [Job.Input] = []
         for (from, role) in graph.incoming[node] {
             for file in files(from) {

@@ -59,16 +59,28 @@ public enum PromptBuilder {
         }
     }
 
-    /// Non-empty parts joined as sentences.
+    /// Non-empty parts joined as sentences (one string built in place: this runs for every job).
     static func sentence(_ parts: [String]) -> String {
-        parts.map(\.trimmed).filter { !$0.isEmpty }
-            .map { $0.hasSuffix(".") || $0.hasSuffix("!") || $0.hasSuffix("?") ? $0 : $0 + "." }
-            .joined(separator: " ")
+        var result = ""
+        result.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count + 2 })
+        for part in parts {
+            let text = part.trimmed
+            guard !text.isEmpty else { continue }
+            if !result.isEmpty { result += " " }
+            result += text
+            if let last = text.utf8.last, last != UInt8(ascii: "."), last != UInt8(ascii: "!"), last != UInt8(ascii: "?") { result += "." }
+        }
+        return result
     }
 }
 
 extension String {
+    /// Without leading and trailing white space (ASCII fast path; Unicode spaces too).
     var trimmed: String {
+        let utf8 = self.utf8
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        func ascii(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
+        if first < 0x80, last < 0x80, !ascii(first), !ascii(last) { return self }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s = s.dropFirst() }
         while let l = s.last, l.isWhitespace { s = s.dropLast() }

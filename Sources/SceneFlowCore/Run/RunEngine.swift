@@ -81,8 +81,18 @@ public struct RunEngine: Sendable {
 
     /// What a child task hands back.
     private typealias Pending = (job: Job, generator: Generator, key: CacheKey)
+    /// A started job's key, and its components when the run keeps an explain index.
+    private typealias Started = (key: CacheKey, components: [String: String]?)
 
+    /// Runs the graph to its end on the process's run loop thread (`RunExecutor.shared`): the
+    /// scheduling loop and the jobs' Swift code take turns there, so handing a job over costs no
+    /// thread wake-up. Cancel the calling task to stop: jobs in flight are cancelled, the
+    /// report says `cancelled`.
     public func run() async -> RunReport {
+        await withTaskExecutorPreference(RunExecutor.shared) { await runOnLoop() }
+    }
+
+    private func runOnLoop() async -> RunReport {
         let count = graph.nodes.count
         var recorder = RunRecorder(runID: runID, template: template, graph: graph, folder: folder,
                                    indexDirectory: workspace?.indexDirectory.appendingPathComponent(graph.templateID))
@@ -90,13 +100,17 @@ public struct RunEngine: Sendable {
         recorder.offline = options.offline
         recorder.productID = productID
         let builder = JobBuilder(graph: graph, registry: registry, offline: options.offline, resolution: options.resolution)
-        let priority = graph.criticalPath(order: graph.topologicalOrder() ?? Array(0..<count), registry: registry, offline: options.offline).remaining
+        let weights = (0..<count).map { graph.estimate(of: $0, model: builder.models[$0]).seconds }
+        let priority = GraphAlgorithms.criticalPath(order: graph.topologicalOrder() ?? Array(0..<count), count: count,
+                                                    weight: { weights[$0] }) { graph.successors[$0] }.remaining
         var schedule = Schedule(graph: graph, priority: priority, limits: options.limits, selected: RunSelection.selected(graph, targets: options.targets))
         for i in 0..<count where schedule.status[i] == .skipped { recorder.skip(i, reason: RunRecorder.notATarget) }
-        let forced = RunSelection.forced(graph, regenerate: options.regenerate)
+        var forced = [Bool](repeating: false, count: count)
+        for i in RunSelection.forced(graph, regenerate: options.regenerate) { forced[i] = true }
         var files = [[FileRef]](repeating: [], count: count)
-        var pending: [Int: Pending] = [:]
-        var keys: [Int: CacheKey] = [:]
+        // Per node, by index (no hashing on the scheduler's path).
+        var pending = [Pending?](repeating: nil, count: count)
+        var keys = [Started?](repeating: nil, count: count)
         // Identical jobs in one run (two scenes with the same frame) are made once: the first
         // node with a key leads, the others follow and take its output.
         var leaders: [String: Int] = [:]
@@ -110,6 +124,7 @@ public struct RunEngine: Sendable {
                                  jobs: (0..<count).filter { graph.nodes[$0].generates && schedule.status[$0] != .skipped }.count,
                                  simulated: options.simulated, offline: options.offline, folder: folder?.url.path)))
         let attempts = AttemptRunner(retry: options.retry, scratchFolders: options.scratchFolders, events: events)
+        let scratchBase = self.scratchBase.path
 
         await withTaskGroup(of: (Int, AttemptRunner.Outcome).self) { group in
             func end(_ i: Int, _ status: NodeStatus) {
@@ -125,7 +140,7 @@ public struct RunEngine: Sendable {
             }
             func pump() {
                 while !stopped, let i = schedule.nextReady() {
-                    switch prepare(i, builder: builder, files: &files, recorder: &recorder, forced: forced.contains(i)) {
+                    switch prepare(i, builder: builder, files: &files, recorder: &recorder, forced: forced[i], scratchBase: scratchBase) {
                     case .done(let status): end(i, status)
                     case .job(let job, let generator, let key):
                         if let leader = leaders[key.value] {
@@ -138,8 +153,9 @@ public struct RunEngine: Sendable {
                     }
                 }
                 while !stopped, let i = schedule.nextStart() {
-                    guard let (job, generator, key) = pending.removeValue(forKey: i) else { continue }
-                    keys[i] = key
+                    guard let (job, generator, key) = pending[i] else { continue }
+                    pending[i] = nil
+                    keys[i] = (key, recorder.remembers ? CacheKey.components(of: job) : nil)
                     recorder[i].status = .running
                     recorder[i].startedAt = Date()
                     group.addTask { (i, await execute(job, generator: generator, key: key, attempts: attempts)) }
@@ -148,10 +164,11 @@ public struct RunEngine: Sendable {
 
             pump()
             while let (i, outcome) = await group.next() {
-                let key = keys.removeValue(forKey: i)
-                let status = record(i, outcome, recorder: &recorder, files: &files, key: key)
+                let started = keys[i]
+                keys[i] = nil
+                let status = record(i, outcome, recorder: &recorder, files: &files, started: started, model: builder.models[i])
                 end(i, status)
-                if let key { leaders[key.value] = nil }
+                if let started { leaders[started.key.value] = nil }
                 for follower in followers.removeValue(forKey: i) ?? [] {
                     end(follower, follow(follower, leader: i, status: status, recorder: &recorder, files: &files))
                 }
@@ -173,12 +190,12 @@ public struct RunEngine: Sendable {
             recorder.skip(i, reason: cancelled ? "cancelled" : "not run")
         }
         if cancelled { recorder.stopReason = "cancelled" }
-        if options.scratchFolders { Workspace.removeScratch(scratchBase, workspace: workspace) }
-        var report = recorder.report(finished: true, cancelled: cancelled, failFast: options.failFast && stopped)
-        if report.finalVideo != nil || report.status == .succeeded { recorder.writeTimeline() }
+        if options.scratchFolders { Workspace.removeScratch(self.scratchBase, workspace: workspace) }
+        if graph.indexByID["final.video"].map({ schedule.status[$0].isDone }) == true { recorder.writeTimeline() }
+        // A failure to write the report itself is reported by the second report (the run fails).
+        let report = recorder.report(finished: true, cancelled: cancelled, failFast: options.failFast && stopped)
         recorder.write(report)
-        report = recorder.report(finished: true, cancelled: cancelled, failFast: options.failFast && stopped)
-        return report
+        return recorder.writeFailure == nil ? report : recorder.report(finished: true, cancelled: cancelled, failFast: options.failFast && stopped)
     }
 
     // MARK: Preparing a node
@@ -190,7 +207,7 @@ public struct RunEngine: Sendable {
 
     /// Inputs and reused frames end here; a job is built and answered from the cache when its
     /// output is there and intact.
-    private func prepare(_ i: Int, builder: JobBuilder, files: inout [[FileRef]], recorder: inout RunRecorder, forced: Bool) -> Preparation {
+    private func prepare(_ i: Int, builder: JobBuilder, files: inout [[FileRef]], recorder: inout RunRecorder, forced: Bool, scratchBase: String) -> Preparation {
         let node = graph.nodes[i]
         recorder[i].startedAt = Date()
         if node.kind.isInput {
@@ -213,7 +230,7 @@ public struct RunEngine: Sendable {
             recorder.reuse(i, of: source)
             return .done(.succeeded)
         }
-        let model = graph.model(of: i, registry: registry, offline: options.offline)
+        let model = builder.models[i]
         recorder[i].model = model?.id
         recorder[i].provider = model?.provider
         recorder[i].offline = options.offline
@@ -223,7 +240,7 @@ public struct RunEngine: Sendable {
         }
         var job: Job
         do {
-            job = try builder.job(for: i, files: { files[$0] }, scratch: scratchBase.appendingPathComponent(node.id, isDirectory: true))
+            job = try builder.job(for: i, files: { files[$0] }, scratch: URL(fileURLWithPath: scratchBase + "/" + node.id, isDirectory: true))
         } catch {
             recorder.fail(i, message: error.description, attempts: 0)
             return .done(.failed)
@@ -244,7 +261,7 @@ public struct RunEngine: Sendable {
         case .damaged(let why):
             reason = "made again: \(why)"
         case .miss:
-            reason = forced ? "forced by --regenerate" : recorder.explainMiss(i, key: key)
+            reason = forced ? "forced by --regenerate" : recorder.explainMiss(i, key: key, job: job)
         }
         recorder[i].reason = reason
         job.journal = JobJournal(file: workspace?.root.appendingPathComponent("journal/\(key.value).json"))
@@ -280,7 +297,9 @@ public struct RunEngine: Sendable {
     private func store(_ key: CacheKey) -> @Sendable (GeneratedOutput, Job) throws -> StoredOutput {
         let cache = self.cache, runID = self.runID
         return { output, job in
-            let ext = output.file.pathExtension.isEmpty ? "bin" : output.file.pathExtension.lowercased()
+            let path = output.file.path
+            let ext = path.lastIndex(where: { $0 == "." || $0 == "/" }).flatMap { path[$0] == "." ? path[path.index(after: $0)...].lowercased() : nil }
+                .flatMap { $0.isEmpty ? nil : $0 } ?? "bin"
             let metadata = OutputMetadata(key: key.value, node: job.node, model: job.model.id, provider: output.provider,
                                           requestID: output.requestID, cost: output.cost,
                                           sha256: try output.sha256 ?? Digest.sha256(fileAt: output.file), fileExtension: ext, runID: runID)
@@ -311,7 +330,8 @@ public struct RunEngine: Sendable {
         return .cached
     }
 
-    private func record(_ i: Int, _ outcome: AttemptRunner.Outcome, recorder: inout RunRecorder, files: inout [[FileRef]], key: CacheKey?) -> NodeStatus {
+    private func record(_ i: Int, _ outcome: AttemptRunner.Outcome, recorder: inout RunRecorder, files: inout [[FileRef]], started: Started?,
+                        model: ModelInfo?) -> NodeStatus {
         let node = graph.nodes[i]
         switch outcome {
         case .made(let stored, let attempts, let seconds):
@@ -321,12 +341,12 @@ public struct RunEngine: Sendable {
             guard recorder[i].status != .failed else { return .failed }
             recorder[i].cost = stored.metadata.cost
             // Providers that report no price (fal's queue API, Gemini, Veo), and rehearsals: the estimate, marked.
-            if stored.metadata.cost == nil, let model = graph.model(of: i, registry: registry, offline: options.offline), model.provider != .local {
+            if stored.metadata.cost == nil, let model, model.provider != .local {
                 recorder[i].cost = graph.estimate(of: i, model: model).cost
                 recorder[i].costEstimated = true
             }
             recorder.done(i, .succeeded, reason: recorder[i].reason)
-            if let key { recorder.remember(i, key: key) }
+            if let started, let components = started.components { recorder.remember(i, key: started.key, components: components) }
             events(.finished(node: node.id, status: .succeeded, seconds: seconds, output: recorder[i].output))
             return .succeeded
         case .reused(let stored):

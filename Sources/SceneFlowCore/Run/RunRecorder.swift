@@ -32,7 +32,8 @@ public struct RunRecorder: Sendable {
 
     public subscript(i: Int) -> RunReport.Node {
         get { nodes[i] }
-        set { nodes[i] = newValue }
+        // In place: a node is a large value, set field by field on the scheduler's path.
+        _modify { yield &nodes[i] }
     }
 
     // MARK: Outcomes
@@ -50,7 +51,7 @@ public struct RunRecorder: Sendable {
     public mutating func adopt(_ i: Int, _ stored: StoredOutput) {
         nodes[i].sha256 = stored.metadata.sha256
         nodes[i].requestID = stored.metadata.requestID
-        guard let folder else { nodes[i].output = stored.url.path; return }
+        guard let folder else { return }
         let name = graph.nodes[i].kind == .final ? "final.\(stored.metadata.fileExtension)" : "\(graph.nodes[i].id).\(stored.metadata.fileExtension)"
         do {
             try folder.deliver(stored, as: name)
@@ -94,14 +95,18 @@ public struct RunRecorder: Sendable {
     // MARK: The report
 
     public func report(finished: Bool, cancelled: Bool = false, failFast: Bool = false) -> RunReport {
-        let generation = nodes.filter { $0.job != nil }
-        let relevant = generation.filter { $0.status != .skipped || $0.error != RunRecorder.notATarget }
-        let done = relevant.filter { $0.status.isDone }.count
+        // Counted in place: a node is a large value, and a run can have 100,000 of them.
+        var relevant = 0, done = 0
+        for i in nodes.indices where nodes[i].job != nil {
+            guard nodes[i].status != .skipped || nodes[i].error != RunRecorder.notATarget else { continue }
+            relevant += 1
+            if nodes[i].status.isDone { done += 1 }
+        }
         let status: RunReport.Status
         if !finished { status = .running }
         else if cancelled { status = .cancelled }
         else if writeFailure != nil { status = .failed }
-        else if done == relevant.count && stopReason == nil { status = .succeeded }
+        else if done == relevant && stopReason == nil { status = .succeeded }
         else if done == 0 || failFast { status = .failed }
         else { status = .partial }
         let final = graph.indexByID["final.video"].flatMap { nodes[$0].status.isDone ? nodes[$0].output : nil }
@@ -141,18 +146,22 @@ public struct RunRecorder: Sendable {
         return try? JSONDecoder().decode([String: String].self, from: data)
     }
 
-    /// Why node `i` must run: nothing before, or what changed since its last output.
-    public func explainMiss(_ i: Int, key: CacheKey) -> String {
+    /// Why node `i` must run (its job is `job`, its key `key`): nothing before, or what changed
+    /// since its last output.
+    public func explainMiss(_ i: Int, key: CacheKey, job: Job) -> String {
         guard let previous = previousComponents(i) else { return "no earlier output for this node" }
         if previous["key"] == key.value { return "the earlier output is no longer in the cache" }
-        let changes = key.changes(since: previous)
+        let changes = CacheKey.changes(from: previous, to: CacheKey.components(of: job))
         return changes.isEmpty ? "no earlier output for this node" : changes.joined(separator: "; ")
     }
 
+    /// Whether this run keeps an explain index.
+    public var remembers: Bool { indexDirectory != nil }
+
     /// Remembers node `i`'s key and components (best effort: explain is advice, not state).
-    public func remember(_ i: Int, key: CacheKey) {
+    public func remember(_ i: Int, key: CacheKey, components: [String: String]) {
         guard let file = indexFile(i) else { return }
-        var entry = Dictionary(key.components, uniquingKeysWith: { a, _ in a })
+        var entry = components
         entry["key"] = key.value
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -201,9 +201,18 @@ public struct RunReport: Sendable, Codable {
         self.stopReason = stopReason
         self.nodes = nodes
         counts = Self.counts(nodes)
-        let made = nodes.filter { $0.status == .succeeded && $0.job != nil }
-        cost = made.compactMap(\.cost).sum()
-        costEstimated = simulated || made.contains { $0.costEstimated == true }
+        (cost, costEstimated) = Self.spend(nodes)
+        costEstimated = costEstimated || simulated
+    }
+
+    /// What the made jobs cost, and whether any of it is an estimate (no copies of the nodes).
+    static func spend(_ nodes: [Node]) -> (Money, Bool) {
+        var total = Money.zero, estimated = false
+        for i in nodes.indices where nodes[i].status == .succeeded && nodes[i].job != nil {
+            if let cost = nodes[i].cost { total = total + cost }
+            if nodes[i].costEstimated == true { estimated = true }
+        }
+        return (total, estimated)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -233,14 +242,15 @@ public struct RunReport: Sendable, Codable {
         stopReason = try c.decodeIfPresent(String.self, forKey: .stopReason)
         nodes = try c.decode([Node].self, forKey: .nodes)
         counts = Self.counts(nodes)
-        let made = nodes.filter { $0.status == .succeeded && $0.job != nil }
-        cost = (try? c.decodeIfPresent(Money.self, forKey: .cost)) ?? made.compactMap(\.cost).sum()
-        costEstimated = try c.decodeIfPresent(Bool.self, forKey: .costEstimated) ?? made.contains { $0.costEstimated == true }
+        let spend = Self.spend(nodes)
+        cost = (try? c.decodeIfPresent(Money.self, forKey: .cost)) ?? spend.0
+        costEstimated = try c.decodeIfPresent(Bool.self, forKey: .costEstimated) ?? spend.1
     }
 
     public static func counts(_ nodes: [Node]) -> Counts {
         var c = Counts()
-        for node in nodes {
+        for i in nodes.indices {
+            let node = (kind: nodes[i].kind, job: nodes[i].job, status: nodes[i].status)
             if node.kind.isInput { c.inputs += 1; continue }
             if node.job == nil { c.reused += 1; continue }
             c.jobs += 1

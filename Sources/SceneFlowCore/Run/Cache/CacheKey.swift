@@ -7,8 +7,6 @@ import Foundation
 /// component is length-prefixed, so no prompt can forge another job's key.
 public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     public var value: String
-    /// The named components, for `explain` (what changed since the last run of this node).
-    public var components: [(name: String, value: String)]
 
     public var description: String { value }
 
@@ -19,48 +17,85 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     static let version = "sceneflow-cache-v2"
 
     public init(_ job: Job) {
-        var c: [(String, String)] = [("kind", job.kind.rawValue), ("model", job.model.id)]
+        // One buffer, hashed once: this is on the scheduler's path for every job.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        bytes.append(contentsOf: Self.version.utf8)
+        func field(_ name: String, _ value: String) {
+            bytes.append(0x0A)
+            Self.appendLength(name.utf8.count, to: &bytes)
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(UInt8(ascii: "="))
+            Self.appendLength(value.utf8.count, to: &bytes)
+            bytes.append(contentsOf: value.utf8)
+        }
+        Self.visit(job, field: field) { n, input in
+            // The same bytes as field("input:<n>:<role>:<node>", sha256), without building the name.
+            let number = String(n)
+            bytes.append(0x0A)
+            Self.appendLength(7 + number.utf8.count + input.role.rawValue.utf8.count + 1 + input.node.utf8.count, to: &bytes)
+            bytes.append(contentsOf: "input:".utf8)
+            bytes.append(contentsOf: number.utf8)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: input.role.rawValue.utf8)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: input.node.utf8)
+            bytes.append(UInt8(ascii: "="))
+            Self.appendLength(input.sha256.utf8.count, to: &bytes)
+            bytes.append(contentsOf: input.sha256.utf8)
+        }
+        value = Digest.sha256(bytes)
+    }
+
+    /// The named components of `job`'s key, for `explain` (what changed since the last run of this node).
+    public static func components(of job: Job) -> [String: String] {
+        var c: [String: String] = [:]
+        visit(job, field: { c[$0] = $1 }, input: { n, input in c[inputName(n, input)] = input.sha256 })
+        return c
+    }
+
+    private static func appendLength(_ n: Int, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: String(n).utf8)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    static func inputName(_ n: Int, _ input: Job.Input) -> String { "input:\(n):\(input.role.rawValue):\(input.node)" }
+
+    /// Every component of `job`, in a fixed order per kind of work: fields, then the inputs
+    /// (each named `input:<n>:<role>:<node>`, valued by its digest).
+    private static func visit(_ job: Job, field body: (String, String) -> Void, input: (Int, Job.Input) -> Void) {
+        body("kind", job.kind.rawValue)
+        body("model", job.model.id)
         let local = job.model.provider == .local
         switch job.work {
         case .frame(let frame):
-            c.append(("prompt", frame.prompt))
-            c.append(("aspect_ratio", frame.aspectRatio.rawValue))
-            if let camera = frame.camera { c.append(("camera", camera)) }
+            body("prompt", frame.prompt)
+            body("aspect_ratio", frame.aspectRatio.rawValue)
+            if let camera = frame.camera { body("camera", camera) }
             if local {
-                c.append(("caption", frame.caption))
-                c.append(("resolution", String(frame.resolution)))
+                body("caption", frame.caption)
+                body("resolution", String(frame.resolution))
             }
         case .speech(let speech):
-            c.append(("dialogue", speech.text))
-            c.append(("voice", speech.voice ?? ""))
-            if local { c.append(("duration_s", formatNumber(speech.seconds))) }
+            body("dialogue", speech.text)
+            body("voice", speech.voice ?? "")
+            if local { body("duration_s", formatNumber(speech.seconds)) }
         case .clip(let clip):
-            c.append(("prompt", clip.prompt))
-            c.append(("aspect_ratio", clip.aspectRatio.rawValue))
-            c.append(("duration_s", formatNumber(clip.seconds)))
+            body("prompt", clip.prompt)
+            body("aspect_ratio", clip.aspectRatio.rawValue)
+            body("duration_s", formatNumber(clip.seconds))
             // Every clip, a provider's too, is conformed to the run's frame by the local engine.
-            c.append(("resolution", String(clip.resolution)))
+            body("resolution", String(clip.resolution))
         case .cut:
             break
         }
-        if job.take > 1 { c.append(("take", String(job.take))) }
-        for (n, input) in job.inputs.enumerated() {
-            c.append(("input:\(n):\(input.role.rawValue):\(input.node)", input.sha256))
-        }
-        var hasher = SHA256()
-        hasher.update(data: Data(Self.version.utf8))
-        for (name, value) in c {
-            hasher.update(data: Data("\n\(name.utf8.count):\(name)=\(value.utf8.count):".utf8))
-            hasher.update(data: Data(value.utf8))
-        }
-        self.value = Digest.hex(hasher.finalize())
-        self.components = c
+        if job.take > 1 { body("take", String(job.take)) }
+        for (n, file) in job.inputs.enumerated() { input(n, file) }
     }
 
-    /// What changed between an earlier job of the same node (its components) and this one, in
-    /// words: "prompt changed; input asset:product_1 changed".
-    public func changes(since previous: [String: String]) -> [String] {
-        let current = Dictionary(components, uniquingKeysWith: { a, _ in a })
+    /// What changed between an earlier job of the same node (its components) and this one
+    /// (`current`), in words: "prompt changed; input asset:product_1 changed".
+    public static func changes(from previous: [String: String], to current: [String: String]) -> [String] {
         var changes = Set<String>()
         for name in Set(current.keys).union(previous.keys) where name != "key" && current[name] != previous[name] {
             if name.hasPrefix("input:") {

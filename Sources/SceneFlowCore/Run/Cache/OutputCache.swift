@@ -155,9 +155,13 @@ public struct FileOutputCache: OutputCache {
 
 /// A cache in memory, for benchmarks and tests of the scheduler itself.
 public final class MemoryOutputCache: OutputCache, Sendable {
-    private let entries = Mutex<[String: StoredOutput]>([:])
+    private let entries: Mutex<[String: StoredOutput]>
 
-    public init() {}
+    public init(capacity: Int = 0) {
+        var dictionary: [String: StoredOutput] = [:]
+        dictionary.reserveCapacity(capacity)
+        entries = Mutex(dictionary)
+    }
 
     public func lookup(_ key: String) -> CacheLookup {
         entries.withLock { $0[key] }.map { .hit($0) } ?? .miss
