@@ -109,7 +109,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SceneFlowCLITests",
-            dependencies: ["SceneFlowCore", "SceneFlowTestSupport"]
+            dependencies: ["SceneFlowCore", "SceneFlowTestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "SceneFlowProcessTests", dependencies: ["SceneFlowProcess"]),
         .testTarget(

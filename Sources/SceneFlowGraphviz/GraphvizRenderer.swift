@@ -31,6 +31,7 @@ public actor GraphvizRenderer {
     public func render(_ diagram: Diagram, format: DiagramFormat) throws -> Data {
         let graph = try build(diagram)
         defer { agclose(graph) }
+        if format == .png { cap(graph, diagram) }
         if format == .dot {
             var buffer: UnsafeMutablePointer<CChar>?
             var length = 0
@@ -40,7 +41,18 @@ public actor GraphvizRenderer {
             defer { free(buffer) }
             return Data(bytes: buffer, count: length)
         }
-        return try layoutAndRender(graph, format: format)
+        let data = try layoutAndRender(graph, format: format, engine: diagram.layout == .fixed ? "nop2" : "dot")
+        guard format == .svg else { return data }
+        return Data(SVGTitles.apply(diagram.tooltips, to: String(decoding: data, as: UTF8.self)).utf8)
+    }
+
+    /// A PNG of a large diagram is scaled down to at most `maxPNGSide` pixels on its long side:
+    /// a 1,000-scene picture at full size would need gigabytes.
+    public static let maxPNGSide = 12_000.0
+
+    private func cap(_ graph: UnsafeMutablePointer<Agraph_t>, _ diagram: Diagram) {
+        let inches = Self.maxPNGSide / 96
+        withCString("size") { k in withCString("\(inches),\(inches)") { v in withCString("") { e in _ = agsafeset(UnsafeMutableRawPointer(graph), k, v, e) } } }
     }
 
     /// Lays out DOT text read by `agmemread` and renders it: for benchmarks against `dot -Tsvg`
@@ -52,8 +64,8 @@ public actor GraphvizRenderer {
     }
 
     /// `dot` layout, then rendering into memory; the layout is freed either way.
-    private func layoutAndRender(_ graph: UnsafeMutablePointer<Agraph_t>, format: DiagramFormat) throws -> Data {
-        guard gvLayout(context, graph, "dot") == 0 else {
+    private func layoutAndRender(_ graph: UnsafeMutablePointer<Agraph_t>, format: DiagramFormat, engine: String = "dot") throws -> Data {
+        guard withCString(engine, { gvLayout(context, graph, $0) }) == 0 else {
             throw GraphvizError(description: "Graphviz could not lay out the diagram")
         }
         defer { gvFreeLayout(context, graph) }
@@ -105,7 +117,10 @@ public actor GraphvizRenderer {
             guard let created = withCString(node.id, { agnode(owner, $0, 1) }) else {
                 throw GraphvizError(description: "agnode failed for \(node.id)")
             }
-            apply(node.attributes, to: UnsafeMutableRawPointer(created), in: graph)
+            var attributes = node.attributes
+            // A fixed layout pins every node where the diagram says (neato's "x,y!").
+            if let p = node.position { attributes["pos"] = String(format: "%.2f,%.2f!", p.x, p.y) }
+            apply(attributes, to: UnsafeMutableRawPointer(created), in: graph)
             nodes[node.id] = created
         }
         for edge in orderedEdges {
@@ -115,7 +130,9 @@ public actor GraphvizRenderer {
             guard let created = agedge(graph, tail, head, nil, 1) else {
                 throw GraphvizError(description: "agedge failed for \(edge.from) -> \(edge.to)")
             }
-            apply(edge.attributes, to: UnsafeMutableRawPointer(created), in: graph)
+            var attributes = edge.attributes
+            if let route = edge.route, route.count >= 2 { attributes["pos"] = Self.spline(route) }
+            apply(attributes, to: UnsafeMutableRawPointer(created), in: graph)
         }
         return graph
     }
@@ -145,6 +162,28 @@ public actor GraphvizRenderer {
 
     private func declare(_ graph: UnsafeMutablePointer<Agraph_t>, _ kind: Int32, _ key: String, _ value: String) {
         withCString(key) { k in withCString(value) { v in _ = agattr(graph, kind, k, v) } }
+    }
+}
+
+extension GraphvizRenderer {
+    /// A polyline as Graphviz's edge `pos`: an arrowhead at the last point ("e,x,y") and a
+    /// B-spline of straight cubic segments (3n + 1 control points) ending short of it.
+    static func spline(_ route: [Diagram.Point]) -> String {
+        var points = route
+        let tip = points.removeLast()
+        let last = points.last!
+        let dx = tip.x - last.x, dy = tip.y - last.y
+        let length = max(1, (dx * dx + dy * dy).squareRoot())
+        let back = min(8, length / 2)
+        points.append(Diagram.Point(tip.x - dx / length * back, tip.y - dy / length * back))
+        var controls = [points[0]]
+        for (a, b) in zip(points, points.dropFirst()) {
+            controls.append(Diagram.Point(a.x + (b.x - a.x) / 3, a.y + (b.y - a.y) / 3))
+            controls.append(Diagram.Point(a.x + 2 * (b.x - a.x) / 3, a.y + 2 * (b.y - a.y) / 3))
+            controls.append(b)
+        }
+        func format(_ p: Diagram.Point) -> String { String(format: "%.2f,%.2f", p.x, p.y) }
+        return "e,\(format(tip)) " + controls.map(format).joined(separator: " ")
     }
 }
 

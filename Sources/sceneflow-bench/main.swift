@@ -2,11 +2,25 @@ import Foundation
 import SceneFlowCore
 import SceneFlowProcess
 import SceneFlowGraphviz
+import SceneFlowTestSupport
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
 // for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all);
 // the stress sections children and batch-stress run only when named. Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; the README records this project's machine's.
+
+// `sceneflow-bench generate SCENES [bench|chain|random] [SEED] [json|yaml] DIR`: writes a generated
+// template (and its images) into DIR and prints its path, for trying commands on inputs of any size.
+if CommandLine.arguments.dropFirst().first == "generate" {
+    var args = Array(CommandLine.arguments.dropFirst(2))
+    let directory = URL(fileURLWithPath: args.removeLast())
+    let scenes = Int(args.first ?? "") ?? 60
+    let shape = args.count > 1 ? TemplateFactory.Shape(rawValue: args[1]) ?? .bench : .bench
+    let seed = args.count > 2 ? UInt64(args[2]) ?? 1 : 1
+    let format = args.count > 3 ? TemplateFactory.Format(rawValue: args[3]) ?? .json : .json
+    print(try TemplateFactory.write(scenes: scenes, shape: shape, seed: seed, format: format, into: directory).path)
+    exit(0)
+}
 
 let requested = Set(CommandLine.arguments.dropFirst())
 func wants(_ section: String) -> Bool { requested.isEmpty || requested.contains(section) }

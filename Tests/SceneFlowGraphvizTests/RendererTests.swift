@@ -75,7 +75,8 @@ func title(_ element: String) -> String {
         let file = folder.appendingPathComponent("diagram.gv")
         try dot.write(to: file)
         let result = try await run("dot", ["-Tsvg", file.path])
-        let external = result.stdout
+        // The tooltips are SceneFlow's own post-processing of the SVG; dot writes plain names.
+        let external = SVGTitles.apply(d.tooltips, to: result.stdout)
         #expect(result.status == 0)
         // Same picture: the same nodes, edges and clusters with the same shapes, colours and text,
         // at the same places. Coordinates may differ by a few points where dot's tie-breaks
@@ -149,18 +150,26 @@ func title(_ element: String) -> String {
                           "pour.first_frame->shot.first_frame", "shot.first_frame->hook.first_frame"])
     }
 
-    @Test func largeTemplatesStackScenesInsteadOfChainingThem() throws {
+    @Test func largeTemplatesAreLaidOutInSwiftInPlaybackOrder() throws {
         func template(scenes: Int) throws -> Template {
             let list = (0..<scenes).map { #"{"id": "s\#($0)", "speaking": false}"# }.joined(separator: ",")
             let loaded = LoadedTemplate.parse(bytes: Array(#"{"schema_version": 1, "id": "t", "scenes": [\#(list)]}"#.utf8), path: "t.json")
             return try #require(loaded.template)
         }
-        let small = try template(scenes: 3), large = try template(scenes: DiagramBuilder.leftToRightSceneLimit + 1)
+        let small = try template(scenes: 3), large = try template(scenes: DiagramBuilder.overviewThreshold + 1)
         let a = DiagramBuilder(graph: SceneGraph(template: small), template: small).build()
-        let b = DiagramBuilder(graph: SceneGraph(template: large), template: large).build()
-        #expect(a.graphAttributes["newrank"] == "true")
+        #expect(a.layout == .ranked && a.graphAttributes["newrank"] == "true")
         #expect(a.edges.filter { $0.attributes["style"] == "invis" }.map { "\($0.from)->\($0.to)" } == ["s0.video->s1.first_frame", "s1.video->s2.first_frame"])
-        #expect(b.graphAttributes["newrank"] == nil && !b.edges.contains { $0.attributes["style"] == "invis" })
+        let overview = DiagramBuilder(graph: SceneGraph(template: large), template: large).build()
+        #expect(overview.layout == .fixed)
+        let cards = overview.nodes.filter { $0.id.hasPrefix("scene:") }
+        #expect(cards.map(\.id) == (0...DiagramBuilder.overviewThreshold).map { "scene:s\($0)" })
+        let ys = cards.compactMap(\.position?.y)
+        #expect(ys.count == cards.count && zip(ys, ys.dropFirst()).allSatisfy { $0 > $1 }, "each scene below the one before")
+        var options = DiagramBuilder.Options()
+        options.view = .detail
+        let rows = DiagramBuilder(graph: SceneGraph(template: large), template: large, options: options).build()
+        #expect(rows.layout == .fixed && rows.nodes.contains { $0.id == "s20.video" })
     }
 
     @Test func edgeTypesAreDistinguishableWithoutColour() {

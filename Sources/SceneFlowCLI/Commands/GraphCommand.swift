@@ -5,6 +5,7 @@ import SceneFlowGraphviz
 import SceneFlowSession
 
 extension DiagramFormat: ExpressibleByArgument {}
+extension DiagramBuilder.View: ExpressibleByArgument {}
 
 struct GraphCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,6 +37,37 @@ struct GraphCommand: AsyncParsableCommand {
     @Flag(help: "Leave out the legend.")
     var noLegend = false
 
+    @Option(help: "detail (every node) or overview (one box per scene). Default: detail up to 20 scenes, overview beyond.")
+    var view: DiagramBuilder.View?
+
+    @Option(help: ArgumentHelp("Draw these scenes in full detail, by position: 12..30, or 5.", valueName: "first..last"))
+    var scenes: String?
+
+    func validate() throws {
+        if let scenes, Self.range(scenes) == nil {
+            throw ValidationError("--scenes takes scene positions like 12..30 (or one, like 5), counting from 1; got \"\(scenes)\"")
+        }
+    }
+
+    static func range(_ text: String) -> ClosedRange<Int>? {
+        let parts = text.replacingOccurrences(of: "...", with: "..").components(separatedBy: "..").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard (1...2).contains(parts.count), let a = Int(parts[0]), let b = Int(parts.last!), a >= 1, b >= a else { return nil }
+        return a...b
+    }
+
+    /// The diagram options of the command line.
+    func diagramOptions(_ base: DiagramBuilder.Options = .init(), sceneCount: Int) throws -> DiagramBuilder.Options {
+        var options = base
+        options.showLegend = !noLegend
+        options.view = view
+        if let scenes, let range = Self.range(scenes) {
+            guard range.lowerBound <= sceneCount else { throw CommandFailure.usage("--scenes \(scenes): the template has \(sceneCount) scene\(sceneCount == 1 ? "" : "s")") }
+            options.scenes = range.lowerBound...min(range.upperBound, sceneCount)
+            if view == .overview { throw CommandFailure.usage("--scenes draws scenes in detail; leave out --view overview") }
+        }
+        return options
+    }
+
     func run() async throws {
         let format = try resolvedFormat()
         let checked = try ValidTemplate.load(template, allowInvalid: allowInvalid)
@@ -49,8 +81,7 @@ struct GraphCommand: AsyncParsableCommand {
             guard loaded.report.template.id == checked.id else {
                 throw CommandFailure.error("\(run) is a run of template \"\(loaded.report.template.id)\", not of \"\(checked.id)\" (\(template))")
             }
-            var options = DiagramBuilder.Options(run: loaded, graph: graph)
-            options.showLegend = !noLegend
+            let options = try diagramOptions(DiagramBuilder.Options(run: loaded, graph: graph), sceneCount: graph.scenes.count)
             let diagram = DiagramBuilder(graph: graph, template: checked.template, options: options).build()
             let rendered = try await GraphvizRenderer.shared.render(diagram, format: format)
             // Thumbnails: relative to the run folder when the diagram is written there, else embedded.
@@ -58,8 +89,7 @@ struct GraphCommand: AsyncParsableCommand {
             data = format == .svg ? Data(SVGImages.relativize(String(decoding: rendered, as: UTF8.self),
                                                                folder: base == loaded.folder ? loaded.folder : nil).utf8) : rendered
         } else {
-            var options = DiagramBuilder.Options()
-            options.showLegend = !noLegend
+            let options = try diagramOptions(sceneCount: graph.scenes.count)
             data = try await GraphvizRenderer.shared.render(DiagramBuilder(graph: graph, template: checked.template, options: options).build(), format: format)
         }
         try emit(data, to: output)

@@ -1,27 +1,53 @@
 import Foundation
 
-/// Decides what a dependency diagram shows: one cluster per scene in playback order, left to
-/// right; shapes and fills by node kind; edge styles by type, with a legend; the model on each
-/// generation node; the critical path in bold; and, for a run, each node's status as a fill
-/// from a colour-blind-safe palette (Okabe–Ito tints) *and* a text marker, never colour alone.
+/// Decides what a dependency diagram shows, at any size:
+///
+/// - **detail** (the default up to `overviewThreshold` scenes, or for `--scenes A..B`): every
+///   node. Up to 20 scenes in view, dot ranks them left to right, one box per scene in playback
+///   order (`+Ranked`); beyond that, one row per scene, top to bottom, positioned here
+///   (`+Rows`).
+/// - **overview** (the default beyond the threshold): one box per scene with its key facts and
+///   only the edges between scenes, the shared inputs drawn once (`+Overview`).
+///
+/// Large views are laid out in Swift (a `.fixed` layout: scene k is row k, guaranteed) and
+/// Graphviz only draws them: dot's ranking of hundreds of clusters, or of long edges, takes
+/// minutes and can fail outright ("trouble in init_rank"). Shapes and fills by node kind, edge
+/// styles by type with a legend, the critical path in bold, and for a run each node's status
+/// as a fill from a colour-blind-safe palette (Okabe–Ito tints) *and* a text marker. Every node
+/// and scene gets a stable SVG id (the node id, `scene:<id>`) and a tooltip (`<title>`).
 public struct DiagramBuilder {
+    public enum View: String, Sendable, CaseIterable {
+        case detail, overview
+    }
+
     public struct Options: Sendable {
         /// Statuses from a run, by node id.
         public var statuses: [String: NodeStatus] = [:]
         /// Images to show inside finished frame nodes, by node id (absolute paths).
         public var thumbnails: [String: String] = [:]
-        /// Nodes and edges on cycles, drawn highlighted (`--allow-invalid`).
         /// The model each node ran on in a run, shown instead of the template's choice.
         public var models: [String: String] = [:]
+        /// A run's failures, by node id (in tooltips).
+        public var errors: [String: String] = [:]
+        /// The prompts a run sent, by node id (in tooltips).
+        public var prompts: [String: String] = [:]
+        /// Nodes and edges on cycles, drawn highlighted (`--allow-invalid`).
         public var highlightCycles = true
         public var showLegend = true
+        /// `nil`: detail up to `overviewThreshold` scenes (or with `scenes`), overview beyond.
+        public var view: View?
+        /// Scenes to draw in detail, 1-based and inclusive (`--scenes 12..30`).
+        public var scenes: ClosedRange<Int>?
+
         public init() {}
 
-        /// A run's statuses, models, and its finished frames as thumbnails.
+        /// A run's statuses, models, errors and prompts, and its finished frames as thumbnails.
         public init(run: LoadedRun, graph: SceneGraph) {
             for node in run.report.nodes {
                 statuses[node.id] = node.status
                 if let model = node.model { models[node.id] = model }
+                if let error = node.error, node.status == .failed || node.status == .blocked { errors[node.id] = error }
+                if let prompt = node.prompt { prompts[node.id] = prompt }
                 if graph[node.id]?.kind.isFrame == true, let url = run.output(of: node.id), MediaType.sniff(fileAt: url)?.isImage == true {
                     thumbnails[node.id] = url.path
                 }
@@ -39,6 +65,131 @@ public struct DiagramBuilder {
         self.template = template
         self.registry = registry
         self.options = options
+    }
+
+    /// Beyond this many scenes, the default view is the overview.
+    public static let overviewThreshold = 20
+    /// Up to this many scenes in view, a detail diagram is laid out by dot, left to right. dot's
+    /// ranking with ordering edges between clusters grows explosively beyond (measured: 24
+    /// scenes 0.8 s, 48 scenes 43 s), and fails on some shapes at 60.
+    public static let leftToRightSceneLimit = 20
+
+    /// The view drawn with these options.
+    public var view: View {
+        options.view ?? (options.scenes != nil || graph.scenes.count <= Self.overviewThreshold ? .detail : .overview)
+    }
+
+    /// The scenes in view (indices into `graph.scenes`), in playback order.
+    public var scenesInView: [Int] {
+        guard let range = options.scenes else { return Array(graph.scenes.indices) }
+        return graph.scenes.indices.filter { range.contains($0 + 1) }
+    }
+
+    public func build() -> Diagram {
+        var d = Diagram(name: graph.templateID)
+        d.nodeDefaults = ["fontname": "Helvetica", "fontsize": "11", "style": "filled", "fillcolor": "white", "penwidth": "1.2"]
+        d.edgeDefaults = ["fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"]
+        let scenes = scenesInView
+        let title = "\(graph.templateID)\(template.name.map { " — \($0)" } ?? "")  ·  \(graph.aspectRatio.rawValue)  ·  "
+            + "\(graph.scenes.count) scene\(graph.scenes.count == 1 ? "" : "s"), \(graph.nodes.count) nodes"
+            + (options.scenes == nil ? "" : "  ·  scenes \(scenes.first.map { $0 + 1 } ?? 0)–\(scenes.last.map { $0 + 1 } ?? 0)")
+        // Nodes in the order they are listed (a scene's box before its nodes), then the edges over them.
+        d.graphAttributes = ["fontname": "Helvetica", "bgcolor": "white", "label": title, "labelloc": "t", "fontsize": "18", "outputorder": "nodesfirst"]
+        switch view {
+        case .overview: buildOverview(into: &d)
+        case .detail where scenes.count <= Self.leftToRightSceneLimit: buildRanked(into: &d, scenes: scenes)
+        case .detail: buildRows(into: &d, scenes: scenes)
+        }
+        return d
+    }
+
+    // MARK: Shared facts
+
+    /// Nodes and edges on the critical path (by the registry's latencies) and on cycles.
+    struct Emphasis {
+        var criticalNodes = Set<Int>()
+        var criticalEdges = Set<[Int]>()
+        var cycleNodes = Set<Int>()
+        var cycleEdges = Set<[Int]>()
+    }
+
+    func emphasis() -> Emphasis {
+        var e = Emphasis()
+        if options.highlightCycles {
+            for cycle in graph.cycles() {
+                for (i, node) in cycle.enumerated() {
+                    e.cycleNodes.insert(node)
+                    e.cycleEdges.insert([node, cycle[(i + 1) % cycle.count]])
+                }
+            }
+        }
+        // The critical path only exists for an acyclic graph.
+        if let order = graph.topologicalOrder() {
+            let path = graph.criticalPath(order: order, registry: registry).path
+            e.criticalNodes = Set(path)
+            for i in path.indices.dropLast() { e.criticalEdges.insert([path[i], path[i + 1]]) }
+        }
+        return e
+    }
+
+    /// "5 s, speaking, maya".
+    func facts(_ scene: SceneFacts) -> String {
+        var facts = ["\(formatNumber(scene.seconds)) s"]
+        if scene.speaking { facts.append("speaking") }
+        if let avatar = scene.avatar { facts.append(avatar) }
+        return facts.joined(separator: ", ")
+    }
+
+    /// The tooltip of node `i`: what it is, its model, its prompt, its status and error.
+    func tooltip(_ i: Int) -> String {
+        let node = graph.nodes[i]
+        var lines = [node.id]
+        if node.kind.isInput {
+            lines.append("\(node.kind.rawValue) input: \(node.input ?? "")\(node.slotType.map { " (\($0.rawValue))" } ?? "")")
+        } else if let source = graph.source(ofReuse: i) {
+            lines.append("the same image as \(graph.nodes[source].id)")
+        } else if let model = options.models[node.id] ?? node.model {
+            lines.append("\(node.job?.rawValue ?? node.kind.rawValue) · \(model)")
+        }
+        let prompt = options.prompts[node.id]
+            ?? PromptBuilder.prompt(for: node, scene: graph.scene(of: i), images: graph.incoming[i].map(\.type), aspectRatio: graph.aspectRatio)
+        if !prompt.isEmpty { lines.append("prompt: \(prompt)") }
+        if let status = options.statuses[node.id] { lines.append("status: \(status.rawValue)") }
+        if let error = options.errors[node.id] { lines.append("error: \(error)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The tooltip of a scene: its place, facts and dialogue.
+    func sceneTooltip(_ scene: SceneFacts, position: Int) -> String {
+        var lines = ["\(position) · \(scene.id) (\(facts(scene)))"]
+        if !scene.prompt.isEmpty { lines.append(scene.prompt) }
+        if let dialogue = scene.dialogue { lines.append("“\(dialogue)”") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A node's status as a fill, a border and a text marker (never colour alone).
+    func applyStatus(_ id: String, to attributes: inout Diagram.Attributes) {
+        guard let status = options.statuses[id] else { return }
+        let style = Self.statusStyle(status)
+        attributes["fillcolor"] = style.fill
+        attributes["color"] = style.border
+        attributes["label"] = "\(attributes["label"] ?? id)\n[\(style.marker)]"
+    }
+
+    /// A finished frame's image inside its node: a fixed node in the template's shape, the
+    /// image scaled into it, the label below.
+    func applyThumbnail(_ id: String, to attributes: inout Diagram.Attributes, width: Double = 1.7) {
+        guard options.statuses[id]?.isDone == true, let image = options.thumbnails[id] else { return }
+        let size = graph.aspectRatio.pixelSize(shortSide: 100)
+        let w = size.width >= size.height ? width * 1.4 : width
+        attributes["image"] = image
+        attributes["imagescale"] = "true"
+        attributes["imagepos"] = "tc"
+        attributes["labelloc"] = "b"
+        attributes["width"] = String(format: "%.2f", w)
+        attributes["height"] = String(format: "%.2f", w * Double(size.height) / Double(size.width) + 0.55)
+        attributes["fixedsize"] = "true"
+        attributes["fontsize"] = "9"
     }
 
     // MARK: Styles
@@ -90,164 +241,6 @@ public struct DiagramBuilder {
         (.lastFrame, "last frame → clip"), (.audio, "voice-over → clip"), (.clip, "clip → final cut"),
     ]
 
-    // MARK: Building
-
-    /// Up to this many scenes, scenes are laid out left to right in playback order. dot's
-    /// `newrank` ranking with ordering edges between clusters grows explosively with the
-    /// number of clusters (measured: 24 scenes 0.8 s, 48 scenes 43 s, 200 scenes > 2 min), so
-    /// larger templates stack their scene clusters top to bottom in playback order instead
-    /// (200 scenes: 0.6 s), with dependencies still flowing left to right.
-    public static let leftToRightSceneLimit = 20
-
-    public var isLeftToRight: Bool { template.scenes.count <= Self.leftToRightSceneLimit }
-
-    public func build() -> Diagram {
-        var d = Diagram(name: template.id?.value ?? "template")
-        d.graphAttributes = [
-            "rankdir": "LR", "compound": "true", "fontname": "Helvetica",
-            "nodesep": "0.35", "ranksep": "0.55", "bgcolor": "white",
-            "label": "\(template.id?.value ?? "template")\(template.name.map { " — \($0)" } ?? "")  ·  \(template.aspectRatio.rawValue)  ·  \(graph.nodes.count) nodes",
-            "labelloc": "t", "fontsize": "18",
-        ]
-        if isLeftToRight { d.graphAttributes["newrank"] = "true" }
-        d.nodeDefaults = ["fontname": "Helvetica", "fontsize": "11", "style": "filled", "fillcolor": "white", "penwidth": "1.2"]
-        d.edgeDefaults = ["fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"]
-
-        let cycles = options.highlightCycles ? graph.cycles() : []
-        var cycleEdges = Set<[Int]>()
-        var cycleNodes = Set<Int>()
-        for cycle in cycles {
-            for (i, node) in cycle.enumerated() {
-                cycleNodes.insert(node)
-                cycleEdges.insert([node, cycle[(i + 1) % cycle.count]])
-            }
-        }
-        // The critical path only exists for an acyclic graph.
-        var criticalEdges = Set<[Int]>()
-        var criticalNodes = Set<Int>()
-        if let order = graph.topologicalOrder() {
-            let path = graph.criticalPath(order: order, registry: registry).path
-            criticalNodes = Set(path)
-            for i in path.indices.dropLast() { criticalEdges.insert([path[i], path[i + 1]]) }
-        }
-
-        d.clusters.append(Diagram.Cluster(id: "cluster_inputs", attributes: [
-            "label": "inputs", "style": "rounded,dashed", "color": Hue.grey, "fontcolor": "#555555",
-        ].merging(isLeftToRight ? ["rank": "same"] : [:]) { a, _ in a }))
-        for scene in template.scenes {
-            guard let id = scene.id?.value, graph.indexByID["\(id).first_frame"] != nil else { continue }
-            var facts = ["\(formatNumber(scene.duration)) s"]
-            if scene.isSpeaking { facts.append("speaking") }
-            if let avatar = scene.avatar?.value { facts.append(avatar) }
-            d.clusters.append(Diagram.Cluster(id: "cluster_scene_\(scene.index)", attributes: [
-                "label": "\(scene.index + 1) · \(id)  (\(facts.joined(separator: ", ")))",
-                "style": "rounded,filled", "fillcolor": "#F7F7F7", "color": "#BBBBBB", "fontsize": "13",
-            ]))
-        }
-
-        for (index, node) in graph.nodes.enumerated() {
-            var attributes = nodeAttributes(node)
-            if criticalNodes.contains(index) && node.generates { attributes["penwidth"] = "2.6" }
-            if let status = options.statuses[node.id] {
-                let style = Self.statusStyle(status)
-                attributes["fillcolor"] = style.fill
-                attributes["color"] = style.border
-                attributes["label"] = "\(attributes["label"] ?? node.id)\n[\(style.marker)]"
-                if status.isDone, let image = options.thumbnails[node.id] {
-                    attributes["image"] = image
-                    attributes["imagescale"] = "true"
-                    attributes["imagepos"] = "tc"
-                    attributes["labelloc"] = "b"
-                    // A fixed node in the template's shape; the image is scaled into it, the
-                    // label sits below it.
-                    let size = template.aspectRatio.pixelSize(shortSide: 100)
-                    let width = size.width >= size.height ? 2.4 : 1.7
-                    attributes["width"] = String(format: "%.2f", width)
-                    attributes["height"] = String(format: "%.2f", width * Double(size.height) / Double(size.width) + 0.55)
-                    attributes["fixedsize"] = "true"
-                    attributes["fontsize"] = "9"
-                }
-            }
-            if cycleNodes.contains(index) {
-                attributes["color"] = Hue.vermillion
-                attributes["penwidth"] = "3"
-                attributes["fontcolor"] = Hue.vermillion
-            }
-            let cluster: String?
-            switch node.kind {
-            case .avatar, .background, .asset: cluster = "cluster_inputs"
-            case .final: cluster = nil
-            default: cluster = node.sceneIndex.map { "cluster_scene_\($0)" }
-            }
-            d.nodes.append(Diagram.Node(id: node.id, attributes: attributes, cluster: cluster))
-        }
-
-        for edge in graph.edges {
-            var attributes = Self.edgeStyle(edge.type)
-            if edge.type == .cameraAngle, let camera = graph.nodes[edge.to].camera { attributes["label"] = camera }
-            if criticalEdges.contains([edge.from, edge.to]) {
-                attributes["penwidth"] = "3.5"
-                attributes["style"] = (attributes["style"] ?? "solid") + ",bold"
-            }
-            if cycleEdges.contains([edge.from, edge.to]) {
-                attributes["color"] = Hue.vermillion
-                attributes["penwidth"] = "3.5"
-                attributes["fontcolor"] = Hue.vermillion
-                attributes["label"] = "cycle"
-            }
-            d.edges.append(Diagram.Edge(from: graph.nodes[edge.from].id, to: graph.nodes[edge.to].id, attributes: attributes))
-        }
-
-        // Playback order, left to right: each scene's clip sits left of the next scene's first frame.
-        var previousVideo: String?
-        for scene in template.scenes where isLeftToRight {
-            guard let id = scene.id?.value, graph.indexByID["\(id).video"] != nil else { continue }
-            if let previousVideo {
-                d.edges.append(Diagram.Edge(from: previousVideo, to: "\(id).first_frame", attributes: ["style": "invis", "weight": "0"]))
-            }
-            previousVideo = "\(id).video"
-        }
-
-        if options.showLegend { addLegend(to: &d, hasCritical: !criticalEdges.isEmpty, hasCycle: !cycleEdges.isEmpty) }
-        return d
-    }
-
-    private func nodeAttributes(_ node: SceneGraph.Node) -> Diagram.Attributes {
-        let model = (options.models[node.id] ?? node.model).map(shortModelName)
-        switch node.kind {
-        case .avatar:
-            return ["shape": "ellipse", "fillcolor": "#FFF3D6", "label": "\(node.id)\n\(node.input ?? "")"]
-        case .background:
-            return ["shape": "tab", "fillcolor": "#E6F0DC", "label": "\(node.id)\n\(node.input ?? "")"]
-        case .asset:
-            let fill: String
-            switch node.slotType {
-            case .logo: fill = "#EFE3F3"
-            case .referenceImage: fill = "#DDF2EC"
-            default: fill = "#FCE6CC"
-            }
-            return ["shape": "note", "fillcolor": fill, "label": "\(node.id)\n(\(node.slotType?.rawValue ?? "asset"))"]
-        case .firstFrame, .lastFrame:
-            switch node.job {
-            case nil:
-                let source = graph.predecessors[graph.indexByID[node.id]!].first.map { "= \(graph.nodes[$0].id)" } ?? "= ?"
-                return ["shape": "box", "style": "rounded,dashed,filled", "fillcolor": "#FFFFFF", "label": "\(node.id)\n\(source)"]
-            case .cameraAngle:
-                return ["shape": "box", "style": "rounded,filled", "fillcolor": "#FDE9DD", "peripheries": "2",
-                        "label": "\(node.id)\ncamera angle · \(model ?? "?")"]
-            default:
-                return ["shape": "box", "style": "rounded,filled", "fillcolor": "#E4EEFA", "label": "\(node.id)\n\(model ?? "?")"]
-            }
-        case .audio:
-            return ["shape": "cds", "fillcolor": "#E3F3FB", "label": "\(node.id)\n\(model ?? "?")"]
-        case .video:
-            return ["shape": "box", "style": "filled", "fillcolor": "#F6E4EE",
-                    "label": "\(node.id)\n\(node.clipSeconds.map { "\(formatNumber($0)) s · " } ?? "")\(model ?? "?")"]
-        case .final:
-            return ["shape": "doubleoctagon", "fillcolor": "#EEEEEE", "label": "final.video\ncut & combine"]
-        }
-    }
-
     /// `fal-ai/kling-video/v2.6/pro/image-to-video` → `kling-video/v2.6/pro/image-to-video`.
     func shortModelName(_ id: String) -> String {
         for prefix in ["fal-ai/", "elevenlabs/"] where id.hasPrefix(prefix) { return String(id.dropFirst(prefix.count)) }
@@ -256,7 +249,7 @@ public struct DiagramBuilder {
 
     /// A compact legend: one HTML-like table whose line samples use each edge type's colour and
     /// a glyph for its line style (solid, dashed, dotted, bold), so it reads in greyscale too.
-    private func addLegend(to d: inout Diagram, hasCritical: Bool, hasCycle: Bool) {
+    func legend(types used: Set<EdgeType>, hasCritical: Bool, hasCycle: Bool) -> Diagram.Node {
         func sample(_ style: Diagram.Attributes) -> String {
             let s = style["style"] ?? "solid"
             let glyph = s.contains("dotted") ? "· · · · · ·" : s.contains("dashed") ? "– – – –" : "————"
@@ -264,7 +257,6 @@ public struct DiagramBuilder {
             let text = "<FONT COLOR=\"\(style["color"] ?? "#222222")\">\(glyph)</FONT>"
             return width >= 2.4 || s.contains("bold") ? "<B>\(text)</B>" : text
         }
-        let used = Set(graph.edges.map(\.type))
         var rows: [(String, String)] = Self.edgeLegend.filter { used.contains($0.0) }.map { (sample(Self.edgeStyle($0.0)), $0.1) }
         if hasCritical { rows.append(("<B>━━━━</B>", "critical path (bold)")) }
         if hasCycle { rows.append(("<B><FONT COLOR=\"\(Hue.vermillion)\">━━━━</FONT></B>", "cycle")) }
@@ -275,13 +267,13 @@ public struct DiagramBuilder {
         var html = "<<TABLE BORDER=\"1\" COLOR=\"#BBBBBB\" CELLBORDER=\"0\" CELLSPACING=\"1\" CELLPADDING=\"2\">"
         html += "<TR><TD COLSPAN=\"2\"><B>legend</B></TD></TR>"
         for (glyph, text) in rows {
-            html += "<TR><TD ALIGN=\"LEFT\">\(glyph)</TD><TD ALIGN=\"LEFT\">\(escapeHTML(text))</TD></TR>"
+            html += "<TR><TD ALIGN=\"LEFT\">\(glyph)</TD><TD ALIGN=\"LEFT\">\(Self.escapeHTML(text))</TD></TR>"
         }
         html += "</TABLE>>"
-        d.nodes.append(Diagram.Node(id: "legend", attributes: ["shape": "plaintext", "style": "", "label": html, "fontsize": "10"], cluster: "cluster_inputs"))
+        return Diagram.Node(id: "legend", attributes: ["shape": "plaintext", "style": "", "label": html, "fontsize": "10", "id": "legend"])
     }
 
-    private func escapeHTML(_ s: String) -> String {
+    static func escapeHTML(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

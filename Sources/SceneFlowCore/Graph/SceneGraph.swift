@@ -105,6 +105,8 @@ public struct SceneGraph: Sendable {
     public private(set) var indexByID: [String: Int] = [:]
     /// Per scene, in playback order (only scenes with an id that could be read, once).
     public private(set) var scenes: [SceneFacts] = []
+    /// Each scene's nodes (indices), by the scene's place in `scenes`.
+    public private(set) var nodesOfScene: [[Int]] = []
     public let aspectRatio: AspectRatio
     public let templateID: String
 
@@ -234,6 +236,10 @@ public struct SceneGraph: Sendable {
     }
 
     private mutating func add(_ node: Node) -> Int {
+        if let facts = node.factsIndex {
+            while nodesOfScene.count <= facts { nodesOfScene.append([]) }
+            nodesOfScene[facts].append(nodes.count)
+        }
         nodes.append(node)
         successors.append([])
         predecessors.append([])

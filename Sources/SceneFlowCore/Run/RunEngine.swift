@@ -1,36 +1,5 @@
 import Foundation
 
-/// Settings of one run.
-public struct RunOptions: Sendable {
-    public var limits = RunLimits()
-    public var retry = RetryPolicy()
-    /// Stop everything at the first failure instead of finishing independent work.
-    public var failFast = false
-    /// Run every job on the local engine.
-    public var offline = false
-    /// A rehearsal: placeholder outputs, nothing spent (its cache is kept apart by the caller).
-    public var simulated = false
-    /// The local engine's short side, and the frame every clip is conformed to.
-    public var resolution = 720
-    /// Nodes to make again even if cached; their descendants follow.
-    public var regenerate: Set<String> = []
-    /// Nodes to make (with what they need); `nil` makes everything.
-    public var targets: Set<String>?
-    /// How often `run.json` is rewritten while the run goes on (it is always written at the end).
-    public var reportInterval: Double = 1
-    /// Give each job attempt a scratch folder (generators that write files need one).
-    public var scratchFolders = true
-    /// Slots shared with other runs in this process (a batch, a server); the run's own limits apply too.
-    public var sharedLimiter: ConcurrencyLimiter?
-    /// Identical jobs of concurrent runs are made once (a batch's shared voice-overs).
-    public var coalescer: JobCoalescer?
-    /// No job starts if what this run has spent, plus the estimates of the jobs in flight and
-    /// of the job, would pass this; the run then ends `partial`, saying so.
-    public var budget: Money?
-
-    public init() {}
-}
-
 /// Runs a scene graph like a build system.
 ///
 /// The schedule (`Schedule`) decides what is ready and what may start; each ready node is
@@ -80,9 +49,9 @@ public struct RunEngine: Sendable {
     }
 
     /// What a child task hands back.
-    private typealias Pending = (job: Job, generator: Generator, key: CacheKey)
+    typealias Pending = (job: Job, generator: Generator, key: CacheKey)
     /// A started job's key, and its components when the run keeps an explain index.
-    private typealias Started = (key: CacheKey, components: [String: String]?)
+    typealias Started = (key: CacheKey, components: [String: String]?)
 
     /// Runs the graph to its end on the process's run loop thread (`RunExecutor.shared`): the
     /// scheduling loop and the jobs' Swift code take turns there, so handing a job over costs no
@@ -266,105 +235,6 @@ public struct RunEngine: Sendable {
         recorder[i].reason = reason
         job.journal = JobJournal(file: workspace?.root.appendingPathComponent("journal/\(key.value).json"))
         return .job(job, generator, key)
-    }
-
-    // MARK: Running a job (in a child task)
-
-    private func execute(_ job: Job, generator: Generator, key: CacheKey, attempts: AttemptRunner) async -> AttemptRunner.Outcome {
-        if let coalescer = options.coalescer {
-            guard await coalescer.lead(key.value) else {
-                // Another run made (or failed to make) the same output meanwhile.
-                if case .hit(let made) = cache.lookup(key.value) { return .reused(made) }
-                return await execute(job, generator: generator, key: key, attempts: attempts)
-            }
-            let outcome = await limited(job, generator: generator, key: key, attempts: attempts)
-            await coalescer.finish(key.value)
-            return outcome
-        }
-        return await limited(job, generator: generator, key: key, attempts: attempts)
-    }
-
-    private func limited(_ job: Job, generator: Generator, key: CacheKey, attempts: AttemptRunner) async -> AttemptRunner.Outcome {
-        // A job holds its shared slot through its retries, as it holds its run's slot.
-        guard let limiter = options.sharedLimiter else { return await attempts.run(job, generator: generator, store: store(key)) }
-        await limiter.acquire(job.model.provider)
-        let outcome = await attempts.run(job, generator: generator, store: store(key))
-        await limiter.release(job.model.provider)
-        return outcome
-    }
-
-    /// Puts a made output into the cache under `key`, then forgets the job's journal.
-    private func store(_ key: CacheKey) -> @Sendable (GeneratedOutput, Job) throws -> StoredOutput {
-        let cache = self.cache, runID = self.runID
-        return { output, job in
-            let path = output.file.path
-            let ext = path.lastIndex(where: { $0 == "." || $0 == "/" }).flatMap { path[$0] == "." ? path[path.index(after: $0)...].lowercased() : nil }
-                .flatMap { $0.isEmpty ? nil : $0 } ?? "bin"
-            let metadata = OutputMetadata(key: key.value, node: job.node, model: job.model.id, provider: output.provider,
-                                          requestID: output.requestID, cost: output.cost,
-                                          sha256: try output.sha256 ?? Digest.sha256(fileAt: output.file), fileExtension: ext, runID: runID)
-            let stored = try cache.store(key.value, file: output.file, metadata: metadata)
-            job.journal.clear()
-            return stored
-        }
-    }
-
-    // MARK: Recording an outcome
-
-    /// A node whose job was identical to `leader`'s takes its outcome.
-    private func follow(_ i: Int, leader: Int, status: NodeStatus, recorder: inout RunRecorder, files: inout [[FileRef]]) -> NodeStatus {
-        let leaderID = graph.nodes[leader].id
-        guard status.isDone, let made = files[leader].first else {
-            recorder.fail(i, message: "the same job as \(leaderID), which \(status == .skipped ? "did not run" : "failed")", attempts: 0)
-            return .failed
-        }
-        files[i] = [made]
-        let stored = StoredOutput(url: made.url, metadata: OutputMetadata(key: recorder[leader].cacheKey ?? "", node: leaderID, model: recorder[leader].model ?? "",
-                                                                          provider: recorder[leader].provider ?? .local, sha256: made.sha256,
-                                                                          fileExtension: made.url.pathExtension, runID: runID))
-        recorder.adopt(i, stored)
-        guard recorder[i].status != .failed else { return .failed }
-        recorder[i].madeBy = runID
-        recorder.done(i, .cached, reason: "cached: the same job as \(leaderID) in this run, made once")
-        events(.finished(node: graph.nodes[i].id, status: .cached, seconds: 0, output: recorder[i].output))
-        return .cached
-    }
-
-    private func record(_ i: Int, _ outcome: AttemptRunner.Outcome, recorder: inout RunRecorder, files: inout [[FileRef]], started: Started?,
-                        model: ModelInfo?) -> NodeStatus {
-        let node = graph.nodes[i]
-        switch outcome {
-        case .made(let stored, let attempts, let seconds):
-            files[i] = [FileRef(url: stored.url, sha256: stored.metadata.sha256)]
-            recorder[i].attempts = attempts
-            recorder.adopt(i, stored)
-            guard recorder[i].status != .failed else { return .failed }
-            recorder[i].cost = stored.metadata.cost
-            // Providers that report no price (fal's queue API, Gemini, Veo), and rehearsals: the estimate, marked.
-            if stored.metadata.cost == nil, let model, model.provider != .local {
-                recorder[i].cost = graph.estimate(of: i, model: model).cost
-                recorder[i].costEstimated = true
-            }
-            recorder.done(i, .succeeded, reason: recorder[i].reason)
-            if let started, let components = started.components { recorder.remember(i, key: started.key, components: components) }
-            events(.finished(node: node.id, status: .succeeded, seconds: seconds, output: recorder[i].output))
-            return .succeeded
-        case .reused(let stored):
-            files[i] = [FileRef(url: stored.url, sha256: stored.metadata.sha256)]
-            recorder.adopt(i, stored)
-            guard recorder[i].status != .failed else { return .failed }
-            recorder.done(i, .cached, reason: "cached: made by another run of this batch")
-            events(.finished(node: node.id, status: .cached, seconds: 0, output: recorder[i].output))
-            return .cached
-        case .failed(let error, let attempts):
-            recorder.fail(i, message: error.description, attempts: attempts)
-            return .failed
-        case .cancelled(let attempts):
-            recorder[i].attempts = attempts
-            recorder.skip(i, reason: "cancelled")
-            recorder[i].finishedAt = Date()
-            return .skipped
-        }
     }
 }
 
