@@ -104,7 +104,9 @@ public struct HydrationSession: Sendable {
         if let budget = request.budget, let plan, plan.totalCost > budget, !options.simulated {
             throw .overBudget("the \(plan.runningCount) jobs that would run are estimated at \(plan.totalCost), above the budget of \(budget) (--max-cost); nothing was run")
         }
-        options.budget = request.budget
+        // A rehearsal spends nothing, so no budget stops it.
+        options.budget = options.simulated ? nil : request.budget
+        if options.simulated { options.ledger = nil }
         let generators = self.generators
         let engine = RunEngine(runID: request.runID, graph: graph, template: checked.reference, inputs: inputs, cache: cache,
                                options: options, folder: folder, workspace: workspace, productID: request.inputs.productID,

@@ -46,6 +46,8 @@ struct TestGenerator: Generator {
     /// Nodes that fail transiently this many times before succeeding.
     var flaky: [String: Int] = [:]
     var retryAfter: Double? = nil
+    /// What each job reports it cost (nil: the provider reports no price).
+    var cost: Money? = nil
 
     func generate(_ job: Job) async throws -> GeneratedOutput {
         recorder.begin(job)
@@ -64,7 +66,7 @@ struct TestGenerator: Generator {
         }
         let file = job.scratch.appendingPathComponent("out.bin")
         try Data("\(job.node)|\(job.prompt)|\(CacheKey(job).value)|\(job.inputs.map(\.sha256))".utf8).write(to: file)
-        return GeneratedOutput(file: file, provider: job.model.provider, requestID: "req-\(job.node)")
+        return GeneratedOutput(file: file, provider: job.model.provider, requestID: "req-\(job.node)", cost: cost)
     }
 }
 

@@ -48,6 +48,8 @@ struct BatchCommand: AsyncParsableCommand {
         let limits = try limitOptions.limits()
         let shared = ConcurrencyLimiter(limits: limits)
         let coalescer = JobCoalescer()
+        // One budget for the whole batch: every product's jobs draw on the same ledger.
+        let ledger = engineOptions.budget.map { SpendLedger(limit: $0) }
         let session = HydrationSession(workspace: workspace, database: database, generators: engineOptions.generators())
         let progress = RunProgress(json: engineOptions.json)
         var prepared: [(PreparedHydration, String?)] = []
@@ -59,6 +61,7 @@ struct BatchCommand: AsyncParsableCommand {
             request.out = folder.appendingPathComponent(product.id)
             try engineOptions.configure(&request, limits: limits)
             request.budget = nil
+            request.options.ledger = ledger
             request.options.sharedLimiter = shared
             request.options.coalescer = coalescer
             let runID = request.runID, label = product.id

@@ -85,6 +85,8 @@ public struct RunEngine: Sendable {
         var leaders: [String: Int] = [:]
         var followers: [Int: [Int]] = [:]
         var cancelled = false, stopped = false
+        let ledger = options.ledger ?? options.budget.map { SpendLedger(limit: $0) }
+        var reservations: [Int: Money] = [:]
         var lastWrite = ContinuousClock.now
         if let folder {
             do { try folder.create() } catch { recorder.noteWriteFailure("\(error)") }
@@ -107,6 +109,15 @@ public struct RunEngine: Sendable {
                     group.cancelAll()
                 }
             }
+            func stopForBudget(_ i: Int, ledger: SpendLedger, estimate: Money) {
+                let reason = "the budget of \(ledger.limit) was reached: \(ledger.spent) spent, \(ledger.reserved) in flight, and \(graph.nodes[i].id) is estimated at \(estimate)"
+                recorder.stopReason = reason
+                events(.skipped(node: graph.nodes[i].id, reason: reason))
+                stopped = true
+                schedule.end(i, .skipped)
+                recorder.skip(i, reason: "not run: \(reason)")
+                for s in schedule.stop() { recorder.skip(s, reason: "not run: the budget of \(ledger.limit) was reached") }
+            }
             func pump() {
                 while !stopped, let i = schedule.nextReady() {
                     switch prepare(i, builder: builder, files: &files, recorder: &recorder, forced: forced[i], scratchBase: scratchBase) {
@@ -124,6 +135,14 @@ public struct RunEngine: Sendable {
                 while !stopped, let i = schedule.nextStart() {
                     guard let (job, generator, key) = pending[i] else { continue }
                     pending[i] = nil
+                    if let ledger {
+                        let estimate = graph.estimate(of: i, model: job.model).cost
+                        guard let reserved = ledger.reserve(estimate, model: job.model.id) else {
+                            stopForBudget(i, ledger: ledger, estimate: estimate)
+                            break
+                        }
+                        reservations[i] = reserved
+                    }
                     keys[i] = (key, recorder.remembers ? CacheKey.components(of: job) : nil)
                     recorder[i].status = .running
                     recorder[i].startedAt = Date()
@@ -136,6 +155,9 @@ public struct RunEngine: Sendable {
                 let started = keys[i]
                 keys[i] = nil
                 let status = record(i, outcome, recorder: &recorder, files: &files, started: started, model: builder.models[i])
+                if let ledger, let reserved = reservations.removeValue(forKey: i) {
+                    ledger.settle(reserved: reserved, cost: status == .succeeded ? recorder[i].cost ?? .zero : .zero, model: recorder[i].model ?? "")
+                }
                 end(i, status)
                 if let started { leaders[started.key.value] = nil }
                 for follower in followers.removeValue(forKey: i) ?? [] {

@@ -24,9 +24,12 @@ public struct RunOptions: Sendable {
     public var sharedLimiter: ConcurrencyLimiter?
     /// Identical jobs of concurrent runs are made once (a batch's shared voice-overs).
     public var coalescer: JobCoalescer?
-    /// No job starts if what this run has spent, plus the estimates of the jobs in flight and
-    /// of the job, would pass this; the run then ends `partial`, saying so.
+    /// No job that costs money starts if what this run has spent, plus the estimates of the jobs
+    /// in flight and of the job, would pass this; the run then stops starting jobs and ends
+    /// `partial` (or `failed`), its `stop_reason` saying so. Ignored when `ledger` is set.
     public var budget: Money?
+    /// A ledger shared with other runs (a batch's budget for all its products).
+    public var ledger: SpendLedger?
 
     public init() {}
 }
