@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // Tests only: property-based testing on Swift Testing (generated templates of every size and shape).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // Template model, located JSON/YAML loading, validation rules, model registry, graph algorithms.
@@ -90,7 +92,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SceneFlowRunTests",
-            dependencies: ["SceneFlowCore", "SceneFlowProviders", "SceneFlowTestSupport"]
+            dependencies: ["SceneFlowCore", "SceneFlowProviders", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SceneFlowStoreTests",
@@ -109,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SceneFlowCLITests",
-            dependencies: ["SceneFlowCore", "SceneFlowTestSupport"],
+            dependencies: ["SceneFlowCore", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SceneFlowProcessTests", dependencies: ["SceneFlowProcess"]),

@@ -61,7 +61,8 @@ public enum ExitStatus {
         case let error as HydrationError:
             switch error {
             case .unreadable: return (cannotReadInput, error.description)
-            case .unknownName: return (usage, error.description)
+            // An unknown target or --regenerate name, an --out that is not a run folder: bad flags.
+            case .unknownName, .folder: return (usage, error.description)
             default: return (failure, error.description)
             }
         case let error as AtomicFile.WriteError: return (failure, "error: \(error)")

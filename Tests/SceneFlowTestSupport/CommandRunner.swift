@@ -24,20 +24,35 @@ public struct CommandResult: Sendable {
 /// Runs `sceneflow` with arguments (no shell), in `directory` (the package root by default),
 /// through the same `ChildProcess` the product uses: both output streams are read as they come
 /// (a child printing megabytes to standard error cannot block), nothing waits on a cooperative
-/// thread, and a test cancelled by its time limit stops the child.
+/// thread, and a test cancelled by its time limit stops the child. A command still running
+/// after `timeout` seconds is stopped and the call throws: one hung case fails on its own,
+/// named, instead of using up its suite's time limit.
 @discardableResult
-public func sceneflow(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) async throws -> CommandResult {
-    try await run(sceneflowBinary, arguments, in: directory, environment: environment)
+public func sceneflow(_ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:],
+                      timeout: Double = 300) async throws -> CommandResult {
+    try await run(sceneflowBinary, arguments, in: directory, environment: environment, timeout: timeout)
 }
 
 /// Runs any program the same way (`dot`, `sqlite3`, `ffprobe`...), found on PATH by name.
 @discardableResult
-public func run(_ executable: URL, _ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) async throws -> CommandResult {
+public func run(_ executable: URL, _ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:],
+                timeout: Double = 300) async throws -> CommandResult {
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { $1 }
-    let outcome = try await ChildProcess.run(Command(executable, arguments: arguments, environment: env, workingDirectory: directory,
-                                                     stdout: .capture(limit: 256 << 20, keep: .head),
-                                                     stderr: .capture(limit: 64 << 20, keep: .head)))
+    let child = try ChildProcess.launch(Command(executable, arguments: arguments, environment: env, workingDirectory: directory,
+                                                stdout: .capture(limit: 256 << 20, keep: .head),
+                                                stderr: .capture(limit: 64 << 20, keep: .head)))
+    let timer = Task<Bool, Never> {
+        guard (try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))) != nil else { return false }
+        child.terminate()
+        return true
+    }
+    let outcome = await withTaskCancellationHandler { await child.exit() } onCancel: { child.terminate() }
+    timer.cancel()
+    try Task.checkCancellation()
+    if await timer.value {
+        throw TestSupportError("\(executable.lastPathComponent) \(arguments.joined(separator: " ")) did not end within \(timeout) s")
+    }
     return CommandResult(status: outcome.termination.status,
                          stdout: String(decoding: outcome.stdout, as: UTF8.self),
                          stderr: String(decoding: outcome.stderr, as: UTF8.self))
@@ -45,9 +60,10 @@ public func run(_ executable: URL, _ arguments: [String], in directory: URL = pa
 
 /// `run` with the program looked up on PATH.
 @discardableResult
-public func run(_ program: String, _ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:]) async throws -> CommandResult {
+public func run(_ program: String, _ arguments: [String], in directory: URL = packageRoot, environment: [String: String] = [:],
+                timeout: Double = 300) async throws -> CommandResult {
     guard let executable = Command.find(program) else { throw TestSupportError("\(program) is not on PATH") }
-    return try await run(executable, arguments, in: directory, environment: environment)
+    return try await run(executable, arguments, in: directory, environment: environment, timeout: timeout)
 }
 
 /// A fresh temporary folder, removed by the caller.

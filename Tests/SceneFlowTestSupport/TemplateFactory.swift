@@ -5,7 +5,7 @@ import Foundation
 /// scenes, a scene opened on another's last frame has one to open on, durations fit the
 /// models), so what a test finds is SceneFlow's problem, not the generator's.
 public enum TemplateFactory {
-    public enum Shape: String, CaseIterable, Sendable {
+    public enum Shape: String, CaseIterable, Sendable, Codable {
         /// The benchmark's: fresh frames, continuity, camera angles and reuse in a fixed rhythm.
         case bench
         /// Every scene with a last frame, every fourth opening on the previous scene's last frame,
@@ -16,7 +16,7 @@ public enum TemplateFactory {
         case random
     }
 
-    public enum Format: String, CaseIterable, Sendable { case json, yaml }
+    public enum Format: String, CaseIterable, Sendable, Codable { case json, yaml }
 
     /// Writes the images a generated template refers to (real PNGs) and the template itself.
     public static func write(scenes: Int, shape: Shape, seed: UInt64 = 1, format: Format = .json, into directory: URL) throws -> URL {

@@ -162,12 +162,7 @@ struct RunsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let database = try workspaceOptions.database()
-            let record: RunRecord
-            switch try database.lookup(run) {
-            case .found(let found): record = found
-            case .ambiguous(let ids): throw CommandFailure.usage("\"\(Slug.shown(run))\" names \(ids.count == 11 ? "more than 10" : "\(ids.count)") runs: \(ids.prefix(10).joined(separator: ", ")); give more of the id")
-            case .none: throw CommandFailure.error("no run \"\(Slug.shown(run))\" in this workspace's history")
-            }
+            let record = try RunReference.record(run, database: database, workspace: workspaceOptions.workspace)
             let report = try? RunReport.read(from: URL(fileURLWithPath: record.folder).appendingPathComponent("run.json"))
             if format == .json {
                 var row = RunsCommand.row(record)

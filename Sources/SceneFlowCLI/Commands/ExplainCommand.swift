@@ -57,14 +57,20 @@ enum RunReference {
         guard let database = try? WorkspaceDatabase(workspace: workspace) else {
             throw InputFileError(path: name, reason: "no such run folder, and no workspace history to look a run id up in")
         }
+        return try LoadedRun.read(record(name, database: database, workspace: workspace).folder)
+    }
+
+    /// The history's record of a run id or unique prefix: an ambiguous prefix is a usage error
+    /// (64) listing the runs it names; an unknown one cannot be read (66) and names recent runs.
+    static func record(_ name: String, database: WorkspaceDatabase, workspace: Workspace) throws -> RunRecord {
         switch try database.lookup(name) {
-        case .found(let record): return try LoadedRun.read(record.folder)
+        case .found(let record): return record
         case .ambiguous(let ids):
             throw CommandFailure.usage("\"\(Slug.shown(name))\" names \(ids.count == 11 ? "more than 10" : "\(ids.count)") runs: \(ids.prefix(10).joined(separator: ", ")); give more of the id")
         case .none:
             let recent = (try? database.runs(limit: 5).map(\.runID)) ?? []
             throw CommandFailure(status: ExitStatus.cannotReadInput,
-                                 message: "error: no run \"\(Slug.shown(name))\" in \(workspace.root.path) and no such folder\(recent.isEmpty ? "" : "; recent runs: \(recent.joined(separator: ", "))")")
+                                 message: "error: no run \"\(Slug.shown(name))\" in \(workspace.root.path)\(recent.isEmpty ? "" : "; recent runs: \(recent.joined(separator: ", "))")")
         }
     }
 }

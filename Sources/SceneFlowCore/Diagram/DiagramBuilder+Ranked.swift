@@ -13,6 +13,10 @@ extension DiagramBuilder {
         for i in Array(included) {
             for (from, _) in graph.incoming[i] where graph.nodes[from].kind.isInput { included.insert(from) }
         }
+        // The whole template: inputs no scene uses are drawn too (dashed), not dropped.
+        if options.scenes == nil {
+            for i in graph.nodes.indices where graph.nodes[i].kind.isInput { included.insert(i) }
+        }
 
         d.clusters.append(Diagram.Cluster(id: "cluster_inputs", attributes: [
             "label": "inputs", "style": "rounded,dashed", "color": Hue.grey, "fontcolor": "#555555", "rank": "same", "id": "inputs",
@@ -31,6 +35,10 @@ extension DiagramBuilder {
             if e.criticalNodes.contains(index) && node.generates { attributes["penwidth"] = "2.6" }
             applyStatus(node.id, to: &attributes)
             applyThumbnail(node.id, to: &attributes)
+            if node.kind.isInput && graph.successors[index].isEmpty {
+                attributes["style"] = "dashed,filled"
+                attributes["label"] = (attributes["label"] ?? node.id) + "\n(not used)"
+            }
             if e.cycleNodes.contains(index) {
                 attributes["color"] = Hue.vermillion
                 attributes["penwidth"] = "3"

@@ -72,6 +72,16 @@ extension DiagramBuilder {
             }
             y -= rowHeight
         }
+        // Inputs no scene uses (a slot declared and never referenced) would otherwise vanish.
+        let unused = graph.nodes.indices.filter { graph.nodes[$0].kind.isInput && graph.successors[$0].isEmpty }
+        if !unused.isEmpty && options.scenes == nil {
+            let names = unused.map { graph.nodes[$0].id }
+            d.nodes.append(Diagram.Node(id: "unused.inputs", attributes: [
+                "shape": "note", "fillcolor": "#FFFFFF", "color": "#999999", "fontsize": "9", "fixedsize": "true", "id": "unused.inputs",
+                "width": inch(Row.nodeWidth), "height": inch(Row.nodeHeight + 6),
+                "label": "not used by any scene:\n" + names.prefix(3).map { Self.clip($0, 24) }.joined(separator: "\n") + (names.count > 3 ? "\n+\(names.count - 3)" : ""),
+            ], position: .init(Row.inputsX, y - 40), tooltip: unused.map(tooltip).joined(separator: "\n\n")))
+        }
         if let final = graph.indexByID["final.video"] {
             var attributes = nodeAttributes(final)
             applyStatus("final.video", to: &attributes)
