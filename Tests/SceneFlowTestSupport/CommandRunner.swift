@@ -66,9 +66,23 @@ public func run(_ program: String, _ arguments: [String], in directory: URL = pa
     return try await run(executable, arguments, in: directory, environment: environment, timeout: timeout)
 }
 
-/// A fresh temporary folder, removed by the caller.
+/// One folder per test process for every temporary folder it makes, removed when the process
+/// exits (so a test that forgets, or is stopped by its time limit, leaves nothing behind).
+private let testRoot: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-tests-\(getpid())")
+    try? FileManager.default.removeItem(at: url)
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    atexit {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-tests-\(getpid())")
+        try? FileManager.default.removeItem(at: path)
+    }
+    return url
+}()
+
+/// A fresh temporary folder (inside the test process's own, removed when it exits); callers
+/// that make large ones still remove them as they finish.
 public func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-test-\(UUID().uuidString)")
+    let url = testRoot.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

@@ -108,6 +108,13 @@ struct AssetsCommand: AsyncParsableCommand {
         @Option(help: "Only the file whose SHA-256 starts with this (at least 8 hex digits).") var sha256: String?
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
+        func validate() throws {
+            if let sha256, sha256.count < 8 || sha256.count > 64 || !sha256.allSatisfy(\.isHexDigit) {
+                throw ValidationError("--sha256 takes 8 to 64 hex digits of a digest (`assets list` shows 12), got \"\(Slug.shown(sha256))\"")
+            }
+            if let problem = Slug.problem(product) { throw ValidationError("--product \"\(Slug.shown(product))\" is not a valid product id: \(problem)") }
+        }
+
         func run() async throws {
             let removed = try workspaceOptions.database().removeAssets(product: product, key: key, sha256: sha256)
             guard !removed.isEmpty else { throw CommandFailure.error("nothing matched for product \"\(Slug.shown(product))\"") }
