@@ -95,10 +95,20 @@ public final class WorkspaceDatabase: Sendable {
         return migrator
     }
 
-    /// Maps SQLite's busy error to a clear message wherever it happens.
+    /// Maps SQLite's errors to clear messages wherever they happen: a busy database names the
+    /// cause, a full disk says so, and no message carries the SQL statement (or its values).
     func guarded<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-            throw StoreError("the workspace database \(path.path) is locked by another process; try again when it finishes")
+        do { return try body() } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                throw StoreError("the workspace database \(path.path) is locked by another process; try again when it finishes")
+            case .SQLITE_FULL:
+                throw StoreError("cannot write the workspace database \(path.path): No space left on device")
+            case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
+                throw StoreError("cannot write the workspace database \(path.path): \(error.message ?? "permission denied")")
+            default:
+                throw StoreError("the workspace database \(path.path) failed: \(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
+            }
         }
     }
 }

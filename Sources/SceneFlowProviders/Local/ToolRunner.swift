@@ -11,10 +11,15 @@ struct ToolRunner: Sendable {
         var tool: String
         var termination: Termination
         var stderr: String
-        /// The tool's own last words, which name the real problem ("Invalid data found...").
+        /// A folder the tool worked in whose disk is full (a tool that ran out of space often
+        /// says only that its output is invalid).
+        var fullDisk: String? = nil
+        /// The tool's own last words, which name the real problem ("Invalid data found..."), and
+        /// a full disk if that is what it met.
         var description: String {
             let lines = stderr.split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-            return "\(tool) \(termination): \(lines.suffix(3).joined(separator: " | "))"
+            let full = fullDisk.map { "; the disk holding \($0) is full (No space left on device)" } ?? ""
+            return "\(tool) \(termination): \(lines.suffix(3).joined(separator: " | "))\(full)"
         }
     }
 
@@ -33,8 +38,18 @@ struct ToolRunner: Sendable {
         let outcome = try await ChildProcess.run(command)
         let stderr = String(decoding: outcome.stderr, as: UTF8.self)
         guard outcome.succeeded else {
-            throw Failure(tool: executable.lastPathComponent, termination: outcome.termination, stderr: stderr)
+            var folders: [String] = directory.map { [$0.path] } ?? []
+            folders += arguments.filter { $0.hasPrefix("file:") }.map { URL(fileURLWithPath: String($0.dropFirst(5))).deletingLastPathComponent().path }
+            throw Failure(tool: executable.lastPathComponent, termination: outcome.termination, stderr: stderr,
+                          fullDisk: folders.first(where: Self.isOnFullDisk))
         }
         return (outcome.stdout, stderr)
+    }
+
+    /// Whether the file system holding `path` has less than 64 KiB left for unprivileged writers.
+    static func isOnFullDisk(_ path: String) -> Bool {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return false }
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize) < 64 << 10
     }
 }
