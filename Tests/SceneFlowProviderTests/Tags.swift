@@ -1,6 +1,6 @@
 import Testing
 
-// `swift test --skip tag:endToEnd --skip tag:ffmpeg` runs the fast unit tests alone.
+// Tags say what a suite starts; `scripts/test fast` skips the suites that start processes.
 extension Tag {
     /// Starts a real process: the built `sceneflow`, a loopback server, a command-line tool.
     @Tag static var endToEnd: Self
