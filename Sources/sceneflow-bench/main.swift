@@ -6,7 +6,8 @@ import SceneFlowTestSupport
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
 // for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all);
-// the stress sections children and batch-stress run only when named. Figures are medians of several runs, in
+// the stress sections children and batch-stress, and the whole-process sections commands and
+// growth (they start .build/release/sceneflow), run only when named. Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; the README records this project's machine's.
 
 // `sceneflow-bench generate SCENES [bench|chain|random] [SEED] [json|yaml] DIR`: writes a generated
@@ -126,6 +127,30 @@ if wants("providers") {
     print("## Remote providers: 200 concurrent fal jobs against the loopback fal server")
     try await ProviderBenchmarks.fal(jobs: 200, directory: workDirectory)
     print("")
+}
+
+// `sceneflow-bench stages FILE`: one template through each stage, with time and memory.
+if CommandLine.arguments.dropFirst().first == "stages", CommandLine.arguments.count > 2 {
+    try CommandBenchmarks.stages(CommandLine.arguments[2])
+    exit(0)
+}
+
+if requested.contains("commands") || requested.contains("growth") {
+    let binary = RunBenchmarks.packageRoot().appendingPathComponent(".build/release/sceneflow")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        print("build it first: swift build -c release --product sceneflow")
+        exit(1)
+    }
+    if requested.contains("commands") {
+        print("## Whole process: release sceneflow on generated templates (median of 3; peak RSS from wait4)")
+        try CommandBenchmarks.commands(binary: binary, shapes: [.chain, .random, .bench], runs: 3, directory: workDirectory)
+        print("")
+    }
+    if requested.contains("growth") {
+        print("## Whole process: growth from 1,000 to 100,000 scenes (chain shape, median of 3)")
+        try CommandBenchmarks.growth(binary: binary, shape: .chain, directory: workDirectory)
+        print("")
+    }
 }
 
 if requested.contains("children") {

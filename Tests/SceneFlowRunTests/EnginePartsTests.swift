@@ -9,7 +9,7 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct ScheduleTests {
     /// a → b → d, a → c → d; e alone.
     func diamond(limits: RunLimits = RunLimits(concurrency: 8), priority: [Double] = [5, 4, 1, 0, 2], selected: [Bool]? = nil) -> Schedule {
-        Schedule(successors: [[1, 2], [3], [3], [], []], predecessors: [[], [0], [0], [1, 2], []], priority: priority, limits: limits, selected: selected)
+        Schedule(successors: Adjacency([[1, 2], [3], [3], [], []]), predecessors: Adjacency([[], [0], [0], [1, 2], []]), priority: priority, limits: limits, selected: selected)
     }
 
     @Test func readyNodesComeMostUrgentFirstAndDependentsWait() {
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func limitsHoldPerProviderAndOverall() {
-        var s = Schedule(successors: Array(repeating: [], count: 6), predecessors: Array(repeating: [], count: 6), priority: Array(repeating: 0, count: 6),
+        var s = Schedule(successors: Adjacency(Array(repeating: [Int](), count: 6)), predecessors: Adjacency(Array(repeating: [Int](), count: 6)), priority: Array(repeating: 0, count: 6),
                          limits: RunLimits(concurrency: 3, providerLimits: [.fal: 2]))
         for i in 0..<4 { _ = s.nextReady(); s.enqueue(i, on: .fal) }
         for i in 4..<6 { _ = s.nextReady(); s.enqueue(i, on: .elevenlabs) }

@@ -14,13 +14,17 @@ import Testing
     @Test func everyGeneratedTemplateValidatesPlansDrawsAndRuns() async throws {
         await propertyCheck(count: 30, input: Self.cases, Gen.element(of: TemplateFactory.Shape.allCases),
                             Gen.element(of: TemplateFactory.Format.allCases), Gen.int(in: 0...1_000_000)) { scenes, shape, format, seed in
-            try await check(scenes: scenes, shape: shape!, format: format!, seed: seed)
+            try await withDeadline(seconds: 120, "\(scenes) scenes, \(shape!), \(format!), seed \(seed)") {
+                try await check(scenes: scenes, shape: shape!, format: format!, seed: seed)
+            }
         }
     }
 
     /// Cases that once failed (Fixtures/generated-regressions.json), kept so they never fail again.
     @Test(arguments: Regression.all) func regression(_ r: Regression) async throws {
-        try await check(scenes: r.scenes, shape: r.shape, format: r.format, seed: r.seed)
+        try await withDeadline(seconds: 120, r.testDescription) {
+            try await check(scenes: r.scenes, shape: r.shape, format: r.format, seed: r.seed)
+        }
     }
 
     func check(scenes: Int, shape: TemplateFactory.Shape, format: TemplateFactory.Format, seed: Int) async throws {
@@ -29,7 +33,6 @@ import Testing
             let dir = try temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let path = try TemplateFactory.write(scenes: scenes, shape: shape, seed: UInt64(seed), format: format, into: dir)
-            let started = ContinuousClock.now
             let loaded = try LoadedTemplate.load(path: path.path)
             let checked = try #require(CheckedTemplate(loaded), "\(label): does not decode")
             #expect(checked.isValid, "\(label): \(checked.diagnostics.map(\.message).prefix(3))")
@@ -83,7 +86,6 @@ import Testing
             #expect(report.counts.made + report.counts.cached == report.counts.jobs, "\(label): \(report.counts)")
             #expect(lines.all.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) is [String: Any] }, "\(label)")
             #expect(lines.all.first?.contains("\"run_started\"") == true || lines.all.first?.contains("\"started\"") == true)
-            #expect(ContinuousClock.now - started < .seconds(20), "\(label): took \(ContinuousClock.now - started)")
         }
     }
 

@@ -136,3 +136,21 @@ public func unusedPort() throws -> Int {
     guard bound else { throw TestSupportError("bind() failed") }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// Runs `body`, failing the test (naming `label`) if it has not finished within `seconds`: one
+/// slow or hung case of a property test fails by name. The body is cancelled at the deadline
+/// (the engine, child processes and sleeps all stop on cancellation); one that ignored it would
+/// still be stopped by its suite's time limit.
+public func withDeadline(seconds: Double, _ label: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    let work = Task { try await body() }
+    let timer = Task {
+        try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+        work.cancel()
+    }
+    defer { timer.cancel() }
+    do {
+        try await work.value
+    } catch is CancellationError where timer.isCancelled == false && work.isCancelled {
+        throw TestSupportError("\(label): did not finish within \(seconds) s")
+    }
+}

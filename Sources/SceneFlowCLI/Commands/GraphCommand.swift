@@ -71,6 +71,7 @@ struct GraphCommand: AsyncParsableCommand {
     func run() async throws {
         let format = try resolvedFormat()
         let checked = try ValidTemplate.load(template, allowInvalid: allowInvalid)
+        defer { Teardown.skip(checked) }
         if let output { try OutputPath.check(output, notOver: [template] + (run.map { [$0, $0 + "/run.json"] } ?? [])) }
         let graph = checked.graph
         let data: Data

@@ -92,5 +92,6 @@ struct PlanCommand: AsyncParsableCommand {
         case .text:
             printOut(PlanReport.text(plan, title: "\(checked.id) (\(template))", verbose: verbose))
         }
+        Teardown.skip(checked, plan)
     }
 }

@@ -24,6 +24,7 @@ struct ValidateCommand: AsyncParsableCommand {
     func run() async throws {
         let loaded = try LoadedTemplate.load(path: template)
         let checked = CheckedTemplate(loaded)
+        defer { Teardown.skip(loaded, checked as Any) }
         var diagnostics = checked?.diagnostics ?? loaded.validate()
         if !hydration.isEmpty, let checked {
             let inputs = try hydration.load(workspace: workspaceOptions.workspace)

@@ -6,7 +6,7 @@ import HeapModule
 public enum GraphAlgorithms {
     /// Kahn's algorithm with a min-heap on node index: among ready nodes the lowest index goes
     /// first, so output follows scene order. O((V + E) log V). Returns `nil` if there is a cycle.
-    public static func topologicalOrder(count: Int, successors: (Int) -> [Int]) -> [Int]? {
+    public static func topologicalOrder<S: Sequence<Int>>(count: Int, successors: (Int) -> S) -> [Int]? {
         var indegree = [Int](repeating: 0, count: count)
         for node in 0..<count {
             for next in successors(node) { indegree[next] += 1 }
@@ -29,7 +29,7 @@ public enum GraphAlgorithms {
     /// order starting at the component's lowest index (the caller appends the first node again to
     /// print `a -> b -> a`). Tarjan's algorithm, iterative so deep graphs cannot exhaust the stack.
     /// O(V + E).
-    public static func cycles(count: Int, successors: (Int) -> [Int]) -> [[Int]] {
+    public static func cycles<S: Sequence<Int>>(count: Int, successors: (Int) -> S) -> [[Int]] {
         let components = stronglyConnectedComponents(count: count, successors: successors)
         var result: [[Int]] = []
         for component in components {
@@ -57,7 +57,7 @@ public enum GraphAlgorithms {
     }
 
     /// Tarjan's strongly connected components, iterative. O(V + E).
-    public static func stronglyConnectedComponents(count: Int, successors: (Int) -> [Int]) -> [[Int]] {
+    public static func stronglyConnectedComponents<S: Sequence<Int>>(count: Int, successors: (Int) -> S) -> [[Int]] {
         var index = [Int](repeating: -1, count: count)
         var lowlink = [Int](repeating: 0, count: count)
         var onStack = [Bool](repeating: false, count: count)
@@ -66,7 +66,7 @@ public enum GraphAlgorithms {
         var nextIndex = 0
         for root in 0..<count where index[root] == -1 {
             // Frames of (node, its successors, position in them).
-            var work: [(Int, [Int], Int)] = [(root, successors(root), 0)]
+            var work: [(Int, [Int], Int)] = [(root, Array(successors(root)), 0)]
             index[root] = nextIndex; lowlink[root] = nextIndex; nextIndex += 1
             stack.append(root); onStack[root] = true
             while !work.isEmpty {
@@ -77,7 +77,7 @@ public enum GraphAlgorithms {
                     if index[next] == -1 {
                         index[next] = nextIndex; lowlink[next] = nextIndex; nextIndex += 1
                         stack.append(next); onStack[next] = true
-                        work.append((next, successors(next), 0))
+                        work.append((next, Array(successors(next)), 0))
                     } else if onStack[next] {
                         lowlink[node] = min(lowlink[node], index[next])
                     }
@@ -104,8 +104,8 @@ public enum GraphAlgorithms {
     /// the nodes that could all run together once the waves before them are done. `isStep` says
     /// which nodes count as a step (inputs and reused frames take no time, so they do not push
     /// their dependents into a later wave). O(V + E) given a topological order.
-    public static func waves(order: [Int], count: Int, isStep: (Int) -> Bool = { _ in true },
-                             successors: (Int) -> [Int]) -> [[Int]] {
+    public static func waves<S: Sequence<Int>>(order: [Int], count: Int, isStep: (Int) -> Bool = { _ in true },
+                                               successors: (Int) -> S) -> [[Int]] {
         var level = [Int](repeating: 0, count: count)
         for node in order {
             let next = level[node] + (isStep(node) ? 1 : 0)
@@ -120,7 +120,7 @@ public enum GraphAlgorithms {
     }
 
     /// Every node reachable from `start` (not including `start` unless on a cycle). O(V + E).
-    public static func reachable(from start: [Int], count: Int, successors: (Int) -> [Int]) -> Set<Int> {
+    public static func reachable<S: Sequence<Int>>(from start: [Int], count: Int, successors: (Int) -> S) -> Set<Int> {
         var seen = Set<Int>()
         var stack = start
         while let node = stack.popLast() {
@@ -133,8 +133,8 @@ public enum GraphAlgorithms {
     /// (without leading zero-weight nodes).
     /// Also returns, per node, the weight of the heaviest path from it to a sink (its "remaining
     /// critical path", the priority a scheduler uses). O(V + E) given a topological order.
-    public static func criticalPath(order: [Int], count: Int, weight: (Int) -> Double,
-                                    successors: (Int) -> [Int]) -> (length: Double, path: [Int], remaining: [Double]) {
+    public static func criticalPath<S: Sequence<Int>>(order: [Int], count: Int, weight: (Int) -> Double,
+                                                      successors: (Int) -> S) -> (length: Double, path: [Int], remaining: [Double]) {
         var remaining = [Double](repeating: 0, count: count)
         var next = [Int](repeating: -1, count: count)
         for node in order.reversed() {

@@ -58,32 +58,61 @@ public struct SceneFacts: Sendable {
 /// identical from run to run. Built once per template and shared by validation, plan, diagrams
 /// and runs.
 public struct SceneGraph: Sendable {
+    /// One node. Laid out small (indices as 32-bit numbers, the one-byte fields together): a
+    /// 100,000-scene template has 350,000 of them.
     public struct Node: Sendable, Identifiable {
         /// `hook.first_frame`, `avatar:maya`, `final.video`.
         public var id: String
-        public var kind: NodeKind
-        /// The job a model runs for this node; `nil` for inputs and reused frames (`first_frame_of`,
-        /// `last_frame_of`), which generate nothing.
-        public var job: JobKind?
-        /// The scene index for per-scene nodes (into the template's scenes).
-        public var sceneIndex: Int?
-        /// Into `scenes`, for per-scene nodes.
-        var factsIndex: Int?
         /// The scene id for per-scene nodes.
         public var scene: String?
         /// The model id for generation nodes, as the template chose it.
         public var model: String?
         /// For inputs: the file or URL as written (avatars, backgrounds) or the slot's asset key.
         public var input: String?
-        /// For assets: the slot type.
-        public var slotType: SlotType?
         /// For camera angles: the camera description.
         public var camera: String?
         /// For generated frames: the frame spec's own `prompt`.
         public var framePrompt: String?
-        /// For clips: the clip length; for speech: the dialogue length. Drive time and cost estimates.
+        /// For clips: the clip length. Drives time and cost estimates.
         public var clipSeconds: Double?
-        public var characters: Int?
+        private var sceneNumber: Int32 = -1
+        private var factsNumber: Int32 = -1
+        private var characterCount: Int32 = -1
+        public var kind: NodeKind
+        /// The job a model runs for this node; `nil` for inputs and reused frames (`first_frame_of`,
+        /// `last_frame_of`), which generate nothing.
+        public var job: JobKind?
+        /// For assets: the slot type.
+        public var slotType: SlotType?
+
+        init(id: String, kind: NodeKind, job: JobKind? = nil, sceneIndex: Int? = nil, factsIndex: Int? = nil, scene: String? = nil,
+             model: String? = nil, input: String? = nil, slotType: SlotType? = nil) {
+            self.id = id
+            self.kind = kind
+            self.job = job
+            self.scene = scene
+            self.model = model
+            self.input = input
+            self.slotType = slotType
+            self.sceneIndex = sceneIndex
+            self.factsIndex = factsIndex
+        }
+
+        /// The scene index for per-scene nodes (into the template's scenes).
+        public var sceneIndex: Int? {
+            get { sceneNumber < 0 ? nil : Int(sceneNumber) }
+            set { sceneNumber = newValue.map { Int32(clamping: $0) } ?? -1 }
+        }
+        /// Into `scenes`, for per-scene nodes.
+        var factsIndex: Int? {
+            get { factsNumber < 0 ? nil : Int(factsNumber) }
+            set { factsNumber = newValue.map { Int32(clamping: $0) } ?? -1 }
+        }
+        /// For speech: the dialogue's length in characters. Drives time and cost estimates.
+        public var characters: Int? {
+            get { characterCount < 0 ? nil : Int(characterCount) }
+            set { characterCount = newValue.map { Int32(clamping: $0) } ?? -1 }
+        }
 
         public var generates: Bool { job != nil }
         /// A frame that is the very same image as another (`first_frame_of`, `last_frame_of`).
@@ -98,10 +127,10 @@ public struct SceneGraph: Sendable {
 
     public private(set) var nodes: [Node] = []
     public private(set) var edges: [Edge] = []
-    public private(set) var successors: [[Int]] = []
-    public private(set) var predecessors: [[Int]] = []
+    public private(set) var successors = Adjacency<Int>([])
+    public private(set) var predecessors = Adjacency<Int>([])
     /// Each node's inputs with their roles, in the order they were connected.
-    public private(set) var incoming: [[(from: Int, type: EdgeType)]] = []
+    public private(set) var incoming = Adjacency<(from: Int, type: EdgeType)>([])
     public private(set) var indexByID: [String: Int] = [:]
     /// Per scene, in playback order (only scenes with an id that could be read, once).
     public private(set) var scenes: [SceneFacts] = []
@@ -126,9 +155,6 @@ public struct SceneGraph: Sendable {
         templateID = template.id?.value ?? "template"
         let expectedNodes = template.avatars.count + template.backgrounds.count + template.slots.count + template.scenes.count * 4 + 1
         nodes.reserveCapacity(expectedNodes)
-        successors.reserveCapacity(expectedNodes)
-        predecessors.reserveCapacity(expectedNodes)
-        incoming.reserveCapacity(expectedNodes)
         indexByID.reserveCapacity(expectedNodes)
         edges.reserveCapacity(template.scenes.count * 8)
         var avatarNode: [String: Int] = [:]
@@ -187,7 +213,6 @@ public struct SceneGraph: Sendable {
                 let isLast = frameIndex == 1
                 let spec = isLast ? scene.lastFrame! : scene.firstFrameSpec
                 let node = isLast ? own.last! : own.first
-                let path = isLast ? "\(scene.path).last_frame" : "\(scene.path).first_frame"
                 func target() -> Own? {
                     guard let id = spec.scene?.value, let index = sceneIndexByID[id] else { return nil }
                     return sceneNodes[scenes[index].index]
@@ -195,7 +220,7 @@ public struct SceneGraph: Sendable {
                 switch spec.source {
                 case .generate:
                     let kind: JobKind = isLast ? .lastFrame : .firstFrame
-                    nodes[node].model = template.modelChoice(kind, scene: scene, frame: (spec, path)).id
+                    nodes[node].model = template.modelChoice(kind, scene: scene, frame: (spec, isLast)).id
                     nodes[node].framePrompt = spec.prompt?.value
                     if isLast {
                         connect(own.first, node, .firstFrame)
@@ -214,7 +239,7 @@ public struct SceneGraph: Sendable {
                     if let t = target(), let last = t.last { connect(last, node, .continuity) }
                 case .cameraAngle:
                     nodes[node].job = .cameraAngle
-                    nodes[node].model = template.modelChoice(.cameraAngle, scene: scene, frame: (spec, path)).id
+                    nodes[node].model = template.modelChoice(.cameraAngle, scene: scene, frame: (spec, isLast)).id
                     nodes[node].camera = spec.camera?.value
                     if let t = target() {
                         if spec.frame?.value == .last {
@@ -233,6 +258,7 @@ public struct SceneGraph: Sendable {
             }
             connect(own.video, final, .clip)
         }
+        index()
     }
 
     private mutating func add(_ node: Node) -> Int {
@@ -241,18 +267,19 @@ public struct SceneGraph: Sendable {
             nodesOfScene[facts].append(nodes.count)
         }
         nodes.append(node)
-        successors.append([])
-        predecessors.append([])
-        incoming.append([])
         indexByID[node.id] = nodes.count - 1
         return nodes.count - 1
     }
 
     private mutating func connect(_ from: Int, _ to: Int, _ type: EdgeType) {
         edges.append(Edge(from: from, to: to, type: type))
-        successors[from].append(to)
-        predecessors[to].append(from)
-        incoming[to].append((from, type))
+    }
+
+    /// The per-node lists, from `edges` (in the order edges were added).
+    private mutating func index() {
+        successors = Adjacency(count: nodes.count, from: edges, node: \.from, element: \.to)
+        predecessors = Adjacency(count: nodes.count, from: edges, node: \.to, element: \.from)
+        incoming = Adjacency(count: nodes.count, from: edges, node: \.to, element: { (from: $0.from, type: $0.type) })
     }
 
     // MARK: Algorithms (see `GraphAlgorithms` for complexity)

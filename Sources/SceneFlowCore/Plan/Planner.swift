@@ -49,7 +49,7 @@ public struct Plan: Sendable {
     /// What the jobs that would run cost (cached and skipped ones cost nothing).
     public var totalCost: Money { providers.map(\.cost).sum() }
     /// What every job would cost with nothing cached.
-    public var fullCost: Money { jobs.filter { $0.provider != nil && !$0.skipped }.map(\.cost).sum() }
+    public var fullCost: Money { jobs.reduce(.zero) { $1.provider != nil && !$1.skipped ? $0 + $1.cost : $0 } }
 
     /// The best any scheduler could do: max(critical path, work ÷ capacity for each provider,
     /// all work ÷ global concurrency).
@@ -61,9 +61,9 @@ public struct Plan: Sendable {
     }
 
     /// Jobs a run would make.
-    public var runningCount: Int { jobs.filter(\.runs).count }
-    public var cachedCount: Int { jobs.filter { $0.provider != nil && $0.cached && !$0.skipped }.count }
-    public var generationCount: Int { jobs.filter { $0.provider != nil && !$0.skipped }.count }
+    public var runningCount: Int { jobs.reduce(0) { $1.runs ? $0 + 1 : $0 } }
+    public var cachedCount: Int { jobs.reduce(0) { $1.provider != nil && $1.cached && !$1.skipped ? $0 + 1 : $0 } }
+    public var generationCount: Int { jobs.reduce(0) { $1.provider != nil && !$1.skipped ? $0 + 1 : $0 } }
 }
 
 public enum Planner {

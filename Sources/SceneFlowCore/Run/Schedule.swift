@@ -32,13 +32,13 @@ public struct Schedule: Sendable {
     private var ready = Heap<ProviderQueues.Item>()
     private var queues = ProviderQueues()
     private var running: [Int: Provider] = [:]
-    private let successors: [[Int]]
+    private let successors: Adjacency<Int>
     private let priority: [Double]
     public let limits: RunLimits
     /// Nodes not yet ended (succeeded, cached, failed, blocked, skipped).
     public private(set) var open: Int
 
-    public init(successors: [[Int]], predecessors: [[Int]], priority: [Double], limits: RunLimits, selected: [Bool]? = nil) {
+    public init(successors: Adjacency<Int>, predecessors: Adjacency<Int>, priority: [Double], limits: RunLimits, selected: [Bool]? = nil) {
         let count = successors.count
         self.successors = successors
         self.priority = priority

@@ -13,17 +13,23 @@ public struct ModelChoice: Sendable, Hashable {
 }
 
 extension Template {
-    /// - Parameter frame: for frame jobs, the spec and its JSON path (`scenes[0].last_frame`).
-    public func modelChoice(_ kind: JobKind, scene: Scene, frame: (spec: FrameSpec, path: String)? = nil) -> ModelChoice {
-        let own: (Located<String>?, String)
+    /// - Parameter frame: for frame jobs, the spec and whether it is the scene's `last_frame`.
+    ///
+    /// Paths are only spelled out for a model the user wrote (this runs for every job of a
+    /// 100,000-scene template, and most jobs use a default).
+    public func modelChoice(_ kind: JobKind, scene: Scene, frame: (spec: FrameSpec, isLast: Bool)? = nil) -> ModelChoice {
         switch kind {
         case .firstFrame, .lastFrame, .cameraAngle:
-            own = (frame?.spec.model, "\(frame?.path ?? scene.path).model")
-        case .audio: own = (scene.audioModel, "\(scene.path).audio.model")
-        case .video: own = (scene.videoModel, "\(scene.path).video.model")
-        case .combine: own = (nil, "")
+            if let model = frame?.spec.model {
+                return ModelChoice(id: model.value, anchor: model.anchor, path: "\(scene.path).\(frame!.isLast ? "last_frame" : "first_frame").model")
+            }
+        case .audio:
+            if let model = scene.audioModel { return ModelChoice(id: model.value, anchor: model.anchor, path: "\(scene.path).audio.model") }
+        case .video:
+            if let model = scene.videoModel { return ModelChoice(id: model.value, anchor: model.anchor, path: "\(scene.path).video.model") }
+        case .combine:
+            break
         }
-        if let model = own.0 { return ModelChoice(id: model.value, anchor: model.anchor, path: own.1) }
         if let model = models[kind] { return ModelChoice(id: model.value, anchor: model.anchor, path: "models.\(kind.rawValue)") }
         return ModelChoice(id: ModelRegistry.defaultModelIDs[kind]!, anchor: .none, path: "")
     }

@@ -121,23 +121,125 @@ public struct FrameSpec: Sendable {
     public static let generate = FrameSpec(anchor: .none, source: .generate, sourceAnchor: .none)
 }
 
+/// One scene as written. A value with its fields in one shared, copy-on-write box: rules,
+/// the graph builder and the planner pass scenes around by the hundred thousand, and copying
+/// one is then a single retain instead of one per field.
 public struct Scene: Sendable {
-    public var index: Int
-    public var anchor: SourceAnchor
-    public var id: Located<String>?
-    public var avatar: Located<String>?
-    public var background: Located<String>?
-    public var dependencies: [Located<String>] = []
-    public var prompt: Located<String>?
-    public var speaking: Located<Bool>?
-    public var dialogue: Located<String>?
-    public var durationSeconds: Located<Double>?
+    private final class Storage: @unchecked Sendable {
+        // Mutated only through `Scene`'s setters, after `isKnownUniquelyReferenced` made it
+        // this value's own: never shared while written (the copy-on-write rule).
+        var index: Int
+        var anchor: SourceAnchor
+        var id: Located<String>? = nil
+        var avatar: Located<String>? = nil
+        var background: Located<String>? = nil
+        var dependencies: [Located<String>] = []
+        var prompt: Located<String>? = nil
+        var speaking: Located<Bool>? = nil
+        var dialogue: Located<String>? = nil
+        var durationSeconds: Located<Double>? = nil
+        var firstFrame: FrameSpec? = nil
+        var lastFrame: FrameSpec? = nil
+        var audioModel: Located<String>? = nil
+        var audioVoice: Located<String>? = nil
+        var videoModel: Located<String>? = nil
+
+        init(index: Int, anchor: SourceAnchor) {
+            self.index = index
+            self.anchor = anchor
+        }
+
+        init(copying other: Storage) {
+            index = other.index
+            anchor = other.anchor
+            id = other.id
+            avatar = other.avatar
+            background = other.background
+            dependencies = other.dependencies
+            prompt = other.prompt
+            speaking = other.speaking
+            dialogue = other.dialogue
+            durationSeconds = other.durationSeconds
+            firstFrame = other.firstFrame
+            lastFrame = other.lastFrame
+            audioModel = other.audioModel
+            audioVoice = other.audioVoice
+            videoModel = other.videoModel
+        }
+    }
+
+    private var storage: Storage
+
+    public init(index: Int, anchor: SourceAnchor) {
+        storage = Storage(index: index, anchor: anchor)
+    }
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
+        return storage
+    }
+
+    public var index: Int {
+        get { storage.index }
+        set { unique().index = newValue }
+    }
+    public var anchor: SourceAnchor {
+        get { storage.anchor }
+        set { unique().anchor = newValue }
+    }
+    public var id: Located<String>? {
+        get { storage.id }
+        set { unique().id = newValue }
+    }
+    public var avatar: Located<String>? {
+        get { storage.avatar }
+        set { unique().avatar = newValue }
+    }
+    public var background: Located<String>? {
+        get { storage.background }
+        set { unique().background = newValue }
+    }
+    public var dependencies: [Located<String>] {
+        get { storage.dependencies }
+        set { unique().dependencies = newValue }
+    }
+    public var prompt: Located<String>? {
+        get { storage.prompt }
+        set { unique().prompt = newValue }
+    }
+    public var speaking: Located<Bool>? {
+        get { storage.speaking }
+        set { unique().speaking = newValue }
+    }
+    public var dialogue: Located<String>? {
+        get { storage.dialogue }
+        set { unique().dialogue = newValue }
+    }
+    public var durationSeconds: Located<Double>? {
+        get { storage.durationSeconds }
+        set { unique().durationSeconds = newValue }
+    }
     /// `nil` means the default, `{"source": "generate"}`.
-    public var firstFrame: FrameSpec?
-    public var lastFrame: FrameSpec?
-    public var audioModel: Located<String>?
-    public var audioVoice: Located<String>?
-    public var videoModel: Located<String>?
+    public var firstFrame: FrameSpec? {
+        get { storage.firstFrame }
+        set { unique().firstFrame = newValue }
+    }
+    public var lastFrame: FrameSpec? {
+        get { storage.lastFrame }
+        set { unique().lastFrame = newValue }
+    }
+    public var audioModel: Located<String>? {
+        get { storage.audioModel }
+        set { unique().audioModel = newValue }
+    }
+    public var audioVoice: Located<String>? {
+        get { storage.audioVoice }
+        set { unique().audioVoice = newValue }
+    }
+    public var videoModel: Located<String>? {
+        get { storage.videoModel }
+        set { unique().videoModel = newValue }
+    }
 
     /// `speaking` defaults to true when `dialogue` is non-empty.
     public var isSpeaking: Bool {

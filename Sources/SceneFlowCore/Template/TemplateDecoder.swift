@@ -257,7 +257,10 @@ public struct TemplateDecoder {
             typeMismatch(value, expected: "a string", path: path)
             return nil
         }
-        return Located(s, anchor: value.anchor)
+        // A long string gets a buffer of its own: the template then shares no memory with the
+        // value tree, whose pages can all go back to the system once it is freed (a 100,000-
+        // scene file's tree is over 100 MB). Short strings are stored inline anyway.
+        return Located(s.utf8.count > 15 ? String(decoding: Array(s.utf8), as: UTF8.self) : s, anchor: value.anchor)
     }
 
     private mutating func slug(_ value: LocatedValue?, path: String, required: Bool, parent: SourceAnchor, what: String) -> Located<String>? {
@@ -293,8 +296,9 @@ public struct TemplateDecoder {
     private mutating func enumeration<E: RawRepresentable & CaseIterable & Sendable>(
         _ value: LocatedValue, _: E.Type, path: String
     ) -> Located<E>? where E.RawValue == String {
-        let allowed = E.allCases.map(\.rawValue)
-        let list = allowed.map { "\"\($0)\"" }.joined(separator: ", ")
+        // Spelled out only for a message: this runs for every frame of every scene.
+        var allowed: [String] { E.allCases.map(\.rawValue) }
+        var list: String { allowed.map { "\"\($0)\"" }.joined(separator: ", ") }
         guard case .string(let s) = value.kind else {
             // YAML reads an unquoted 9:16 as a sexagesimal integer: say what to write instead.
             typeMismatch(value, expected: "one of \(list) (a quoted string)", path: path)
@@ -364,17 +368,30 @@ struct ObjectFields {
 
     init(members: [LocatedValue.Member], path: String) {
         self.path = path
-        // Last one wins for lookups, as in JSONDecoder; earlier duplicates are reported.
-        var seen: [String: Int] = [:]
+        // Last one wins for lookups, as in JSONDecoder; earlier duplicates are reported. Objects
+        // of template-v1 have a dozen fields at most: a linear scan beats hashing every key;
+        // a hostile object with thousands of keys gets a dictionary.
         var unique: [LocatedValue.Member] = []
         unique.reserveCapacity(members.count)
-        for member in members {
-            if let index = seen[member.key] {
-                duplicates.append(member)
-                unique[index] = member
-            } else {
-                seen[member.key] = unique.count
-                unique.append(member)
+        if members.count <= 32 {
+            for member in members {
+                if let index = unique.firstIndex(where: { $0.key == member.key }) {
+                    duplicates.append(member)
+                    unique[index] = member
+                } else {
+                    unique.append(member)
+                }
+            }
+        } else {
+            var seen: [String: Int] = [:]
+            for member in members {
+                if let index = seen[member.key] {
+                    duplicates.append(member)
+                    unique[index] = member
+                } else {
+                    seen[member.key] = unique.count
+                    unique.append(member)
+                }
             }
         }
         self.members = unique

@@ -55,6 +55,10 @@ public struct LoadedTemplate: Sendable {
         } catch {
             findings.error(error.code, error.message, path: "", at: error.anchor)
         }
+        // The located value tree is gone: of a large file's, hand the pages back to the system
+        // (glibc keeps freed small blocks otherwise, and the graph and plan are large arrays
+        // that cannot reuse them), so peak memory is not the tree plus everything after it.
+        if bytes.count > 4 << 20 { _ = glibcMallocTrim(0) }
         return LoadedTemplate(path: path, url: url, bytes: bytes, format: format, template: template, findings: findings)
     }
 
@@ -94,3 +98,8 @@ public struct LoadedTemplate: Sendable {
         return Diagnostic.sortedByPosition(findings.all.map { $0.resolved(file: path, lines: lines) })
     }
 }
+
+/// glibc's `malloc_trim` (malloc.h is not in Swift's Glibc module): returns free heap pages to
+/// the system, including whole free pages inside the heap.
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32

@@ -55,23 +55,25 @@ public final class ValidationContext: Sendable {
         template.unreadableIDs.contains(namespace)
     }
 
-    /// The frame specs of a scene with their JSON paths: `first_frame` (default generate) and `last_frame`.
-    public func frameSpecs(of scene: Scene) -> [(spec: FrameSpec, path: String, isLast: Bool)] {
-        var specs = [(scene.firstFrameSpec, "\(scene.path).first_frame", false)]
-        if let last = scene.lastFrame { specs.append((last, "\(scene.path).last_frame", true)) }
-        return specs
+    /// The frame specs of a scene: `first_frame` (default generate) and `last_frame`. Their
+    /// JSON paths are spelled out only when a rule reports one.
+    public func frameSpecs(of scene: Scene) -> [SceneFrame] {
+        var frames = [SceneFrame(spec: scene.firstFrameSpec, isLast: false, sceneIndex: scene.index)]
+        if let last = scene.lastFrame { frames.append(SceneFrame(spec: last, isLast: true, sceneIndex: scene.index)) }
+        return frames
     }
 
     /// The model each of a scene's generation jobs uses, with the job kind.
     public func modelChoices(of scene: Scene) -> [(kind: JobKind, choice: ModelChoice)] {
         var result: [(JobKind, ModelChoice)] = []
-        for (spec, path, isLast) in frameSpecs(of: scene) {
+        for frame in frameSpecs(of: scene) {
+            let spec = frame.spec, isLast = frame.isLast
             switch spec.source {
             case .generate:
                 let kind: JobKind = isLast ? .lastFrame : .firstFrame
-                result.append((kind, template.modelChoice(kind, scene: scene, frame: (spec, path))))
+                result.append((kind, template.modelChoice(kind, scene: scene, frame: (spec, isLast))))
             case .cameraAngle:
-                result.append((.cameraAngle, template.modelChoice(.cameraAngle, scene: scene, frame: (spec, path))))
+                result.append((.cameraAngle, template.modelChoice(.cameraAngle, scene: scene, frame: (spec, isLast))))
             case .firstFrameOf, .lastFrameOf:
                 break
             }
@@ -80,6 +82,15 @@ public final class ValidationContext: Sendable {
         result.append((.video, template.modelChoice(.video, scene: scene)))
         return result
     }
+}
+
+/// A scene's first or last frame spec, as rules see it.
+public struct SceneFrame: Sendable {
+    public var spec: FrameSpec
+    public var isLast: Bool
+    public var sceneIndex: Int
+    /// `scenes[3].last_frame`.
+    public var path: String { "scenes[\(sceneIndex)].\(isLast ? "last_frame" : "first_frame")" }
 }
 
 /// Runs every rule over a template.

@@ -8,9 +8,10 @@ struct InputImageLimitRule: ValidationRule {
                 guard let slot = context.slotByKey[key.value], slot.type?.value.isImage ?? false else { return sum }
                 return sum + max(0, slot.max?.value ?? 1)
             }
-            for (spec, path, isLast) in context.frameSpecs(of: scene) where spec.source == .generate {
+            for frame in context.frameSpecs(of: scene) where frame.spec.source == .generate {
+                let spec = frame.spec, isLast = frame.isLast
                 let kind: JobKind = isLast ? .lastFrame : .firstFrame
-                let choice = context.template.modelChoice(kind, scene: scene, frame: (spec, path))
+                let choice = context.template.modelChoice(kind, scene: scene, frame: (spec, isLast))
                 guard let model = context.usableModel(choice, for: kind), let limit = model.maxInputImages else { continue }
                 // A first frame combines avatar, background and dependency images; a last frame
                 // starts from the scene's first frame plus the same dependencies.
@@ -19,7 +20,7 @@ struct InputImageLimitRule: ValidationRule {
                 guard count > limit else { continue }
                 findings.error(.tooManyInputImages,
                                "\(kind.rawValue) of scene \"\(scene.id?.value ?? "#\(scene.index)")\" needs up to \(count) input images, but \(model.id) takes at most \(limit)",
-                               path: path, at: spec.anchor == .none ? scene.anchor : spec.anchor,
+                               path: frame.path, at: spec.anchor == .none ? scene.anchor : spec.anchor,
                                suggestion: "lower the slots' max, or choose a model that takes more images")
             }
         }

@@ -4,13 +4,14 @@ struct MissingLastFrameRule: ValidationRule {
 
     func check(_ context: ValidationContext, into findings: inout Findings) {
         for scene in context.template.scenes {
-            for (spec, path, _) in context.frameSpecs(of: scene) {
+            for frame in context.frameSpecs(of: scene) {
+                let spec = frame.spec
                 let wantsLast = spec.source == .lastFrameOf || (spec.source == .cameraAngle && spec.frame?.value == .last)
                 guard wantsLast, let target = context.scene(referencedBy: spec), target.lastFrame == nil else { continue }
                 let targetID = target.id?.value ?? "#\(target.index)"
                 findings.error(.missingLastFrame,
                                "scene \"\(scene.id?.value ?? "#\(scene.index)")\" opens on the last frame of scene \"\(targetID)\", which declares no last_frame",
-                               path: "\(path).scene", at: spec.scene!.anchor,
+                               path: "\(frame.path).scene", at: spec.scene!.anchor,
                                suggestion: "add a \"last_frame\" to scene \"\(targetID)\", or use \"first_frame_of\"")
             }
         }

@@ -8,11 +8,12 @@ struct UnknownSceneRule: ValidationRule {
         guard !context.cannotJudge(.scene) else { return }
         let ids = context.sceneIndexByID.keys
         for scene in context.template.scenes {
-            for (spec, path, _) in context.frameSpecs(of: scene) {
+            for frame in context.frameSpecs(of: scene) {
+                let spec = frame.spec
                 guard let target = spec.scene, context.sceneIndexByID[target.value] == nil else { continue }
                 findings.error(.unknownScene,
-                               "\(path.replacingOccurrences(of: scene.path + ".", with: "")) of scene \"\(scene.id?.value ?? "#\(scene.index)")\" refers to unknown scene \"\(target.value)\"\(Suggestions.didYouMean(target.value, in: ids))",
-                               path: "\(path).scene", at: target.anchor)
+                               "\(frame.path.replacingOccurrences(of: scene.path + ".", with: "")) of scene \"\(scene.id?.value ?? "#\(scene.index)")\" refers to unknown scene \"\(target.value)\"\(Suggestions.didYouMean(target.value, in: ids))",
+                               path: "\(frame.path).scene", at: target.anchor)
             }
         }
     }
