@@ -6,8 +6,8 @@ import SceneFlowTestSupport
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
 // for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all);
-// the stress sections children and batch-stress, and the whole-process sections commands and
-// growth (they start .build/release/sceneflow), run only when named. Figures are medians of several runs, in
+// the stress sections children and batch-stress, and the whole-process sections commands,
+// growth and hostile (they start .build/release/sceneflow), run only when named. Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; the README records this project's machine's.
 
 // `sceneflow-bench generate SCENES [bench|chain|random] [SEED] [json|yaml] DIR`: writes a generated
@@ -135,7 +135,7 @@ if CommandLine.arguments.dropFirst().first == "stages", CommandLine.arguments.co
     exit(0)
 }
 
-if requested.contains("commands") || requested.contains("growth") {
+if requested.contains("commands") || requested.contains("growth") || requested.contains("hostile") {
     let binary = RunBenchmarks.packageRoot().appendingPathComponent(".build/release/sceneflow")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         print("build it first: swift build -c release --product sceneflow")
@@ -144,6 +144,11 @@ if requested.contains("commands") || requested.contains("growth") {
     if requested.contains("commands") {
         print("## Whole process: release sceneflow on generated templates (median of 3; peak RSS from wait4)")
         try CommandBenchmarks.commands(binary: binary, shapes: [.chain, .random, .bench], runs: 3, directory: workDirectory)
+        print("")
+    }
+    if requested.contains("hostile") {
+        print("## Whole process: hostile inputs (each must end, with a clear error or a result, in bounded memory)")
+        try HostileBenchmarks.run(binary: binary, directory: workDirectory)
         print("")
     }
     if requested.contains("growth") {

@@ -190,3 +190,42 @@ import Testing
         #expect(list.stdout.contains("logo.png") && !list.stdout.contains("coin.png"), "\(list.stdout)")
     }
 }
+
+/// Inputs made to exhaust the program: each is refused quickly with a located message, in
+/// bounded memory (the figures are in `sceneflow-bench hostile`).
+@Suite(.timeLimit(.minutes(3)), .tags(.endToEnd)) struct HostileInputTests {
+    @Test func aFileOverTheSizeLimitIsRefusedWithoutReadingIt() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("huge.json")
+        #expect(FileManager.default.createFile(atPath: file.path, contents: Data("{".utf8)))
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.truncate(atOffset: 200 << 20)  // sparse: 200 MB that take no disk
+        try handle.close()
+        for command in ["validate", "plan", "graph"] {
+            let result = try await sceneflow([command, file.path], timeout: 30)
+            #expect(result.status == 66, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("it is 200 MB; the limit is 128 MB"), "\(command): \(result.stderr)")
+        }
+    }
+
+    @Test func overlongTextsAndIdsAreRefusedWhereTheyStand() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let prompt = String(repeating: "word ", count: 200_000)
+        let id = String(repeating: "a", count: 1 << 20)
+        let cases: [(String, String, String)] = [
+            (#"{"schema_version": 1, "id": "t", "scenes": [{"id": "a", "speaking": false, "prompt": "\#(prompt)"}]}"#, "scenes[0].prompt", "may be at most 10000"),
+            (#"{"schema_version": 1, "id": "t", "scenes": [{"id": "\#(id)", "speaking": false, "prompt": "p"}]}"#, "scenes[0].id", "scene id"),
+        ]
+        for (n, (text, path, message)) in cases.enumerated() {
+            let file = dir.appendingPathComponent("t\(n).json")
+            try Data(text.utf8).write(to: file)
+            let result = try await sceneflow(["validate", file.path], timeout: 30)
+            #expect(result.status == 1, "\(result.stderr)")
+            #expect(result.stderr.contains("(at \(path))") || result.stdout.contains("(at \(path))"), "\(result.stdout.prefix(300))")
+            #expect((result.stdout + result.stderr).contains(message))
+            #expect(result.stdout.utf8.count + result.stderr.utf8.count < 4_000, "the value is not echoed back whole")
+        }
+    }
+}

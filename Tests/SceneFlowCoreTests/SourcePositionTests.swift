@@ -99,12 +99,15 @@ import Testing
         #expect(LoadedTemplate.parse(bytes: [0x7B, 0x00, 0x7D], path: "nul.yaml").validate().map(\.code) == [.invalidEncoding])
     }
 
-    @Test func aFiveMegabyteStringIsReadNotRefused() throws {
+    @Test func aFiveMegabyteStringIsReadThenRefusedWhereItStands() throws {
         let big = String(repeating: "x", count: 5 << 20)
         let text = "{\"schema_version\": 1, \"id\": \"big\", \"name\": \"\(big)\", \"scenes\": [{\"id\": \"a\", \"speaking\": false}]}"
-        let loaded = parse(text)
-        #expect(loaded.validate().isEmpty)
-        #expect(loaded.template?.name?.count == 5 << 20)
+        let diagnostics = parse(text).validate()
+        // The reader copes with it; the decoder refuses a name no one would write, at the name.
+        #expect(diagnostics.map(\.code) == [.invalidValue])
+        #expect(diagnostics.first?.path == "name" && diagnostics.first?.column == 44)
+        #expect(diagnostics.first?.message.contains("may be at most 10000") == true)
+        #expect(diagnostics.first.map { $0.message.utf8.count < 200 } == true, "the message does not repeat the value")
     }
 
     @Test func yamlAliasBombIsRefused() {
@@ -135,5 +138,46 @@ import Testing
         #expect(bytes.contains(0x0D) && bytes.contains(0x09), "the fixture must keep its CRLF and tabs")
         let d = try #require(LoadedTemplate.parse(bytes: bytes, path: "crlf-tabs.json").validate().first)
         #expect(d.code == .unknownAvatar && d.line == 6 && d.column == 13)
+    }
+}
+
+@Suite(.timeLimit(.minutes(2))) struct LineTableTests {
+    /// The obvious way: walk from the start of the file.
+    static func naive(_ bytes: [UInt8], _ offset: Int) -> SourcePosition {
+        var line = 1, column = 1, i = LineTable.hasBOM(bytes) ? 3 : 0
+        while i < offset {
+            let b = bytes[i]
+            if b == 0x0A || (b == 0x0D && !(i + 1 < bytes.count && bytes[i + 1] == 0x0A)) {
+                line += 1; column = 1
+            } else if b == 0x0D {
+                // CR of a CRLF: the LF ends the line.
+            } else if b & 0xC0 != 0x80 {
+                column += 1
+            }
+            i += 1
+        }
+        return SourcePosition(line: line, column: column)
+    }
+
+    @Test func positionsAgreeWithAWalkFromTheStartOnLongLinesAndEveryLineEnd() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = [Array("a".utf8), Array("é".utf8), Array("🎬".utf8), [0x0A], [0x0D], [0x0D, 0x0A], [0x09], Array("{\"k\": 1}".utf8)]
+        for length in [0, 1, 1023, 1024, 1025, 5000, 70_000] {
+            var bytes: [UInt8] = Bool.random(using: &rng) ? [0xEF, 0xBB, 0xBF] : []
+            while bytes.count < length {
+                // Mostly long lines, like minified JSON.
+                let piece = Int.random(in: 0..<100, using: &rng) < 97 ? pieces[Int.random(in: 0...2, using: &rng)] : pieces.randomElement(using: &rng)!
+                bytes += piece
+            }
+            let table = LineTable(bytes: bytes)
+            for _ in 0..<200 {
+                var offset = Int.random(in: 0...bytes.count, using: &rng)
+                while offset < bytes.count && bytes[offset] & 0xC0 == 0x80 { offset += 1 }  // anchors sit on scalar starts
+                if LineTable.hasBOM(bytes) && offset < 3 { offset = 3 }
+                // Nor between the CR and LF of a line end.
+                if offset > 0 && offset < bytes.count && bytes[offset] == 0x0A && bytes[offset - 1] == 0x0D { offset += 1 }
+                #expect(table.position(ofOffset: offset) == Self.naive(bytes, offset), "length \(length), offset \(offset)")
+            }
+        }
     }
 }

@@ -65,7 +65,8 @@ import Testing
         options.retry = quickRetries()
         // Flaky jobs back off inside their slot: retries must not push past the limits either.
         let flaky = Dictionary(uniqueKeysWithValues: (0..<30).filter { $0 % 3 == 0 }.map { ("s\($0).audio", 2) })
-        let report = await h.engine(TestGenerator(recorder: recorder, delay: 0.01, flaky: flaky), options: options).run()
+        let report = await h.engine(TestGenerator(recorder: recorder, delay: 0.01, flaky: flaky,
+                                                                  holdUntilInFlight: (.fal, 3)), options: options).run()
         #expect(report.status == .succeeded, "\(report.stopReason ?? "") \(report.nodes.compactMap(\.error).prefix(3))")
         #expect(recorder.maxInFlight[.fal] == 3, "fal never exceeded, and the limit was reached")
         #expect(recorder.maxInFlight[.elevenlabs] == 2)

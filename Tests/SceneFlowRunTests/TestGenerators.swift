@@ -34,6 +34,12 @@ final class Recorder: @unchecked Sendable {
     }
 
     var generated: Set<String> { lock.lock(); defer { lock.unlock() }; return Set(calls.keys) }
+
+    /// Whether `provider` has ever had `count` jobs in flight at once.
+    func hasReached(_ count: Int, on provider: Provider) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return (maxInFlight[provider] ?? 0) >= count
+    }
 }
 
 /// A generator for tests: sleeps `delay`, fails as told, writes a file whose content depends
@@ -48,10 +54,19 @@ struct TestGenerator: Generator {
     var retryAfter: Double? = nil
     /// What each job reports it cost (nil: the provider reports no price).
     var cost: Money? = nil
+    /// Holds a provider's jobs (up to 10 s) until that many are in flight at once, so a test of
+    /// limits does not depend on how busy the machine is.
+    var holdUntilInFlight: (provider: Provider, count: Int)? = nil
 
     func generate(_ job: Job) async throws -> GeneratedOutput {
         recorder.begin(job)
         defer { recorder.end(job) }
+        if let hold = holdUntilInFlight, hold.provider == job.model.provider {
+            let deadline = Date().addingTimeInterval(10)
+            while !recorder.hasReached(hold.count, on: hold.provider), Date() < deadline {
+                try await Task.sleep(nanoseconds: 5_000_000)
+            }
+        }
         if delay > 0 {
             do { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) } catch {
                 recorder.noteCancelled(job.node)

@@ -40,7 +40,7 @@ public struct TemplateDecoder {
         // An editor's schema reference (`sceneflow schema`): allowed, and not part of the template.
         if let schema = object.take("$schema") { _ = string(schema, path: "[\"$schema\"]") }
         template.id = slug(object.take("id"), path: "id", required: true, parent: root.anchor, what: "template id")
-        template.name = string(object.take("name"), path: "name")?.value
+        template.name = string(object.take("name"), path: "name", limit: Self.maxTextLength)?.value
         if let ratio = object.take("aspect_ratio") {
             template.aspectRatioValue = enumeration(ratio, AspectRatio.self, path: "aspect_ratio")
         }
@@ -145,9 +145,9 @@ public struct TemplateDecoder {
         for e in elements(dependencies, path: "\(path).dependencies") {
             if let key = string(e.value, path: e.path) { scene.dependencies.append(key) }
         }
-        scene.prompt = string(object.take("prompt"), path: "\(path).prompt")
+        scene.prompt = string(object.take("prompt"), path: "\(path).prompt", limit: Self.maxTextLength)
         scene.speaking = boolean(object.take("speaking"), path: "\(path).speaking")
-        scene.dialogue = string(object.take("dialogue"), path: "\(path).dialogue")
+        scene.dialogue = string(object.take("dialogue"), path: "\(path).dialogue", limit: Self.maxTextLength)
         if let duration = object.take("duration_s") {
             if case .number(let seconds, _) = duration.kind {
                 if seconds > 0 && seconds <= Self.maxSceneSeconds {
@@ -201,12 +201,12 @@ public struct TemplateDecoder {
         if fields.contains("scene") {
             spec.scene = string(object.take("scene"), path: "\(path).scene", required: true, parent: value.anchor)
         }
-        if fields.contains("camera") { spec.camera = string(object.take("camera"), path: "\(path).camera") }
+        if fields.contains("camera") { spec.camera = string(object.take("camera"), path: "\(path).camera", limit: Self.maxTextLength) }
         if fields.contains("frame"), let frame = object.take("frame") {
             spec.frame = enumeration(frame, FrameSelector.self, path: "\(path).frame")
         }
         if fields.contains("model") { spec.model = string(object.take("model"), path: "\(path).model") }
-        if fields.contains("prompt") { spec.prompt = string(object.take("prompt"), path: "\(path).prompt") }
+        if fields.contains("prompt") { spec.prompt = string(object.take("prompt"), path: "\(path).prompt", limit: Self.maxTextLength) }
         // A field that belongs to another source is a likely mix-up: say so rather than "unknown".
         for member in object.remaining {
             let owners = FrameSource.allCases.filter { Self.frameFields[$0]!.contains(member.key) }
@@ -247,14 +247,26 @@ public struct TemplateDecoder {
         return items.enumerated().map { ($1, $0, "\(path)[\($0)]") }
     }
 
+    /// Texts a person writes (prompts, dialogue, a camera, a name): no model takes more, and a
+    /// megabyte prompt is a mistake, or hostile.
+    static let maxTextLength = 10_000
+    /// Everything else (paths, URLs, model ids, voices): a path is at most PATH_MAX.
+    static let maxValueLength = 4_096
+
     private mutating func string(_ value: LocatedValue?, path: String, required: Bool = false,
-                                 parent: SourceAnchor = .none) -> Located<String>? {
+                                 parent: SourceAnchor = .none, limit: Int = TemplateDecoder.maxValueLength) -> Located<String>? {
         guard let value else {
             if required { missing(lastComponent(path), in: parentPath(path), at: parent) }
             return nil
         }
         guard case .string(let s) = value.kind else {
             typeMismatch(value, expected: "a string", path: path)
+            return nil
+        }
+        // Bytes bound characters from above, so the count is only taken for a long string.
+        if s.utf8.count > limit, s.count > limit {
+            findings.error(.invalidValue, "\"\(path)\" is \(s.count) characters long; it may be at most \(limit)",
+                           path: path, at: value.anchor)
             return nil
         }
         // A long string gets a buffer of its own: the template then shares no memory with the
@@ -264,7 +276,8 @@ public struct TemplateDecoder {
     }
 
     private mutating func slug(_ value: LocatedValue?, path: String, required: Bool, parent: SourceAnchor, what: String) -> Located<String>? {
-        guard let id = string(value, path: path, required: required, parent: parent) else { return nil }
+        // The id rule says how long an id may be.
+        guard let id = string(value, path: path, required: required, parent: parent, limit: .max) else { return nil }
         if let problem = Slug.problem(id.value) {
             findings.error(.invalidID, "\(what) \"\(Slug.shown(id.value))\" is not a valid id: \(problem)",
                            path: path, at: id.anchor, suggestion: Slug.suggest(id.value).map { "use \"\($0)\"" })
@@ -436,12 +449,14 @@ public enum Slug {
 
     /// The id as it can be shown in a message: control characters escaped, long ones shortened.
     public static func shown(_ s: String) -> String {
-        let escaped = s.unicodeScalars.map { $0.properties.generalCategory == .control || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+        // Only the start is shown, so only the start is looked at (an id may be a megabyte).
+        let escaped = s.unicodeScalars.prefix(81).map { $0.properties.generalCategory == .control || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
         return escaped.count > 80 ? String(escaped.prefix(77)) + "…" : escaped
     }
 
     /// `"Hook Scene"` → `"hook-scene"`.
     public static func suggest(_ s: String) -> String? {
+        guard s.utf8.count <= 4 * maxLength else { return nil }
         let lowered = s.lowercased().map { c -> Character in
             (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" || c == "-" ? c : "-"
         }
