@@ -142,7 +142,7 @@ if requested.contains("commands") || requested.contains("growth") || requested.c
         exit(1)
     }
     if requested.contains("commands") {
-        print("## Whole process: release sceneflow on generated templates (median of 3; peak RSS from wait4)")
+        print("## Whole process: release sceneflow on generated templates (median of 3; peak RSS by GNU time)")
         try CommandBenchmarks.commands(binary: binary, shapes: [.chain, .random, .bench], runs: 3, directory: workDirectory)
         print("")
     }
