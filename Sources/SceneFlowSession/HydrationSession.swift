@@ -97,9 +97,12 @@ public struct HydrationSession: Sendable {
         let cache = FileOutputCache(directory: request.simulate != nil ? workspace.simulatedCacheDirectory : workspace.cacheDirectory)
         let inputs = InputResolver(templateDirectory: checked.loaded.directory, assets: request.inputs, remoteImages: remote,
                                    replacements: request.replacements)
+        if !options.simulated {
+            do { options.picks = try database?.picks() ?? [:] } catch { throw .folder("\(error)") }
+        }
         let builder = JobBuilder(graph: graph, offline: options.offline, resolution: options.resolution)
-        let cached = CachePrediction.cachedNodes(graph, builder: builder, inputs: inputs, cache: cache)
-            .subtracting(RunSelection.forced(graph, regenerate: options.regenerate))
+        let cached = CachePrediction.cachedNodes(graph, builder: builder, inputs: inputs, cache: cache, picks: options.picks,
+                                                 regenerate: RunSelection.forced(graph, regenerate: options.regenerate))
         let plan = Planner.plan(graph, limits: options.limits, offline: options.offline, targets: options.targets, cached: cached)
         if let budget = request.budget, let plan, plan.totalCost > budget, !options.simulated {
             throw .overBudget("the \(plan.runningCount) jobs that would run are estimated at \(plan.totalCost), above the budget of \(budget) (--max-cost); nothing was run")

@@ -8,7 +8,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// The workspace's SQLite database (`sceneflow.sqlite`): product assets and run history.
+/// The workspace's SQLite database (`sceneflow.sqlite`): product assets, run history and picked takes.
 ///
 /// Asset files are kept content-addressed beside it (`assets/ab/<sha256>.<ext>`), so the same
 /// file added twice, or for two products, is stored once. Every change is one transaction;
@@ -91,6 +91,17 @@ public final class WorkspaceDatabase: Sendable {
                 t.add(column: "process_start", .text)
             }
             try db.execute(sql: "UPDATE runs SET cost_micros = CAST(ROUND(cost * 1000000) AS INTEGER)")
+        }
+        migrator.registerMigration("v3") { db in
+            // The take of each job a user approved (`sceneflow takes pick`).
+            try db.create(table: "take_picks") { t in
+                t.primaryKey("job_key", .text)
+                t.column("take", .integer).notNull()
+                t.column("node", .text).notNull()
+                t.column("template_id", .text).notNull()
+                t.column("run_id", .text).notNull()
+                t.column("picked_at", .datetime).notNull()
+            }
         }
         return migrator
     }

@@ -98,7 +98,10 @@ import Testing
         let final = odd.appendingPathComponent("run 1").appendingPathComponent(try #require(report["final_video"] as? String))
         #expect(try await Probe(final).duration > 4)
         // Made again from scratch, the frame is the same bytes: nothing in the prompt expanded to the time.
-        let second = try await sceneflow(arguments + ["--regenerate", "s1", "--out", odd.appendingPathComponent("run 2").path])
+        // (In a workspace of its own: --regenerate would make a new take, a different picture on purpose.)
+        var fresh = arguments
+        fresh[fresh.count - 1] = odd.appendingPathComponent("other work space").path
+        let second = try await sceneflow(fresh + ["--out", odd.appendingPathComponent("run 2").path])
         #expect(second.status == 0, "\(second.stderr)")
         let frame = { (run: String) throws -> String? in
             (try readReport(odd.appendingPathComponent(run))["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == "s1.first_frame" }?["sha256"] as? String

@@ -67,6 +67,36 @@ import Testing
         }
     }
 
+    @Test func framesFirstSendsNoClipOrVoiceRequest() async throws {
+        let server = try await FakeProviders()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try await sceneflow(["run", "samples/unboxing.json", "frames", "--inputs", "samples/unboxing.inputs.json",
+                                          "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("run").path],
+                                         environment: server.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let requests = server.requests()
+        let submitted = requests.filter { $0.method == "POST" }.map(\.path)
+        #expect(!submitted.isEmpty, "the frames were requested")
+        #expect(!submitted.contains { $0.contains("video") || $0.contains("veo") || $0.contains("text-to-speech") },
+                "only frames were requested: \(submitted)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run/run.json"))) as? [String: Any])
+        let statuses = Dictionary(uniqueKeysWithValues: (report["nodes"] as? [[String: Any]] ?? []).map { ($0["id"] as! String, $0["status"] as? String ?? "") })
+        #expect(statuses["hook.first_frame"] == "succeeded" && statuses["hook.video"] == "skipped" && statuses["final.video"] == "skipped")
+
+        // A new take of a voice-over asks ElevenLabs for another reading (its seed); the first did not.
+        for (name, extra) in [("voice", [String]()), ("retake", ["--regenerate", "hook.audio"])] {
+            let result = try await sceneflow(["run", "samples/unboxing.json", "hook.audio", "--inputs", "samples/unboxing.inputs.json",
+                                              "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent(name).path] + extra,
+                                             environment: server.environment)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let speech = server.requests().filter { $0.method == "POST" && $0.path.contains("text-to-speech") }
+        #expect(speech.count == 2, "\(speech.map(\.path))")
+        #expect(speech.first?.body["seed"] == nil)
+        #expect((speech.last?.body["seed"] as? NSNumber)?.intValue == 2, "take 2 sends seed 2: \(speech.last?.body ?? [:])")
+    }
+
     @Test func withAKeyUnsetTheRunStopsBeforeAnyRequest() async throws {
         let server = try await FakeProviders()
         let dir = try temporaryDirectory()

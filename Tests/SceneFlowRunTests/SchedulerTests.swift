@@ -104,7 +104,7 @@ import Testing
         options.regenerate = ["hook.last_frame"]
         let report = await h.engine(TestGenerator(recorder: recorder), options: options).run()
         #expect(recorder.generated == ["hook.last_frame", "hook.video", "demo.video", "final.video"])
-        #expect(report.node("hook.last_frame")?.reason == "forced by --regenerate")
+        #expect(report.node("hook.last_frame")?.reason == "take 2, forced by --regenerate")
         #expect(report.node("hook.first_frame")?.status == .cached && report.node("reaction.video")?.status == .cached)
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import SceneFlowCore
 import SceneFlowGraphviz
 import SceneFlowSession
+import SceneFlowStore
 
 extension DiagramFormat: ExpressibleByArgument {}
 extension DiagramBuilder.View: ExpressibleByArgument {}
@@ -43,6 +44,9 @@ struct GraphCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Draw these scenes in full detail, by position: 12..30, or 5.", valueName: "first..last"))
     var scenes: String?
 
+    /// Where `--run` looks up picked takes (`sceneflow takes pick`).
+    @OptionGroup var workspaceOptions: WorkspaceOptions
+
     func validate() throws {
         if let scenes, Self.range(scenes) == nil {
             throw ValidationError("--scenes takes scene positions like 12..30 (or one, like 5), counting from 1; got \"\(scenes)\"")
@@ -82,7 +86,13 @@ struct GraphCommand: AsyncParsableCommand {
             guard loaded.report.template.id == checked.id else {
                 throw CommandFailure.error("\(run) is a run of template \"\(loaded.report.template.id)\", not of \"\(checked.id)\" (\(template))")
             }
-            let options = try diagramOptions(DiagramBuilder.Options(run: loaded, graph: graph), sceneCount: graph.scenes.count)
+            var runOptions = DiagramBuilder.Options(run: loaded, graph: graph)
+            let picks = try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace)
+            for node in loaded.report.nodes {
+                guard let key = node.jobKey ?? node.cacheKey, let picked = picks[key], picked == (node.take ?? 1) else { continue }
+                runOptions.takes[node.id] = "take \(picked), picked"
+            }
+            let options = try diagramOptions(runOptions, sceneCount: graph.scenes.count)
             let diagram = DiagramBuilder(graph: graph, template: checked.template, options: options).build()
             let rendered = try await GraphvizRenderer.shared.render(diagram, format: format)
             // Thumbnails: relative to the run folder when the diagram is written there, else embedded.

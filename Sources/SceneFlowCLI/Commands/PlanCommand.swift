@@ -81,7 +81,8 @@ struct PlanCommand: AsyncParsableCommand {
             let resolver = InputResolver(templateDirectory: checked.loaded.directory, assets: inputs,
                                          remoteImages: [:], replacements: inputs.replacements)
             cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline, resolution: resolution),
-                                                 inputs: resolver, cache: FileOutputCache(directory: workspaceOptions.workspace.cacheDirectory))
+                                                 inputs: resolver, cache: FileOutputCache(directory: workspaceOptions.workspace.cacheDirectory),
+                                                 picks: try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace))
         }
         guard let plan = Planner.plan(graph, limits: try limitOptions.limits(), offline: offline, targets: selection, cached: cached) else {
             throw CommandFailure.error("the template's graph has a cycle") // validation rejects cycles first

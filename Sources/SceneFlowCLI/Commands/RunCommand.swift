@@ -70,7 +70,7 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Stop at the first failure instead of finishing independent work.")
     var failFast = false
 
-    @Option(help: ArgumentHelp("Make this node again even if cached, and everything after it; a scene id makes all its nodes again (repeatable).", valueName: "node"))
+    @Option(help: ArgumentHelp("Make a new take of this node even if cached (earlier takes are kept: `sceneflow takes`); what depends on it follows. A scene id makes new takes of all its nodes (repeatable).", valueName: "node"))
     var regenerate: [String] = []
 
     @Option(name: .customLong("max-cost"), help: ArgumentHelp("Refuse to start if the estimate of what will run is above this many US dollars; stop starting jobs when spend reaches it.", valueName: "usd"))

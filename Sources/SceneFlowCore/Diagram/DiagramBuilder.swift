@@ -31,6 +31,9 @@ public struct DiagramBuilder {
         public var errors: [String: String] = [:]
         /// The prompts a run sent, by node id (in tooltips).
         public var prompts: [String: String] = [:]
+        /// Which take a run used, by node id, for nodes with more than one take or a pick
+        /// ("take 3", "take 1, picked"); shown under the status.
+        public var takes: [String: String] = [:]
         /// Nodes and edges on cycles, drawn highlighted (`--allow-invalid`).
         public var highlightCycles = true
         public var showLegend = true
@@ -48,6 +51,7 @@ public struct DiagramBuilder {
                 if let model = node.model { models[node.id] = model }
                 if let error = node.error, node.status == .failed || node.status == .blocked { errors[node.id] = error }
                 if let prompt = node.prompt { prompts[node.id] = prompt }
+                if let take = node.take, take > 1 { takes[node.id] = "take \(take)" }
                 if graph[node.id]?.kind.isFrame == true, let url = run.output(of: node.id), MediaType.sniff(fileAt: url)?.isImage == true {
                     thumbnails[node.id] = url.path
                 }
@@ -173,7 +177,7 @@ public struct DiagramBuilder {
         let style = Self.statusStyle(status)
         attributes["fillcolor"] = style.fill
         attributes["color"] = style.border
-        attributes["label"] = "\(attributes["label"] ?? id)\n[\(style.marker)]"
+        attributes["label"] = "\(attributes["label"] ?? id)\n[\(style.marker)]" + (options.takes[id].map { " \($0)" } ?? "")
     }
 
     /// A finished frame's image inside its node: a fixed node in the template's shape, the

@@ -39,6 +39,11 @@ extension RunEngine {
                                           requestID: output.requestID, cost: output.cost,
                                           sha256: try output.sha256 ?? Digest.sha256(fileAt: output.file), fileExtension: ext, runID: runID)
             let stored = try cache.store(key.value, file: output.file, metadata: metadata)
+            if job.take > 1 {
+                var first = job
+                first.take = 1
+                try cache.recordTake(job.take, key: key.value, of: CacheKey(first).value)
+            }
             job.journal.clear()
             return stored
         }

@@ -236,9 +236,11 @@ public struct RunEngine: Sendable {
             recorder.fail(i, message: error.description, attempts: 0)
             return .done(.failed)
         }
-        let key = CacheKey(job)
+        let (jobKey, key) = Takes.choose(&job, cache: cache, picks: options.picks, regenerate: forced)
         recorder[i].prompt = job.prompt.isEmpty ? nil : job.prompt
         recorder[i].cacheKey = key.value
+        recorder[i].take = job.take
+        recorder[i].jobKey = key == jobKey ? nil : jobKey.value
         var reason: String
         switch forced ? .miss : cache.lookup(key.value) {
         case .hit(let stored):
@@ -252,7 +254,9 @@ public struct RunEngine: Sendable {
         case .damaged(let why):
             reason = "made again: \(why)"
         case .miss:
-            reason = forced ? "forced by --regenerate" : recorder.explainMiss(i, key: key, job: job)
+            reason = forced ? "take \(job.take), forced by --regenerate"
+                : job.take > 1 ? "take \(job.take) (\(options.picks[jobKey.value] == job.take ? "picked" : "the newest")) is not in the cache"
+                : recorder.explainMiss(i, key: key, job: job)
         }
         recorder[i].reason = reason
         job.journal = JobJournal(file: workspace?.root.appendingPathComponent("journal/\(key.value).json"))

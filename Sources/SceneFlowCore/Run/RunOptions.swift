@@ -12,8 +12,10 @@ public struct RunOptions: Sendable {
     public var simulated = false
     /// The local engine's short side, and the frame every clip is conformed to.
     public var resolution = 720
-    /// Nodes to make again even if cached; their descendants follow.
+    /// Nodes to make a new take of, even if cached (their descendants follow by their keys).
     public var regenerate: Set<String> = []
+    /// The take each job uses, by job key (`sceneflow takes pick`); others use their newest take.
+    public var picks: [String: Int] = [:]
     /// Nodes to make (with what they need); `nil` makes everything.
     public var targets: Set<String>?
     /// How often `run.json` is rewritten while the run goes on (it is always written at the end).

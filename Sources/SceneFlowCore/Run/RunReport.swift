@@ -81,6 +81,9 @@ public struct RunReport: Sendable, Codable {
         public var madeBy: String?
         /// Which take of the node this output is (1 unless regenerated).
         public var take: Int?
+        /// The job's key when the take's key differs (take 2 on): `sceneflow takes` finds the
+        /// job's other takes by it.
+        public var jobKey: String?
 
         public init(id: String, kind: NodeKind, job: JobKind?, status: NodeStatus = .pending, attempts: Int = 0) {
             self.id = id
@@ -128,10 +131,12 @@ public struct RunReport: Sendable, Codable {
             source = try c.decodeIfPresent(String.self, forKey: .source)
             madeBy = try c.decodeIfPresent(String.self, forKey: .madeBy)
             take = try c.decodeIfPresent(Int.self, forKey: .take)
+            jobKey = try c.decodeIfPresent(String.self, forKey: .jobKey)
         }
 
         enum CodingKeys: String, CodingKey {
             case id, kind, job, operation, status, attempts, model, provider, output, sha256, error, reason, prompt, cost, offline, source, take
+            case jobKey = "job_key"
             case startedAt = "started_at"
             case finishedAt = "finished_at"
             case cacheKey = "cache_key"
@@ -165,6 +170,7 @@ public struct RunReport: Sendable, Codable {
             try c.encodeIfPresent(source, forKey: .source)
             try c.encodeIfPresent(madeBy, forKey: .madeBy)
             try c.encodeIfPresent(take, forKey: .take)
+            try c.encodeIfPresent(jobKey, forKey: .jobKey)
         }
     }
 

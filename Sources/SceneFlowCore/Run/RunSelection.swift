@@ -84,10 +84,9 @@ public enum RunSelection {
         return mask
     }
 
-    /// Nodes to make again and everything after them.
+    /// The nodes `--regenerate` names, by index: each makes a new take. What depends on them is
+    /// not forced: a new take is a new input, so their descendants are made again by their keys.
     public static func forced(_ graph: SceneGraph, regenerate: Set<String>) -> Set<Int> {
-        let start = regenerate.compactMap { graph.indexByID[$0] }
-        guard !start.isEmpty else { return [] }
-        return GraphAlgorithms.reachable(from: start, count: graph.nodes.count) { graph.successors[$0] }.union(start)
+        Set(regenerate.compactMap { graph.indexByID[$0] }.filter { graph.nodes[$0].generates })
     }
 }

@@ -36,7 +36,10 @@ public struct ElevenLabsGenerator: Generator {
         }
         let modelID = job.model.id.hasPrefix("elevenlabs/") ? String(job.model.id.dropFirst("elevenlabs/".count)) : job.model.id
         let path = "/v1/text-to-speech/\(voice.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? voice)?output_format=\(Self.outputFormat)"
-        var request = try client.endpoint.request(.post, client.endpoint.url(path), json: ["text": text, "model_id": modelID], accept: "audio/mpeg")
+        var body: [String: Any] = ["text": text, "model_id": modelID]
+        // A new take asks for another reading (ElevenLabs' `seed`; the first take leaves it unset).
+        if job.take > 1 { body["seed"] = job.take }
+        var request = try client.endpoint.request(.post, client.endpoint.url(path), json: body, accept: "audio/mpeg")
         let file = job.scratch.appendingPathComponent("speech.mp3")
         request.destination = file
         request.maxBytes = client.settings.maxAudioBytes

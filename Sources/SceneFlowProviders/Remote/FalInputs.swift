@@ -24,7 +24,7 @@ enum FalInputs {
             default:
                 body["aspect_ratio"] = ratio
             }
-            if job.take > 1 { body["seed"] = job.take }
+            if job.take > 1, acceptsSeed(job.model.id) { body["seed"] = job.take }
             return body
         case .clip(let clip):
             return try videoBody(job, clip, prompt: prompt)
@@ -47,7 +47,6 @@ enum FalInputs {
             body["duration"] = String(seconds)          // "5" or "10", a string
             body["generate_audio"] = generateAudio
             body["negative_prompt"] = "blur, distort, and low quality"
-            if job.take > 1 { body["seed"] = job.take }
         case let id where id.hasSuffix("first-last-frame-to-video"):
             guard let last else {
                 throw GenerationError(.permanent, provider: .fal, message: "\(id) interpolates between two frames and this scene declares no last frame")
@@ -65,7 +64,15 @@ enum FalInputs {
             body["generate_audio"] = generateAudio
             body["resolution"] = "720p"
         }
+        if job.take > 1, acceptsSeed(job.model.id) { body["seed"] = job.take }
         return body
+    }
+
+    /// Models whose documented input has `seed` (`../shared/providers.md`): a new take passes its
+    /// number, so takes differ and each can be made again. Kling O1 and Kling 2.6 have none;
+    /// they sample anew on every request.
+    static func acceptsSeed(_ model: String) -> Bool {
+        model.hasPrefix("fal-ai/nano-banana") || model == "fal-ai/gemini-25-flash-image/edit" || model.hasPrefix("fal-ai/veo3.1/")
     }
 
     /// The media URL and content type in a model's output: `{images:[{url}]}` or `{video:{url}}`.

@@ -70,6 +70,10 @@ public protocol OutputCache: Sendable {
     func lookup(_ key: String) -> CacheLookup
     /// Takes ownership of `file` (moves it). Atomic: a crash leaves no half entry.
     func store(_ key: String, file: URL, metadata: OutputMetadata) throws -> StoredOutput
+    /// The keys of a job's takes after the first, by take number (empty: one take at most).
+    func takeIndex(_ jobKey: String) -> [Int: String]
+    /// Notes that take `take` of the job keyed `jobKey` is cached under `key`.
+    func recordTake(_ take: Int, key: String, of jobKey: String) throws
 }
 
 /// The cache in a workspace: `objects/ab/<key>.<ext>` and `objects/ab/<key>.json`.
@@ -130,6 +134,31 @@ public struct FileOutputCache: OutputCache {
         return StoredOutput(url: target.file, metadata: metadata)
     }
 
+    public func takeIndex(_ jobKey: String) -> [Int: String] {
+        guard let data = FileManager.default.contents(atPath: takesFile(jobKey).path),
+              let entries = try? JSONDecoder().decode([String: String].self, from: data) else { return [:] }
+        var index: [Int: String] = [:]
+        for (take, key) in entries {
+            // Only well-formed entries: a take number and a key of this cache's alphabet.
+            guard let n = Int(take), n > 1, key.count == 64, key.allSatisfy(\.isHexDigit) else { continue }
+            index[n] = key
+        }
+        return index
+    }
+
+    public func recordTake(_ take: Int, key: String, of jobKey: String) throws {
+        guard take > 1 else { return }
+        var index = takeIndex(jobKey)
+        index[take] = key
+        let file = takesFile(jobKey)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(try Self.encoder.encode(Dictionary(uniqueKeysWithValues: index.map { (String($0.key), $0.value) })), to: file)
+    }
+
+    private func takesFile(_ jobKey: String) -> URL {
+        directory.appendingPathComponent(String(jobKey.prefix(2))).appendingPathComponent("\(jobKey).takes.json")
+    }
+
     static func modified(_ info: stat) -> Double {
         Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
@@ -156,6 +185,7 @@ public struct FileOutputCache: OutputCache {
 /// A cache in memory, for benchmarks and tests of the scheduler itself.
 public final class MemoryOutputCache: OutputCache, Sendable {
     private let entries: Mutex<[String: StoredOutput]>
+    private let takes = Mutex<[String: [Int: String]]>([:])
 
     public init(capacity: Int = 0) {
         var dictionary: [String: StoredOutput] = [:]
@@ -171,5 +201,14 @@ public final class MemoryOutputCache: OutputCache, Sendable {
         let stored = StoredOutput(url: file, metadata: metadata)
         entries.withLock { $0[key] = stored }
         return stored
+    }
+
+    public func takeIndex(_ jobKey: String) -> [Int: String] {
+        takes.withLock { $0[jobKey] ?? [:] }
+    }
+
+    public func recordTake(_ take: Int, key: String, of jobKey: String) throws {
+        guard take > 1 else { return }
+        takes.withLock { $0[jobKey, default: [:]][take] = key }
     }
 }

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import SceneFlowCore
+
+@Suite(.timeLimit(.minutes(2))) struct TakesTests {
+    @Test func regeneratingKeepsEveryTakeAndAPickIsUsedByLaterRuns() async throws {
+        let h = try Harness(sample: "samples/unboxing.json")
+        defer { h.cleanup() }
+        let cache = FileOutputCache(directory: h.workspace.cacheDirectory)
+        func run(regenerate: Set<String> = [], picks: [String: Int] = [:]) async -> RunReport {
+            var options = RunOptions()
+            options.regenerate = regenerate
+            options.picks = picks
+            return await h.engine(TestGenerator(recorder: Recorder()), options: options).run()
+        }
+        let first = await run()
+        let jobKey = try #require(first.node("hook.first_frame")?.cacheKey)
+        _ = await run(regenerate: ["hook.first_frame"])
+        let third = await run(regenerate: ["hook.first_frame"])
+        #expect(third.node("hook.first_frame")?.take == 3)
+        #expect(third.node("hook.first_frame")?.jobKey == jobKey)
+        let takes = Takes.all(of: jobKey, in: cache)
+        #expect(takes.map(\.take) == [1, 2, 3])
+        #expect(Set(takes.map(\.key)).count == 3)
+        for take in takes {
+            guard case .hit = cache.lookup(take.key) else { Issue.record("take \(take.take) is not in the cache"); continue }
+        }
+
+        // Without a pick, the newest take; with one, the picked take, and its descendants follow.
+        let newest = await run()
+        #expect(newest.node("hook.first_frame")?.take == 3 && newest.status(of: "hook.first_frame") == .cached)
+        let picked = await run(picks: [jobKey: 1])
+        #expect(picked.node("hook.first_frame")?.take == 1 && picked.status(of: "hook.first_frame") == .cached)
+        #expect(picked.node("final.video")?.sha256 == first.node("final.video")?.sha256, "the cut is the first run's again")
+        #expect(picked.status(of: "hook.audio") == .cached)
+    }
+
+    @Test func aTakeIndexIgnoresWhatItDoesNotUnderstand() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-takes-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cache = FileOutputCache(directory: dir)
+        let job = String(repeating: "a", count: 64), good = String(repeating: "b", count: 64)
+        try cache.recordTake(2, key: good, of: job)
+        #expect(cache.takeIndex(job) == [2: good])
+        // A hand-edited index: only well-formed entries count.
+        let file = dir.appendingPathComponent("aa/\(job).takes.json")
+        try Data(#"{"2": "\#(good)", "3": "../../etc/passwd", "x": "\#(good)", "1": "\#(good)"}"#.utf8).write(to: file)
+        #expect(cache.takeIndex(job) == [2: good])
+        try Data("not json".utf8).write(to: file)
+        #expect(cache.takeIndex(job).isEmpty)
+    }
+}
