@@ -133,6 +133,7 @@ struct HydrationOptions: ParsableArguments {
             let explicit = Set(inputs.files.map(\.key))
             let stored = try WorkspaceDatabase(workspace: workspace).hydrationInputs(product: product, except: explicit)
             inputs.files += stored.files
+            inputs.storedReplacements = stored.storedReplacements
             inputs.productID = product
         }
         return inputs

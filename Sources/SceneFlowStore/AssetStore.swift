@@ -48,13 +48,20 @@ extension WorkspaceDatabase {
     @discardableResult
     public func addAssets(product: String, key: String, files: [URL], slotType: SlotType? = nil, append: Bool = false) throws -> [StoredAsset] {
         if let problem = Slug.problem(product) { throw StoreError("product id \"\(Slug.shown(product))\" is not usable: \(problem)") }
-        if let problem = Slug.problem(key) { throw StoreError("asset key \"\(Slug.shown(key))\" is not usable: \(problem)") }
+        let isOverride = HydrationInputs.imageOverrideProblem(key) == nil
+        if !isOverride, let problem = Slug.problem(key) { throw StoreError("asset key \"\(Slug.shown(key))\" is not usable: \(problem)") }
+        if isOverride, files.count != 1 || append {
+            throw StoreError("\(key) takes exactly one image (it replaces the template's image for this product)")
+        }
         var added: [StoredAsset] = []
         for url in files {
             let head: [UInt8]
             do { head = try RegularFile.head(url.path, count: 64) } catch { throw StoreError(error.description) }
             guard let type = MediaType.sniff(head) else {
                 throw StoreError("\(url.lastPathComponent) is not a PNG, JPEG or WebP image or an MP4, MOV or WebM video (checked by content)")
+            }
+            if isOverride, !type.isImage {
+                throw StoreError("\(url.lastPathComponent) is \(type.rawValue.uppercased()) data; \(key) takes a PNG, JPEG or WebP image")
             }
             if let slotType, slotType.isImage != type.isImage {
                 throw StoreError("\(url.lastPathComponent) is \(type.rawValue.uppercased()) data; slot \"\(key)\" (\(slotType.rawValue)) takes \(slotType.isImage ? "a PNG, JPEG or WebP image" : "an MP4, MOV or WebM video")")
@@ -180,16 +187,21 @@ extension WorkspaceDatabase {
         }
     }
 
-    /// The stored files of a product as hydration inputs. Throws if nothing is stored for it.
-    public func hydrationInputs(product: String, except keys: Set<String> = []) throws -> HydrationInputs {
+    /// The stored files of a product as hydration inputs (slots, and avatar or background images
+    /// as `storedReplacements`). Throws if nothing is stored for it, unless `requireAssets` is off.
+    public func hydrationInputs(product: String, except keys: Set<String> = [], requireAssets: Bool = true) throws -> HydrationInputs {
         let stored = try assets(product: product)
-        guard !stored.isEmpty else {
+        guard !stored.isEmpty || !requireAssets else {
             let known = try products().map(\.product)
             throw StoreError("no assets are stored for product \"\(Slug.shown(product))\"\(Suggestions.didYouMean(product, in: known)); add them with `sceneflow assets add --product \(product) KEY FILE...`")
         }
         var inputs = HydrationInputs()
         inputs.productID = product
         for asset in stored where !keys.contains(asset.key) {
+            if HydrationInputs.imageOverrideProblem(asset.key) == nil {
+                inputs.storedReplacements[asset.key] = file(of: asset)
+                continue
+            }
             inputs.files.append(.init(key: asset.key, path: asset.originalName, url: file(of: asset), origin: .store(product: product)))
         }
         return inputs

@@ -96,8 +96,14 @@ public struct BatchFile: Sendable {
             }
             // Slots without a cell (empty, or no column) come from the store, if it has them.
             let explicit = Set(inputs.files.map(\.key))
-            if let database, let stored = try? database.hydrationInputs(product: id, except: explicit) {
-                inputs.files += stored.files.filter { !explicit.contains($0.key) }
+            if let database {
+                do {
+                    let stored = try database.hydrationInputs(product: id, except: explicit, requireAssets: false)
+                    inputs.files += stored.files.filter { !explicit.contains($0.key) }
+                    inputs.storedReplacements = stored.storedReplacements
+                } catch let failure {
+                    error(.assetNotFound, "product \"\(id)\": the asset store cannot be read: \(failure)", line: line, column: "product_id")
+                }
             }
             let found = InputValidator().validate(inputs, InputContext(loaded: loaded, template: template))
             diagnostics += found.map { d in

@@ -123,6 +123,21 @@ import Testing
         let expectedJobs = expected.filter { after[$0]?.isJob == true }
         #expect(!expectedJobs.isEmpty && remade == expectedJobs, "remade \(remade.sorted()), expected \(expectedJobs.sorted())")
         #expect(after.filter { $0.value.isJob && !expected.contains($0.key) }.allSatisfy { $0.value.status == "cached" })
+
+
+        // The same image stored for a product (`assets add --product P avatar:jordan`) is the same
+        // hydration: everything is in the cache, and the report says which image the avatar was.
+        let add = try await sceneflow(["assets", "add", "--product", "p1", "avatar:jordan", "samples/assets/maya.png"] + ws)
+        #expect(add.status == 0, "\(add.stderr)")
+        let stored = try await sceneflow(["run"] + sample + ["--product", "p1", "--out", dir.appendingPathComponent("c").path] + ws)
+        #expect(stored.status == 0, "\(stored.stderr)")
+        let third = try nodes(dir.appendingPathComponent("c"))
+        #expect(third.filter(\.value.isJob).allSatisfy { $0.value.status == "cached" }, "\(third.filter { $0.value.isJob && $0.value.status != "cached" }.keys.sorted())")
+        let maya = try await run("sha256sum", [packageRoot.appendingPathComponent("samples/assets/maya.png").path])
+        #expect(third["avatar:jordan"]?.sha256 == String(maya.stdout.prefix(64)))
+        // A product's image for an avatar the template lacks is not an error: products serve many templates.
+        let other = try await sceneflow(["validate", "samples/unboxing.json", "--product", "p1", "--asset", "product_1=samples/products/grinder/product.png"] + ws)
+        #expect(other.status == 0, "\(other.stderr)")
     }
 
     @Test func aRehearsalHasNoTakes() async throws {

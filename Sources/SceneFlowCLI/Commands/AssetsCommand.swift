@@ -28,7 +28,10 @@ struct AssetsCommand: AsyncParsableCommand {
 
         func validate() throws {
             if let problem = Slug.problem(product) { throw ValidationError("--product \"\(Slug.shown(product))\" is not a valid product id: \(problem)") }
-            if let problem = Slug.problem(key) { throw ValidationError("asset key \"\(Slug.shown(key))\" is not a valid key: \(problem)") }
+            if let problem = Slug.problem(key), key.contains(":") ? HydrationInputs.imageOverrideProblem(key) != nil : true {
+                let detail = key.contains(":") ? HydrationInputs.imageOverrideProblem(key)! : problem
+                throw ValidationError("asset key \"\(Slug.shown(key))\" is not a valid key: \(detail) (a slot's key, or avatar:ID / background:ID for this product's image of that avatar or background)")
+            }
         }
 
         func run() async throws {

@@ -57,6 +57,7 @@ struct BatchCommand: AsyncParsableCommand {
         for product in batch.products {
             var request = HydrationRequest(template: checked, inputs: product.inputs)
             request.targets = targets
+            request.replacements = product.inputs.replacements(for: checked.graph)
             request.runID = "\(batchID)-\(product.id)"
             request.out = folder.appendingPathComponent(product.id)
             try engineOptions.configure(&request, limits: limits)

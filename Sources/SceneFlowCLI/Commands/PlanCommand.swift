@@ -79,7 +79,7 @@ struct PlanCommand: AsyncParsableCommand {
         if !hydration.isEmpty {
             let inputs = try hydration.load(workspace: workspaceOptions.workspace)
             let resolver = InputResolver(templateDirectory: checked.loaded.directory, assets: inputs,
-                                         remoteImages: [:], replacements: inputs.replacements)
+                                         remoteImages: [:], replacements: inputs.replacements(for: graph))
             cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline, resolution: resolution),
                                                  inputs: resolver, cache: FileOutputCache(directory: workspaceOptions.workspace.cacheDirectory),
                                                  picks: try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace))

@@ -95,7 +95,7 @@ struct EngineOptions: ParsableArguments {
         request.options.failFast = failFast
         request.options.resolution = resolution
         request.regenerate = regenerate
-        request.replacements = request.inputs.replacements
+        request.replacements = request.inputs.replacements(for: request.template.graph)
         request.simulate = simulate
         request.budget = budget
     }

@@ -29,7 +29,7 @@ struct ValidateCommand: AsyncParsableCommand {
         if !hydration.isEmpty, let checked {
             let inputs = try hydration.load(workspace: workspaceOptions.workspace)
             diagnostics += InputValidator().validate(inputs, InputContext(loaded: loaded, template: checked.template))
-            diagnostics += ReplacementCheck.check(inputs.replacements, graph: checked.graph)
+            diagnostics += ReplacementCheck.check(inputs.replacements(for: checked.graph), graph: checked.graph)
             diagnostics = Diagnostic.sortedByPosition(diagnostics)
         }
         switch format {

@@ -32,12 +32,34 @@ public struct HydrationInputs: Sendable {
     /// Images replacing the template's avatars and backgrounds for this hydration, by node id
     /// (`avatar:maya` → file).
     public var replacements: [String: URL] = [:]
+    /// Avatar and background images stored for the product (`sceneflow assets add --product P
+    /// avatar:maya FILE`), by node id. Unlike `replacements`, they apply only to the avatars and
+    /// backgrounds a template has: one product serves many templates.
+    public var storedReplacements: [String: URL] = [:]
     /// Problems reading the `--inputs` file itself, already located.
     public var diagnostics: [Diagnostic] = []
 
     public init() {}
 
     public func files(for key: String) -> [AssetFile] { files.filter { $0.key == key } }
+
+    /// The images replacing `graph`'s avatars and backgrounds: the explicit ones (`--avatar`,
+    /// `--background`, an inputs file; all of them, so an unknown id is reported), then the
+    /// product's stored ones for the ids the template has.
+    public func replacements(for graph: SceneGraph) -> [String: URL] {
+        var all = replacements
+        for (node, url) in storedReplacements where all[node] == nil && graph[node] != nil { all[node] = url }
+        return all
+    }
+
+    /// Whether `key` names a stored avatar or background image (`avatar:ID`, `background:ID`)
+    /// rather than a slot; nil if it does, else why not.
+    public static func imageOverrideProblem(_ key: String) -> String? {
+        for prefix in ["avatar:", "background:"] where key.hasPrefix(prefix) {
+            return Slug.problem(String(key.dropFirst(prefix.count))).map { "the \(prefix.dropLast()) id: \($0)" }
+        }
+        return "not avatar:ID or background:ID"
+    }
     public var keys: Set<String> { Set(files.map(\.key)) }
 
     /// Parses `KEY=PATH`. Returns `nil` for a malformed argument (a usage error).
