@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // SceneFlow: a typed dependency graph for generative UGC video templates, run like a build system.
@@ -20,6 +20,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // `sceneflow serve`: the HTTP server (SwiftNIO underneath, swift-service-lifecycle for
+        // graceful shutdown), without the swift-configuration trait we do not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // Tests only: property-based testing on Swift Testing (generated templates of every size and shape).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -69,6 +75,21 @@ let package = Package(
             name: "SceneFlowSession",
             dependencies: ["SceneFlowCore", "SceneFlowProviders", "SceneFlowStore", "SceneFlowGraphviz"]
         ),
+        // `sceneflow serve`: the HTTP API over the same libraries as the CLI (Hummingbird 2).
+        .target(
+            name: "SceneFlowServer",
+            dependencies: [
+                "SceneFlowCore",
+                "SceneFlowGraphviz",
+                "SceneFlowStore",
+                "SceneFlowSession",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // argument-parser commands; thin over the libraries.
         .target(
             name: "SceneFlowCLI",
@@ -78,7 +99,9 @@ let package = Package(
                 "SceneFlowProviders",
                 "SceneFlowStore",
                 "SceneFlowSession",
+                "SceneFlowServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "sceneflow", dependencies: ["SceneFlowCLI"]),
@@ -116,6 +139,11 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SceneFlowProcessTests", dependencies: ["SceneFlowProcess"]),
+        // `sceneflow serve` as a real server process on a loopback port, spoken to with curl.
+        .testTarget(
+            name: "SceneFlowServerTests",
+            dependencies: ["SceneFlowServer", "SceneFlowCore", "SceneFlowTestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "SceneFlowProviderTests",
             dependencies: ["SceneFlowProviders", "SceneFlowHTTP", "SceneFlowCore", "SceneFlowTestSupport"]

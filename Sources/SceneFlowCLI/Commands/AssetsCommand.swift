@@ -64,7 +64,7 @@ struct AssetsCommand: AsyncParsableCommand {
             guard let product else {
                 let products = try database.products()
                 if format == .json {
-                    printOut(try JSONRows.encode(products.map { ["product_id": .init($0.product), "assets": .init($0.assets)] }))
+                    printOut(try JSONRows.encode(JSONRows.products(products)))
                     return
                 }
                 if products.isEmpty { printErr("no products stored in \(database.workspace.root.path)") }
@@ -74,10 +74,7 @@ struct AssetsCommand: AsyncParsableCommand {
             let assets = try database.assets(product: product)
             guard !assets.isEmpty else { throw CommandFailure.error("no assets are stored for product \"\(Slug.shown(product))\"") }
             if format == .json {
-                printOut(try JSONRows.encode(assets.map {
-                    ["asset_key": .init($0.key), "file": .init(database.file(of: $0).path), "original_name": .init($0.originalName),
-                     "type": .init($0.mediaType), "sha256": .init($0.sha256), "bytes": .init($0.size), "added_at": .init($0.addedAt.formatted(.iso8601))]
-                }))
+                printOut(try JSONRows.encode(assets.map { database.jsonRow($0) }))
                 return
             }
             var rows = [["KEY", "FILE", "TYPE", "SIZE", "SHA256", "ADDED"]]
@@ -150,7 +147,7 @@ struct RunsCommand: AsyncParsableCommand {
             _ = try? database.settleAbandonedRuns()
             let runs = try database.runs(limit: limit, product: product, template: template)
             if format == .json {
-                printOut(try JSONRows.encode(runs.map(RunsCommand.row)))
+                printOut(try JSONRows.encode(runs.map(\.jsonRow)))
                 return
             }
             var rows = [["RUN", "TEMPLATE", "PRODUCT", "STATUS", "STARTED", "JOBS", "SPEND"]]
@@ -175,7 +172,7 @@ struct RunsCommand: AsyncParsableCommand {
             let record = try RunReference.record(run, database: database, workspace: workspaceOptions.workspace)
             let report = try? RunReport.read(from: URL(fileURLWithPath: record.folder).appendingPathComponent("run.json"))
             if format == .json {
-                var row = RunsCommand.row(record)
+                var row = record.jsonRow
                 row["failed"] = .init(report?.nodes.filter { $0.status == .failed }.map { ["node": $0.id, "error": $0.error ?? ""] } ?? [])
                 printOut(try JSONRows.encode([row]).dropFirst().dropLast().trimmingCharacters(in: .whitespacesAndNewlines))
                 return
@@ -191,27 +188,5 @@ struct RunsCommand: AsyncParsableCommand {
                 printOut("  \(node.status.rawValue) \(node.id): \(node.error ?? "")")
             }
         }
-    }
-
-    static func row(_ r: RunRecord) -> [String: JSONRows.Value] {
-        ["run_id": .init(r.runID), "template": .init(r.templateID), "product_id": .init(r.productID), "status": .init(r.status),
-         "simulated": .init(r.simulated), "started_at": .init(r.startedAt.formatted(.iso8601)),
-         "finished_at": .init(r.finishedAt?.formatted(.iso8601)), "spend": .init(r.spend), "spend_estimated": .init(r.costEstimated),
-         "counts": .init(r.decodedCounts), "folder": .init(r.folder), "final_video": .init(r.finalVideo), "superseded_by": .init(r.supersededBy)]
-    }
-}
-
-/// Small ad-hoc JSON rows (`--format json` of the listing commands).
-enum JSONRows {
-    struct Value: Encodable {
-        let encodeValue: (Encoder) throws -> Void
-        init<T: Encodable>(_ value: T) { encodeValue = value.encode }
-        func encode(to encoder: Encoder) throws { try encodeValue(encoder) }
-    }
-
-    static func encode(_ rows: [[String: Value]]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(rows), as: UTF8.self)
     }
 }

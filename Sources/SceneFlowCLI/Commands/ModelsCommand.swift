@@ -15,25 +15,7 @@ struct ModelsCommand: AsyncParsableCommand {
         let registry = ModelRegistry.standard
         switch format {
         case .json:
-            let rows: [[String: JSONRows.Value]] = registry.models.map { m in
-                var row: [String: JSONRows.Value] = [
-                    "id": .init(m.id), "provider": .init(m.provider.rawValue),
-                    "kinds": .init(m.kinds.sorted().map(\.rawValue)),
-                    "price": .init(m.price.summary),
-                    "estimated_seconds": .init(m.estimatedSeconds(clipSeconds: 5, characters: 100)),
-                    "default": .init(ModelRegistry.defaultModelIDs.values.contains(m.id)),
-                ]
-                if let key = m.provider.keyVariable { row["key_env"] = .init(key) }
-                if let d = m.durations, !d.isEmpty { row["durations_s"] = .init(d) }
-                if let r = m.aspectRatios { row["aspect_ratios"] = .init(AspectRatio.allCases.filter(r.contains).map(\.rawValue)) }
-                if let n = m.maxInputImages { row["max_input_images"] = .init(n) }
-                if m.kinds.contains(.video) { row["accepts_last_frame"] = .init(m.acceptsLastFrame) }
-                if let note = m.note { row["note"] = .init(note) }
-                return row
-            }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            printOut(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            printOut(ModelCatalog.json(registry))
         case .text:
             var table: [[String]] = [["MODEL", "PROVIDER", "KINDS", "LIMITS", "KEY", "EST. TIME", "PRICE"]]
             for m in registry.models {

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SceneFlowCore
+import SceneFlowServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the HTTP API: templates in DIR, the workspace's products and runs (GET /openapi.json describes it).",
+        discussion: """
+        Bound to loopback (the default) no token is needed. Bound to any other address the server \
+        refuses to start unless SCENEFLOW_TOKEN is set; every /api/ request must then carry \
+        `Authorization: Bearer <token>`. Runs execute in this process under limits shared by all \
+        runs in flight. SIGINT or SIGTERM stops accepting requests, cancels the runs in flight \
+        (recorded cancelled) and exits 0. One log line per request goes to standard error.
+        """
+    )
+
+    @Argument(help: "The folder of templates to serve and save (default: the current folder).")
+    var directory: String = "."
+
+    @Option(help: "The address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The port (0 picks a free one; the chosen port is printed).")
+    var port: Int = 8080
+
+    @OptionGroup var workspaceOptions: WorkspaceOptions
+
+    @Flag(help: "Run every job on the local engine (ffmpeg, espeak-ng): no keys, no network.")
+    var offline = false
+
+    @OptionGroup var limitOptions: LimitOptions
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port takes 0 to 65535, got \(port)") }
+    }
+
+    func run() async throws {
+        var options = ServerOptions(templates: URL(fileURLWithPath: directory).standardizedFileURL, workspace: workspaceOptions.workspace)
+        options.host = host
+        options.port = port
+        options.offline = offline
+        options.token = ProcessInfo.processInfo.environment["SCENEFLOW_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        options.limits = try limitOptions.limits()
+        if let problem = options.startProblem { throw CommandFailure.usage(problem) }
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "sceneflow.serve")
+        logger.logLevel = .info
+        let server: SceneFlowServer
+        do { server = try SceneFlowServer(options: options, logger: logger) } catch { throw CommandFailure.error("\(error)") }
+        let host = self.host, folder = options.templates.path
+        try await server.run { port in
+            printOut("serving \(folder) on http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+        }
+    }
+}

@@ -1,0 +1,1972 @@
+/// The OpenAPI 3.1 document of the API (`GET /openapi.json`), hand-written; a test checks that
+/// it describes exactly the routes the router has, and Schemathesis checks responses against it.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+ "components": {
+  "schemas": {
+   "Asset": {
+    "properties": {
+     "added_at": {
+      "type": "string"
+     },
+     "asset_key": {
+      "type": "string"
+     },
+     "bytes": {
+      "type": "integer"
+     },
+     "file": {
+      "type": "string"
+     },
+     "original_name": {
+      "type": "string"
+     },
+     "sha256": {
+      "type": "string"
+     },
+     "type": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "asset_key",
+     "file",
+     "type",
+     "sha256",
+     "bytes",
+     "added_at"
+    ],
+    "type": "object"
+   },
+   "Diagnostic": {
+    "properties": {
+     "code": {
+      "type": "string"
+     },
+     "column": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "file": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "line": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "message": {
+      "type": "string"
+     },
+     "path": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "severity": {
+      "enum": [
+       "error",
+       "warning"
+      ],
+      "type": "string"
+     },
+     "suggestion": {
+      "type": [
+       "string",
+       "null"
+      ]
+     }
+    },
+    "required": [
+     "severity",
+     "code",
+     "message"
+    ],
+    "type": "object"
+   },
+   "Error": {
+    "properties": {
+     "error": {
+      "properties": {
+       "code": {
+        "type": "string"
+       },
+       "diagnostics": {
+        "items": {
+         "$ref": "#/components/schemas/Diagnostic"
+        },
+        "type": "array"
+       },
+       "message": {
+        "type": "string"
+       }
+      },
+      "required": [
+       "code",
+       "message"
+      ],
+      "type": "object"
+     }
+    },
+    "required": [
+     "error"
+    ],
+    "type": "object"
+   },
+   "Graph": {
+    "properties": {
+     "edges": {
+      "items": {
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "nodes": {
+      "items": {
+       "type": "object"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "nodes",
+     "edges"
+    ],
+    "type": "object"
+   },
+   "Model": {
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "kinds": {
+      "items": {
+       "type": "string"
+      },
+      "type": "array"
+     },
+     "provider": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "id",
+     "provider",
+     "kinds"
+    ],
+    "type": "object"
+   },
+   "Product": {
+    "properties": {
+     "assets": {
+      "type": "integer"
+     },
+     "product_id": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "product_id",
+     "assets"
+    ],
+    "type": "object"
+   },
+   "RunReport": {
+    "properties": {
+     "nodes": {
+      "items": {
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "run_id": {
+      "type": "string"
+     },
+     "status": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "run_id",
+     "status"
+    ],
+    "type": "object"
+   },
+   "RunRequest": {
+    "additionalProperties": false,
+    "properties": {
+     "max_cost": {
+      "minimum": 0,
+      "type": "number"
+     },
+     "offline": {
+      "type": "boolean"
+     },
+     "product_id": {
+      "pattern": "^[a-z0-9][a-z0-9_-]*$",
+      "type": "string"
+     },
+     "regenerate": {
+      "items": {
+       "type": "string"
+      },
+      "type": "array"
+     },
+     "targets": {
+      "items": {
+       "type": "string"
+      },
+      "type": "array"
+     },
+     "template": {
+      "pattern": "^[a-z0-9][a-z0-9_-]*$",
+      "type": "string"
+     }
+    },
+    "required": [
+     "template"
+    ],
+    "type": "object"
+   },
+   "RunSummary": {
+    "properties": {
+     "product_id": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "run_id": {
+      "type": "string"
+     },
+     "status": {
+      "type": "string"
+     },
+     "template": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "run_id",
+     "template",
+     "status"
+    ],
+    "type": "object"
+   },
+   "SavedTemplate": {
+    "properties": {
+     "diagnostics": {
+      "items": {
+       "$ref": "#/components/schemas/Diagnostic"
+      },
+      "type": "array"
+     },
+     "file": {
+      "type": "string"
+     },
+     "id": {
+      "type": "string"
+     },
+     "valid": {
+      "type": "boolean"
+     }
+    },
+    "required": [
+     "id",
+     "file",
+     "valid",
+     "diagnostics"
+    ],
+    "type": "object"
+   },
+   "TemplateDocument": {
+    "properties": {
+     "diagnostics": {
+      "items": {
+       "$ref": "#/components/schemas/Diagnostic"
+      },
+      "type": "array"
+     },
+     "file": {
+      "type": "string"
+     },
+     "id": {
+      "type": "string"
+     },
+     "template": {
+      "type": [
+       "object",
+       "null"
+      ]
+     }
+    },
+    "required": [
+     "id",
+     "file",
+     "template",
+     "diagnostics"
+    ],
+    "type": "object"
+   },
+   "TemplateSummary": {
+    "properties": {
+     "errors": {
+      "type": "integer"
+     },
+     "file": {
+      "type": "string"
+     },
+     "id": {
+      "type": "string"
+     },
+     "scenes": {
+      "type": "integer"
+     },
+     "valid": {
+      "type": "boolean"
+     },
+     "warnings": {
+      "type": "integer"
+     }
+    },
+    "required": [
+     "id",
+     "file",
+     "valid",
+     "scenes",
+     "errors",
+     "warnings"
+    ],
+    "type": "object"
+   },
+   "Validation": {
+    "properties": {
+     "diagnostics": {
+      "items": {
+       "$ref": "#/components/schemas/Diagnostic"
+      },
+      "type": "array"
+     },
+     "valid": {
+      "type": "boolean"
+     }
+    },
+    "required": [
+     "valid",
+     "diagnostics"
+    ],
+    "type": "object"
+   }
+  },
+  "securitySchemes": {
+   "bearer": {
+    "scheme": "bearer",
+    "type": "http"
+   }
+  }
+ },
+ "info": {
+  "description": "`sceneflow serve`: the contract of ../shared/spec/api.md. Errors are {\"error\": {\"code\", \"message\", \"diagnostics\"?}}. Bound to loopback no token is needed; otherwise every /api/ request needs `Authorization: Bearer <SCENEFLOW_TOKEN>`. State-changing requests from another origin get 403.",
+  "title": "SceneFlow HTTP API",
+  "version": "1"
+ },
+ "openapi": "3.1.0",
+ "paths": {
+  "/api/v1/graph": {
+   "post": {
+    "operationId": "graph",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "format",
+      "required": false,
+      "schema": {
+       "default": "svg",
+       "enum": [
+        "svg",
+        "json"
+       ],
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      },
+      "application/yaml": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Graph"
+        }
+       },
+       "image/svg+xml": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "description": "the diagram"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "body too large"
+     },
+     "415": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "not JSON or YAML"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "invalid template (with diagnostics)"
+     }
+    },
+    "summary": "The diagram of a template"
+   }
+  },
+  "/api/v1/health": {
+   "get": {
+    "operationId": "health",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "properties": {
+          "status": {
+           "const": "ok"
+          },
+          "version": {
+           "type": "string"
+          }
+         },
+         "required": [
+          "status",
+          "version"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "ok"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     }
+    },
+    "summary": "Liveness and version"
+   }
+  },
+  "/api/v1/models": {
+   "get": {
+    "operationId": "models",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "items": {
+          "$ref": "#/components/schemas/Model"
+         },
+         "type": "array"
+        }
+       }
+      },
+      "description": "the models"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     }
+    },
+    "summary": "The model registry, as `models --format json`"
+   }
+  },
+  "/api/v1/plan": {
+   "post": {
+    "operationId": "plan",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "offline",
+      "required": false,
+      "schema": {
+       "enum": [
+        "true",
+        "false",
+        "1",
+        "0"
+       ],
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      },
+      "application/yaml": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      },
+      "description": "the plan"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "body too large"
+     },
+     "415": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "not JSON or YAML"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "invalid template (with diagnostics)"
+     }
+    },
+    "summary": "The plan of a template, as `plan --format json`"
+   }
+  },
+  "/api/v1/products": {
+   "get": {
+    "operationId": "listProducts",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "items": {
+          "$ref": "#/components/schemas/Product"
+         },
+         "type": "array"
+        }
+       }
+      },
+      "description": "products"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     }
+    },
+    "summary": "Products with stored assets"
+   }
+  },
+  "/api/v1/products/{product_id}/assets": {
+   "get": {
+    "operationId": "listAssets",
+    "parameters": [
+     {
+      "description": "product id",
+      "in": "path",
+      "name": "product_id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "items": {
+          "$ref": "#/components/schemas/Asset"
+         },
+         "type": "array"
+        }
+       }
+      },
+      "description": "assets"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     }
+    },
+    "summary": "A product's stored assets"
+   }
+  },
+  "/api/v1/products/{product_id}/assets/{asset_key}": {
+   "delete": {
+    "operationId": "removeAssets",
+    "parameters": [
+     {
+      "description": "product id",
+      "in": "path",
+      "name": "product_id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "path",
+      "name": "asset_key",
+      "required": true,
+      "schema": {
+       "pattern": "^(avatar:|background:)?[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "properties": {
+          "removed": {
+           "minimum": 1,
+           "type": "integer"
+          }
+         },
+         "required": [
+          "removed"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "removed"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "nothing stored for that slot"
+     }
+    },
+    "summary": "Remove a slot's files for the product"
+   },
+   "post": {
+    "operationId": "uploadAssets",
+    "parameters": [
+     {
+      "description": "product id",
+      "in": "path",
+      "name": "product_id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "description": "a slot's asset key, or avatar:ID / background:ID",
+      "in": "path",
+      "name": "asset_key",
+      "required": true,
+      "schema": {
+       "pattern": "^(avatar:|background:)?[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "content": {
+      "multipart/form-data": {
+       "schema": {
+        "properties": {
+         "file": {
+          "items": {
+           "format": "binary",
+           "type": "string"
+          },
+          "type": "array"
+         }
+        },
+        "required": [
+         "file"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "201": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "items": {
+          "$ref": "#/components/schemas/Asset"
+         },
+         "type": "array"
+        }
+       }
+      },
+      "description": "stored"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a file or the body is too large"
+     },
+     "415": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "not multipart/form-data"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a file that is not what its slot takes"
+     }
+    },
+    "summary": "Store files for a slot (multipart/form-data, `file` parts; checked by content; replaces the slot's files)"
+   }
+  },
+  "/api/v1/runs": {
+   "get": {
+    "operationId": "listRuns",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "template",
+      "required": false,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "product_id",
+      "required": false,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "items": {
+          "$ref": "#/components/schemas/RunSummary"
+         },
+         "type": "array"
+        }
+       }
+      },
+      "description": "runs"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     }
+    },
+    "summary": "Run history, newest first"
+   },
+   "post": {
+    "operationId": "startRun",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/RunRequest"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "properties": {
+          "id": {
+           "type": "string"
+          },
+          "status": {
+           "const": "running"
+          }
+         },
+         "required": [
+          "id",
+          "status"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "started"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such template"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "body too large"
+     },
+     "415": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "not JSON"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "invalid template or inputs (with diagnostics), unknown target, missing keys, over budget: no run exists"
+     }
+    },
+    "summary": "Start a hydration (every check first; nothing is spent before)"
+   }
+  },
+  "/api/v1/runs/{id}": {
+   "get": {
+    "operationId": "getRun",
+    "parameters": [
+     {
+      "description": "run id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/RunReport"
+        }
+       }
+      },
+      "description": "the report"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such run"
+     }
+    },
+    "summary": "The run report (run.json), live while the run goes on"
+   }
+  },
+  "/api/v1/runs/{id}/cancel": {
+   "post": {
+    "operationId": "cancelRun",
+    "parameters": [
+     {
+      "description": "run id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "properties": {
+          "id": {
+           "type": "string"
+          },
+          "status": {
+           "const": "cancelled"
+          }
+         },
+         "required": [
+          "id",
+          "status"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "cancelled"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such run"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "the run has finished, or runs in no server"
+     }
+    },
+    "summary": "Cancel a run in progress; its report ends cancelled"
+   }
+  },
+  "/api/v1/runs/{id}/events": {
+   "get": {
+    "operationId": "runEvents",
+    "parameters": [
+     {
+      "description": "run id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "header",
+      "name": "Last-Event-ID",
+      "required": false,
+      "schema": {
+       "pattern": "^[0-9]+$",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "text/event-stream": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "description": "the event stream"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such run"
+     }
+    },
+    "summary": "Server-Sent Events: the run's NDJSON events from the start, then live, until run_finished; Last-Event-ID resumes"
+   }
+  },
+  "/api/v1/runs/{id}/files/{name}": {
+   "get": {
+    "operationId": "runFile",
+    "parameters": [
+     {
+      "description": "run id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "path",
+      "name": "name",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "in": "header",
+      "name": "Range",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/octet-stream": {
+        "schema": {
+         "format": "binary",
+         "type": "string"
+        }
+       }
+      },
+      "description": "the file"
+     },
+     "206": {
+      "content": {
+       "application/octet-stream": {
+        "schema": {
+         "format": "binary",
+         "type": "string"
+        }
+       }
+      },
+      "description": "part of the file"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such file in the run's folder"
+     },
+     "416": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a range outside the file"
+     }
+    },
+    "summary": "A file of the run's folder (final.mp4, a frame...), with Range support"
+   }
+  },
+  "/api/v1/runs/{id}/graph.svg": {
+   "get": {
+    "operationId": "runGraph",
+    "parameters": [
+     {
+      "description": "run id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "image/svg+xml": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "description": "the diagram"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such run, or its template is gone"
+     }
+    },
+    "summary": "The run's diagram, coloured by status"
+   }
+  },
+  "/api/v1/templates": {
+   "get": {
+    "operationId": "listTemplates",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "items": {
+          "$ref": "#/components/schemas/TemplateSummary"
+         },
+         "type": "array"
+        }
+       }
+      },
+      "description": "templates"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     }
+    },
+    "summary": "The templates of the served folder (file name without extension = id)"
+   }
+  },
+  "/api/v1/templates/{id}": {
+   "get": {
+    "operationId": "getTemplate",
+    "parameters": [
+     {
+      "description": "template id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/TemplateDocument"
+        }
+       }
+      },
+      "description": "the template"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such template"
+     }
+    },
+    "summary": "A template, its value as JSON and its diagnostics"
+   },
+   "put": {
+    "operationId": "putTemplate",
+    "parameters": [
+     {
+      "description": "template id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      },
+      "application/yaml": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SavedTemplate"
+        }
+       }
+      },
+      "description": "saved over the existing file"
+     },
+     "201": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SavedTemplate"
+        }
+       }
+      },
+      "description": "saved as a new file"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "body too large"
+     },
+     "415": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "not JSON or YAML"
+     }
+    },
+    "summary": "Save a template atomically (an invalid one is saved and reported)"
+   }
+  },
+  "/api/v1/validate": {
+   "post": {
+    "operationId": "validate",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      },
+      "application/yaml": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Validation"
+        }
+       }
+      },
+      "description": "the diagnostics"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "malformed request (bad id, bad query value, malformed body)"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a bearer token is required and was missing or wrong"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a state-changing request from another origin"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "body too large"
+     },
+     "415": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "not JSON or YAML"
+     }
+    },
+    "summary": "Validate a template (JSON, or YAML with Content-Type application/yaml)"
+   }
+  },
+  "/openapi.json": {
+   "get": {
+    "operationId": "openapi",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      },
+      "description": "the OpenAPI document"
+     }
+    },
+    "summary": "This document"
+   }
+  }
+ },
+ "servers": [
+  {
+   "url": "/"
+  }
+ ]
+}
+"""#
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Hummingbird
+import MultipartKit
+import SceneFlowCore
+import SceneFlowStore
+
+/// Products and their stored assets: list, upload (`multipart/form-data`, streamed to
+/// temporary files and checked by content by the asset store), remove.
+extension SceneFlowServer {
+    /// The largest upload: one video (the asset store caps images at 64 MB itself).
+    static let maxUploadBytes = 1 << 30
+
+    func addProductRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/api/v1/products") { _, _ in
+            JSONBody.raw(.ok, try JSONRows.encode(JSONRows.products(try database.products())))
+        }
+        router.get("/api/v1/products/:product_id/assets") { _, context in
+            let product = try RequestSupport.id(context, "product_id", what: "product id")
+            return JSONBody.raw(.ok, try JSONRows.encode(try database.assets(product: product).map { database.jsonRow($0) }))
+        }
+        router.post("/api/v1/products/:product_id/assets/:asset_key") { request, context in
+            let product = try RequestSupport.id(context, "product_id", what: "product id")
+            let key = try Self.assetKey(context)
+            let scratch = options.workspace.root.appendingPathComponent("tmp/upload-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxUploadBytes)
+            guard !files.isEmpty else { throw APIError.badRequest("the form has no `file` part") }
+            do {
+                let stored = try database.addAssets(product: product, key: key, files: files)
+                return JSONBody.raw(.created, try JSONRows.encode(stored.map { database.jsonRow($0) }))
+            } catch let error as StoreError {
+                let tooLarge = error.description.contains("larger than") || error.description.contains("limit")
+                throw APIError(tooLarge ? .contentTooLarge : .unprocessableContent, tooLarge ? "too_large" : "invalid_asset", error.description)
+            }
+        }
+        router.delete("/api/v1/products/:product_id/assets/:asset_key") { _, context in
+            let product = try RequestSupport.id(context, "product_id", what: "product id")
+            let key = try Self.assetKey(context)
+            let removed = try database.removeAssets(product: product, key: key)
+            guard !removed.isEmpty else { throw APIError.notFound("product \"\(product)\" has no assets for \"\(key)\"") }
+            return JSONBody.response(["removed": removed.count])
+        }
+    }
+
+    /// A slot's key, or `avatar:ID` / `background:ID` for the product's own image of one.
+    static func assetKey(_ context: some RequestContext) throws -> String {
+        let key = context.parameters.get("asset_key") ?? ""
+        guard Slug.problem(key) == nil || HydrationInputs.imageOverrideProblem(key) == nil else {
+            throw APIError.badRequest("\"\(Slug.shown(key))\" is not an asset key (a slot's key, or avatar:ID / background:ID)")
+        }
+        return key
+    }
+}
+
+/// Receives `multipart/form-data`: every part named `file` streamed to its own temporary file
+/// (named after the part's file name, made safe), under a total size limit checked as bytes
+/// arrive. MultipartKit's streaming parser does the parsing.
+enum MultipartUpload {
+    static func receive(_ request: Request, into folder: URL, limit: Int) async throws -> [URL] {
+        guard RequestSupport.mediaType(request) == "multipart/form-data" else {
+            throw APIError.unsupportedMediaType("uploads are multipart/form-data with one or more `file` parts")
+        }
+        guard let header = request.headers[.contentType], let boundary = boundary(in: header) else {
+            throw APIError.badRequest("the multipart/form-data content type has no boundary")
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw APIError.tooLarge(limit) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let state = PartState(folder: folder)
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in state.header(name, value) }
+        parser.onBody = { buffer in state.body(&buffer) }
+        parser.onPartComplete = { state.complete() }
+        var total = 0
+        for try await buffer in request.body {
+            total += buffer.readableBytes
+            guard total <= limit else { throw APIError.tooLarge(limit) }
+            do { try parser.execute(buffer) } catch { throw APIError.badRequest("the multipart body is malformed") }
+            if let failure = state.failure { throw APIError(.internalServerError, "write_failed", failure) }
+        }
+        guard state.completed else { throw APIError.badRequest("the multipart body ends before its closing boundary") }
+        return state.files
+    }
+
+    static func boundary(in contentType: String) -> String? {
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, pair[0].lowercased() == "boundary" else { continue }
+            let value = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            return value.isEmpty || value.count > 200 ? nil : value
+        }
+        return nil
+    }
+
+    /// One part at a time (the parser calls back in order, on this task).
+    final class PartState: @unchecked Sendable {
+        let folder: URL
+        var files: [URL] = []
+        var failure: String?
+        var completed = false
+        private var headers: [String: String] = [:]
+        private var handle: FileHandle?
+        private var current: URL?
+
+        init(folder: URL) { self.folder = folder }
+
+        func header(_ name: String, _ value: String) {
+            headers[name.lowercased()] = value
+        }
+
+        func body(_ buffer: inout ByteBuffer) {
+            if handle == nil, current == nil { open() }
+            guard let handle else { return }  // not a `file` part: ignored
+            do { try handle.write(contentsOf: buffer.readableBytesView) } catch { failure = "the upload could not be written: \(error.localizedDescription)" }
+        }
+
+        func complete() {
+            if handle == nil, current == nil { open() }  // an empty file part
+            try? handle?.close()
+            if let current, handle != nil { files.append(current) }
+            handle = nil
+            current = nil
+            headers = [:]
+            completed = true
+        }
+
+        private func open() {
+            let disposition = headers["content-disposition"] ?? ""
+            guard Self.parameter("name", in: disposition) == "file" else { current = URL(fileURLWithPath: "/dev/null"); return }
+            let name = Self.safeName(Self.parameter("filename", in: disposition) ?? "upload")
+            let folder = self.folder.appendingPathComponent(String(files.count))
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                let url = folder.appendingPathComponent(name)
+                guard FileManager.default.createFile(atPath: url.path, contents: nil) else { failure = "the upload could not be written"; return }
+                handle = try FileHandle(forWritingTo: url)
+                current = url
+            } catch { failure = "the upload could not be written: \(error.localizedDescription)" }
+        }
+
+        static func parameter(_ name: String, in header: String) -> String? {
+            for part in header.split(separator: ";") {
+                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if pair.count == 2, pair[0].lowercased() == name { return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            }
+            return nil
+        }
+
+        /// The last path component, printable ASCII without separators, at most 100 characters.
+        static func safeName(_ name: String) -> String {
+            let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? "upload"
+            let cleaned = String(last.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init)).prefix(100)
+            return cleaned.isEmpty || cleaned.hasPrefix(".") ? "upload" : String(cleaned)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SceneFlowCore
+import SceneFlowSession
+import SceneFlowStore
+
+/// Runs: start one (every check before anything is spent: 422 and no run when the template or
+/// inputs are invalid), the history, a live report, its events (Server-Sent Events, replayed
+/// from the start, `Last-Event-ID` resumes), cancel, its files (with `Range`), its diagram.
+extension SceneFlowServer {
+    static let runFields: Set<String> = ["template", "product_id", "offline", "targets", "regenerate", "max_cost"]
+
+    func addRunRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/api/v1/runs") { request, _ in
+            try await startRun(request)
+        }
+        router.get("/api/v1/runs") { request, _ in
+            let template = try RequestSupport.query(request, "template").map { try Self.checkedID($0, what: "template id") }
+            let product = try RequestSupport.query(request, "product_id").map { try Self.checkedID($0, what: "product id") }
+            return JSONBody.raw(.ok, try JSONRows.encode(try database.runs(limit: 200, product: product, template: template).map(\.jsonRow)))
+        }
+        router.get("/api/v1/runs/:id") { _, context in
+            let id = try RequestSupport.id(context, "id", what: "run id")
+            let folder = try runFolder(id)
+            guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("run.json").path) else {
+                // Started, not yet written: the run exists and runs.
+                return JSONBody.response(["run_id": id, "status": "running"])
+            }
+            return JSONBody.raw(.ok, data)
+        }
+        router.get("/api/v1/runs/:id/events") { request, context in
+            let id = try RequestSupport.id(context, "id", what: "run id")
+            return try events(id, after: request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) } ?? 0)
+        }
+        router.post("/api/v1/runs/:id/cancel") { _, context in
+            let id = try RequestSupport.id(context, "id", what: "run id")
+            guard let live = runs[id] else {
+                _ = try runFolder(id)
+                throw APIError.conflict("run \(id) is not running in this server")
+            }
+            guard !live.isFinished else { throw APIError.conflict("run \(id) has finished; there is nothing to cancel") }
+            await live.cancel()
+            return JSONBody.response(["id": id, "status": "cancelled"])
+        }
+        router.get("/api/v1/runs/:id/files/:name") { request, context in
+            let id = try RequestSupport.id(context, "id", what: "run id")
+            let name = context.parameters.get("name") ?? ""
+            guard RunFolder.isPlainName(name), !name.hasPrefix("."), name != "..", !name.contains("\\") else {
+                throw APIError.notFound("no file \"\(Slug.shown(name))\" in run \(id)")
+            }
+            let folder = try runFolder(id)
+            return try FileResponse.response(for: folder.appendingPathComponent(name), inside: folder, request: request)
+        }
+        router.get("/api/v1/runs/:id/graph.svg") { _, context in
+            let id = try RequestSupport.id(context, "id", what: "run id")
+            let folder = try runFolder(id)
+            let run: LoadedRun
+            do { run = try LoadedRun.read(folder.path) } catch { throw APIError.notFound("run \(id) has no report yet") }
+            guard let path = run.report.template.path, let loaded = try? LoadedTemplate.load(path: path), let checked = CheckedTemplate(loaded) else {
+                throw APIError.notFound("the template of run \(id) can no longer be read")
+            }
+            let svg = try await RunDiagram.render(run, graph: checked.graph, template: checked.template)
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: svg)))
+        }
+    }
+
+    static func checkedID(_ value: String, what: String) throws -> String {
+        guard Slug.problem(value) == nil else { throw APIError.badRequest("\"\(Slug.shown(value))\" is not a \(what)") }
+        return value
+    }
+
+    /// A run's folder: this process's runs first, then the history (404 for neither).
+    func runFolder(_ id: String) throws -> URL {
+        if let live = runs[id] { return live.folder }
+        guard case .found(let record) = try database.lookup(id), record.runID == id else {
+            throw APIError.notFound("no run \(id)")
+        }
+        return URL(fileURLWithPath: record.folder)
+    }
+
+    func startRun(_ request: Request) async throws -> Response {
+        guard RequestSupport.mediaType(request).map({ $0 == "application/json" }) ?? true else {
+            throw APIError.unsupportedMediaType("a run request is application/json")
+        }
+        let bytes = try await RequestSupport.body(request, limit: 1 << 20)
+        guard let body = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+            throw APIError.badRequest("the body is not a JSON object")
+        }
+        if let unknown = body.keys.sorted().first(where: { !Self.runFields.contains($0) }) {
+            throw APIError.badRequest("unknown field \"\(Slug.shown(unknown))\"\(Suggestions.didYouMean(unknown, in: Self.runFields.sorted())); a run takes \(Self.runFields.sorted().joined(separator: ", "))")
+        }
+        let fields: RunFields
+        do { fields = try JSONDecoder().decode(RunFields.self, from: Data(bytes)) } catch {
+            throw APIError.badRequest("the run request does not fit its shape: \(Self.decodingProblem(error))")
+        }
+        let templateID = try Self.checkedID(fields.template, what: "template id")
+        let productID = try fields.productID.map { try Self.checkedID($0, what: "product id") }
+        let targets = fields.targets ?? [], regenerate = fields.regenerate ?? []
+        let offline = options.offline || (fields.offline ?? false)
+        var budget: Money?
+        if let value = fields.maxCost {
+            guard value >= 0, value.isFinite, let money = Money(parsing: String(format: "%.6f", value)) else {
+                throw APIError.badRequest("\"max_cost\" is a number of US dollars, 0 or more")
+            }
+            budget = money
+        }
+
+        guard let file = folder.file(of: templateID) else { throw APIError.notFound("no template \"\(templateID)\" in the served folder") }
+        let loaded: LoadedTemplate
+        do { loaded = try LoadedTemplate.load(path: file.path) } catch { throw APIError.notFound("template \"\(templateID)\" cannot be read: \(error.description)") }
+        guard let checked = CheckedTemplate(loaded), checked.isValid else {
+            throw APIError.invalid("template \"\(templateID)\" is invalid; no run was started", diagnostics: Self.diagnostics(loaded))
+        }
+        var inputs = HydrationInputs()
+        if let productID {
+            inputs = try database.hydrationInputs(product: productID, requireAssets: false)
+        }
+        var hydration = HydrationRequest(template: checked, inputs: inputs)
+        hydration.targets = targets
+        hydration.regenerate = regenerate
+        hydration.replacements = inputs.replacements(for: checked.graph)
+        hydration.budget = budget
+        hydration.options.offline = offline
+        hydration.options.limits = options.limits
+        hydration.options.sharedLimiter = runs.limiter
+        hydration.options.coalescer = runs.coalescer
+        hydration.options.reportInterval = 0.25
+        let session = session(offline: offline)
+        // The run's events are kept from the first one (the engine's `run_started`).
+        let live = LiveRun(id: hydration.runID, folder: options.workspace.runsDirectory.appendingPathComponent(hydration.runID))
+        let prepared: PreparedHydration
+        do {
+            prepared = try await session.prepare(hydration) { event in live.append(event.jsonLine(runID: live.id)) }
+        } catch {
+            throw Self.apiError(error)
+        }
+        runs.start(prepared, live: live, session: session)
+        return JSONBody.response(.accepted, ["id": live.id, "status": "running"], headers: [.location: "/api/v1/runs/\(live.id)"])
+    }
+
+    /// `POST /api/v1/runs`'s body (unknown fields are refused before it is decoded).
+    struct RunFields: Decodable {
+        var template: String
+        var productID: String?
+        var offline: Bool?
+        var targets: [String]?
+        var regenerate: [String]?
+        var maxCost: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case template, offline, targets, regenerate
+            case productID = "product_id"
+            case maxCost = "max_cost"
+        }
+    }
+
+    /// A decoding error in a user's words: the field and what was wrong.
+    static func decodingProblem(_ error: Error) -> String {
+        func path(_ keys: [CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, _)?: return "\"\(key.stringValue)\" is required"
+        case .typeMismatch(let type, let context)?: return "\"\(path(context.codingPath))\" must be \(type == Double.self ? "a number" : type == Bool.self ? "true or false" : type == String.self ? "a string" : "a list of strings")"
+        case .valueNotFound(_, let context)?: return "\"\(path(context.codingPath))\" must not be null"
+        default: return "malformed JSON"
+        }
+    }
+
+    /// Why a hydration could not start, as the contract's status and code (nothing was spent).
+    static func apiError(_ error: HydrationError) -> APIError {
+        switch error {
+        case .invalidInputs(let diagnostics):
+            return .invalid("the product's inputs do not fit the template; no run was started", diagnostics: diagnostics)
+        case .unknownName(let message): return APIError(.unprocessableContent, "unknown_target", message)
+        case .missingKeys: return APIError(.unprocessableContent, "missing_keys", error.description.replacingOccurrences(of: "error: ", with: ""))
+        case .overBudget(let message): return APIError(.unprocessableContent, "over_budget", message)
+        case .remoteImages(let message): return APIError(.unprocessableContent, "remote_images", message)
+        case .unreadable(let failure): return APIError(.unprocessableContent, "unreadable", failure.description)
+        case .configuration(let message), .missingTools(let message), .folder(let message):
+            return APIError(.internalServerError, "server_setup", message)
+        }
+    }
+
+    /// `text/event-stream` of a run's events: each NDJSON event as one `data:` line with its
+    /// number as `id:`, replayed after `after`, then live until `run_finished`. A comment every
+    /// 15 s keeps an idle connection open. A run of an earlier server process replays only its end.
+    func events(_ id: String, after: Int) throws -> Response {
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        guard let live = runs[id] else {
+            let folder = try runFolder(id)
+            let report = try? LoadedRun.read(folder.path).report
+            let line = Self.finishedLine(id, report: report)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: after >= 1 ? "" : "id: 1\ndata: \(line)\n\n")))
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            // Events and keep-alive comments merged into one stream, written in order here.
+            let (output, sink) = AsyncStream<String>.makeStream()
+            let forward = Task {
+                for await (number, line) in live.events(after: after) { sink.yield("id: \(number)\ndata: \(line)\n\n") }
+                sink.finish()
+            }
+            let keepAlive = Task {
+                while (try? await Task.sleep(for: .seconds(15))) != nil { sink.yield(": keep-alive\n\n") }
+            }
+            defer { forward.cancel(); keepAlive.cancel() }
+            for await chunk in output { try await writer.write(ByteBuffer(string: chunk)) }
+            try await writer.finish(nil)
+        })
+    }
+
+    static func finishedLine(_ id: String, report: RunReport?) -> String {
+        let object: [String: Any] = ["event": "run_finished", "run_id": id, "status": report?.status.rawValue ?? "unknown"]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import SceneFlowCore
+import SceneFlowGraphviz
+
+/// Health, the registry, the OpenAPI document, and the template tools that store nothing:
+/// validate, graph, plan.
+extension SceneFlowServer {
+    func addToolRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/api/v1/health") { _, _ in
+            JSONBody.response(["status": "ok", "version": SceneFlowVersion.current])
+        }
+        router.get("/api/v1/models") { _, _ in
+            JSONBody.raw(.ok, ModelCatalog.json())
+        }
+        router.get("/openapi.json") { _, _ in
+            JSONBody.raw(.ok, OpenAPIDocument.json)
+        }
+        router.post("/api/v1/validate") { request, _ in
+            let loaded = try await RequestSupport.template(request, options: options)
+            return JSONBody.raw(.ok, DiagnosticReport.json(Self.diagnostics(loaded)))
+        }
+        router.post("/api/v1/graph") { request, _ in
+            let format = RequestSupport.query(request, "format") ?? "svg"
+            guard format == "svg" || format == "json" else { throw APIError.badRequest("?format= takes svg or json, not \(Slug.shown(format))") }
+            let checked = try await checkedTemplate(request)
+            if format == "json" { return JSONBody.raw(.ok, GraphJSON.encode(checked.graph)) }
+            let diagram = DiagramBuilder(graph: checked.graph, template: checked.template, options: DiagramBuilder.Options()).build()
+            let svg = try await GraphvizRenderer.shared.render(diagram, format: .svg)
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: svg)))
+        }
+        router.post("/api/v1/plan") { request, _ in
+            let offline = try RequestSupport.flag(request, "offline") || options.offline
+            let checked = try await checkedTemplate(request)
+            guard let plan = Planner.plan(checked.graph, limits: options.limits, offline: offline) else {
+                throw APIError.invalid("the template's graph has a cycle", diagnostics: checked.diagnostics)
+            }
+            var bytes: [UInt8] = []
+            PlanReport.json(plan) { bytes += $0 }
+            return JSONBody.raw(.ok, Data(bytes))
+        }
+    }
+
+    /// Every diagnostic of a template, as `validate` reports them.
+    static func diagnostics(_ loaded: LoadedTemplate) -> [Diagnostic] {
+        CheckedTemplate(loaded)?.diagnostics ?? loaded.validate()
+    }
+
+    /// A valid template from the body; 422 with its diagnostics otherwise.
+    func checkedTemplate(_ request: Request) async throws -> CheckedTemplate {
+        let loaded = try await RequestSupport.template(request, options: options)
+        guard let checked = CheckedTemplate(loaded), checked.isValid else {
+            throw APIError.invalid("the template is invalid", diagnostics: Self.diagnostics(loaded))
+        }
+        return checked
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import SceneFlowCore
+
+/// The templates a server serves: the `.json`, `.yaml` and `.yml` files at the top of its
+/// folder whose names (without the extension) follow the id rule; that name is the template's
+/// id in the API. Nothing outside the folder is read or written (symlinks are resolved first).
+struct TemplateFolder: Sendable {
+    let directory: URL
+    static let extensions = ["json", "yaml", "yml"]
+
+    /// Every served template file, by id, in id order.
+    func files() -> [(id: String, url: URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var found: [String: URL] = [:]
+        for name in names.sorted() {
+            let url = directory.appendingPathComponent(name)
+            let id = url.deletingPathExtension().lastPathComponent
+            guard Self.extensions.contains(url.pathExtension), Slug.problem(id) == nil, found[id] == nil, isInside(url) else { continue }
+            found[id] = url
+        }
+        return found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The file of template `id`, if there is one.
+    func file(of id: String) -> URL? {
+        guard Slug.problem(id) == nil else { return nil }
+        return Self.extensions.lazy.map { directory.appendingPathComponent("\(id).\($0)") }
+            .first { FileManager.default.fileExists(atPath: $0.path) && isInside($0) }
+    }
+
+    /// Whether `url`, symlinks resolved, is a regular file directly in the folder.
+    func isInside(_ url: URL) -> Bool {
+        let folder = directory.resolvingSymlinksInPath().standardizedFileURL.path
+        let resolved = url.resolvingSymlinksInPath().standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resolved.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            // A new file: its folder must be ours.
+            return url.deletingLastPathComponent().resolvingSymlinksInPath().standardizedFileURL.path == folder
+        }
+        return resolved.deletingLastPathComponent().path == folder
+    }
+}

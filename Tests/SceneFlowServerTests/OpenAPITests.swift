@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import SceneFlowCore
+@testable import SceneFlowServer
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct OpenAPITests {
+    /// The document describes exactly the routes the router serves: none missing, none invented.
+    @Test func theDocumentDescribesEveryRouteAndNoOther() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-openapi-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let server = try SceneFlowServer(options: ServerOptions(templates: folder, workspace: Workspace(root: folder.appendingPathComponent("ws"))),
+                                         logger: Logger(label: "test"))
+        let served = Set(server.router().routes.map { route -> String in
+            let path = route.path.description.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            return "\(route.method.rawValue) /\(path)"
+        })
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = document["paths"] as? [String: [String: Any]] ?? [:]
+        let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
+        #expect(served == documented, "served but not documented: \(served.subtracting(documented).sorted()); documented but not served: \(documented.subtracting(served).sorted())")
+        // Every operation says what its errors look like.
+        for (path, methods) in paths {
+            for (method, operation) in methods {
+                let responses = (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:]
+                #expect(responses.keys.contains { $0.hasPrefix("2") }, "\(method) \(path) has a success response")
+            }
+        }
+    }
+}
