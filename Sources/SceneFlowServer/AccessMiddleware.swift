@@ -54,6 +54,14 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             status = error.status
             response = try error.response(from: request, context: context)
+        } catch let error as HTTPResponseError where error.status == .notFound && !OpenAPIDocument.methods(for: request.uri.path).isEmpty {
+            // The path exists, the method does not.
+            status = .methodNotAllowed
+            let allowed = OpenAPIDocument.methods(for: request.uri.path)
+            var reply = try APIError(status, "method_not_allowed", "\(request.method.rawValue) is not served here; use \(allowed.joined(separator: ", "))")
+                .response(from: request, context: context)
+            reply.headers[.allow] = allowed.joined(separator: ", ")
+            response = reply
         } catch let error as HTTPResponseError {
             status = error.status
             let code = status == .notFound ? "not_found" : status == .methodNotAllowed ? "method_not_allowed" : status.code == 413 ? "too_large" : "bad_request"

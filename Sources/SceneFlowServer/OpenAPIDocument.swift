@@ -1,7 +1,47 @@
-/// The OpenAPI 3.1 document of the API (`GET /openapi.json`), hand-written; a test checks that
-/// it describes exactly the routes the router has, and Schemathesis checks responses against it.
+import Foundation
+import SceneFlowCore
+
+/// The OpenAPI 3.1 document of the API (`GET /openapi.json`): written by hand, with the
+/// template's JSON Schema (`sceneflow schema`) as the `Template` component so that request
+/// bodies are described by the same facts the decoder checks. A test checks that it describes
+/// exactly the routes the router has; Schemathesis checks the server against it.
 enum OpenAPIDocument {
-    static let json = #"""
+    static let json: String = {
+        guard var document = (try? JSONSerialization.jsonObject(with: Data(written.utf8))) as? [String: Any],
+              var components = document["components"] as? [String: Any],
+              var schemas = components["schemas"] as? [String: Any] else { return written }
+        // Embedded, the template schema's own references point into the document.
+        var template = TemplateSchema.object()
+        template["$id"] = nil
+        template["$schema"] = nil
+        let text = String(decoding: (try? JSONSerialization.data(withJSONObject: template, options: [.withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
+            .replacingOccurrences(of: "#/$defs/", with: "#/components/schemas/Template/$defs/")
+        schemas["Template"] = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) ?? [:]
+        components["schemas"] = schemas
+        document["components"] = components
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(written.utf8)
+        return String(decoding: data, as: UTF8.self)
+    }()
+
+    /// The methods the document lists for a request path (`{name}` segments match any one
+    /// segment); empty when no documented path matches.
+    static func methods(for path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return routes.first { pattern, _ in
+            pattern.count == segments.count && zip(pattern, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }?.methods ?? []
+    }
+
+    static let routes: [(segments: [String], methods: [String])] = {
+        let document = (try? JSONSerialization.jsonObject(with: Data(written.utf8))) as? [String: Any]
+        let paths = document?["paths"] as? [String: [String: Any]] ?? [:]
+        return paths.map { path, operations in
+            (path.split(separator: "/").map(String.init), operations.keys.map { $0.uppercased() }.sorted())
+        }
+    }()
+
+    /// Everything but the template schema.
+    static let written = #"""
 {
  "components": {
   "schemas": {
@@ -204,6 +244,7 @@ enum OpenAPIDocument {
     "additionalProperties": false,
     "properties": {
      "max_cost": {
+      "maximum": 1000000,
       "minimum": 0,
       "type": "number"
      },
@@ -302,10 +343,7 @@ enum OpenAPIDocument {
       "type": "string"
      },
      "template": {
-      "type": [
-       "object",
-       "null"
-      ]
+      "description": "the file's value as JSON; null when it does not parse"
      }
     },
     "required": [
@@ -402,12 +440,12 @@ enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "type": "object"
+        "$ref": "#/components/schemas/Template"
        }
       },
       "application/yaml": {
        "schema": {
-        "type": "string"
+        "$ref": "#/components/schemas/Template"
        }
       }
      },
@@ -627,12 +665,12 @@ enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "type": "object"
+        "$ref": "#/components/schemas/Template"
        }
       },
       "application/yaml": {
        "schema": {
-        "type": "string"
+        "$ref": "#/components/schemas/Template"
        }
       }
      },
@@ -1774,15 +1812,21 @@ enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "type": "object"
+        "type": [
+         "object",
+         "array",
+         "string",
+         "number",
+         "boolean",
+         "null"
+        ]
        }
       },
       "application/yaml": {
-       "schema": {
-        "type": "string"
-       }
+       "schema": {}
       }
      },
+     "description": "any template, valid or not: the answer reports its problems",
      "required": true
     },
     "responses": {
@@ -1867,15 +1911,21 @@ enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "type": "object"
+        "type": [
+         "object",
+         "array",
+         "string",
+         "number",
+         "boolean",
+         "null"
+        ]
        }
       },
       "application/yaml": {
-       "schema": {
-        "type": "string"
-       }
+       "schema": {}
       }
      },
+     "description": "any template, valid or not: the answer reports its problems",
      "required": true
     },
     "responses": {

@@ -31,6 +31,9 @@ enum RequestSupport {
         case let other?: throw APIError.unsupportedMediaType("a template is application/json or application/yaml, not \(other.prefix(80))")
         }
         let bytes = try await body(request, limit: options.maxTemplateBytes)
+        guard bytes.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else {
+            throw APIError.badRequest("the body is empty; send a template (JSON, or YAML with Content-Type: application/yaml)")
+        }
         return LoadedTemplate.parse(bytes: bytes, path: options.templates.appendingPathComponent("request.\(format)").path)
     }
 

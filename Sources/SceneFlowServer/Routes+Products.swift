@@ -44,7 +44,7 @@ extension SceneFlowServer {
 
     /// A slot's key, or `avatar:ID` / `background:ID` for the product's own image of one.
     static func assetKey(_ context: some RequestContext) throws -> String {
-        let key = context.parameters.get("asset_key") ?? ""
+        let key = context.parameters.get("asset_key").map { $0.removingPercentEncoding ?? $0 } ?? ""
         guard Slug.problem(key) == nil || HydrationInputs.imageOverrideProblem(key) == nil else {
             throw APIError.badRequest("\"\(Slug.shown(key))\" is not an asset key (a slot's key, or avatar:ID / background:ID)")
         }

@@ -45,7 +45,7 @@ extension SceneFlowServer {
         }
         router.get("/api/v1/runs/:id/files/:name") { request, context in
             let id = try RequestSupport.id(context, "id", what: "run id")
-            let name = context.parameters.get("name") ?? ""
+            let name = context.parameters.get("name").map { $0.removingPercentEncoding ?? $0 } ?? ""
             guard RunFolder.isPlainName(name), !name.hasPrefix("."), name != "..", !name.contains("\\") else {
                 throw APIError.notFound("no file \"\(Slug.shown(name))\" in run \(id)")
             }
@@ -100,8 +100,8 @@ extension SceneFlowServer {
         let offline = options.offline || (fields.offline ?? false)
         var budget: Money?
         if let value = fields.maxCost {
-            guard value >= 0, value.isFinite, let money = Money(parsing: String(format: "%.6f", value)) else {
-                throw APIError.badRequest("\"max_cost\" is a number of US dollars, 0 or more")
+            guard value >= 0, value <= 1_000_000, let money = Money(parsing: String(format: "%.6f", value)) else {
+                throw APIError.badRequest("\"max_cost\" is a number of US dollars from 0 to 1000000")
             }
             budget = money
         }

@@ -89,3 +89,15 @@ import Testing
         #expect(results.allSatisfy { $0 == expected })
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct ImagePathTests {
+    /// Image paths that once trapped inside Foundation's path functions (a trailing slash, odd
+    /// scalars): each is a located finding, never a crash.
+    @Test(arguments: ["a/", "nope/", "é/", "🎬/", "x/🎬/", "//", "a//b/", "./", "x/.", "a\u{301}/", "\u{200D}/x", "\u{FEFF}", "a/b/c/"])
+    func oddImagePathsAreFindings(_ image: String) throws {
+        let value = String(decoding: try JSONSerialization.data(withJSONObject: [image], options: [.fragmentsAllowed]), as: UTF8.self).dropFirst().dropLast()
+        let text = #"{"schema_version": 1, "id": "t", "avatars": [{"id": "a", "image": \#(value)}], "scenes": [{"id": "s", "avatar": "a", "speaking": false}]}"#
+        let diagnostics = parse(text).validate()
+        #expect(diagnostics.contains { $0.path == "avatars[0].image" }, "\(image): \(diagnostics.map(\.textLine))")
+    }
+}

@@ -31,7 +31,9 @@ struct ImageReferenceRule: ValidationRule {
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
                 let siblings = (try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)) ?? []
                 let near = Suggestions.nearest(to: url.lastPathComponent, in: siblings)
-                let relativeDirectory = (image.value as NSString).deletingLastPathComponent
+                // Not NSString's deletingLastPathComponent: swift-corelibs-foundation traps on some
+                // strings (found by Schemathesis through `sceneflow serve`).
+                let relativeDirectory = image.value.lastIndex(of: "/").map { String(image.value[..<$0]) } ?? ""
                 let suggestion = near.map { relativeDirectory.isEmpty ? $0 : "\(relativeDirectory)/\($0)" }
                 findings.error(.missingFile, "image of \(owner), \"\(image.value)\", does not exist\(suggestion.map { "; did you mean \"\($0)\"?" } ?? "")",
                                path: path, at: image.anchor)

@@ -14,6 +14,10 @@ struct ModelRule: ValidationRule {
             for (kind, choice) in context.modelChoices(of: scene) where choice.path.hasPrefix("scenes[") {
                 check(choice, kind: kind, context, &findings)
             }
+            // A voice model on a scene that says nothing makes no job, but a typo in it is still a typo.
+            if !scene.isSpeaking, let model = scene.audioModel {
+                check(ModelChoice(id: model.value, anchor: model.anchor, path: "\(scene.path).audio.model"), kind: .audio, context, &findings)
+            }
         }
     }
 
