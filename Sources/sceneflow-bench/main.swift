@@ -7,7 +7,7 @@ import SceneFlowTestSupport
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
 // for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all);
 // the stress sections children and batch-stress, and the whole-process sections commands,
-// growth and hostile (they start .build/release/sceneflow), run only when named. Figures are medians of several runs, in
+// growth, hostile and serve (they start .build/release/sceneflow), run only when named. Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; the README records this project's machine's.
 
 // `sceneflow-bench generate SCENES [bench|chain|random] [SEED] [json|yaml] DIR`: writes a generated
@@ -156,6 +156,17 @@ if requested.contains("commands") || requested.contains("growth") || requested.c
         try CommandBenchmarks.growth(binary: binary, shape: .chain, directory: workDirectory)
         print("")
     }
+}
+
+if requested.contains("serve") {
+    print("## sceneflow serve under load (release build, offline, 50 concurrent clients)")
+    let binary = RunBenchmarks.packageRoot().appendingPathComponent(".build/release/sceneflow")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        print("build it first: swift build -c release --product sceneflow")
+        exit(1)
+    }
+    try await ServeBenchmarks.run(binary: binary, directory: workDirectory)
+    print("")
 }
 
 if requested.contains("children") {

@@ -151,3 +151,23 @@ import Testing
         #expect(pick.status == 64 && pick.stderr.contains("rehearsal"), "\(pick.stderr)")
     }
 }
+
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd, .ffmpeg)) struct StoredProductTests {
+    /// A product's stored files serve every template: slots a template lacks are not its errors.
+    @Test func aProductWithMoreSlotsThanTheTemplateRuns() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ws = ["--workspace", dir.appendingPathComponent("ws").path]
+        let products = "samples/products/grinder/"
+        for (key, file) in [("product_1", "product.png"), ("brand_logo", "logo.png"), ("size_coin", "coin.png")] {
+            let added = try await sceneflow(["assets", "add", "--product", "grinder", key, products + file] + ws)
+            #expect(added.status == 0, "\(added.stderr)")
+        }
+        let run = try await sceneflow(["run", "samples/unboxing.json", "frames", "--product", "grinder", "--offline", "--resolution", "96",
+                                       "--out", dir.appendingPathComponent("r").path] + ws)
+        #expect(run.status == 0, "\(run.stderr)")
+        // An explicit file for a slot the template lacks is still a mistake worth stopping for.
+        let typo = try await sceneflow(["validate", "samples/unboxing.json", "--asset", "product_1=\(products)product.png", "--asset", "prodcut_2=\(products)logo.png"])
+        #expect(typo.status == 1 && typo.stdout.contains("unknown-slot") || typo.stderr.contains("unknown-slot"), "\(typo.stdout) \(typo.stderr)")
+    }
+}
