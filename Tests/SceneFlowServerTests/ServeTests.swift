@@ -197,3 +197,39 @@ import Testing
         try? FileManager.default.removeItem(at: server.folder)
     }
 }
+
+/// Runs of a server share its provider limits, as a batch's products do: counted at the fake
+/// provider server, never more fal jobs in flight than `--limit fal=2`, and the limit reached.
+@Suite(.timeLimit(.minutes(6)), .serialized) struct ServeLimitTests {
+    @Test func concurrentRunsShareTheProviderLimits() async throws {
+        let providers = try await FakeProviders(scenario: ["fal_work_seconds": 0.6])
+        let server = try await ServerProcess.start(arguments: ["--limit", "fal=2", "--concurrency", "16"], environment: providers.environment)
+        defer { Task { _ = await server.stop() } }
+        var ids: [String] = []
+        for n in 0..<3 {
+            // A product of its own each, so no run's jobs are another's (no cache, no coalescing).
+            let image = server.folder.appendingPathComponent("p\(n).png")
+            let made = try await run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "color=c=0x\(["C04020", "20C040", "4020C0"][n]):s=32x32", "-frames:v", "1", image.path])
+            #expect(made.status == 0)
+            #expect(try await server.upload("p\(n)", "product_1", [image]).status == 201)
+        }
+        for n in 0..<3 {
+            let started = try await server.json("POST", "/api/v1/runs", ["template": "unboxing", "product_id": "p\(n)", "targets": ["frames"]])
+            #expect(started.status == 202, "\(started.text)")
+            ids.append(started.object["id"] as? String ?? "")
+        }
+        for id in ids {
+            let events = try await server.events(id)
+            #expect(events.last?.event["status"] as? String == "succeeded", "\(events.last?.event ?? [:])")
+        }
+        // Submitted and not yet collected, over time.
+        var inFlight = 0, most = 0
+        for request in providers.requests().sorted(by: { $0.time < $1.time }) {
+            if request.route == "fal.submit" { inFlight += 1 }
+            if request.route == "fal.result" { inFlight -= 1 }
+            most = max(most, inFlight)
+        }
+        #expect(providers.requests("fal.submit").count >= 6, "every run's frames went to fal")
+        #expect(most == 2, "fal had \(most) jobs in flight at most; the limit is 2")
+    }
+}

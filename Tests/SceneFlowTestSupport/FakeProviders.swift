@@ -56,12 +56,16 @@ public final class FakeProviders: Sendable {
         public var route: String
         public var method: String
         public var path: String
+        /// When the server received it (seconds since 1970).
+        public var time: Double = 0
         public var authorization: String?
         public var googleKey: String?
         public var elevenLabsKey: String?
         /// The JSON body with data URIs shortened, as JSON text.
         public var body: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(bodyJSON.utf8))) as? [String: Any] ?? [:] }
         let bodyJSON: String
+
+        func timed(_ time: Double) -> Request { var copy = self; copy.time = time; return copy }
 
         /// Every key value this request carried, in any auth header.
         public var keysSent: [String] { [authorization?.replacingOccurrences(of: "Key ", with: ""), googleKey, elevenLabsKey].compactMap { $0 } }
@@ -76,6 +80,7 @@ public final class FakeProviders: Sendable {
                            path: object["path"] as? String ?? "", authorization: object["authorization"] as? String,
                            googleKey: object["x-goog-api-key"] as? String, elevenLabsKey: object["xi-api-key"] as? String,
                            bodyJSON: body.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed]) }.map { String(decoding: $0, as: UTF8.self) } ?? "{}")
+                .timed((object["time"] as? NSNumber)?.doubleValue ?? 0)
         }
     }
 
