@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import MultipartKit
 import SceneFlowCore
@@ -29,7 +32,7 @@ extension SceneFlowServer {
                 let stored = try database.addAssets(product: product, key: key, files: files)
                 return JSONBody.raw(.created, try JSONRows.encode(stored.map { database.jsonRow($0) }))
             } catch let error as StoreError {
-                let tooLarge = error.description.contains("larger than") || error.description.contains("limit")
+                let tooLarge = error.isTooLarge
                 throw APIError(tooLarge ? .contentTooLarge : .unprocessableContent, tooLarge ? "too_large" : "invalid_asset", error.description)
             }
         }
@@ -98,7 +101,7 @@ enum MultipartUpload {
         var failure: String?
         var completed = false
         private var headers: [String: String] = [:]
-        private var handle: FileHandle?
+        private var handle: Int32?
         private var current: URL?
 
         init(folder: URL) { self.folder = folder }
@@ -109,13 +112,22 @@ enum MultipartUpload {
 
         func body(_ buffer: inout ByteBuffer) {
             if handle == nil, current == nil { open() }
-            guard let handle else { return }  // not a `file` part: ignored
-            do { try handle.write(contentsOf: buffer.readableBytesView) } catch { failure = "the upload could not be written: \(error.localizedDescription)" }
+            guard let handle, failure == nil else { return }  // not a `file` part: ignored
+            let written = buffer.withUnsafeReadableBytes { bytes -> Bool in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = write(handle, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n < 0 { if errno == EINTR { continue }; return false }
+                    offset += n
+                }
+                return true
+            }
+            if !written { failure = "the upload could not be written: \(String(cString: strerror(errno)))" }
         }
 
         func complete() {
             if handle == nil, current == nil { open() }  // an empty file part
-            try? handle?.close()
+            if let handle { close(handle) }
             if let current, handle != nil { files.append(current) }
             handle = nil
             current = nil
@@ -131,8 +143,9 @@ enum MultipartUpload {
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 let url = folder.appendingPathComponent(name)
-                guard FileManager.default.createFile(atPath: url.path, contents: nil) else { failure = "the upload could not be written"; return }
-                handle = try FileHandle(forWritingTo: url)
+                let fd = Glibc.open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                guard fd >= 0 else { failure = "the upload could not be written: \(String(cString: strerror(errno)))"; return }
+                handle = fd
                 current = url
             } catch { failure = "the upload could not be written: \(error.localizedDescription)" }
         }

@@ -67,7 +67,9 @@ extension WorkspaceDatabase {
                 throw StoreError("\(url.lastPathComponent) is \(type.rawValue.uppercased()) data; slot \"\(key)\" (\(slotType.rawValue)) takes \(slotType.isImage ? "a PNG, JPEG or WebP image" : "an MP4, MOV or WebM video")")
             }
             if type.isImage {
-                do { _ = try ImageCheck.inspect(path: url.path) } catch { throw StoreError("\(url.lastPathComponent): \(error.reason)") }
+                do { _ = try ImageCheck.inspect(path: url.path) } catch {
+                    throw StoreError("\(url.lastPathComponent): \(error.reason)", tooLarge: error.kind == .tooLarge)
+                }
             }
             let (sha256, size, temporary) = try stream(url, limit: type.isImage ? AssetLimits.maxImageBytes : AssetLimits.maxVideoBytes)
             let asset = StoredAsset(productID: product, key: key, sha256: sha256, mediaType: type.rawValue,
@@ -104,7 +106,7 @@ extension WorkspaceDatabase {
         let (fd, size): (Int32, Int)
         do { (fd, size) = try RegularFile.open(url.path) } catch { throw StoreError(error.description) }
         defer { close(fd) }
-        guard size <= limit else { throw StoreError("\(url.lastPathComponent) is \(ByteCount(size)); the store takes files up to \(ByteCount(limit))") }
+        guard size <= limit else { throw StoreError("\(url.lastPathComponent) is \(ByteCount(size)); the store takes files up to \(ByteCount(limit))", tooLarge: true) }
         try FileManager.default.createDirectory(at: assetsDirectory, withIntermediateDirectories: true)
         let temporary = assetsDirectory.appendingPathComponent(".incoming-\(getpid())-\(UUID().uuidString)")
         let out = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)

@@ -5,7 +5,12 @@ import SceneFlowCore
 /// A problem with the workspace database, said plainly.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// A file over the store's size limit (the server answers 413).
+    public var isTooLarge = false
+    public init(_ description: String, tooLarge: Bool = false) {
+        self.description = description
+        isTooLarge = tooLarge
+    }
 }
 
 /// The workspace's SQLite database (`sceneflow.sqlite`): product assets, run history and picked takes.

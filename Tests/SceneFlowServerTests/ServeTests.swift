@@ -233,3 +233,17 @@ import Testing
         #expect(most == 2, "fal had \(most) jobs in flight at most; the limit is 2")
     }
 }
+
+@Suite(.timeLimit(.minutes(3)), .serialized) struct ServeUploadLimitTests {
+    /// A body declared larger than any upload is refused before it is read (413), and nothing
+    /// is stored. (The 64 MB image cap itself is the asset store's: `StoreTests`.)
+    @Test func anOversizedUploadIs413BeforeItIsRead() async throws {
+        let server = try await ServerProcess.start()
+        defer { Task { _ = await server.stop() } }
+        let reply = try await server.request("POST", "/api/v1/products/grinder/assets/product_1",
+                                             ["-H", "Content-Type: multipart/form-data; boundary=x", "-H", "Content-Length: 2000000000",
+                                              "--data-binary", "--x--", "--max-time", "20"])
+        #expect(reply.status == 413 && reply.errorCode == "too_large", "\(reply.status) \(reply.text.prefix(300))")
+        #expect((try await server.request("GET", "/api/v1/products/grinder/assets").json as? [Any])?.isEmpty == true)
+    }
+}

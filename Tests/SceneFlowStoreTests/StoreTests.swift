@@ -39,6 +39,24 @@ func freshWorkspace() -> Workspace {
         #expect(try db.assets(product: "a").isEmpty, "nothing half-added")
     }
 
+    @Test func anImageOverTheCapIsTooLargeAndNotStored() throws {
+        let ws = freshWorkspace()
+        defer { try? FileManager.default.removeItem(at: ws.root) }
+        let db = try WorkspaceDatabase(workspace: ws)
+        let big = ws.root.appendingPathComponent("big.png")
+        var data = try Data(contentsOf: product)
+        data.append(Data(count: 65 << 20))
+        try data.write(to: big)
+        do {
+            try db.addAssets(product: "a", key: "product_1", files: [big])
+            Issue.record("a 65 MB image was stored")
+        } catch let error as StoreError {
+            #expect(error.isTooLarge, "\(error)")
+            #expect(error.description.contains("64 MB"))
+        }
+        #expect(try db.assets(product: "a").isEmpty)
+    }
+
     @Test func removingTheLastReferenceDeletesTheFile() throws {
         let ws = freshWorkspace()
         defer { try? FileManager.default.removeItem(at: ws.root) }
