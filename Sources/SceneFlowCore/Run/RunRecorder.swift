@@ -126,10 +126,21 @@ public struct RunRecorder: Sendable {
         }
     }
 
-    /// `timeline.json`: the edit list of the final cut (clip files, in/out points, audio).
-    public mutating func writeTimeline() {
+    /// The edit of the final cut, once it is made: `timeline.json` (clip files, in/out points,
+    /// audio), `final.otio` (OpenTimelineIO), and the captions of what is said (`captions.srt`,
+    /// `captions.vtt`; none when every scene is silent).
+    public mutating func writeTimeline(music: OTIOTimeline.Music? = nil) {
         guard let folder else { return }
-        do { try folder.write(try Timeline(graph: graph, nodes: nodes).encoded(), as: "timeline.json") } catch {
+        let cues = Captions.cues(graph.scenes)
+        do {
+            try folder.write(try Timeline(graph: graph, nodes: nodes).encoded(), as: "timeline.json")
+            try folder.write(try OTIOTimeline.encoded(OTIOTimeline.document(graph: graph, nodes: nodes, cues: cues, music: music, runID: runID)),
+                             as: "final.otio")
+            if !cues.isEmpty {
+                try folder.write(Data(Captions.srt(cues).utf8), as: "captions.srt")
+                try folder.write(Data(Captions.vtt(cues).utf8), as: "captions.vtt")
+            }
+        } catch {
             noteWriteFailure("\(error)")
         }
     }
