@@ -15,6 +15,10 @@ public struct HydrationRequest: Sendable {
     /// Images replacing the template's avatars and backgrounds for this hydration, by node id
     /// (`avatar:maya`, `background:kitchen`).
     public var replacements: [String: URL] = [:]
+    /// A music bed under the whole cut (`--music`), checked before anything runs.
+    public var music: String?
+    /// Burn the captions into the final cut (`--captions burn`).
+    public var burnCaptions = false
     public var options = RunOptions()
     /// Rehearse at this speed (placeholders, nothing spent, a cache of its own).
     public var simulate: Double?
@@ -100,7 +104,19 @@ public struct HydrationSession: Sendable {
         if !options.simulated {
             do { options.picks = try database?.picks() ?? [:] } catch { throw .folder("\(error)") }
         }
-        let builder = JobBuilder(graph: graph, offline: options.offline, resolution: options.resolution)
+        options.finishing.burnCaptions = request.burnCaptions
+        if let music = request.music {
+            do { options.finishing.music = try await MusicProbe.bed(music) } catch {
+                throw .invalidInputs([Diagnostic(.error, .assetTypeMismatch, "\(error)", path: "--music")])
+            }
+        }
+        options.finishing.provenance = [
+            "title": checked.template.name ?? checked.id,
+            "comment": "Made with SceneFlow \(SceneFlowVersion.current) · template \(checked.id)"
+                + (request.inputs.productID.map { " · product \($0)" } ?? ""),
+        ]
+        var builder = JobBuilder(graph: graph, offline: options.offline, resolution: options.resolution)
+        builder.finishing = options.finishing
         let cached = CachePrediction.cachedNodes(graph, builder: builder, inputs: inputs, cache: cache, picks: options.picks,
                                                  regenerate: RunSelection.forced(graph, regenerate: options.regenerate))
         let plan = Planner.plan(graph, limits: options.limits, offline: options.offline, targets: options.targets, cached: cached)

@@ -54,6 +54,10 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 /// How jobs run, shared by `run` and `batch`.
+enum CaptionsChoice: String, ExpressibleByArgument, CaseIterable {
+    case files, burn
+}
+
 struct EngineOptions: ParsableArguments {
     @Option(help: "Retries of a transient failure (timeouts, 429, 5xx), with capped exponential backoff.")
     var retries: Int = 3
@@ -79,6 +83,12 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Print events as NDJSON on standard output (one JSON object a line, run_started first, run_finished last).")
     var json = false
 
+    @Option(help: ArgumentHelp("Captions of the dialogue: files (captions.srt and captions.vtt beside the cut) or burn (also drawn into the picture).", valueName: "files|burn"))
+    var captions: CaptionsChoice = .files
+
+    @Option(help: ArgumentHelp("A music bed under the whole cut: looped or cut to its length, faded, ducked under speech; the mix is normalised to -14 LUFS.", valueName: "file"))
+    var music: String?
+
     func validate() throws {
         guard retries >= 0, retries <= 100 else { throw ValidationError("--retries must be between 0 and 100") }
         guard (64...4096).contains(resolution) else { throw ValidationError("--resolution must be between 64 and 4096") }
@@ -95,6 +105,8 @@ struct EngineOptions: ParsableArguments {
         request.options.failFast = failFast
         request.options.resolution = resolution
         request.regenerate = regenerate
+        request.burnCaptions = captions == .burn
+        request.music = music
         request.replacements = request.inputs.replacements(for: request.template.graph)
         request.simulate = simulate
         request.budget = budget

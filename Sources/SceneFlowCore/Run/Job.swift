@@ -144,6 +144,13 @@ public struct CutWork: Sendable {
     public var clips: [Job.Input]
     public var aspectRatio: AspectRatio
     public var resolution: Int
+    /// The cut's length (the scenes' durations added up).
+    public var seconds: Double = 0
+    /// Captions to burn into the picture (empty: none burned).
+    public var burnedCaptions: [Captions.Cue] = []
+    public var music: MusicBed?
+    /// MP4 metadata: `title`, `comment`...
+    public var metadata: [String: String] = [:]
 
     public init(clips: [Job.Input], aspectRatio: AspectRatio, resolution: Int = 720) {
         self.clips = clips; self.aspectRatio = aspectRatio; self.resolution = resolution

@@ -21,6 +21,8 @@ public struct JobBuilder: Sendable {
     public var offline: Bool
     /// The local engine's short side, and the frame every clip is conformed to.
     public var resolution: Int
+    /// How the final cut is finished.
+    public var finishing = Finishing()
 
     /// The model each node runs on, resolved once (nil for inputs and reused frames).
     public let models: [ModelInfo?]
@@ -78,7 +80,12 @@ public struct JobBuilder: Sendable {
                                   last: one(.lastFrame), voiceOver: one(.audio), productVideos: inputs.filter { $0.role == .productVideo },
                                   resolution: resolution))
         case .combine:
-            work = .cut(CutWork(clips: inputs.filter { $0.role == .clip }, aspectRatio: graph.aspectRatio, resolution: resolution))
+            var cut = CutWork(clips: inputs.filter { $0.role == .clip }, aspectRatio: graph.aspectRatio, resolution: resolution)
+            cut.seconds = graph.scenes.reduce(0) { $0 + $1.seconds }
+            cut.burnedCaptions = finishing.burnCaptions ? Captions.cues(graph.scenes) : []
+            cut.music = finishing.music
+            cut.metadata = finishing.provenance
+            work = .cut(cut)
         }
         return Job(node: n.id, model: model, work: work, take: take, scratch: scratch)
     }

@@ -68,7 +68,8 @@ public struct RunEngine: Sendable {
         recorder.simulated = options.simulated
         recorder.offline = options.offline
         recorder.productID = productID
-        let builder = JobBuilder(graph: graph, registry: registry, offline: options.offline, resolution: options.resolution)
+        var builder = JobBuilder(graph: graph, registry: registry, offline: options.offline, resolution: options.resolution)
+        builder.finishing = options.finishing
         let weights = (0..<count).map { graph.estimate(of: $0, model: builder.models[$0]).seconds }
         let priority = GraphAlgorithms.criticalPath(order: graph.topologicalOrder() ?? Array(0..<count), count: count,
                                                     weight: { weights[$0] }) { graph.successors[$0] }.remaining
@@ -182,7 +183,7 @@ public struct RunEngine: Sendable {
         }
         if cancelled { recorder.stopReason = "cancelled" }
         if options.scratchFolders { Workspace.removeScratch(self.scratchBase, workspace: workspace) }
-        if graph.indexByID["final.video"].map({ schedule.status[$0].isDone }) == true { recorder.writeTimeline() }
+        if graph.indexByID["final.video"].map({ schedule.status[$0].isDone }) == true { recorder.writeTimeline(music: options.finishing.music) }
         // A failure to write the report itself is reported by the second report (the run fails).
         let report = recorder.report(finished: true, cancelled: cancelled, failFast: options.failFast && stopped)
         recorder.write(report)

@@ -14,6 +14,8 @@ public struct RunOptions: Sendable {
     public var resolution = 720
     /// Nodes to make a new take of, even if cached (their descendants follow by their keys).
     public var regenerate: Set<String> = []
+    /// Captions burned in, a music bed, the provenance in the file: the final cut's finishing.
+    public var finishing = Finishing()
     /// The take each job uses, by job key (`sceneflow takes pick`); others use their newest take.
     public var picks: [String: Int] = [:]
     /// Nodes to make (with what they need); `nil` makes everything.

@@ -129,10 +129,17 @@ public struct RunRecorder: Sendable {
     /// The edit of the final cut, once it is made: `timeline.json` (clip files, in/out points,
     /// audio), `final.otio` (OpenTimelineIO), and the captions of what is said (`captions.srt`,
     /// `captions.vtt`; none when every scene is silent).
-    public mutating func writeTimeline(music: OTIOTimeline.Music? = nil) {
+    public mutating func writeTimeline(music bed: MusicBed? = nil) {
         guard let folder else { return }
         let cues = Captions.cues(graph.scenes)
         do {
+            // The music beside the cut, so the edit's references stay inside the run folder.
+            var music: OTIOTimeline.Music?
+            if let bed {
+                let name = "music." + (bed.file.pathExtension.isEmpty ? "audio" : bed.file.pathExtension.lowercased())
+                try FileCopy.copy(bed.file, to: try folder.file(name))
+                music = OTIOTimeline.Music(file: name, seconds: bed.seconds)
+            }
             try folder.write(try Timeline(graph: graph, nodes: nodes).encoded(), as: "timeline.json")
             try folder.write(try OTIOTimeline.encoded(OTIOTimeline.document(graph: graph, nodes: nodes, cues: cues, music: music, runID: runID)),
                              as: "final.otio")

@@ -107,12 +107,30 @@ public struct LocalEngine: Generator {
         return job.scratch.appendingPathComponent("clip.mp4")
     }
 
-    /// All clips in scene order, joined without re-encoding (they share one encoding).
+    /// All clips in scene order, joined without re-encoding (they share one encoding), then
+    /// finished (`Finishing`): the sound mixed with the music bed when there is one and
+    /// normalised to −14 LUFS in two passes of `loudnorm`; the captions burned in on request;
+    /// the provenance written into the file's metadata.
     func cut(_ work: CutWork, job: Job) async throws -> URL {
         guard !work.clips.isEmpty else { throw GenerationError(.permanent, provider: .local, message: "no clips to combine") }
         let list = job.scratch.appendingPathComponent("clips.txt")
         try Data(LocalCommands.concatList(work.clips.map(\.file.path)).utf8).write(to: list)
-        try await runFFmpeg(LocalCommands.combine(list: list.path, output: "final.mp4"), job)
+        try await runFFmpeg(LocalCommands.combine(list: list.path, output: "joined.mp4"), job)
+        let mix = CutMix(work: work, commands: commands(work.aspectRatio, resolution: work.resolution))
+        if !work.burnedCaptions.isEmpty {
+            try Data(mix.subtitles().utf8).write(to: job.scratch.appendingPathComponent(CutMix.subtitleFile))
+        }
+        // Measure, level, measure again, finish. A cut with no sound at all (every scene silent,
+        // no music) stays silent.
+        func loudness(_ arguments: [String]) async throws -> CutMix.Loudness? {
+            do { return CutMix.Loudness(log: try await ffmpeg.run(arguments, in: job.scratch).stderr) } catch let failure as ToolRunner.Failure {
+                throw GenerationError(.permanent, provider: .local, message: "the cut's loudness cannot be measured: \(failure.description)")
+            }
+        }
+        let measured = try await loudness(mix.measure(input: "joined.mp4"))
+        try await runFFmpeg(mix.level(loudness: measured), job)
+        let correction = measured == nil ? nil : try await loudness(CutMix.measure(file: CutMix.mixedFile))
+        try await runFFmpeg(mix.finish(input: "joined.mp4", correction: correction, output: "final.mp4"), job)
         return job.scratch.appendingPathComponent("final.mp4")
     }
 

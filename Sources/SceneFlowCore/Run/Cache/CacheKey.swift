@@ -86,8 +86,12 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
             body("duration_s", formatNumber(clip.seconds))
             // Every clip, a provider's too, is conformed to the run's frame by the local engine.
             body("resolution", String(clip.resolution))
-        case .cut:
-            break
+        case .cut(let cut):
+            // How the cut is finished: what is burned in, the music, the loudness target, the tags.
+            body("mix", "gain-to--14LUFS+limiter;v4")
+            body("captions", cut.burnedCaptions.map { "\(formatNumber($0.start))-\(formatNumber($0.end)):\($0.text)" }.joined(separator: "\n"))
+            body("music", cut.music?.sha256 ?? "")
+            body("metadata", cut.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
         }
         if job.take > 1 { body("take", String(job.take)) }
         for (n, file) in job.inputs.enumerated() { input(n, file) }

@@ -1,0 +1,32 @@
+import Foundation
+import SceneFlowCore
+
+/// Checks a music bed before anything is spent: a regular file, audio by content (ffprobe finds
+/// an audio stream), of a usable length (at least a second, at most three hours).
+public enum MusicProbe {
+    public struct Problem: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    public static func bed(_ path: String) async throws -> MusicBed {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        do { _ = try RegularFile.size(url.path) } catch { throw Problem(description: "--music \(path): \(error)") }
+        guard let ffprobe = ToolRunner.find("ffprobe") else { throw Problem(description: "--music needs ffprobe (Debian: ffmpeg)") }
+        let result: (stdout: Data, stderr: String)
+        do {
+            result = try await ToolRunner(executable: ffprobe).run(["-v", "error", "-select_streams", "a:0", "-show_entries",
+                                                                     "stream=codec_type:format=duration", "-of", "json", "file:" + url.path])
+        } catch {
+            throw Problem(description: "--music \(path) is not audio ffmpeg can read")
+        }
+        let object = (try? JSONSerialization.jsonObject(with: result.stdout)) as? [String: Any]
+        let streams = object?["streams"] as? [[String: Any]] ?? []
+        guard streams.contains(where: { $0["codec_type"] as? String == "audio" }) else {
+            throw Problem(description: "--music \(path) has no audio stream (checked by content)")
+        }
+        let seconds = ((object?["format"] as? [String: Any])?["duration"] as? String).flatMap(Double.init) ?? 0
+        guard seconds >= 1 else { throw Problem(description: "--music \(path) is \(String(format: "%.2f", seconds)) s long; a bed needs at least 1 s") }
+        guard seconds <= 3 * 3600 else { throw Problem(description: "--music \(path) is over three hours long") }
+        return MusicBed(file: url, sha256: try Digest.sha256(fileAt: url), seconds: seconds)
+    }
+}

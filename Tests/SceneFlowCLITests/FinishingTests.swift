@@ -1,0 +1,134 @@
+import Foundation
+import SceneFlowTestSupport
+import Testing
+
+/// The final cut as something a team ships or hands to an editor: captions of what is said
+/// (files, and burned in on request), a music bed ducked under the voice, −14 LUFS, provenance
+/// in the file, and `final.otio` that OpenTimelineIO reads and turns into an EDL.
+@Suite(.timeLimit(.minutes(10)), .tags(.endToEnd, .ffmpeg), .serialized) struct FinishingTests {
+    static let sample = ["samples/testimonial.yaml", "--inputs", "samples/testimonial.inputs.json", "--offline", "--resolution", "240"]
+
+    func loudness(_ file: URL) async throws -> Double {
+        let result = try await run("ffmpeg", ["-hide_banner", "-nostats", "-i", file.path, "-af", "ebur128", "-f", "null", "-"])
+        let line = result.stderr.split(separator: "\n").last { $0.trimmingCharacters(in: .whitespaces).hasPrefix("I:") } ?? ""
+        return Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan
+    }
+
+    /// PSNR of one band of the picture (top and height as shares of the frame) between two videos at `time`.
+    func psnr(_ a: URL, _ b: URL, at time: Double, top: Double, height: Double) async throws -> Double {
+        let crop = "crop=iw:ih*\(height):0:ih*\(top)"
+        let result = try await run("ffmpeg", ["-hide_banner", "-nostats", "-ss", String(time), "-i", a.path, "-ss", String(time), "-i", b.path,
+                                              "-filter_complex", "[0:v]\(crop)[x];[1:v]\(crop)[y];[x][y]psnr", "-frames:v", "1", "-f", "null", "-"])
+        guard let range = result.stderr.range(of: "average:") else { return .nan }
+        let value = result.stderr[range.upperBound...].split(separator: " ").first.map(String.init) ?? ""
+        return value == "inf" ? .infinity : Double(value) ?? .nan
+    }
+
+    @Test func captionsMusicLoudnessProvenanceAndAnEditorsTimeline() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ws = ["--workspace", dir.appendingPathComponent("ws").path]
+        let plain = dir.appendingPathComponent("plain"), burned = dir.appendingPathComponent("burned")
+        let first = try await sceneflow(["run"] + Self.sample + ["--out", plain.path] + ws)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try await sceneflow(["run"] + Self.sample + ["--captions", "burn", "--music", "samples/music/bed.m4a", "--out", burned.path] + ws)
+        #expect(second.status == 0, "\(second.stderr)")
+
+        // Loudness: -14 LUFS integrated, with and without music.
+        for folder in [plain, burned] {
+            let lufs = try await loudness(folder.appendingPathComponent("final.mp4"))
+            #expect(abs(lufs + 14) <= 1, "\(folder.lastPathComponent): \(lufs) LUFS")
+            let streams = try await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", folder.appendingPathComponent("final.mp4").path])
+            #expect(!streams.stdout.contains("subtitle"), "captions are pictures or files, never a subtitle stream")
+        }
+
+        // Captions: cues inside their scenes, in the dialogue's word order; a silent scene has none.
+        let timeline = try JSONSerialization.jsonObject(with: Data(contentsOf: plain.appendingPathComponent("timeline.json"))) as? [String: Any]
+        let clips = timeline?["clips"] as? [[String: Any]] ?? []
+        let srt = try String(contentsOf: plain.appendingPathComponent("captions.srt"), encoding: .utf8)
+        let cues = Self.parseSRT(srt)
+        #expect(!cues.isEmpty)
+        let template = try String(contentsOf: packageRoot.appendingPathComponent("samples/testimonial.yaml"), encoding: .utf8)
+        for clip in clips {
+            let scene = clip["scene"] as? String ?? "", start = clip["start"] as? Double ?? 0, end = clip["end"] as? Double ?? 0
+            let inside = cues.filter { $0.start >= start - 0.001 && $0.start < end }
+            #expect(inside.allSatisfy { $0.end <= end + 0.001 }, "\(scene): a cue runs past its scene")
+            if clip["speaking"] as? Bool == false {
+                #expect(inside.isEmpty, "silent scene \(scene) has cues")
+            } else {
+                let said = inside.map(\.text).joined(separator: " ")
+                #expect(!said.isEmpty && template.contains(said.split(separator: " ").prefix(3).joined(separator: " ")), "\(scene): \(said)")
+            }
+        }
+        #expect(clips.contains { $0["speaking"] as? Bool == false }, "the sample has a silent scene to check")
+
+        // Burned in only when asked: the caption band differs during a cue, the bottom of the frame does not.
+        let cue = try #require(cues.first)
+        let at = (cue.start + cue.end) / 2
+        let band = try await psnr(plain.appendingPathComponent("final.mp4"), burned.appendingPathComponent("final.mp4"), at: at, top: 0.16, height: 0.2)
+        let bottom = try await psnr(plain.appendingPathComponent("final.mp4"), burned.appendingPathComponent("final.mp4"), at: at, top: 0.7, height: 0.3)
+        #expect(band < 25 && bottom > 30, "caption band \(band) dB, bottom \(bottom) dB")
+
+        // Provenance in the file.
+        let tags = try await run("ffprobe", ["-v", "error", "-show_entries", "format_tags=comment,title", "-of", "default=nw=1", burned.appendingPathComponent("final.mp4").path])
+        #expect(tags.stdout.contains("SceneFlow") && tags.stdout.contains("grinder-testimonial") && tags.stdout.contains("grinder-x1"), "\(tags.stdout)")
+
+        // The editor's timeline: exactly the scenes, to the frame, media that exist; an EDL event per scene.
+        let read = try await run("python3", [packageRoot.appendingPathComponent("Tests/SceneFlowCLITests/Fixtures/check_otio.py").path, burned.path])
+        #expect(read.status == 0, "\(read.stderr)")
+        let otio = try #require(try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [String: Any])
+        let otioClips = otio["clips"] as? [[String: Any]] ?? []
+        #expect(otioClips.compactMap { $0["scene"] as? String } == clips.compactMap { $0["scene"] as? String })
+        for (a, b) in zip(otioClips, clips) {
+            #expect(a["frames"] as? Double == ((b["end"] as? Double ?? 0) - (b["start"] as? Double ?? 0)) * 25, "\(a)")
+            #expect(a["exists"] as? Bool == true, "\(a["url"] ?? "")")
+        }
+        #expect(otio["edl_events"] as? Int == clips.count)
+        #expect((otio["audio_tracks"] as? [String]) == ["Voice-over", "Music"])
+        #expect((otio["markers"] as? [String])?.count == cues.count, "captions are markers")
+    }
+
+    @Test func badMusicIsRefusedBeforeAnythingRuns() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = dir.appendingPathComponent("song.mp3")
+        try Data("not music at all".utf8).write(to: text)
+        let silentBlip = dir.appendingPathComponent("blip.wav")
+        _ = try await run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "anullsrc=d=0.3", silentBlip.path])
+        for (file, says) in [(dir.appendingPathComponent("missing.m4a").path, "missing.m4a"), (text.path, "not audio"), (silentBlip.path, "at least 1 s")] {
+            let result = try await sceneflow(["run"] + Self.sample + ["--music", file, "--workspace", dir.appendingPathComponent("ws").path,
+                                                                      "--out", dir.appendingPathComponent("r").path])
+            #expect(result.status == 1, "\(file): \(result.stderr)")
+            #expect(result.stderr.contains(says), "\(file): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r/run.json").path), "nothing ran")
+        }
+    }
+
+    @Test func aTemplateThatNeverSpeaksHasNoCaptionsAndAQuietCut() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let template = dir.appendingPathComponent("silent.json")
+        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("samples/assets"), to: dir.appendingPathComponent("assets"))
+        try Data(#"{"schema_version": 1, "id": "silent", "backgrounds": [{"id": "k", "image": "assets/kitchen.png"}], "scenes": [{"id": "a", "background": "k", "prompt": "🎬 ✨", "dialogue": "…!?", "speaking": true}, {"id": "b", "background": "k", "speaking": false}]}"#.utf8).write(to: template)
+        let result = try await sceneflow(["run", template.path, "--offline", "--resolution", "96", "--captions", "burn",
+                                          "--workspace", dir.appendingPathComponent("ws").path, "--out", dir.appendingPathComponent("r").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r/captions.srt").path), "only punctuation: no cue")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("r/final.otio").path))
+    }
+
+    struct Cue { var start: Double; var end: Double; var text: String }
+
+    static func parseSRT(_ text: String) -> [Cue] {
+        func seconds(_ s: Substring) -> Double {
+            let parts = s.replacingOccurrences(of: ",", with: ":").split(separator: ":").compactMap { Double($0) }
+            return parts.count == 4 ? parts[0] * 3600 + parts[1] * 60 + parts[2] + parts[3] / 1000 : .nan
+        }
+        return text.components(separatedBy: "\n\n").compactMap { block in
+            let lines = block.split(separator: "\n")
+            guard lines.count >= 3, let arrow = lines[1].range(of: " --> ") else { return nil }
+            return Cue(start: seconds(lines[1][..<arrow.lowerBound]), end: seconds(lines[1][arrow.upperBound...]),
+                       text: lines[2...].joined(separator: " "))
+        }
+    }
+}
