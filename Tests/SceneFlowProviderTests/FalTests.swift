@@ -141,7 +141,7 @@ import Testing
     }
 
     @Test func cancellingAQueuedJobCancelsItOnFal() async throws {
-        let server = try await FakeProviders(scenario: ["fal_work_seconds": 30])
+        let server = try await FakeProviders(scenario: ["fal_work_seconds": 600])
         let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
         let generator = FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil)
         let task = Task { try await generator.generate(test.job) }

@@ -195,7 +195,7 @@ import Testing
 /// Ctrl-C during a remote run: fal jobs still queued are cancelled on fal.
 @Suite(.timeLimit(.minutes(5)), .tags(.endToEnd, .ffmpeg)) struct RemoteCancelTests {
     @Test func ctrlCCancelsQueuedFalJobs() async throws {
-        let server = try await FakeProviders(scenario: ["fal_work_seconds": 60])
+        let server = try await FakeProviders(scenario: ["fal_work_seconds": 600])
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let workspace = dir.appendingPathComponent("ws")
