@@ -30,6 +30,10 @@ extension SceneFlowServer {
             let existing = folder.file(of: id)
             let isYAML = RequestSupport.mediaType(request).map { $0.contains("yaml") } ?? false
             let target = existing ?? folder.directory.appendingPathComponent("\(id).\(isYAML ? "yaml" : "json")")
+            // JSON is YAML, so JSON may replace a YAML file; YAML would break a .json file.
+            if isYAML, target.pathExtension == "json" {
+                throw APIError.unsupportedMediaType("template \"\(id)\" is a JSON file (\(target.lastPathComponent)); send it as application/json")
+            }
             guard folder.isInside(target) else { throw APIError.badRequest("template \"\(id)\" would be written outside the served folder") }
             do { try AtomicFile.write(Data(loaded.bytes), to: target) } catch {
                 throw APIError(.internalServerError, "write_failed", "template \"\(id)\" could not be saved: \(error)")

@@ -142,6 +142,12 @@ import Testing
             for try await status in group { #expect(status == 200) }
         }
         #expect(try String(contentsOf: server.templates.appendingPathComponent("draft.json"), encoding: .utf8) == invalid)
+        // YAML would break a .json file: refused, and the file is as it was.
+        let yaml = server.folder.appendingPathComponent("draft.yaml")
+        try Data("schema_version: 1\nid: draft\n".utf8).write(to: yaml)
+        let mismatch = try await server.request("PUT", "/api/v1/templates/draft", ["-H", "Content-Type: application/yaml", "--data-binary", "@\(yaml.path)"])
+        #expect(mismatch.status == 415, "\(mismatch.text)")
+        #expect(try String(contentsOf: server.templates.appendingPathComponent("draft.json"), encoding: .utf8) == invalid)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: server.templates.path).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "no temporary files left: \(leftovers)")
     }

@@ -180,6 +180,8 @@ enum Hydration {
             }
             if let final = report.finalVideo, let file = try? folder.file(final) { printErr("\(prefix)final video: \(file.path)") }
             if let timeline = try? folder.file("timeline.json"), FileManager.default.fileExists(atPath: timeline.path) { printErr("\(prefix)timeline: \(timeline.path)") }
+            if let edit = try? folder.file("final.otio"), FileManager.default.fileExists(atPath: edit.path) { printErr("\(prefix)edit (OpenTimelineIO): \(edit.path)") }
+            if let captions = try? folder.file("captions.srt"), FileManager.default.fileExists(atPath: captions.path) { printErr("\(prefix)captions: \(captions.path)") }
             if let diagram = outcome.result.diagram { printErr("\(prefix)diagram: \(diagram.path)") }
             if let report = try? folder.file("run.json"), FileManager.default.fileExists(atPath: report.path) { printOut(report.path) }
         }
