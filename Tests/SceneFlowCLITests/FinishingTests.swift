@@ -73,6 +73,11 @@ import Testing
         let tags = try await run("ffprobe", ["-v", "error", "-show_entries", "format_tags=comment,title", "-of", "default=nw=1", burned.appendingPathComponent("final.mp4").path])
         #expect(tags.stdout.contains("SceneFlow") && tags.stdout.contains("grinder-testimonial") && tags.stdout.contains("grinder-x1"), "\(tags.stdout)")
 
+        // The report names every model that made the cut.
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: burned.appendingPathComponent("run.json"))) as? [String: Any]
+        let models = report?["models"] as? [String] ?? []
+        #expect(models == models.sorted() && models.contains("local/ffmpeg-concat") && models.contains("local/espeak-ng"), "\(models)")
+
         // The editor's timeline: exactly the scenes, to the frame, media that exist; an EDL event per scene.
         let read = try await run("python3", [packageRoot.appendingPathComponent("Tests/SceneFlowCLITests/Fixtures/check_otio.py").path, burned.path])
         #expect(read.status == 0, "\(read.stderr)")

@@ -191,6 +191,8 @@ public struct RunReport: Sendable, Codable {
     public var counts: Counts
     /// Why the run stopped early, if it did ("cancelled", "the budget of $5.00 was reached").
     public var stopReason: String?
+    /// Every model whose output is in this run (made or reused), sorted: what made the cut.
+    public var models: [String]
     public var nodes: [Node]
 
     public init(runID: String, template: TemplateRef, status: Status, simulated: Bool, startedAt: Date, finishedAt: Date?, offline: Bool,
@@ -206,9 +208,14 @@ public struct RunReport: Sendable, Codable {
         self.finalVideo = finalVideo
         self.stopReason = stopReason
         self.nodes = nodes
+        models = Self.models(nodes)
         counts = Self.counts(nodes)
         (cost, costEstimated) = Self.spend(nodes)
         costEstimated = costEstimated || simulated
+    }
+
+    static func models(_ nodes: [Node]) -> [String] {
+        Set(nodes.filter { $0.job != nil && $0.status.isDone }.compactMap(\.model)).sorted()
     }
 
     /// What the made jobs cost, and whether any of it is an estimate (no copies of the nodes).
@@ -222,7 +229,7 @@ public struct RunReport: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case template, status, simulated, offline, cost, counts, nodes
+        case template, status, simulated, offline, cost, counts, nodes, models
         case runID = "run_id"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
@@ -247,6 +254,7 @@ public struct RunReport: Sendable, Codable {
         finalVideo = try c.decodeIfPresent(String.self, forKey: .finalVideo)
         stopReason = try c.decodeIfPresent(String.self, forKey: .stopReason)
         nodes = try c.decode([Node].self, forKey: .nodes)
+        models = try c.decodeIfPresent([String].self, forKey: .models) ?? Self.models(nodes)
         counts = Self.counts(nodes)
         let spend = Self.spend(nodes)
         cost = (try? c.decodeIfPresent(Money.self, forKey: .cost)) ?? spend.0
