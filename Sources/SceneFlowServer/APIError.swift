@@ -10,6 +10,8 @@ struct APIError: Error, HTTPResponseError {
     var code: String
     var message: String
     var diagnostics: [Diagnostic]?
+    /// Extra response headers (`Allow`, `Content-Range`).
+    var headers: HTTPFields = [:]
 
     init(_ status: HTTPResponse.Status, _ code: String, _ message: String, diagnostics: [Diagnostic]? = nil) {
         self.status = status
@@ -28,7 +30,7 @@ struct APIError: Error, HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONBody.response(status, Body(error: .init(code: code, message: message, diagnostics: diagnostics)))
+        JSONBody.response(status, Body(error: .init(code: code, message: message, diagnostics: diagnostics)), headers: headers)
     }
 
     struct Body: Encodable {

@@ -54,10 +54,10 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             status = error.status
             response = try error.response(from: request, context: context)
-        } catch let error as HTTPResponseError where error.status == .notFound && !OpenAPIDocument.methods(for: request.uri.path).isEmpty {
+        } catch let error as HTTPResponseError where error.status == .notFound && !Self.allowed(request.uri.path).isEmpty {
             // The path exists, the method does not.
             status = .methodNotAllowed
-            let allowed = OpenAPIDocument.methods(for: request.uri.path)
+            let allowed = Self.allowed(request.uri.path)
             var reply = try APIError(status, "method_not_allowed", "\(request.method.rawValue) is not served here; use \(allowed.joined(separator: ", "))")
                 .response(from: request, context: context)
             reply.headers[.allow] = allowed.joined(separator: ", ")
@@ -84,6 +84,18 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         if let run = Self.runID(in: request.uri.path) { metadata["run"] = .string(run) }
         logger.info("request", metadata: metadata)
         return response
+    }
+
+    /// The methods a path is served with: the API's from its document, GET and HEAD for pages.
+    static func allowed(_ path: String) -> [String] {
+        let api = OpenAPIDocument.methods(for: path)
+        if !api.isEmpty { return api.contains("GET") ? api + ["HEAD"] : api }
+        let segments = path.split(separator: "/").map(String.init)
+        let page = SceneFlowServer.pagePaths.contains { pattern in
+            let parts = pattern.split(separator: "/").map(String.init)
+            return parts.count == segments.count && zip(parts, segments).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        }
+        return page ? ["GET", "HEAD"] : []
     }
 
     static func runID(in path: String) -> String? {

@@ -22,10 +22,13 @@ enum FileResponse {
         var headers: HTTPFields = [.contentType: types[url.pathExtension.lowercased()] ?? "application/octet-stream", .acceptRanges: "bytes"]
         var range = 0..<size
         var status = HTTPResponse.Status.ok
-        if let header = request.headers[.range] {
+        // One range is honoured; several, or a header that is not a byte range, get the whole file
+        // (RFC 9110 lets a server ignore Range); a range outside the file is 416.
+        if let header = request.headers[.range], isSingleByteRange(header) {
             guard let requested = parse(header, size: size) else {
-                headers[.contentRange] = "bytes */\(size)"
-                throw APIError(.rangeNotSatisfiable, "range_not_satisfiable", "the range \(header.prefix(60)) is outside the file's \(size) bytes")
+                var error = APIError(.rangeNotSatisfiable, "range_not_satisfiable", "the range \(header.prefix(60)) is outside the file's \(size) bytes")
+                error.headers = [.contentRange: "bytes */\(size)"]
+                throw error
             }
             range = requested
             status = .partialContent
@@ -47,6 +50,13 @@ enum FileResponse {
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)
+    }
+
+    /// `bytes=a-b`, `bytes=a-` or `bytes=-n`, one of them.
+    static func isSingleByteRange(_ header: String) -> Bool {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return false }
+        let spec = header.dropFirst(6)
+        return spec.contains("-") && spec.allSatisfy { $0.isNumber || $0 == "-" } && spec.filter { $0 == "-" }.count == 1 && spec != "-"
     }
 
     /// One byte range of a file of `size` bytes; nil if malformed, several, or unsatisfiable.

@@ -10,30 +10,48 @@ import SceneFlowCore
 extension SceneFlowServer {
     static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
+    /// The pages' paths (for 405 on other methods).
+    static let pagePaths = ["/", "/runs", "/runs/:id", "/templates/new", "/templates/:id", "/templates/:id/hydrate", "/static/app.js", "/static/app.css"]
+
     func addPageRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in Self.page("home", title: "SceneFlow") }
-        router.get("/runs") { _, _ in Self.page("runs", title: "Runs") }
-        router.get("/runs/:id") { _, context in
+        router.getAndHead("/") { _, _ in Self.page("home", title: "SceneFlow") }
+        router.getAndHead("/runs") { _, _ in Self.page("runs", title: "Runs") }
+        router.getAndHead("/runs/:id") { _, context in
             let id = try RequestSupport.id(context, "id", what: "run id")
+            guard (try? runFolder(id)) != nil else { return Self.notFoundPage("There is no run \(id).") }
             return Self.page("run", id: id, title: "Run \(id)")
         }
-        router.get("/templates/new") { _, _ in Self.page("editor", title: "New template") }
-        router.get("/templates/:id") { _, context in
+        router.getAndHead("/templates/new") { _, _ in Self.page("editor", title: "New template") }
+        router.getAndHead("/templates/:id") { _, context in
             let id = try RequestSupport.id(context, "id", what: "template id")
+            guard folder.file(of: id) != nil else { return Self.notFoundPage("There is no template \(id) here.") }
             return Self.page("editor", id: id, title: "Template \(id)")
         }
-        router.get("/templates/:id/hydrate") { _, context in
+        router.getAndHead("/templates/:id/hydrate") { _, context in
             let id = try RequestSupport.id(context, "id", what: "template id")
+            guard folder.file(of: id) != nil else { return Self.notFoundPage("There is no template \(id) here.") }
             return Self.page("hydrate", id: id, title: "Hydrate \(id)")
         }
-        router.get("/static/app.js") { _, _ in
+        router.getAndHead("/static/app.js") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardAssets.script)))
         }
-        router.get("/static/app.css") { _, _ in
+        router.getAndHead("/static/app.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-cache"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardAssets.stylesheet)))
         }
+    }
+
+    /// A page for what does not exist: 404, a sentence and the way home.
+    static func notFoundPage(_ sentence: String) -> Response {
+        let html = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Not found</title><link rel="stylesheet" href="/static/app.css"></head>
+        <body><header><nav aria-label="Main"><a href="/">SceneFlow</a> <a href="/runs">Runs</a></nav></header>
+        <main><h1>Not found</h1><p>\(escape(sentence))</p></main></body></html>
+        """
+        return Response(status: .notFound, headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: contentSecurityPolicy],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
     /// A page's shell: the script fills `main` from the API.

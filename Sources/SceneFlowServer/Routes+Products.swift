@@ -14,10 +14,10 @@ extension SceneFlowServer {
     static let maxUploadBytes = 1 << 30
 
     func addProductRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/v1/products") { _, _ in
+        router.getAndHead("/api/v1/products") { _, _ in
             JSONBody.raw(.ok, try JSONRows.encode(JSONRows.products(try database.products())))
         }
-        router.get("/api/v1/products/:product_id/assets") { _, context in
+        router.getAndHead("/api/v1/products/:product_id/assets") { _, context in
             let product = try RequestSupport.id(context, "product_id", what: "product id")
             return JSONBody.raw(.ok, try JSONRows.encode(try database.assets(product: product).map { database.jsonRow($0) }))
         }

@@ -15,12 +15,18 @@ extension SceneFlowServer {
         router.post("/api/v1/runs") { request, _ in
             try await startRun(request)
         }
-        router.get("/api/v1/runs") { request, _ in
-            let template = try RequestSupport.query(request, "template").map { try Self.checkedID($0, what: "template id") }
+        router.getAndHead("/api/v1/runs") { request, _ in
+            // The id the API uses (the file's name) or the id written in the template.
+            let template = try RequestSupport.query(request, "template").map { id -> String in
+                _ = try Self.checkedID(id, what: "template id")
+                guard let file = folder.file(of: id), let loaded = try? LoadedTemplate.load(path: file.path),
+                      let written = loaded.template?.id?.value else { return id }
+                return written
+            }
             let product = try RequestSupport.query(request, "product_id").map { try Self.checkedID($0, what: "product id") }
             return JSONBody.raw(.ok, try JSONRows.encode(try database.runs(limit: 200, product: product, template: template).map(\.jsonRow)))
         }
-        router.get("/api/v1/runs/:id") { _, context in
+        router.getAndHead("/api/v1/runs/:id") { _, context in
             let id = try RequestSupport.id(context, "id", what: "run id")
             let folder = try runFolder(id)
             guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("run.json").path) else {
@@ -29,7 +35,7 @@ extension SceneFlowServer {
             }
             return JSONBody.raw(.ok, data)
         }
-        router.get("/api/v1/runs/:id/events") { request, context in
+        router.getAndHead("/api/v1/runs/:id/events") { request, context in
             let id = try RequestSupport.id(context, "id", what: "run id")
             return try events(id, after: request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) } ?? 0)
         }
@@ -43,7 +49,7 @@ extension SceneFlowServer {
             await live.cancel()
             return JSONBody.response(["id": id, "status": "cancelled"])
         }
-        router.get("/api/v1/runs/:id/files/:name") { request, context in
+        router.getAndHead("/api/v1/runs/:id/files/:name") { request, context in
             let id = try RequestSupport.id(context, "id", what: "run id")
             let name = context.parameters.get("name").map { $0.removingPercentEncoding ?? $0 } ?? ""
             guard RunFolder.isPlainName(name), !name.hasPrefix("."), name != "..", !name.contains("\\") else {
@@ -52,7 +58,7 @@ extension SceneFlowServer {
             let folder = try runFolder(id)
             return try FileResponse.response(for: folder.appendingPathComponent(name), inside: folder, request: request)
         }
-        router.get("/api/v1/runs/:id/graph.svg") { _, context in
+        router.getAndHead("/api/v1/runs/:id/graph.svg") { _, context in
             let id = try RequestSupport.id(context, "id", what: "run id")
             let folder = try runFolder(id)
             let run: LoadedRun

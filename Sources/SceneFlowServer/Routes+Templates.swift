@@ -7,7 +7,7 @@ import Yams
 /// saved and reported, never lost).
 extension SceneFlowServer {
     func addTemplateRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/v1/templates") { _, _ in
+        router.getAndHead("/api/v1/templates") { _, _ in
             let items = folder.files().map { id, url -> [String: Any] in
                 let summary = Self.summary(url)
                 return ["id": id, "file": url.lastPathComponent, "valid": summary.valid, "scenes": summary.scenes,
@@ -15,7 +15,7 @@ extension SceneFlowServer {
             }
             return JSONBody.raw(.ok, try JSONSerialization.data(withJSONObject: items, options: [.sortedKeys, .withoutEscapingSlashes]))
         }
-        router.get("/api/v1/templates/:id") { _, context in
+        router.getAndHead("/api/v1/templates/:id") { _, context in
             let id = try RequestSupport.id(context, "id", what: "template id")
             guard let url = folder.file(of: id) else { throw APIError.notFound("no template \"\(id)\" in the served folder") }
             let loaded: LoadedTemplate

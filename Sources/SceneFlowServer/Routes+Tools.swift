@@ -7,13 +7,13 @@ import SceneFlowGraphviz
 /// validate, graph, plan.
 extension SceneFlowServer {
     func addToolRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/v1/health") { _, _ in
+        router.getAndHead("/api/v1/health") { _, _ in
             JSONBody.response(["status": "ok", "version": SceneFlowVersion.current])
         }
-        router.get("/api/v1/models") { _, _ in
+        router.getAndHead("/api/v1/models") { _, _ in
             JSONBody.raw(.ok, ModelCatalog.json())
         }
-        router.get("/openapi.json") { _, _ in
+        router.getAndHead("/openapi.json") { _, _ in
             JSONBody.raw(.ok, OpenAPIDocument.json)
         }
         router.post("/api/v1/validate") { request, _ in

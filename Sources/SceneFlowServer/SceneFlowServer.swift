@@ -68,3 +68,20 @@ public struct SceneFlowServer: Sendable {
         await runs.cancelAll()
     }
 }
+
+extension Router<BasicRequestContext> {
+    /// A GET route that answers HEAD too, with the same status and headers and no body
+    /// (RFC 9110: a server that serves GET serves HEAD; download tools and players probe with it).
+    @discardableResult
+    func getAndHead(_ path: RouterPath, use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) -> Self {
+        get(path, use: handler)
+        head(path) { request, context in
+            var response = try await handler(request, context)
+            // The length GET would send, and no body.
+            let length = response.headers[.contentLength].flatMap(Int.init) ?? response.body.contentLength
+            response.body = ResponseBody(contentLength: length) { writer in try await writer.finish(nil) }
+            return response
+        }
+        return self
+    }
+}

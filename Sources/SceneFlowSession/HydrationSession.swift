@@ -106,7 +106,9 @@ public struct HydrationSession: Sendable {
         }
         options.finishing.burnCaptions = request.burnCaptions
         if let music = request.music {
-            do { options.finishing.music = try await MusicProbe.bed(music) } catch {
+            do { options.finishing.music = try await MusicProbe.bed(music) } catch let unreadable as InputFileError {
+                throw .unreadable(unreadable)
+            } catch {
                 throw .invalidInputs([Diagnostic(.error, .assetTypeMismatch, "\(error)", path: "--music")])
             }
         }

@@ -52,6 +52,15 @@ import Testing
         }
         #expect(try Data(contentsOf: template) == original)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["assets", "t.json"], "nothing else was written")
+
+        // .gv is Graphviz's other name for DOT, in any case.
+        for name in ["g.gv", "g.GV"] {
+            let gv = try await sceneflow(["graph", template.path, "-o", dir.appendingPathComponent(name).path])
+            let text = (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            #expect(gv.status == 0 && text.contains("digraph"), "\(name): \(gv.stderr)")
+        }
+        let past = try await sceneflow(["graph", template.path, "--scenes", "2..99"])
+        #expect(past.status == 64 && past.stderr.contains("3 scenes"), "\(past.stderr)")
     }
 
     @Test func jsonEventsAreOneObjectALineFromStartToFinish() async throws {

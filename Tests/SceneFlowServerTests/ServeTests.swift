@@ -48,7 +48,25 @@ import Testing
         let diagram = try await server.request("GET", "/api/v1/runs/\(id)/graph.svg")
         #expect(diagram.status == 200 && diagram.text.contains("<svg"))
 
-        // The history knows it, by template and by product.
+        // HEAD answers as GET does, without a body; several ranges or a malformed one get the whole file.
+        let head = try await server.request("HEAD", "/api/v1/runs/\(id)/files/final.mp4", ["-I"])
+        // (curl -I writes the headers where the body would go: no more than that arrived.)
+        #expect(head.status == 200 && head.headers["content-length"] == String(size ?? -1) && head.body.count < 1000, "\(head.headers)")
+        #expect(try await server.request("GET", "/api/v1/runs/\(id)/files/final.mp4", ["-H", "Range: bytes=0-1,5-9"]).status == 200)
+        #expect(try await server.request("GET", "/api/v1/runs/\(id)/files/final.mp4", ["-H", "Range: bytes=abc"]).status == 200)
+        let outside = try await server.request("GET", "/api/v1/runs/\(id)/files/final.mp4", ["-H", "Range: bytes=\(size ?? 0)-"])
+        #expect(outside.headers["content-range"] == "bytes */\(size ?? -1)", "\(outside.headers)")
+        // Pages: a run that exists, one that does not; a page path with another method.
+        #expect(try await server.request("GET", "/runs/\(id)").status == 200)
+        #expect(try await server.request("GET", "/runs/20990101-000000-deadbeef").status == 404)
+        #expect(try await server.request("GET", "/templates/absent/hydrate").status == 404)
+        #expect(try await server.request("DELETE", "/runs").status == 405)
+
+        // The history knows it, by template (the id the API uses, or the one written inside) and by product.
+        for template in ["unboxing", "grinder-unboxing"] {
+            let byTemplate = try await server.request("GET", "/api/v1/runs?template=\(template)").json as? [[String: Any]] ?? []
+            #expect(byTemplate.first?["run_id"] as? String == id, "?template=\(template)")
+        }
         let history = try await server.request("GET", "/api/v1/runs?product_id=grinder").json as? [[String: Any]] ?? []
         #expect(history.first?["run_id"] as? String == id && history.first?["status"] as? String == "succeeded")
         #expect((try await server.request("GET", "/api/v1/runs?product_id=other").json as? [Any])?.isEmpty == true)

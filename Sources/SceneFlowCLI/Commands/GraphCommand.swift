@@ -29,7 +29,7 @@ struct GraphCommand: AsyncParsableCommand {
     @Option(help: "svg, png, pdf, dot or json (default: from the output file's extension, else svg).")
     var format: DiagramFormat?
 
-    @Option(help: "A run folder or its run.json: colour nodes by their status in that run.")
+    @Option(help: "A run id (or a unique prefix), a run folder or its run.json: colour nodes by their status in that run.")
     var run: String?
 
     @Flag(help: "Draw an invalid template anyway (a cycle is highlighted); still exits 1.")
@@ -65,7 +65,7 @@ struct GraphCommand: AsyncParsableCommand {
         options.showLegend = !noLegend
         options.view = view
         if let scenes, let range = Self.range(scenes) {
-            guard range.lowerBound <= sceneCount else { throw CommandFailure.usage("--scenes \(scenes): the template has \(sceneCount) scene\(sceneCount == 1 ? "" : "s")") }
+            guard range.lowerBound <= sceneCount, range.upperBound <= sceneCount else { throw CommandFailure.usage("--scenes \(scenes): the template has \(sceneCount) scene\(sceneCount == 1 ? "" : "s")") }
             options.scenes = range.lowerBound...min(range.upperBound, sceneCount)
             if view == .overview { throw CommandFailure.usage("--scenes draws scenes in detail; leave out --view overview") }
         }
@@ -82,7 +82,7 @@ struct GraphCommand: AsyncParsableCommand {
         if format == .json {
             data = Data((GraphJSON.encode(graph) + "\n").utf8)
         } else if let run {
-            let loaded = try LoadedRun.read(run)
+            let loaded = try RunReference.load(run, workspace: workspaceOptions.workspace)
             guard loaded.report.template.id == checked.id else {
                 throw CommandFailure.error("\(run) is a run of template \"\(loaded.report.template.id)\", not of \"\(checked.id)\" (\(template))")
             }

@@ -97,7 +97,7 @@ public enum DiagramFormat: String, Sendable, CaseIterable {
 
     /// By a file name's extension (`graph.svg` → `.svg`).
     public init?(fileExtension: String) {
-        self.init(rawValue: fileExtension.lowercased())
-        if fileExtension.lowercased() == "gv" { self = .dot }
+        let ext = fileExtension.lowercased()
+        self.init(rawValue: ext == "gv" ? "dot" : ext)
     }
 }

@@ -42,7 +42,8 @@ struct CutMix: Sendable {
     /// The gain and true-peak limiter that bring a sound measured at `loudness` to the target.
     static func leveller(_ loudness: Loudness) -> String {
         let gain = target.integrated - loudness.integratedValue
-        let limit = pow(10, target.truePeak / 20)
+        // The limiter holds sample peaks; AAC encoding and inter-sample peaks add up to ~0.8 dB.
+        let limit = pow(10, (target.truePeak - 1.0) / 20)
         return "volume=\(String(format: "%.2f", gain))dB,alimiter=limit=\(String(format: "%.4f", limit)):attack=5:release=50:level=false"
     }
 

@@ -8,9 +8,11 @@ public enum MusicProbe {
         public var description: String
     }
 
+    /// Throws `InputFileError` when the file cannot be read (missing, a folder, no permission),
+    /// `Problem` when it is not a usable bed.
     public static func bed(_ path: String) async throws -> MusicBed {
         let url = URL(fileURLWithPath: path).standardizedFileURL
-        do { _ = try RegularFile.size(url.path) } catch { throw Problem(description: "--music \(path): \(error)") }
+        _ = try RegularFile.size(url.path)
         guard let ffprobe = ToolRunner.find("ffprobe") else { throw Problem(description: "--music needs ffprobe (Debian: ffmpeg)") }
         let result: (stdout: Data, stderr: String)
         do {
