@@ -50,3 +50,17 @@ import Testing
         #expect(cache.takeIndex(job).isEmpty)
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct ReportRoundTripTests {
+    /// A report read back says what it said when written: a reused frame is no job.
+    @Test func countsSurviveWritingAndReading() async throws {
+        let h = try Harness(sample: "samples/unboxing.json")
+        defer { h.cleanup() }
+        let folder = h.workspace.runsDirectory.appendingPathComponent("round-trip")
+        let report = await h.engine(TestGenerator(recorder: Recorder()), runFolder: folder).run()
+        #expect(report.counts.reused == 1)
+        let read = try LoadedRun.read(folder.path).report
+        #expect(read.counts == report.counts, "\(read.counts) vs \(report.counts)")
+        #expect(read.models == report.models && !read.models.isEmpty)
+    }
+}

@@ -100,6 +100,9 @@ public struct RunReport: Sendable, Codable {
             kind = try c.decode(NodeKind.self, forKey: .kind)
             if c.contains(.job) {
                 job = try c.decodeIfPresent(JobKind.self, forKey: .job)
+            } else if !c.contains(.operation) {
+                // This version leaves `job` out for inputs and reused frames.
+                job = nil
             } else {
                 let operation = try c.decodeIfPresent(String.self, forKey: .operation)
                 switch (kind, operation) {
