@@ -64,3 +64,14 @@ import Testing
         #expect(read.models == report.models && !read.models.isEmpty)
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct UnknownTargetTests {
+    @Test func aStageBegunButNotFinishedIsSuggested() throws {
+        let h = try Harness(sample: "samples/unboxing.json")
+        defer { h.cleanup() }
+        #expect(throws: RunSelection.UnknownTarget.self) { try RunSelection.nodes(for: ["fram"], in: h.checked.graph) }
+        do { _ = try RunSelection.nodes(for: ["fram"], in: h.checked.graph) } catch {
+            #expect(error.description.contains("did you mean \"frames\""), "\(error.description)")
+        }
+    }
+}

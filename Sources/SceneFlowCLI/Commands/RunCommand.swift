@@ -77,7 +77,8 @@ struct EngineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Make a new take of this node even if cached (earlier takes are kept: `sceneflow takes`); what depends on it follows. A scene id makes new takes of all its nodes (repeatable).", valueName: "node"))
     var regenerate: [String] = []
 
-    @Option(name: .customLong("max-cost"), help: ArgumentHelp("Refuse to start if the estimate of what will run is above this many US dollars; stop starting jobs when spend reaches it.", valueName: "usd"))
+    // Unconditional: `--max-cost -1` is a (refused) value, not a flag named -1.
+    @Option(name: .customLong("max-cost"), parsing: .unconditional, help: ArgumentHelp("Refuse to start if the estimate of what will run is above this many US dollars; stop starting jobs when spend reaches it.", valueName: "usd"))
     var maxCost: String?
 
     @Flag(help: "Print events as NDJSON on standard output (one JSON object a line, run_started first, run_finished last).")

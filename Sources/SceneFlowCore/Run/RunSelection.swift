@@ -64,7 +64,12 @@ public enum RunSelection {
     /// "no node or scene "hok"; did you mean "hook"? The nodes of scene "hook" are: ..."
     static func unknown(_ name: String, in graph: SceneGraph, what: String) -> String {
         let candidates = Stage.allCases.map(\.rawValue) + graph.scenes.map(\.id) + graph.nodes.map(\.id)
-        var message = "no \(what) \"\(name)\"\(Suggestions.didYouMean(name, in: candidates))"
+        var suggestion = Suggestions.didYouMean(name, in: candidates)
+        // A stage begun but not finished ("fram"): too far for the edit distance, plain to a reader.
+        if suggestion.isEmpty, name.count >= 3, let stage = Stage.allCases.map(\.rawValue).first(where: { $0.hasPrefix(name.lowercased()) }) {
+            suggestion = "; did you mean \"\(stage)\"?"
+        }
+        var message = "no \(what) \"\(name)\"\(suggestion)"
         let scenePart = name.split(separator: ".").first.map(String.init) ?? name
         if let scene = graph.scenes.first(where: { $0.id == scenePart }) ?? Suggestions.nearest(to: scenePart, in: graph.scenes.map(\.id)).flatMap({ id in graph.scenes.first { $0.id == id } }) {
             message += "; the nodes of scene \"\(scene.id)\" are \(graph.nodes.filter { $0.scene == scene.id }.map(\.id).joined(separator: ", "))"
