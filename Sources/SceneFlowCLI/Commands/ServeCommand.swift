@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "The folder of templates to serve and save (default: the current folder).")
+    @Argument(help: "The folder of templates to serve and save.")
     var directory: String = "."
 
     @Option(help: "The address to listen on.")
