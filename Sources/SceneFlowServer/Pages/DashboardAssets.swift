@@ -147,11 +147,54 @@ async function editor() {
       if (!id) { id = target; history.replaceState(null, '', `/templates/${target}`); idInput.readOnly = true; }
     } catch (error) { status.textContent = 'Not saved: ' + error.message; }
   } });
+  // The form: models per job kind from the registry, and the scenes' order. It edits the JSON
+  // text (the one source of truth) and is rebuilt from it; while the text is not JSON it waits.
+  const form = el('section', { id: 'form', 'aria-label': 'Form' });
+  let registry = [];
+  try { registry = await api('/models'); } catch (_) {}
+  const parse = () => { try { const value = JSON.parse(area.value); return value && typeof value === 'object' && !Array.isArray(value) ? value : null; } catch (_) { return null; } };
+  const write = (value) => { area.value = JSON.stringify(value, null, 2); area.dispatchEvent(new Event('input')); renderForm(); };
+  function renderForm() {
+    const value = parse();
+    if (!value) { form.replaceChildren(el('p', { text: 'Fix the JSON to use the form.' })); return; }
+    const kinds = ['first_frame', 'last_frame', 'camera_angle', 'audio', 'video'];
+    const models = el('fieldset', {}, el('legend', { text: 'Models' }), ...kinds.map((kind) => {
+      const select = el('select', { id: `model-${kind}`, 'aria-label': `Model for ${kind.replace('_', ' ')}` },
+        el('option', { value: '', text: '(SceneFlow\'s default)' }),
+        ...registry.filter((m) => (m.kinds || []).includes(kind)).map((m) => el('option', { value: m.id, text: `${m.id} (${m.provider}, ${m.price})` })));
+      select.value = (value.models && value.models[kind]) || '';
+      select.addEventListener('change', () => {
+        const next = parse() || value;
+        next.models = Object.assign({}, next.models);
+        if (select.value) next.models[kind] = select.value; else delete next.models[kind];
+        if (!Object.keys(next.models).length) delete next.models;
+        write(next);
+      });
+      return el('p', {}, el('label', { for: select.id, text: `${kind.replace('_', ' ')} ` }), select);
+    }));
+    const scenes = Array.isArray(value.scenes) ? value.scenes : [];
+    const move = (index, by) => {
+      const next = parse();
+      if (!next || !Array.isArray(next.scenes)) return;
+      const [scene] = next.scenes.splice(index, 1);
+      next.scenes.splice(index + by, 0, scene);
+      write(next);
+    };
+    const list = el('ol', { 'aria-label': 'Scenes in order' }, ...scenes.map((scene, index) => el('li', {},
+      `${scene.id || '(no id)'}${scene.speaking === false ? '' : scene.dialogue ? ' — “' + scene.dialogue + '”' : ''} `,
+      el('button', { type: 'button', 'aria-label': `Move ${scene.id} up`, text: '↑', disabled: index === 0, onclick: () => move(index, -1) }), ' ',
+      el('button', { type: 'button', 'aria-label': `Move ${scene.id} down`, text: '↓', disabled: index === scenes.length - 1, onclick: () => move(index, 1) }))));
+    form.replaceChildren(models, el('fieldset', {}, el('legend', { text: 'Scenes' }), list));
+  }
+  let formTimer = null;
+  area.addEventListener('input', () => { clearTimeout(formTimer); formTimer = setTimeout(renderForm, 500); });
+
   show(el('h1', { text: id ? `Template ${id}` : 'New template' }),
        el('p', {}, el('label', { for: 'template-id', text: 'Template id ' }), idInput, ' ', save, ' ',
          id ? el('a', { href: `/templates/${id}/hydrate`, text: 'Hydrate' }) : null),
        status,
-       el('div', { class: 'columns' }, el('div', {}, el('label', { for: 'editor', text: 'Template (JSON)' }), area, diagnostics), diagram));
+       el('div', { class: 'columns' }, el('div', {}, form, el('label', { for: 'editor', text: 'Template (JSON)' }), area, diagnostics), diagram));
+  renderForm();
   check();
 }
 

@@ -13,7 +13,7 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, PRODUCT = sys.argv[1], sys.argv[2]
 
@@ -90,6 +90,15 @@ try:
     driver.get(BASE + "/templates/unboxing")
     area = wait(driver, 20, EC.presence_of_element_located((By.ID, "editor")), "the editor")
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram img"), "the diagram is drawn")
+    # The form edits the same text: a model chosen from the registry, a scene moved down.
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, '[aria-label="Model for video"] option'), "the model dropdowns are filled")
+    Select(by_label(driver, "Model for video")).select_by_value("local/ffmpeg-clip")
+    wait(driver, 10, lambda d: json.loads(d.find_element(By.ID, "editor").get_attribute("value")).get("models", {}).get("video") == "local/ffmpeg-clip",
+         "choosing a video model writes it into the template")
+    first = json.loads(area.get_attribute("value"))["scenes"][0]["id"]
+    by_label(driver, f"Move {first} down").click()
+    wait(driver, 10, lambda d: json.loads(d.find_element(By.ID, "editor").get_attribute("value"))["scenes"][1]["id"] == first,
+         "moving a scene down reorders the template")
     text = area.get_attribute("value").replace('"avatar": "maya"', '"avatar": "nobody"', 1)
     driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", area, text)
     wait(driver, 20, lambda d: "unknown-avatar" in d.find_element(By.ID, "diagnostics").text, "the broken reference is reported")
