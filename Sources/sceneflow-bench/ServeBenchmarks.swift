@@ -24,7 +24,7 @@ enum ServeBenchmarks {
                                                      stdout: .discard, stderr: .discard))
         defer { server.terminate() }
         let client = HTTPClient()
-        guard await waitUntil(timeout: 30, interval: 0.05, { probe(port) }) else { throw TestSupportError("sceneflow serve did not start") }
+        guard await waitUntil(timeout: 30, interval: 0.05, { isListening(port: port) }) else { throw TestSupportError("sceneflow serve did not start") }
         let idle = processStatus(server.pid)
         print(String(format: "idle: %.1f MB resident, %d threads", idle.rssMB, idle.threads))
 
@@ -127,17 +127,6 @@ enum ServeBenchmarks {
         return reply.status
     }
 
-    static func probe(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
 
     /// VmRSS and Threads from /proc.
     static func processStatus(_ pid: pid_t) -> (rssMB: Double, threads: Int) {

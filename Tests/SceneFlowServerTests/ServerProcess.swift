@@ -29,7 +29,7 @@ final class ServerProcess: Sendable {
         let server = ServerProcess(process: process, base: "http://127.0.0.1:\(port)", folder: folder)
         let ready = await waitUntil(timeout: 30, interval: 0.05) {
             guard process.isRunning else { return true }
-            return (try? Self.probe(port)) == true
+            return isListening(port: port)
         }
         guard ready, process.isRunning else {
             let outcome = await process.exit()
@@ -44,18 +44,6 @@ final class ServerProcess: Sendable {
         self.folder = folder
     }
 
-    /// Whether something accepts connections on the port.
-    static func probe(_ port: Int) throws -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
 
     struct Reply {
         var status: Int
