@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowStore", "SceneFlowTestSupport", "SceneFlowProcess"]),
         .testTarget(
             name: "SceneFlowCoreTests",
-            dependencies: ["SceneFlowCore"],
+            dependencies: ["SceneFlowCore", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -46,7 +46,7 @@ import Testing
         let timeline = try JSONSerialization.jsonObject(with: Data(contentsOf: plain.appendingPathComponent("timeline.json"))) as? [String: Any]
         let clips = timeline?["clips"] as? [[String: Any]] ?? []
         let srt = try String(contentsOf: plain.appendingPathComponent("captions.srt"), encoding: .utf8)
-        let cues = Self.parseSRT(srt)
+        let cues = SubRip.cues(srt)
         #expect(!cues.isEmpty)
         let template = try String(contentsOf: packageRoot.appendingPathComponent("samples/testimonial.yaml"), encoding: .utf8)
         for clip in clips {
@@ -121,20 +121,5 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r/captions.srt").path), "only punctuation: no cue")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("r/final.otio").path))
-    }
-
-    struct Cue { var start: Double; var end: Double; var text: String }
-
-    static func parseSRT(_ text: String) -> [Cue] {
-        func seconds(_ s: Substring) -> Double {
-            let parts = s.replacingOccurrences(of: ",", with: ":").split(separator: ":").compactMap { Double($0) }
-            return parts.count == 4 ? parts[0] * 3600 + parts[1] * 60 + parts[2] + parts[3] / 1000 : .nan
-        }
-        return text.components(separatedBy: "\n\n").compactMap { block in
-            let lines = block.split(separator: "\n")
-            guard lines.count >= 3, let arrow = lines[1].range(of: " --> ") else { return nil }
-            return Cue(start: seconds(lines[1][..<arrow.lowerBound]), end: seconds(lines[1][arrow.upperBound...]),
-                       text: lines[2...].joined(separator: " "))
-        }
     }
 }

@@ -111,19 +111,48 @@ import Testing
         let output = try await ElevenLabsGenerator(endpoint: endpoint(.elevenlabs, server), settings: quickSettings()).generate(test.job)
         #expect(RemoteMedia.isAudio([UInt8](try Data(contentsOf: output.file).prefix(4))))
         let request = try #require(server.requests("eleven.tts").first)
-        #expect(request.path == "/eleven/v1/text-to-speech/pNInz6obpgDQGcFmaJgB?output_format=mp3_44100_128")
+        #expect(request.path == "/eleven/v1/text-to-speech/pNInz6obpgDQGcFmaJgB/with-timestamps?output_format=mp3_44100_128")
         #expect(request.body["model_id"] as? String == "eleven_multilingual_v2")
         #expect(request.body["text"] as? String == "Okay, I was not expecting this.")
         #expect(output.requestID != nil)
         // 31 characters at $0.30 per 1,000.
         #expect(output.cost == Money(dollars: 0.0093))
+        // The alignment's words, in the dialogue's order, each from its first character's start
+        // to its last's end: the fake speaks 15 characters a second, evenly.
+        let words = try #require(output.words)
+        #expect(words.map(\.text) == ["Okay,", "I", "was", "not", "expecting", "this."])
+        #expect(abs(words[0].start) < 0.001 && abs(words[0].end - 5.0 / 15) < 0.002)
+        #expect(abs(words[5].start - 26.0 / 15) < 0.002 && abs(words[5].end - 31.0 / 15) < 0.002)
+        #expect(zip(words, words.dropFirst()).allSatisfy { $0.end <= $1.start })
+    }
+
+    @Test func anAlignmentThatDoesNotAddUpIsDroppedAndTheSpeechKept() async throws {
+        let server = try await FakeProviders(scenario: ["eleven_alignment": "mismatched"])
+        let test = try TestJob(model: "elevenlabs/eleven_multilingual_v2", kind: .audio, parameters: ["dialogue": "Hello there."])
+        let output = try await ElevenLabsGenerator(endpoint: endpoint(.elevenlabs, server), settings: quickSettings()).generate(test.job)
+        #expect(output.words == nil)
+        #expect(RemoteMedia.isAudio([UInt8](try Data(contentsOf: output.file).prefix(4))))
+    }
+
+    @Test func base64ThatIsNotAudioFailsTheJob() async throws {
+        let server = try await FakeProviders(scenario: ["eleven_alignment": "text-audio"])
+        let test = try TestJob(model: "elevenlabs/eleven_multilingual_v2", kind: .audio, parameters: ["dialogue": "Hello there."])
+        let error = try #require(await failure(of: ElevenLabsGenerator(endpoint: endpoint(.elevenlabs, server), settings: quickSettings()), test.job))
+        #expect(error.provider == .elevenlabs && error.message.contains("audio"), "\(error)")
+    }
+
+    @Test func anAnswerThatIsNotTheDocumentedJSONIsAClearError() async throws {
+        let server = try await FakeProviders(scenario: ["faults": ["eleven.tts": [["status": 200, "body": ["audio": "nope"]]]]])
+        let test = try TestJob(model: "elevenlabs/eleven_multilingual_v2", kind: .audio, parameters: ["dialogue": "Hello there."])
+        let error = try #require(await failure(of: ElevenLabsGenerator(endpoint: endpoint(.elevenlabs, server), settings: quickSettings()), test.job))
+        #expect(error.message.contains("audio_base64"), "\(error)")
     }
 
     @Test func withoutAVoiceTheRegistryDefaultSpeaks() async throws {
         let server = try await FakeProviders()
         let test = try TestJob(model: "elevenlabs/eleven_flash_v2_5", kind: .audio, parameters: ["dialogue": "Hi."])
         _ = try await ElevenLabsGenerator(endpoint: endpoint(.elevenlabs, server), settings: quickSettings()).generate(test.job)
-        #expect(server.requests("eleven.tts").first?.path.contains("/text-to-speech/21m00Tcm4TlvDq8ikWAM?") == true)
+        #expect(server.requests("eleven.tts").first?.path.contains("/text-to-speech/21m00Tcm4TlvDq8ikWAM/with-timestamps?") == true)
     }
 
     @Test func tooManyConcurrentRequestsQueuesClientSideAndSystemBusyBacksOff() async throws {

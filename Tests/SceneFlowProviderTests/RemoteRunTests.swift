@@ -67,6 +67,50 @@ import Testing
         }
     }
 
+    /// Remote voice-overs time the captions by ElevenLabs' character alignment: each speaking
+    /// scene's cues run from its first word's start to its last word's end (the fake speaks 15
+    /// characters a second), in the dialogue's words and order, burned into the cut on request.
+    @Test func remoteVoiceOversTimeTheCaptionsByTheirAlignment() async throws {
+        let server = try await FakeProviders()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try await sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--resolution", "240",
+                                          "--captions", "burn", "--workspace", dir.appendingPathComponent("ws").path,
+                                          "--out", dir.appendingPathComponent("run").path], environment: server.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let run = dir.appendingPathComponent("run")
+        let template = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "samples/unboxing.json"))) as? [String: Any])
+        let dialogue = Dictionary(uniqueKeysWithValues: (template["scenes"] as? [[String: Any]] ?? []).compactMap { scene in
+            (scene["dialogue"] as? String).map { (scene["id"] as? String ?? "", $0) }
+        })
+        let timeline = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("timeline.json"))) as? [String: Any])
+        let cues = SubRip.cues(try String(contentsOf: run.appendingPathComponent("captions.srt"), encoding: .utf8))
+        var seen = 0
+        for clip in timeline["clips"] as? [[String: Any]] ?? [] {
+            let start = (clip["start"] as? NSNumber)?.doubleValue ?? .nan, end = (clip["end"] as? NSNumber)?.doubleValue ?? .nan
+            let inside = cues.filter { $0.start >= start - 0.001 && $0.end <= end + 0.001 }
+            guard let text = dialogue[clip["scene"] as? String ?? ""], clip["speaking"] as? Bool == true else {
+                #expect(inside.isEmpty, "a silent scene has no cue")
+                continue
+            }
+            seen += inside.count
+            #expect(inside.map(\.text).joined(separator: " ") == text.split(separator: " ").joined(separator: " "))
+            #expect(abs((inside.first?.start ?? .nan) - start) < 0.002, "the first word starts with the scene")
+            let spoken = min(max(1, min(20, Double(text.count) / 15)), end - start)   // the fake speaks 1 to 20 s
+            #expect(abs((inside.last?.end ?? .nan) - (start + spoken)) < 0.002, "the last cue ends with the last word, \(spoken) s in")
+        }
+        #expect(seen == cues.count && seen > 0, "every cue lies inside a speaking scene")
+
+        // A second run reuses the voice-overs from the cache, their words' times with them.
+        let requests = server.requests("eleven.tts").count
+        let again = try await sceneflow(["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--resolution", "240",
+                                         "--captions", "burn", "--workspace", dir.appendingPathComponent("ws").path,
+                                         "--out", dir.appendingPathComponent("again").path], environment: server.environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(server.requests("eleven.tts").count == requests)
+        #expect(try Data(contentsOf: dir.appendingPathComponent("again/captions.srt")) == Data(contentsOf: run.appendingPathComponent("captions.srt")))
+    }
+
     @Test func framesFirstSendsNoClipOrVoiceRequest() async throws {
         let server = try await FakeProviders()
         let dir = try temporaryDirectory()

@@ -171,7 +171,7 @@ public enum CachePrediction {
             let key = Takes.choose(&job, cache: cache, picks: picks, regenerate: false).key
             if case .hit(let stored) = cache.lookup(key.value) {
                 cached.insert(i)
-                files[i] = [FileRef(url: stored.url, sha256: stored.metadata.sha256)]
+                files[i] = [FileRef(stored)]
             }
         }
         return cached

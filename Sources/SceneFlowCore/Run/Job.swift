@@ -167,6 +167,9 @@ public struct GeneratedOutput: Sendable {
     public var cost: Money? = nil
     /// The file's SHA-256, if the generator already knows it (else the engine computes it).
     public var sha256: String? = nil
+    /// For speech, when each word is said, where the provider reports it (kept with the output
+    /// in the cache, and used to time the captions).
+    public var words: [TimedWord]? = nil
 
     public init(file: URL, provider: Provider, requestID: String? = nil, cost: Money? = nil, sha256: String? = nil) {
         self.file = file

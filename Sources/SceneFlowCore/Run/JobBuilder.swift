@@ -4,10 +4,18 @@ import Foundation
 public struct FileRef: Sendable, Hashable {
     public var url: URL
     public var sha256: String
+    /// For a voice-over, when each word is said, where its generator reported it.
+    public var words: [TimedWord]?
 
-    public init(url: URL, sha256: String) {
+    public init(url: URL, sha256: String, words: [TimedWord]? = nil) {
         self.url = url
         self.sha256 = sha256
+        self.words = words
+    }
+
+    /// The file of a cached output.
+    public init(_ stored: StoredOutput) {
+        self.init(url: stored.url, sha256: stored.metadata.sha256, words: stored.metadata.words)
     }
 }
 
@@ -82,11 +90,22 @@ public struct JobBuilder: Sendable {
         case .combine:
             var cut = CutWork(clips: inputs.filter { $0.role == .clip }, aspectRatio: graph.aspectRatio, resolution: resolution)
             cut.seconds = graph.scenes.reduce(0) { $0 + $1.seconds }
-            cut.burnedCaptions = finishing.burnCaptions ? Captions.cues(graph.scenes) : []
+            cut.burnedCaptions = finishing.burnCaptions ? Captions.cues(graph.scenes, words: spokenWords(files: files)) : []
             cut.music = finishing.music
             cut.metadata = finishing.provenance
             work = .cut(cut)
         }
         return Job(node: n.id, model: model, work: work, take: take, scratch: scratch)
+    }
+
+    /// By scene id, when each word of its voice-over is said, for the voice-overs whose
+    /// generator reported it (`files(i)` as for `job(for:files:)`).
+    public func spokenWords(files: (Int) -> [FileRef]) -> [String: [TimedWord]] {
+        var words: [String: [TimedWord]] = [:]
+        for (i, node) in graph.nodes.enumerated() where node.job == .audio {
+            guard let scene = graph.scene(of: i), let timed = files(i).first?.words else { continue }
+            words[scene.id] = timed
+        }
+        return words
     }
 }

@@ -35,9 +35,10 @@ extension RunEngine {
             let path = output.file.path
             let ext = path.lastIndex(where: { $0 == "." || $0 == "/" }).flatMap { path[$0] == "." ? path[path.index(after: $0)...].lowercased() : nil }
                 .flatMap { $0.isEmpty ? nil : $0 } ?? "bin"
-            let metadata = OutputMetadata(key: key.value, node: job.node, model: job.model.id, provider: output.provider,
+            var metadata = OutputMetadata(key: key.value, node: job.node, model: job.model.id, provider: output.provider,
                                           requestID: output.requestID, cost: output.cost,
                                           sha256: try output.sha256 ?? Digest.sha256(fileAt: output.file), fileExtension: ext, runID: runID)
+            metadata.words = output.words
             let stored = try cache.store(key.value, file: output.file, metadata: metadata)
             if job.take > 1 {
                 var first = job

@@ -12,9 +12,11 @@ extension RunEngine {
             return .failed
         }
         files[i] = [made]
-        let stored = StoredOutput(url: made.url, metadata: OutputMetadata(key: recorder[leader].cacheKey ?? "", node: leaderID, model: recorder[leader].model ?? "",
-                                                                          provider: recorder[leader].provider ?? .local, sha256: made.sha256,
-                                                                          fileExtension: made.url.pathExtension, runID: runID))
+        var metadata = OutputMetadata(key: recorder[leader].cacheKey ?? "", node: leaderID, model: recorder[leader].model ?? "",
+                                      provider: recorder[leader].provider ?? .local, sha256: made.sha256,
+                                      fileExtension: made.url.pathExtension, runID: runID)
+        metadata.words = made.words
+        let stored = StoredOutput(url: made.url, metadata: metadata)
         recorder.adopt(i, stored)
         guard recorder[i].status != .failed else { return .failed }
         recorder[i].madeBy = runID
@@ -28,7 +30,7 @@ extension RunEngine {
         let node = graph.nodes[i]
         switch outcome {
         case .made(let stored, let attempts, let seconds):
-            files[i] = [FileRef(url: stored.url, sha256: stored.metadata.sha256)]
+            files[i] = [FileRef(stored)]
             recorder[i].attempts = attempts
             recorder.adopt(i, stored)
             guard recorder[i].status != .failed else { return .failed }
@@ -43,7 +45,7 @@ extension RunEngine {
             events(.finished(node: node.id, status: .succeeded, seconds: seconds, output: recorder[i].output))
             return .succeeded
         case .reused(let stored):
-            files[i] = [FileRef(url: stored.url, sha256: stored.metadata.sha256)]
+            files[i] = [FileRef(stored)]
             recorder.adopt(i, stored)
             guard recorder[i].status != .failed else { return .failed }
             recorder.done(i, .cached, reason: "cached: made by another run of this batch")

@@ -183,7 +183,9 @@ public struct RunEngine: Sendable {
         }
         if cancelled { recorder.stopReason = "cancelled" }
         if options.scratchFolders { Workspace.removeScratch(self.scratchBase, workspace: workspace) }
-        if graph.indexByID["final.video"].map({ schedule.status[$0].isDone }) == true { recorder.writeTimeline(music: options.finishing.music) }
+        if graph.indexByID["final.video"].map({ schedule.status[$0].isDone }) == true {
+            recorder.writeTimeline(music: options.finishing.music, words: builder.spokenWords(files: { files[$0] }))
+        }
         // A failure to write the report itself is reported by the second report (the run fails).
         let report = recorder.report(finished: true, cancelled: cancelled, failFast: options.failFast && stopped)
         recorder.write(report)
@@ -245,7 +247,7 @@ public struct RunEngine: Sendable {
         var reason: String
         switch forced ? .miss : cache.lookup(key.value) {
         case .hit(let stored):
-            files[i] = [FileRef(url: stored.url, sha256: stored.metadata.sha256)]
+            files[i] = [FileRef(stored)]
             recorder[i].madeBy = stored.metadata.runID
             recorder.adopt(i, stored)
             guard recorder[i].status != .failed else { return .done(.failed) }

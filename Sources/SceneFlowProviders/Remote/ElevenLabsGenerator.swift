@@ -2,9 +2,13 @@ import Foundation
 import SceneFlowCore
 import SceneFlowHTTP
 
-/// ElevenLabs text-to-speech: `POST /v1/text-to-speech/{voice_id}?output_format=mp3_44100_128`
-/// with the dialogue and the model's `model_id`; the answer is the MP3 itself, which the clip
-/// step muxes under the scene's video.
+/// ElevenLabs text-to-speech with timestamps:
+/// `POST /v1/text-to-speech/{voice_id}/with-timestamps?output_format=mp3_44100_128` with the
+/// dialogue and the model's `model_id`. The answer is JSON: the MP3 in base64 (which the clip
+/// step muxes under the scene's video) and a character alignment of the text as sent, from
+/// which the words' times are kept with the output to time the captions. An alignment that
+/// does not add up (arrays of different lengths) is dropped, and the captions fall back to an
+/// even split by syllables; audio that is missing or not MP3 by content fails the job.
 ///
 /// ElevenLabs rejects work over a plan's concurrency with 429 `too_many_concurrent_requests`;
 /// its docs say to queue on the client side, so this generator lowers its own gate to what
@@ -35,14 +39,15 @@ public struct ElevenLabsGenerator: Generator {
             throw GenerationError(.permanent, provider: .elevenlabs, message: "no voice: set the avatar's voice or the scene's audio.voice")
         }
         let modelID = job.model.id.hasPrefix("elevenlabs/") ? String(job.model.id.dropFirst("elevenlabs/".count)) : job.model.id
-        let path = "/v1/text-to-speech/\(voice.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? voice)?output_format=\(Self.outputFormat)"
+        let path = "/v1/text-to-speech/\(voice.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? voice)/with-timestamps?output_format=\(Self.outputFormat)"
         var body: [String: Any] = ["text": text, "model_id": modelID]
         // A new take asks for another reading (ElevenLabs' `seed`; the first take leaves it unset).
         if job.take > 1 { body["seed"] = job.take }
-        var request = try client.endpoint.request(.post, client.endpoint.url(path), json: body, accept: "audio/mpeg")
-        let file = job.scratch.appendingPathComponent("speech.mp3")
-        request.destination = file
-        request.maxBytes = client.settings.maxAudioBytes
+        var request = try client.endpoint.request(.post, client.endpoint.url(path), json: body, accept: "application/json")
+        let answer = job.scratch.appendingPathComponent("speech.json")
+        request.destination = answer
+        // The audio arrives in base64: a third larger than the MP3.
+        request.maxBytes = client.settings.maxAudioBytes / 3 * 4 + client.settings.maxJSONBytes
 
         await gate.enter()
         let response: HTTPResponse
@@ -53,15 +58,55 @@ public struct ElevenLabsGenerator: Generator {
             await gate.leave()
             throw error
         }
+        defer { try? FileManager.default.removeItem(at: answer) }
         guard response.isSuccess else {
-            let body = (try? Data(contentsOf: file)) ?? Data()
-            try? FileManager.default.removeItem(at: file)
+            let body = (try? Data(contentsOf: answer)) ?? Data()
             throw await failure(HTTPResponse(status: response.status, headers: response.headers, body: body, url: response.url))
+        }
+        let spoken = try Self.decode(answer, requestID: response.header("request-id"))
+        let file = job.scratch.appendingPathComponent("speech.mp3")
+        do { try spoken.audio.write(to: file, options: .atomic) } catch {
+            throw GenerationError(.transient, provider: .elevenlabs, message: "the speech could not be written to \(file.lastPathComponent): \(error.localizedDescription)")
         }
         try RemoteMedia.verify(file, expect: .audio, provider: .elevenlabs)
         // `character-cost` is the credits charged; priced at the model's list rate.
         let cost = response.header("character-cost").flatMap(Double.init).map { job.model.estimatedCost(characters: Int($0)) }
-        return GeneratedOutput(file: file, provider: .elevenlabs, requestID: response.header("request-id"), cost: cost)
+        var output = GeneratedOutput(file: file, provider: .elevenlabs, requestID: response.header("request-id"), cost: cost)
+        output.words = spoken.words
+        return output
+    }
+
+    /// The `/with-timestamps` answer: the audio, and the words' times when the alignment adds up.
+    struct TimedSpeech {
+        var audio: Data
+        var words: [TimedWord]?
+    }
+
+    private struct Answer: Decodable {
+        struct Alignment: Decodable {
+            var characters: [String]
+            var character_start_times_seconds: [Double]
+            var character_end_times_seconds: [Double]
+        }
+        var audio_base64: String
+        var alignment: Alignment?
+    }
+
+    static func decode(_ file: URL, requestID: String?) throws -> TimedSpeech {
+        let answer: Answer
+        do {
+            answer = try JSONDecoder().decode(Answer.self, from: Data(contentsOf: file, options: .mappedIfSafe))
+        } catch {
+            throw GenerationError(.transient, provider: .elevenlabs,
+                                  message: "the with-timestamps answer is not the documented JSON (audio_base64, alignment)\(requestID.map { " (request \($0))" } ?? "")")
+        }
+        guard let audio = Data(base64Encoded: answer.audio_base64, options: .ignoreUnknownCharacters), !audio.isEmpty else {
+            throw GenerationError(.transient, provider: .elevenlabs, message: "the with-timestamps answer carries no audio in audio_base64")
+        }
+        let words = answer.alignment.flatMap {
+            TimedWord.words(characters: $0.characters, starts: $0.character_start_times_seconds, ends: $0.character_end_times_seconds)
+        }
+        return TimedSpeech(audio: audio, words: words)
     }
 
     private func failure(_ response: HTTPResponse) async -> GenerationError {

@@ -18,6 +18,11 @@ behaves). A fault is {"status": N, "headers": {...}, "body": ...} or {"action": 
 "reset" | "truncate"}. Routes: fal.submit fal.status fal.result fal.cancel gemini.generate
 veo.submit veo.poll veo.download eleven.tts media.
 
+ElevenLabs answers both /v1/text-to-speech/{voice} (raw MP3) and .../with-timestamps (JSON: the
+MP3 in base64 and a character alignment, 15 characters a second, evenly spaced). The scenario's
+"eleven_alignment" spoils that answer on purpose: "mismatched" (arrays of different lengths) or
+"text-audio" (audio_base64 that is not audio).
+
 Every request is appended to --log as one JSON line (route, method, path, the auth headers it
 carried, the JSON body with data URIs shortened), so tests can assert what was sent where.
 
@@ -114,8 +119,13 @@ def make_clip(seconds, ratio, audio=True):
     return name
 
 
+def speech_seconds(text):
+    """How long the fake voice speaks `text`: 15 characters a second, 1 to 20 s."""
+    return max(1.0, min(20.0, len(text) / 15.0))
+
+
 def make_speech(text):
-    seconds = max(1.0, min(20.0, len(text) / 15.0))
+    seconds = speech_seconds(text)
     name = f"speech-{hashlib.sha256(text.encode()).hexdigest()[:12]}.mp3"
     path = os.path.join(MEDIA, name)
     with LOCK:
@@ -491,7 +501,8 @@ class Handler(BaseHTTPRequestHandler):
     # ElevenLabs text-to-speech
 
     def eleven(self, method, parts, body):
-        if method == "POST" and len(parts) == 3 and parts[:2] == ["v1", "text-to-speech"]:
+        timestamps = len(parts) == 4 and parts[3] == "with-timestamps"
+        if method == "POST" and (len(parts) == 3 or timestamps) and parts[:2] == ["v1", "text-to-speech"]:
             self.record("eleven.tts", body)
             if not self.authorised("xi-api-key", "elevenlabs"):
                 return
@@ -507,8 +518,22 @@ class Handler(BaseHTTPRequestHandler):
             name = make_speech(text)
             with open(os.path.join(MEDIA, name), "rb") as f:
                 data = f.read()
-            return self.send(200, data, "audio/mpeg", headers={"request-id": uuid.uuid4().hex, "character-cost": str(len(text)),
-                                                              "current-concurrent-requests": "1", "maximum-concurrent-requests": "5"})
+            headers = {"request-id": uuid.uuid4().hex, "character-cost": str(len(text)),
+                       "current-concurrent-requests": "1", "maximum-concurrent-requests": "5"}
+            if not timestamps:
+                return self.send(200, data, "audio/mpeg", headers=headers)
+            seconds = speech_seconds(text)
+            characters = list(text)
+            step = seconds / max(1, len(characters))
+            starts = [round(i * step, 3) for i in range(len(characters))]
+            ends = [round((i + 1) * step, 3) for i in range(len(characters))]
+            if self.settings.get("eleven_alignment") == "mismatched":
+                ends = ends[:-1]
+            alignment = {"characters": characters, "character_start_times_seconds": starts, "character_end_times_seconds": ends}
+            answer = {"audio_base64": base64.b64encode(data).decode(), "alignment": alignment, "normalized_alignment": alignment}
+            if self.settings.get("eleven_alignment") == "text-audio":
+                answer["audio_base64"] = base64.b64encode(b"not audio at all").decode()
+            return self.send(200, answer, headers=headers)
         self.record("eleven.unknown", body)
         self.send(404, {"detail": {"status": "not_found", "message": "Not found"}})
 

@@ -22,6 +22,8 @@ public struct OutputMetadata: Sendable, Codable, Equatable {
     /// The file's size and modification time when stored: a cheap first check before reuse.
     public var bytes: Int?
     public var modified: Double?
+    /// For a voice-over, when each word is said, where its generator reported it.
+    public var words: [TimedWord]?
 
     public init(key: String, node: String, model: String, provider: Provider, requestID: String? = nil, cost: Money? = nil,
                 sha256: String, fileExtension: String, createdAt: Date = Date(), runID: String? = nil) {
@@ -38,7 +40,7 @@ public struct OutputMetadata: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case key, node, model, provider, cost, sha256, bytes, modified
+        case key, node, model, provider, cost, sha256, bytes, modified, words
         case requestID = "request_id"
         case fileExtension = "extension"
         case createdAt = "created_at"

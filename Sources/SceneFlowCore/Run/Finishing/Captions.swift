@@ -3,11 +3,13 @@ import Foundation
 /// Timed captions of what the scenes say, for the final cut: `captions.srt`, `captions.vtt`,
 /// and burned in on request. A speaking scene's dialogue is cut into short phrases (at most four
 /// words or 28 characters, breaking after punctuation), in the large, short-phrase style of UGC
-/// ads, and timed by an even split by syllables over the speech: the voice-over starts at the
-/// scene's start and takes about 0.23 s a syllable (espeak-ng's pace; the local voice is sped up,
-/// up to 1.6×, to fit the scene), never past the scene's end. Silent scenes get no cue; a phrase
-/// with no letter or digit in it (only emoji or punctuation) joins the phrase before it, or is
-/// left out when nothing precedes it.
+/// ads. The voice-over starts at the scene's start. When its generator reported when each word
+/// is spoken (ElevenLabs' `/with-timestamps` alignment), a phrase runs from its first word's
+/// start to its last word's end, held until the next phrase when the gap is short; otherwise
+/// phrases are timed by an even split by syllables: about 0.23 s a syllable (espeak-ng's pace;
+/// the local voice is sped up, up to 1.6×, to fit the scene). No cue passes its scene's end.
+/// Silent scenes get no cue; a phrase with no letter or digit in it (only emoji or punctuation)
+/// joins the phrase before it, or is left out when nothing precedes it.
 public enum Captions {
     public struct Cue: Sendable, Equatable {
         public var scene: String
@@ -19,14 +21,21 @@ public enum Captions {
     static let secondsPerSyllable = 0.23
     static let maxWords = 4
     static let maxCharacters = 28
+    /// A phrase stays on screen until the next one when the pause between them is shorter.
+    static let holdGap = 0.6
 
-    /// The cues of the whole cut, scenes one after another in playback order.
-    public static func cues(_ scenes: [SceneFacts]) -> [Cue] {
+    /// The cues of the whole cut, scenes one after another in playback order. `words` holds,
+    /// by scene id, the spoken words' times where the voice-over's generator reported them.
+    public static func cues(_ scenes: [SceneFacts], words: [String: [TimedWord]] = [:]) -> [Cue] {
         var cues: [Cue] = []
         var offset = 0.0
         for scene in scenes {
             defer { offset += scene.seconds }
             guard scene.speaking, let dialogue = scene.dialogue else { continue }
+            if let timed = words[scene.id], !timed.isEmpty {
+                cues += aligned(timed, scene: scene, offset: offset)
+                continue
+            }
             let phrases = phrases(dialogue)
             guard !phrases.isEmpty else { continue }
             let weights = phrases.map { Double(max(1, syllables(in: $0))) }
@@ -42,6 +51,24 @@ public enum Captions {
         return cues
     }
 
+    /// Phrases of words whose times the voice-over's generator reported.
+    static func aligned(_ words: [TimedWord], scene: SceneFacts, offset: Double) -> [Cue] {
+        let groups = phraseGroups(words.map(\.text))
+        var cues: [Cue] = []
+        for (n, group) in groups.enumerated() {
+            let start = min(words[group.first!].start, scene.seconds)
+            var end = min(words[group.last!].end, scene.seconds)
+            if n + 1 < groups.count {
+                let next = words[groups[n + 1].first!].start
+                if next - end < holdGap { end = max(end, min(next, scene.seconds)) }
+            }
+            guard end > start else { continue }   // spoken after the scene ends: cut with it
+            let text = group.map { words[$0].text }.joined(separator: " ")
+            cues.append(Cue(scene: scene.id, start: offset + start, end: offset + end, text: text))
+        }
+        return cues
+    }
+
     /// How much faster than its natural pace a voice-over is (the local engine's rule).
     static func speedUp(_ syllables: Double, seconds: Double) -> Double {
         let natural = syllables * secondsPerSyllable
@@ -51,27 +78,37 @@ public enum Captions {
     /// Short phrases of `text`, in order.
     static func phrases(_ text: String) -> [String] {
         let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
-        var phrases: [String] = []
-        var current: [String] = []
+        return phraseGroups(words).map { group in group.map { words[$0] }.joined(separator: " ") }
+    }
+
+    /// `words` grouped into short phrases, as indices into `words`, in order.
+    static func phraseGroups(_ words: [String]) -> [[Int]] {
+        func spoken(_ group: [Int]) -> Bool {
+            group.contains { words[$0].unicodeScalars.contains { CharacterSet.alphanumerics.contains($0) } }
+        }
+        var groups: [[Int]] = []
+        var current: [Int] = []
+        var length = 0
         func flush() {
             guard !current.isEmpty else { return }
-            let phrase = current.joined(separator: " ")
-            if phrase.unicodeScalars.contains(where: { CharacterSet.alphanumerics.contains($0) }) || phrases.isEmpty {
-                phrases.append(phrase)
+            if spoken(current) || groups.isEmpty {
+                groups.append(current)
             } else {
-                phrases[phrases.count - 1] += " " + phrase
+                groups[groups.count - 1] += current
             }
             current = []
+            length = 0
         }
-        for word in words {
-            let length = (current + [word]).joined(separator: " ").count
-            if !current.isEmpty, current.count >= maxWords || length > maxCharacters { flush() }
-            current.append(word)
+        for (i, word) in words.enumerated() {
+            let added = length + (current.isEmpty ? 0 : 1) + word.count
+            if !current.isEmpty, current.count >= maxWords || added > maxCharacters { flush() }
+            length += (current.isEmpty ? 0 : 1) + word.count
+            current.append(i)
             if let last = word.last, ".,!?;:…".contains(last) { flush() }
         }
         flush()
         // A first phrase of only symbols stands alone only if there is nothing to join it to.
-        return phrases.filter { $0.unicodeScalars.contains { CharacterSet.alphanumerics.contains($0) } }
+        return groups.filter(spoken)
     }
 
     /// Vowel groups in Latin letters (at least one a word); other scripts count a syllable per
@@ -106,5 +143,41 @@ public enum Captions {
     static func time(_ seconds: Double, _ separator: String) -> String {
         let ms = Int((seconds * 1000).rounded())
         return String(format: "%02d:%02d:%02d%@%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, separator, ms % 1000)
+    }
+}
+
+/// A spoken word and when it is said, in seconds from the start of its voice-over.
+public struct TimedWord: Sendable, Codable, Hashable {
+    public var text: String
+    public var start: Double
+    public var end: Double
+
+    public init(text: String, start: Double, end: Double) {
+        self.text = text
+        self.start = start
+        self.end = end
+    }
+
+    /// Words of a character alignment (ElevenLabs' `alignment`): runs of non-space characters,
+    /// each from its first character's start to its last character's end. Nil when the three
+    /// arrays differ in length or a time is not a finite, non-negative number.
+    public static func words(characters: [String], starts: [Double], ends: [Double]) -> [TimedWord]? {
+        guard characters.count == starts.count, starts.count == ends.count,
+              (starts + ends).allSatisfy({ $0.isFinite && $0 >= 0 }) else { return nil }
+        var words: [TimedWord] = []
+        var current: TimedWord?
+        for (i, character) in characters.enumerated() {
+            if character.allSatisfy(\.isWhitespace) {
+                if let word = current { words.append(word) }
+                current = nil
+            } else if current == nil {
+                current = TimedWord(text: character, start: starts[i], end: max(starts[i], ends[i]))
+            } else {
+                current!.text += character
+                current!.end = max(current!.end, ends[i])
+            }
+        }
+        if let word = current { words.append(word) }
+        return words
     }
 }

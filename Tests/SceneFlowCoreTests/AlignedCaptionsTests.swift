@@ -1,0 +1,92 @@
+import Foundation
+import PropertyBased
+import Testing
+@testable import SceneFlowCore
+
+/// Captions timed by a voice-over's word alignment (ElevenLabs' `/with-timestamps`) rather
+/// than by the syllable split.
+@Suite(.timeLimit(.minutes(1))) struct AlignedCaptionsTests {
+    static func scene(_ id: String, _ dialogue: String?, seconds: Double) -> SceneFacts {
+        SceneFacts(id: id, index: 0, prompt: "", speaking: dialogue != nil, dialogue: dialogue, seconds: seconds, voice: nil, avatar: nil)
+    }
+
+    /// Words timed evenly by character, as the fake ElevenLabs does: `rate` characters a second.
+    static func timed(_ text: String, rate: Double) -> [TimedWord] {
+        let characters = text.map(String.init)
+        let starts = characters.indices.map { Double($0) / rate }
+        return TimedWord.words(characters: characters, starts: starts, ends: starts.map { $0 + 1 / rate })!
+    }
+
+    @Test func wordsAreRunsOfNonSpaceCharacters() throws {
+        let words = try #require(TimedWord.words(characters: [" ", "H", "i", " ", " ", "y", "o", "u", "!"],
+                                                 starts: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+                                                 ends: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]))
+        #expect(words == [TimedWord(text: "Hi", start: 0.1, end: 0.3), TimedWord(text: "you!", start: 0.5, end: 0.9)])
+        #expect(TimedWord.words(characters: ["a", "b"], starts: [0, 1], ends: [1]) == nil, "arrays of different lengths")
+        #expect(TimedWord.words(characters: ["a"], starts: [.nan], ends: [1]) == nil)
+        #expect(TimedWord.words(characters: ["a"], starts: [-1], ends: [1]) == nil)
+    }
+
+    @Test func phrasesRunFromTheirFirstWordToTheirLast() {
+        // 10 characters a second: "Okay, I was not expecting this." is 3.1 s of speech.
+        let text = "Okay, I was not expecting this."
+        let cues = Captions.cues([Self.scene("hook", text, seconds: 5), Self.scene("demo", nil, seconds: 4), Self.scene("end", "Link below.", seconds: 3)],
+                                 words: ["hook": Self.timed(text, rate: 10), "end": Self.timed("Link below.", rate: 10)])
+        #expect(cues.map(\.text) == ["Okay,", "I was not expecting", "this.", "Link below."])
+        #expect(cues.map(\.scene) == ["hook", "hook", "hook", "end"])
+        // "Okay," 0–0.5, held to "I" at 0.6 (a short pause); "this." ends with its last letter.
+        #expect(abs(cues[0].start) < 1e-9 && abs(cues[0].end - 0.6) < 1e-9)
+        #expect(abs(cues[2].end - 3.1) < 1e-9)
+        // The third scene starts at 9 s; nothing is shown during the silent scene.
+        #expect(abs(cues[3].start - 9) < 1e-9 && abs(cues[3].end - 10.1) < 1e-9)
+    }
+
+    @Test func speechPastTheSceneEndIsCutWithIt() {
+        let text = "One two three four five six seven"   // 3.3 s at 10 characters a second
+        let cues = Captions.cues([Self.scene("s", text, seconds: 2)], words: ["s": Self.timed(text, rate: 10)])
+        #expect(cues.allSatisfy { $0.end <= 2 && $0.start < $0.end })
+        #expect(cues.map(\.text).joined(separator: " ").hasPrefix("One two three"))
+    }
+
+    @Test func withoutWordsTheSyllableSplitStays() {
+        let text = "Okay, I was not expecting this."
+        #expect(Captions.cues([Self.scene("s", text, seconds: 5)], words: [:]) == Captions.cues([Self.scene("s", text, seconds: 5)]))
+        #expect(Captions.cues([Self.scene("s", text, seconds: 5)], words: ["s": []]) == Captions.cues([Self.scene("s", text, seconds: 5)]))
+    }
+
+    /// Generated dialogue of every kind (emoji, right-to-left, long words, punctuation alone) and
+    /// alignments of every pace: cues lie inside their scene, in order, never overlapping, and
+    /// say the dialogue's spoken words in order.
+    @Test func generatedAlignmentsGiveOrderedCuesInsideTheirScenes() async {
+        let pieces = ["wow", "this", "grinder", "is", "wild.", "😀", "🔥🔥", "!!!", "—", "שלום", "مرحبا", "supercalifragilisticexpialidocious",
+                      "I", "can't,", "believe", "it…", "12", "x", "Läuft?"]
+        await propertyCheck(count: 200, input: Gen.int(in: 0...1_000_000)) { seed in
+            var rng = FuzzTests.Random(state: UInt64(seed))
+            let count = Int.random(in: 1...30, using: &rng)
+            let text = (0..<count).map { _ in pieces.randomElement(using: &rng)! }.joined(separator: " ")
+            let seconds = Double.random(in: 0.5...12, using: &rng)
+            let rate = Double.random(in: 2...40, using: &rng)
+            let lead = Double.random(in: 0...8, using: &rng)
+            let words = Self.timed(text, rate: rate).map { TimedWord(text: $0.text, start: $0.start + lead, end: $0.end + lead) }
+            let cues = Captions.cues([Self.scene("a", nil, seconds: 1), Self.scene("b", text, seconds: seconds)], words: ["b": words])
+            for cue in cues {
+                #expect(cue.scene == "b" && cue.start >= 1 && cue.end <= 1 + seconds + 1e-9 && cue.start < cue.end, "\(cue) of \(text)")
+            }
+            #expect(zip(cues, cues.dropFirst()).allSatisfy { $0.end <= $1.start + 1e-9 })
+            let shown = cues.map(\.text).joined(separator: " ").split(separator: " ")
+            let spoken = text.split(separator: " ")
+            #expect(shown.allSatisfy { spoken.contains($0) })
+            // Shown words are the spoken ones in order: a subsequence, all of it when it fits.
+            var rest = spoken[...]
+            for word in shown {
+                guard let at = rest.firstIndex(of: word) else { Issue.record("\(word) out of order in \(text)"); break }
+                rest = rest[(at + 1)...]
+            }
+            // When all the speech fits in the scene, every word with a letter or digit is shown.
+            if lead + Double(text.count) / rate <= seconds {
+                func spokenWord(_ w: Substring) -> Bool { w.unicodeScalars.contains { CharacterSet.alphanumerics.contains($0) } }
+                #expect(shown.filter(spokenWord) == spoken.filter(spokenWord), "\(text)")
+            }
+        }
+    }
+}
