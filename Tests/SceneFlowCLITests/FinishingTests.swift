@@ -24,6 +24,31 @@ import Testing
         return value == "inf" ? .infinity : Double(value) ?? .nan
     }
 
+    /// The mean level (dB) of audio track `track` of `file` between two times.
+    func meanVolume(_ file: URL, track: Int, from start: Double, to end: Double) async throws -> Double {
+        let result = try await run("ffmpeg", ["-hide_banner", "-nostats", "-ss", String(start), "-to", String(end), "-i", file.path,
+                                              "-map", "0:a:\(track)", "-af", "volumedetect", "-f", "null", "-"])
+        let line = result.stderr.split(separator: "\n").first { $0.contains("mean_volume:") } ?? ""
+        return Double(line.split(separator: " ").dropLast().last ?? "") ?? .nan
+    }
+
+    /// Where audio track `track` of `file` is heard: the gaps between its silences (below −40 dB
+    /// for 0.25 s or more), those of 0.3 s or longer.
+    func spoken(_ file: URL, track: Int, length: Double) async throws -> [(Double, Double)] {
+        let result = try await run("ffmpeg", ["-hide_banner", "-nostats", "-i", file.path, "-map", "0:a:\(track)",
+                                              "-af", "silencedetect=n=-40dB:d=0.25", "-f", "null", "-"])
+        func value(_ line: Substring, _ key: String) -> Double? {
+            line.range(of: key).flatMap { Double(line[$0.upperBound...].split(separator: " ").first ?? "") }
+        }
+        var heard: [(Double, Double)] = [], from = 0.0
+        for line in result.stderr.split(separator: "\n") {
+            if let start = value(line, "silence_start: ") { heard.append((from, start)) }
+            if let end = value(line, "silence_end: ") { from = end }
+        }
+        if from < length - 0.3 { heard.append((from, length)) }
+        return heard.filter { $0.1 - $0.0 >= 0.3 }
+    }
+
     @Test func captionsMusicLoudnessProvenanceAndAnEditorsTimeline() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -40,6 +65,24 @@ import Testing
             #expect(abs(lufs + 14) <= 1, "\(folder.lastPathComponent): \(lufs) LUFS")
             let streams = try await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", folder.appendingPathComponent("final.mp4").path])
             #expect(!streams.stdout.contains("subtitle"), "captions are pictures or files, never a subtitle stream")
+        }
+
+        // With music, the stems ride along as tracks 2 and 3 (not default): wherever the voice
+        // is heard (the dialogue stem above −40 dB for a quarter second or more), it stays at
+        // least 10 dB above the ducked music.
+        let final = burned.appendingPathComponent("final.mp4")
+        let tracks = try await run("ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "stream_tags=handler_name:stream_disposition=default",
+                                               "-of", "csv=p=0", final.path])
+        #expect(tracks.stdout.split(separator: "\n") == ["1,Mix", "0,Dialogue stem", "0,Music stem"], "\(tracks.stdout)")
+        let plainTracks = try await run("ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0",
+                                                    plain.appendingPathComponent("final.mp4").path])
+        #expect(plainTracks.stdout.split(separator: "\n").count == 1, "without music there is one track, the mix")
+        let speech = try await spoken(final, track: 1, length: 35)
+        #expect(speech.count >= 3, "the sample speaks in several scenes: \(speech)")
+        for (start, end) in speech {
+            let voice = try await meanVolume(final, track: 1, from: start, to: end)
+            let music = try await meanVolume(final, track: 2, from: start, to: end)
+            #expect(voice - music >= 10, "\(start)–\(end) s: speech \(voice) dB, music \(music) dB")
         }
 
         // Captions: cues inside their scenes, in the dialogue's word order; a silent scene has none.
@@ -72,6 +115,9 @@ import Testing
         // Provenance in the file.
         let tags = try await run("ffprobe", ["-v", "error", "-show_entries", "format_tags=comment,title", "-of", "default=nw=1", burned.appendingPathComponent("final.mp4").path])
         #expect(tags.stdout.contains("SceneFlow") && tags.stdout.contains("grinder-testimonial") && tags.stdout.contains("grinder-x1"), "\(tags.stdout)")
+        let madeBy = try JSONSerialization.jsonObject(with: Data(contentsOf: burned.appendingPathComponent("run.json"))) as? [String: Any]
+        let runID = try #require(madeBy?["run_id"] as? String)
+        #expect(tags.stdout.contains("run \(runID)"), "the comment names the run that made the cut: \(tags.stdout)")
 
         // The report names every model that made the cut.
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: burned.appendingPathComponent("run.json"))) as? [String: Any]

@@ -151,6 +151,9 @@ public struct CutWork: Sendable {
     public var music: MusicBed?
     /// MP4 metadata: `title`, `comment`...
     public var metadata: [String: String] = [:]
+    /// The run that makes the cut, named in the file's comment. Not part of the cache key: a
+    /// reused cut names the run that made it, as its cache entry does.
+    public var runID: String?
 
     public init(clips: [Job.Input], aspectRatio: AspectRatio, resolution: Int = 720) {
         self.clips = clips; self.aspectRatio = aspectRatio; self.resolution = resolution

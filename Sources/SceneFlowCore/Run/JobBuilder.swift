@@ -31,6 +31,8 @@ public struct JobBuilder: Sendable {
     public var resolution: Int
     /// How the final cut is finished.
     public var finishing = Finishing()
+    /// The run the jobs are for (named in the final cut's metadata; never in a cache key).
+    public var runID: String?
 
     /// The model each node runs on, resolved once (nil for inputs and reused frames).
     public let models: [ModelInfo?]
@@ -93,6 +95,7 @@ public struct JobBuilder: Sendable {
             cut.burnedCaptions = finishing.burnCaptions ? Captions.cues(graph.scenes, words: spokenWords(files: files)) : []
             cut.music = finishing.music
             cut.metadata = finishing.provenance
+            cut.runID = runID
             work = .cut(cut)
         }
         return Job(node: n.id, model: model, work: work, take: take, scratch: scratch)

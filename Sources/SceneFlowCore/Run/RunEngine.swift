@@ -70,6 +70,7 @@ public struct RunEngine: Sendable {
         recorder.productID = productID
         var builder = JobBuilder(graph: graph, registry: registry, offline: options.offline, resolution: options.resolution)
         builder.finishing = options.finishing
+        builder.runID = runID
         let weights = (0..<count).map { graph.estimate(of: $0, model: builder.models[$0]).seconds }
         let priority = GraphAlgorithms.criticalPath(order: graph.topologicalOrder() ?? Array(0..<count), count: count,
                                                     weight: { weights[$0] }) { graph.successors[$0] }.remaining

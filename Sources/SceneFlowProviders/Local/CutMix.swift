@@ -14,17 +14,24 @@ struct CutMix: Sendable {
 
     /// The audio graph up to `[mix]`: the cut's own sound, or with music: the music looped to
     /// the cut's length (or cut to it), faded in (1 s) and out (2 s), lowered, and ducked under
-    /// the voice by a sidechain compressor, then mixed with the voice.
-    var audioGraph: String {
+    /// the voice by a sidechain compressor, then mixed with the voice. With `stems` (music only)
+    /// the voice and the ducked music also come out alone, as `[dialogue]` and `[music]`.
+    func audioGraph(stems: Bool = false) -> String {
         guard work.music != nil else { return "[0:a]anull[mix]" }
         let length = LocalCommands.seconds(work.seconds)
         let fadeOut = LocalCommands.seconds(max(0, work.seconds - 2))
         return "[1:a]aloop=loop=-1:size=2147483647,atrim=0:\(length),asetpts=N/SR/TB,aformat=sample_rates=48000:channel_layouts=stereo,"
             + "afade=t=in:d=1,afade=t=out:st=\(fadeOut):d=2,volume=0.35[bed];"
-            + "[0:a]aformat=sample_rates=48000:channel_layouts=stereo,asplit=2[voice][key];"
-            + "[bed][key]sidechaincompress=threshold=0.015:ratio=12:attack=15:release=350:makeup=1[ducked];"
+            + "[0:a]aformat=sample_rates=48000:channel_layouts=stereo,asplit=\(stems ? 3 : 2)[voice][key]\(stems ? "[dialogue]" : "");"
+            + "[bed][key]sidechaincompress=threshold=0.015:ratio=12:attack=15:release=350:makeup=1"
+            + (stems ? ",asplit=2[ducked][music];" : "[ducked];")
             + "[voice][ducked]amix=inputs=2:duration=first:dropout_transition=0:normalize=0[mix]"
     }
+
+    /// With music, the stems written beside the mix (and carried in the final file as its
+    /// second and third audio tracks): the voice alone and the ducked music alone, at the mix's gain.
+    static let stems = [(file: "dialogue.wav", label: "dialogue", title: "Dialogue stem"), (file: "music.wav", label: "music", title: "Music stem")]
+    var hasStems: Bool { work.music != nil }
 
     var inputs: [String] {
         ["-i", "joined.mp4"] + (work.music.map { ["-i", "file:" + $0.file.path] } ?? [])
@@ -33,7 +40,7 @@ struct CutMix: Sendable {
     /// First pass: loudnorm measures and prints its JSON (at info level).
     func measure(input: String) -> [String] {
         ["-nostdin", "-hide_banner", "-nostats", "-v", "info", "-y"] + inputs
-            + ["-filter_complex", audioGraph + ";[mix]loudnorm=I=\(Self.target.integrated):TP=\(Self.target.truePeak):LRA=\(Self.target.range):print_format=json[out]",
+            + ["-filter_complex", audioGraph() + ";[mix]loudnorm=I=\(Self.target.integrated):TP=\(Self.target.truePeak):LRA=\(Self.target.range):print_format=json[out]",
                "-map", "[out]", "-f", "null", "-"]
     }
 
@@ -49,11 +56,26 @@ struct CutMix: Sendable {
 
     /// Second pass: the mix brought to the target by the measured gain, limited at the true
     /// peak, written as `mixed.wav` (the limiter takes a little loudness from a peaky mix: the
-    /// last pass measures again and corrects).
+    /// last pass measures again and corrects). With music, the stems get the same gain, unlimited.
     func level(loudness: Loudness?) -> [String] {
         let chain = loudness.map { ";[mix]\(Self.leveller($0)),aresample=48000[out]" } ?? ";[mix]aresample=48000[out]"
-        return LocalCommands.quiet + inputs + ["-filter_complex", audioGraph + chain, "-map", "[out]", "-c:a", "pcm_s16le",
-                                               "-t", LocalCommands.seconds(work.seconds), Self.mixedFile]
+        let length = ["-t", LocalCommands.seconds(work.seconds)]
+        var arguments = LocalCommands.quiet + inputs
+        var graph = audioGraph(stems: hasStems) + chain
+        var outputs = ["-map", "[out]", "-c:a", "pcm_s16le"] + length + [Self.mixedFile]
+        if hasStems {
+            for stem in Self.stems {
+                graph += ";[\(stem.label)]\(Self.gain(loudness)),aresample=48000[\(stem.label)out]"
+                outputs += ["-map", "[\(stem.label)out]", "-c:a", "pcm_s16le"] + length + [stem.file]
+            }
+        }
+        arguments += ["-filter_complex", graph]
+        return arguments + outputs
+    }
+
+    /// The leveller's gain alone, for a stem.
+    static func gain(_ loudness: Loudness?) -> String {
+        "volume=\(String(format: "%.2f", loudness.map { target.integrated - $0.integratedValue } ?? 0))dB"
     }
 
     /// Measures a file's loudness (loudnorm's JSON at info level).
@@ -63,16 +85,34 @@ struct CutMix: Sendable {
     }
 
     /// Last pass: the picture copied or, with captions, drawn over and encoded as the clips are;
-    /// the levelled sound corrected by what the limiter took; provenance in the metadata.
+    /// the levelled sound corrected by what the limiter took; with music, the stems as two more
+    /// audio tracks (not default, titled) corrected by the same gain; provenance in the metadata,
+    /// the comment naming the run that made the cut.
     func finish(input: String, correction: Loudness?, output: String) -> [String] {
         let burn = !work.burnedCaptions.isEmpty
         var graph = "[1:a]" + (correction.map { Self.leveller($0) + "," } ?? "") + "aresample=48000[out]"
+        var stemInputs: [String] = [], stemMaps: [String] = []
+        if hasStems {
+            for (n, stem) in Self.stems.enumerated() {
+                stemInputs += ["-i", stem.file]
+                graph += ";[\(n + 2):a]\(Self.gain(correction)),aresample=48000[\(stem.label)]"
+                stemMaps += ["-map", "[\(stem.label)]"]
+            }
+        }
         if burn { graph += ";[0:v]ass=\(Self.subtitleFile)[picture]" }
-        var arguments = LocalCommands.quiet + ["-i", input, "-i", Self.mixedFile, "-filter_complex", graph,
-                                               "-map", burn ? "[picture]" : "0:v", "-map", "[out]"]
+        var arguments = LocalCommands.quiet + ["-i", input, "-i", Self.mixedFile] + stemInputs + ["-filter_complex", graph,
+                                               "-map", burn ? "[picture]" : "0:v", "-map", "[out]"] + stemMaps
         arguments += burn ? LocalCommands.encode : ["-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart"]
         arguments += LocalCommands.bitexact
-        for (key, value) in work.metadata.sorted(by: { $0.key < $1.key }) { arguments += ["-metadata", "\(key)=\(value)"] }
+        var metadata = work.metadata
+        if let run = work.runID { metadata["comment", default: "Made with SceneFlow"] += " · run \(run)" }
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { arguments += ["-metadata", "\(key)=\(value)"] }
+        if hasStems {
+            arguments += ["-disposition:a:0", "default", "-metadata:s:a:0", "handler_name=Mix"]
+            for (n, stem) in Self.stems.enumerated() {
+                arguments += ["-disposition:a:\(n + 1)", "0", "-metadata:s:a:\(n + 1)", "handler_name=\(stem.title)"]
+            }
+        }
         return arguments + ["-t", LocalCommands.seconds(work.seconds), output]
     }
 
