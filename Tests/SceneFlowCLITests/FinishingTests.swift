@@ -96,9 +96,15 @@ import Testing
             let scene = clip["scene"] as? String ?? "", start = clip["start"] as? Double ?? 0, end = clip["end"] as? Double ?? 0
             let inside = cues.filter { $0.start >= start - 0.001 && $0.start < end }
             #expect(inside.allSatisfy { $0.end <= end + 0.001 }, "\(scene): a cue runs past its scene")
+            let own = plain.appendingPathComponent("\(scene).captions.srt")
             if clip["speaking"] as? Bool == false {
                 #expect(inside.isEmpty, "silent scene \(scene) has cues")
+                #expect(!FileManager.default.fileExists(atPath: own.path))
             } else {
+                // The scene's own captions: the same cues, timed from the scene's start.
+                let shifted = SubRip.cues(try String(contentsOf: own, encoding: .utf8))
+                #expect(shifted.map(\.text) == inside.map(\.text))
+                #expect(zip(shifted, inside).allSatisfy { abs($0.start + start - $1.start) < 0.002 && abs($0.end + start - $1.end) < 0.002 })
                 let said = inside.map(\.text).joined(separator: " ")
                 #expect(!said.isEmpty && template.contains(said.split(separator: " ").prefix(3).joined(separator: " ")), "\(scene): \(said)")
             }

@@ -128,7 +128,8 @@ public struct RunRecorder: Sendable {
 
     /// The edit of the final cut, once it is made: `timeline.json` (clip files, in/out points,
     /// audio), `final.otio` (OpenTimelineIO), and the captions of what is said (`captions.srt`,
-    /// `captions.vtt`; none when every scene is silent), timed by `words` where a voice-over's
+    /// `captions.vtt`, and each speaking scene's as `<scene>.captions.srt`/`.vtt` from the
+    /// scene's start; none when every scene is silent), timed by `words` where a voice-over's
     /// generator reported when each word is said.
     public mutating func writeTimeline(music bed: MusicBed? = nil, words: [String: [TimedWord]] = [:]) {
         guard let folder else { return }
@@ -147,6 +148,15 @@ public struct RunRecorder: Sendable {
             if !cues.isEmpty {
                 try folder.write(Data(Captions.srt(cues).utf8), as: "captions.srt")
                 try folder.write(Data(Captions.vtt(cues).utf8), as: "captions.vtt")
+            }
+            // Each speaking scene's own, timed from the scene's start, beside its clip.
+            var offset = 0.0
+            for scene in graph.scenes {
+                defer { offset += scene.seconds }
+                let own = cues.filter { $0.scene == scene.id }.map { Captions.Cue(scene: $0.scene, start: $0.start - offset, end: $0.end - offset, text: $0.text) }
+                guard !own.isEmpty else { continue }
+                try folder.write(Data(Captions.srt(own).utf8), as: "\(scene.id).captions.srt")
+                try folder.write(Data(Captions.vtt(own).utf8), as: "\(scene.id).captions.vtt")
             }
         } catch {
             noteWriteFailure("\(error)")
