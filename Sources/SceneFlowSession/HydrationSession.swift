@@ -19,6 +19,8 @@ public struct HydrationRequest: Sendable {
     public var music: String?
     /// Burn the captions into the final cut (`--captions burn`).
     public var burnCaptions = false
+    /// Captions written beside the cut and as markers in `final.otio` (`--captions none`: not).
+    public var captionFiles = true
     public var options = RunOptions()
     /// Rehearse at this speed (placeholders, nothing spent, a cache of its own).
     public var simulate: Double?
@@ -105,6 +107,7 @@ public struct HydrationSession: Sendable {
             do { options.picks = try database?.picks() ?? [:] } catch { throw .folder("\(error)") }
         }
         options.finishing.burnCaptions = request.burnCaptions
+        options.finishing.captionFiles = request.captionFiles || request.burnCaptions
         if let music = request.music {
             do { options.finishing.music = try await MusicProbe.bed(music) } catch let unreadable as InputFileError {
                 throw .unreadable(unreadable)

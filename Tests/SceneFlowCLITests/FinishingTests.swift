@@ -162,6 +162,26 @@ import Testing
         }
     }
 
+    /// `--captions none|srt|burn` as cli.md has it: `none` writes no captions and no markers,
+    /// `srt` (the default, and `files`, its old name) writes them; a wrong choice is a usage error.
+    @Test func captionsNoneSrtAndAWrongChoice() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ws = ["--workspace", dir.appendingPathComponent("ws").path]
+        for (choice, written) in [("none", false), ("srt", true), ("files", true)] {
+            let out = dir.appendingPathComponent(choice)
+            let result = try await sceneflow(["run"] + Self.sample + ["--captions", choice, "--out", out.path] + ws)
+            #expect(result.status == 0, "\(result.stderr)")
+            for name in ["captions.srt", "captions.vtt", "intro.captions.srt"] {
+                #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path) == written, "\(choice): \(name)")
+            }
+            let otio = try String(contentsOf: out.appendingPathComponent("final.otio"), encoding: .utf8)
+            #expect(otio.contains("\"Marker.") == written, "\(choice): caption markers in final.otio")
+        }
+        let wrong = try await sceneflow(["run"] + Self.sample + ["--captions", "subtitles", "--out", dir.appendingPathComponent("x").path] + ws)
+        #expect(wrong.status == 64 && wrong.stderr.contains("none") && wrong.stderr.contains("burn"), "\(wrong.stderr)")
+    }
+
     @Test func aTemplateThatNeverSpeaksHasNoCaptionsAndAQuietCut() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -54,8 +54,14 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 /// How jobs run, shared by `run` and `batch`.
+/// `--captions` (cli.md): `none`, `srt` (files beside the cut: the default) or `burn`. `files`,
+/// its name in 0.2.0, is still read as `srt`.
 enum CaptionsChoice: String, ExpressibleByArgument, CaseIterable {
-    case files, burn
+    case none, srt, burn
+
+    init?(argument: String) {
+        if argument == "files" { self = .srt } else if let choice = Self(rawValue: argument) { self = choice } else { return nil }
+    }
 }
 
 struct EngineOptions: ParsableArguments {
@@ -84,8 +90,8 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Print events as NDJSON on standard output (one JSON object a line, run_started first, run_finished last).")
     var json = false
 
-    @Option(help: ArgumentHelp("Captions of the dialogue: files (captions.srt and captions.vtt beside the cut) or burn (also drawn into the picture).", valueName: "files|burn"))
-    var captions: CaptionsChoice = .files
+    @Option(help: ArgumentHelp("Captions of the dialogue: none, srt (captions.srt and captions.vtt beside the cut, markers in final.otio) or burn (also drawn into the picture).", valueName: "none|srt|burn"))
+    var captions: CaptionsChoice = .srt
 
     @Option(help: ArgumentHelp("A music bed under the whole cut: looped or cut to its length, faded, ducked under speech; the mix is normalised to -14 LUFS.", valueName: "file"))
     var music: String?
@@ -107,6 +113,7 @@ struct EngineOptions: ParsableArguments {
         request.options.resolution = resolution
         request.regenerate = regenerate
         request.burnCaptions = captions == .burn
+        request.captionFiles = captions != .none
         request.music = music
         request.replacements = request.inputs.replacements(for: request.template.graph)
         request.simulate = simulate

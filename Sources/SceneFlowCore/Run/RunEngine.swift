@@ -185,7 +185,7 @@ public struct RunEngine: Sendable {
         if cancelled { recorder.stopReason = "cancelled" }
         if options.scratchFolders { Workspace.removeScratch(self.scratchBase, workspace: workspace) }
         if graph.indexByID["final.video"].map({ schedule.status[$0].isDone }) == true {
-            recorder.writeTimeline(music: options.finishing.music, words: builder.spokenWords(files: { files[$0] }))
+            recorder.writeTimeline(finishing: options.finishing, words: builder.spokenWords(files: { files[$0] }))
         }
         // A failure to write the report itself is reported by the second report (the run fails).
         let report = recorder.report(finished: true, cancelled: cancelled, failFast: options.failFast && stopped)

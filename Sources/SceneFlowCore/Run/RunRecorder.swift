@@ -129,11 +129,12 @@ public struct RunRecorder: Sendable {
     /// The edit of the final cut, once it is made: `timeline.json` (clip files, in/out points,
     /// audio), `final.otio` (OpenTimelineIO), and the captions of what is said (`captions.srt`,
     /// `captions.vtt`, and each speaking scene's as `<scene>.captions.srt`/`.vtt` from the
-    /// scene's start; none when every scene is silent), timed by `words` where a voice-over's
-    /// generator reported when each word is said.
-    public mutating func writeTimeline(music bed: MusicBed? = nil, words: [String: [TimedWord]] = [:]) {
+    /// scene's start; none when every scene is silent or `finishing` turns them off), timed by
+    /// `words` where a voice-over's generator reported when each word is said.
+    public mutating func writeTimeline(finishing: Finishing = Finishing(), words: [String: [TimedWord]] = [:]) {
         guard let folder else { return }
-        let cues = Captions.cues(graph.scenes, words: words)
+        let bed = finishing.music
+        let cues = finishing.captionFiles ? Captions.cues(graph.scenes, words: words) : []
         do {
             // The music beside the cut, so the edit's references stay inside the run folder.
             var music: OTIOTimeline.Music?

@@ -4,8 +4,11 @@ import Foundation
 /// written beside it, a music bed under the voice, and the provenance written into the file.
 /// The voice (and music) is always loudness-normalised to −14 LUFS integrated.
 public struct Finishing: Sendable, Equatable {
-    /// Burn the captions into the picture (they are written as `captions.srt`/`.vtt` either way).
+    /// Burn the captions into the picture.
     public var burnCaptions = false
+    /// Write the captions beside the cut (`captions.srt`/`.vtt`, each scene's) and as markers in
+    /// `final.otio`; `--captions none` turns this off.
+    public var captionFiles = true
     public var music: MusicBed?
     /// Written into the MP4's metadata: template, product, SceneFlow version.
     public var provenance: [String: String] = [:]
