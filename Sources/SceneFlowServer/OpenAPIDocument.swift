@@ -44,6 +44,58 @@ enum OpenAPIDocument {
     static let written = #"""
 {
  "components": {
+  "responses": {
+   "BadRequest": {
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    },
+    "description": "malformed request (bad id, bad query value, malformed body)"
+   },
+   "Forbidden": {
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    },
+    "description": "a state-changing request from another origin"
+   },
+   "NotATemplateType": {
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    },
+    "description": "not JSON or YAML"
+   },
+   "TooLarge": {
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    },
+    "description": "body too large"
+   },
+   "Unauthorized": {
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    },
+    "description": "a bearer token is required and was missing or wrong"
+   }
+  },
   "schemas": {
    "Asset": {
     "properties": {
@@ -66,6 +118,10 @@ enum OpenAPIDocument {
       "type": "string"
      },
      "type": {
+      "type": "string"
+     },
+     "url": {
+      "description": "the stored file's bytes (GET)",
       "type": "string"
      }
     },
@@ -328,6 +384,73 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "TakeList": {
+    "properties": {
+     "job_key": {
+      "type": "string"
+     },
+     "node": {
+      "type": "string"
+     },
+     "picked": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "run": {
+      "type": "string"
+     },
+     "takes": {
+      "items": {
+       "properties": {
+        "cost": {
+         "type": "string"
+        },
+        "made_at": {
+         "type": "string"
+        },
+        "missing": {
+         "description": "why the take cannot be used",
+         "type": "string"
+        },
+        "model": {
+         "type": "string"
+        },
+        "request_id": {
+         "type": "string"
+        },
+        "sha256": {
+         "type": "string"
+        },
+        "take": {
+         "type": "integer"
+        },
+        "url": {
+         "description": "the take's file",
+         "type": "string"
+        }
+       },
+       "required": [
+        "take"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "used": {
+      "type": "integer"
+     }
+    },
+    "required": [
+     "run",
+     "node",
+     "job_key",
+     "used",
+     "takes"
+    ],
+    "type": "object"
+   },
    "TemplateDocument": {
     "properties": {
      "diagnostics": {
@@ -468,54 +591,19 @@ enum OpenAPIDocument {
       "description": "the diagram"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "413": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "body too large"
+      "$ref": "#/components/responses/TooLarge"
      },
      "415": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "not JSON or YAML"
+      "$ref": "#/components/responses/NotATemplateType"
      },
      "422": {
       "content": {
@@ -558,34 +646,13 @@ enum OpenAPIDocument {
       "description": "ok"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      }
     },
     "summary": "Liveness and version"
@@ -609,34 +676,13 @@ enum OpenAPIDocument {
       "description": "the models"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      }
     },
     "summary": "The model registry, as `models --format json`"
@@ -688,54 +734,19 @@ enum OpenAPIDocument {
       "description": "the plan"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "413": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "body too large"
+      "$ref": "#/components/responses/TooLarge"
      },
      "415": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "not JSON or YAML"
+      "$ref": "#/components/responses/NotATemplateType"
      },
      "422": {
       "content": {
@@ -769,34 +780,13 @@ enum OpenAPIDocument {
       "description": "products"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      }
     },
     "summary": "Products with stored assets"
@@ -832,34 +822,13 @@ enum OpenAPIDocument {
       "description": "assets"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      }
     },
     "summary": "A product's stored assets"
@@ -910,34 +879,13 @@ enum OpenAPIDocument {
       "description": "removed"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "404": {
       "content": {
@@ -1013,34 +961,13 @@ enum OpenAPIDocument {
       "description": "stored"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "413": {
       "content": {
@@ -1074,6 +1001,101 @@ enum OpenAPIDocument {
      }
     },
     "summary": "Store files for a slot (multipart/form-data, `file` parts; checked by content; replaces the slot's files)"
+   }
+  },
+  "/api/v1/products/{product_id}/assets/{asset_key}/files/{sha256}": {
+   "get": {
+    "operationId": "assetFile",
+    "parameters": [
+     {
+      "description": "product id",
+      "in": "path",
+      "name": "product_id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "description": "a slot's key, or avatar:ID / background:ID",
+      "in": "path",
+      "name": "asset_key",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "description": "the file's SHA-256",
+      "in": "path",
+      "name": "sha256",
+      "required": true,
+      "schema": {
+       "pattern": "^[0-9a-f]{64}$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "header",
+      "name": "Range",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/octet-stream": {
+        "schema": {
+         "format": "binary",
+         "type": "string"
+        }
+       }
+      },
+      "description": "the file"
+     },
+     "206": {
+      "content": {
+       "application/octet-stream": {
+        "schema": {
+         "format": "binary",
+         "type": "string"
+        }
+       }
+      },
+      "description": "part of the file"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such product, slot or file"
+     },
+     "416": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a range outside the file"
+     }
+    },
+    "summary": "a stored asset's bytes (the hydrate page's thumbnails)"
    }
   },
   "/api/v1/runs": {
@@ -1114,34 +1136,13 @@ enum OpenAPIDocument {
       "description": "runs"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      }
     },
     "summary": "Run history, newest first"
@@ -1182,34 +1183,13 @@ enum OpenAPIDocument {
       "description": "started"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "404": {
       "content": {
@@ -1222,14 +1202,7 @@ enum OpenAPIDocument {
       "description": "no such template"
      },
      "413": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "body too large"
+      "$ref": "#/components/responses/TooLarge"
      },
      "415": {
       "content": {
@@ -1282,34 +1255,13 @@ enum OpenAPIDocument {
       "description": "the report"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "404": {
       "content": {
@@ -1364,34 +1316,13 @@ enum OpenAPIDocument {
       "description": "cancelled"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "404": {
       "content": {
@@ -1453,34 +1384,13 @@ enum OpenAPIDocument {
       "description": "the event stream"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "404": {
       "content": {
@@ -1551,34 +1461,13 @@ enum OpenAPIDocument {
       "description": "part of the file"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "404": {
       "content": {
@@ -1631,34 +1520,13 @@ enum OpenAPIDocument {
       "description": "the diagram"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "404": {
       "content": {
@@ -1672,6 +1540,281 @@ enum OpenAPIDocument {
      }
     },
     "summary": "The run's diagram, coloured by status"
+   }
+  },
+  "/api/v1/runs/{id}/nodes/{node}/takes": {
+   "get": {
+    "operationId": "listTakes",
+    "parameters": [
+     {
+      "description": "run id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "description": "node id (scene.kind, final.video, or an input's kind:id)",
+      "in": "path",
+      "name": "node",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_.:-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/TakeList"
+        }
+       }
+      },
+      "description": "the takes"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such run, node or take"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "the node has no takes (a rehearsal, an input, a job that never started), or the take is no longer in the cache"
+     }
+    },
+    "summary": "a node's takes, each with the URL of its file, the picked one and the one this run used"
+   }
+  },
+  "/api/v1/runs/{id}/nodes/{node}/takes/{take}": {
+   "get": {
+    "operationId": "takeFile",
+    "parameters": [
+     {
+      "description": "run id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "description": "node id (scene.kind, final.video, or an input's kind:id)",
+      "in": "path",
+      "name": "node",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_.:-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "description": "take number",
+      "in": "path",
+      "name": "take",
+      "required": true,
+      "schema": {
+       "maximum": 100000,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "header",
+      "name": "Range",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/octet-stream": {
+        "schema": {
+         "format": "binary",
+         "type": "string"
+        }
+       }
+      },
+      "description": "the file"
+     },
+     "206": {
+      "content": {
+       "application/octet-stream": {
+        "schema": {
+         "format": "binary",
+         "type": "string"
+        }
+       }
+      },
+      "description": "part of the file"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such run, node or take"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "the node has no takes (a rehearsal, an input, a job that never started), or the take is no longer in the cache"
+     },
+     "416": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "a range outside the file"
+     }
+    },
+    "summary": "a take's file, with Range support"
+   }
+  },
+  "/api/v1/runs/{id}/nodes/{node}/takes/{take}/pick": {
+   "post": {
+    "operationId": "pickTake",
+    "parameters": [
+     {
+      "description": "run id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "description": "node id (scene.kind, final.video, or an input's kind:id)",
+      "in": "path",
+      "name": "node",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_.:-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "description": "take number",
+      "in": "path",
+      "name": "take",
+      "required": true,
+      "schema": {
+       "maximum": 100000,
+       "minimum": 1,
+       "type": "integer"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "properties": {
+          "job_key": {
+           "type": "string"
+          },
+          "node": {
+           "type": "string"
+          },
+          "picked": {
+           "type": "integer"
+          },
+          "previous": {
+           "type": [
+            "integer",
+            "null"
+           ]
+          }
+         },
+         "required": [
+          "node",
+          "job_key",
+          "picked"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "picked"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "no such run, node or take"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "the node has no takes (a rehearsal, an input, a job that never started), or the take is no longer in the cache"
+     }
+    },
+    "summary": "approve a take: later runs of the same job use it (as `sceneflow takes pick`)"
    }
   },
   "/api/v1/templates": {
@@ -1692,34 +1835,13 @@ enum OpenAPIDocument {
       "description": "templates"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      }
     },
     "summary": "The templates of the served folder (file name without extension = id)"
@@ -1752,34 +1874,13 @@ enum OpenAPIDocument {
       "description": "the template"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "404": {
       "content": {
@@ -1851,54 +1952,19 @@ enum OpenAPIDocument {
       "description": "saved as a new file"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "413": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "body too large"
+      "$ref": "#/components/responses/TooLarge"
      },
      "415": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "not JSON or YAML"
+      "$ref": "#/components/responses/NotATemplateType"
      }
     },
     "summary": "Save a template atomically (an invalid one is saved and reported)"
@@ -1940,54 +2006,19 @@ enum OpenAPIDocument {
       "description": "the diagnostics"
      },
      "400": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "malformed request (bad id, bad query value, malformed body)"
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a bearer token is required and was missing or wrong"
+      "$ref": "#/components/responses/Unauthorized"
      },
      "403": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "a state-changing request from another origin"
+      "$ref": "#/components/responses/Forbidden"
      },
      "413": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "body too large"
+      "$ref": "#/components/responses/TooLarge"
      },
      "415": {
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "description": "not JSON or YAML"
+      "$ref": "#/components/responses/NotATemplateType"
      }
     },
     "summary": "Validate a template (JSON, or YAML with Content-Type application/yaml)"

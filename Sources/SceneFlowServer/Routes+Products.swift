@@ -19,7 +19,12 @@ extension SceneFlowServer {
         }
         router.getAndHead("/api/v1/products/:product_id/assets") { _, context in
             let product = try RequestSupport.id(context, "product_id", what: "product id")
-            return JSONBody.raw(.ok, try JSONRows.encode(try database.assets(product: product).map { database.jsonRow($0) }))
+            return JSONBody.raw(.ok, try JSONRows.encode(try database.assets(product: product).map { asset in
+                var row = database.jsonRow(asset)
+                let key = asset.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_"))) ?? asset.key
+                row["url"] = .init("/api/v1/products/\(product)/assets/\(key)/files/\(asset.sha256)")
+                return row
+            }))
         }
         router.post("/api/v1/products/:product_id/assets/:asset_key") { request, context in
             let product = try RequestSupport.id(context, "product_id", what: "product id")

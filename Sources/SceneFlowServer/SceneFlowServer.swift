@@ -44,6 +44,7 @@ public struct SceneFlowServer: Sendable {
         addTemplateRoutes(to: router)
         addProductRoutes(to: router)
         addRunRoutes(to: router)
+        addTakeRoutes(to: router)
         addPageRoutes(to: router)
         return router
     }
