@@ -516,6 +516,10 @@ enum OpenAPIDocument {
       },
       "type": "array"
      },
+     "template": {
+      "description": "a YAML body, as JSON (YAML requests only, when it parses)",
+      "type": "object"
+     },
      "valid": {
       "type": "boolean"
      }
@@ -1968,6 +1972,102 @@ enum OpenAPIDocument {
      }
     },
     "summary": "Save a template atomically (an invalid one is saved and reported)"
+   }
+  },
+  "/api/v1/templates/{id}/images": {
+   "post": {
+    "operationId": "uploadTemplateImage",
+    "parameters": [
+     {
+      "description": "template id",
+      "in": "path",
+      "name": "id",
+      "required": true,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "content": {
+      "multipart/form-data": {
+       "schema": {
+        "properties": {
+         "file": {
+          "format": "binary",
+          "type": "string"
+         }
+        },
+        "required": [
+         "file"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "201": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "properties": {
+          "path": {
+           "type": "string"
+          }
+         },
+         "required": [
+          "path"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "stored"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "the image is over 64 MB"
+     },
+     "415": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "not multipart/form-data"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "not a PNG, JPEG or WebP image (checked by content)"
+     }
+    },
+    "summary": "an avatar or background image for a template, stored as images/<id>-<sha>.<type> beside the templates; answers the path the template writes"
    }
   },
   "/api/v1/validate": {

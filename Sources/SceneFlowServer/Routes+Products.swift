@@ -12,6 +12,8 @@ import SceneFlowStore
 extension SceneFlowServer {
     /// The largest upload: one video (the asset store caps images at 64 MB itself).
     static let maxUploadBytes = 1 << 30
+    /// The largest avatar or background image a template may get (as the asset store caps images).
+    static let maxImageBytes = 64 << 20
 
     func addProductRoutes(to router: Router<BasicRequestContext>) {
         router.getAndHead("/api/v1/products") { _, _ in

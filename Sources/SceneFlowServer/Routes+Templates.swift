@@ -24,6 +24,14 @@ extension SceneFlowServer {
                                          "diagnostics": try Self.diagnosticObjects(Self.diagnostics(loaded))]
             return JSONBody.raw(.ok, try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
         }
+        router.post("/api/v1/templates/:id/images") { request, context in
+            let id = try RequestSupport.id(context, "id", what: "template id")
+            let scratch = options.workspace.root.appendingPathComponent("tmp/upload-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxImageBytes)
+            guard files.count == 1, let file = files.first else { throw APIError.badRequest("send one `file` part: the image") }
+            return JSONBody.response(.created, ["path": try folder.storeImage(file, for: id)])
+        }
         router.put("/api/v1/templates/:id") { request, context in
             let id = try RequestSupport.id(context, "id", what: "template id")
             let loaded = try await RequestSupport.template(request, options: options)

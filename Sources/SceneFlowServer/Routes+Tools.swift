@@ -18,7 +18,12 @@ extension SceneFlowServer {
         }
         router.post("/api/v1/validate") { request, _ in
             let loaded = try await RequestSupport.template(request, options: options)
-            return JSONBody.raw(.ok, DiagnosticReport.json(Self.diagnostics(loaded)))
+            let report = DiagnosticReport.json(Self.diagnostics(loaded))
+            // A YAML body comes back as JSON too, so the dashboard's form can edit YAML text.
+            guard loaded.format != .json, let value = Self.jsonValue(of: loaded),
+                  var object = (try? JSONSerialization.jsonObject(with: Data(report.utf8))) as? [String: Any] else { return JSONBody.raw(.ok, report) }
+            object["template"] = value
+            return JSONBody.raw(.ok, try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
         }
         router.post("/api/v1/graph") { request, _ in
             let format = RequestSupport.query(request, "format") ?? "svg"

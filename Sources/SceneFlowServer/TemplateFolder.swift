@@ -39,4 +39,35 @@ struct TemplateFolder: Sendable {
         }
         return resolved.deletingLastPathComponent().path == folder
     }
+
+    /// The folder uploaded avatar and background images go to, beside the templates.
+    static let imagesFolder = "images"
+
+    /// Stores an uploaded image for template `id`'s avatars or backgrounds under
+    /// `images/<id>-<first 12 hex of its SHA-256>.<type>`: checked by content, moved in
+    /// atomically, never replacing a different file (the same bytes land on the same name).
+    /// Returns the path relative to the folder, as a template writes it.
+    func storeImage(_ file: URL, for id: String) throws -> String {
+        let info: ImageInfo
+        do { info = try ImageCheck.inspect(path: file.path) } catch {
+            throw APIError(.unprocessableContent, "invalid_asset", "the upload is not an image a template can use: \(error.reason)")
+        }
+        let digest: String
+        do { digest = try Digest.sha256(fileAt: file) } catch { throw APIError.badRequest("the upload cannot be read") }
+        let ext = info.type == .jpeg ? "jpg" : info.type.rawValue
+        let relative = "\(Self.imagesFolder)/\(id)-\(digest.prefix(12)).\(ext)"
+        let folder = directory.appendingPathComponent(Self.imagesFolder, isDirectory: true)
+        let target = directory.appendingPathComponent(relative)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            guard folder.resolvingSymlinksInPath().deletingLastPathComponent().standardizedFileURL.path == directory.resolvingSymlinksInPath().standardizedFileURL.path else {
+                throw APIError.badRequest("the images folder is not inside the served folder")
+            }
+            if FileManager.default.fileExists(atPath: target.path), (try? Digest.sha256(fileAt: target)) == digest { return relative }
+            try AtomicFile.write(Data(contentsOf: file, options: .mappedIfSafe), to: target)
+        } catch let error as APIError { throw error } catch {
+            throw APIError(.internalServerError, "write_failed", "the image could not be saved: \(error)")
+        }
+        return relative
+    }
 }
