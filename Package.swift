@@ -88,7 +88,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            resources: ["common.js", "lists.js", "editor.js", "hydrate.js", "run.js", "boot.js", "app.css"].map {
+                .embedInCode("Pages/Assets/\($0)")
+            }
         ),
         // argument-parser commands; thin over the libraries.
         .target(
@@ -142,7 +145,8 @@ let package = Package(
         // `sceneflow serve` as a real server process on a loopback port, spoken to with curl.
         .testTarget(
             name: "SceneFlowServerTests",
-            dependencies: ["SceneFlowServer", "SceneFlowCore", "SceneFlowTestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SceneFlowServer", "SceneFlowCore", "SceneFlowTestSupport", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SceneFlowProviderTests",

@@ -5,13 +5,24 @@ import Logging
 
 /// The contract's access rules, before any route runs: a bearer token on `/api/` when one is
 /// set, and state-changing requests from a browser only from the server's own origin.
+///
+/// The dashboard's pages hold no data and need no token; their script asks the user for it
+/// once and keeps it in a `SameSite=Strict` cookie, `sceneflow_token`, which this middleware
+/// accepts as it accepts the header, so that images and the video player (which cannot send
+/// headers) load too. Another site's page never sends that cookie, and its state-changing
+/// requests are refused by the origin check either way.
 struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String?
+    static var cookie: String { "sceneflow_token" }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let token, request.uri.path.hasPrefix("/api/") {
-            let given = request.headers[.authorization] ?? ""
-            guard Self.constantTimeEqual(given, "Bearer " + token) else {
+            let header = request.headers[.authorization] ?? ""
+            let cookie = Self.cookieValue(request.headers[values: .cookie]) ?? ""
+            // Both compared, always, so the time taken says nothing about either.
+            let byHeader = Self.constantTimeEqual(header, "Bearer " + token)
+            let byCookie = Self.constantTimeEqual(cookie, token)
+            guard byHeader || byCookie else {
                 throw APIError(.unauthorized, "unauthorized", "this server needs `Authorization: Bearer <SCENEFLOW_TOKEN>`")
             }
         }
@@ -27,6 +38,19 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         return try await next(request, context)
+    }
+
+    /// The `sceneflow_token` cookie's value (percent-decoded), if a `Cookie` header carries it.
+    static func cookieValue(_ headers: [String]) -> String? {
+        for header in headers {
+            for pair in header.split(separator: ";") {
+                let trimmed = pair.trimmingCharacters(in: .whitespaces)
+                guard trimmed.hasPrefix(cookie + "=") else { continue }
+                let value = String(trimmed.dropFirst(cookie.count + 1))
+                return value.removingPercentEncoding ?? value
+            }
+        }
+        return nil
     }
 
     /// Compares without returning early, so the time taken says nothing about the token.

@@ -8,7 +8,7 @@ import SceneFlowCore
 /// API; data reaches the page as text nodes, never as markup. A Content Security Policy allows
 /// nothing from other origins.
 extension SceneFlowServer {
-    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data: blob:; media-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
     /// The pages' paths (for 405 on other methods).
     static let pagePaths = ["/", "/runs", "/runs/:id", "/templates/new", "/templates/:id", "/templates/:id/hydrate", "/static/app.js", "/static/app.css"]

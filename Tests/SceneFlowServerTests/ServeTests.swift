@@ -196,6 +196,12 @@ import Testing
         #expect(try await guarded.request("GET", "/api/v1/health", ["-H", "Authorization: Bearer wrong"]).status == 401)
         let authorized = try await guarded.request("GET", "/api/v1/templates", ["-H", "Authorization: Bearer \(token)"])
         #expect(authorized.status == 200 && !authorized.text.contains(token))
+        // The dashboard's cookie is the token too (images and video cannot send a header).
+        #expect(try await guarded.request("GET", "/api/v1/health", ["-H", "Cookie: other=1; sceneflow_token=\(token)"]).status == 200)
+        #expect(try await guarded.request("GET", "/api/v1/health", ["-H", "Cookie: sceneflow_token=wrong"]).status == 401)
+        // The pages hold no data and load without it; a page never contains the token.
+        let page = try await guarded.request("GET", "/")
+        #expect(page.status == 200 && !page.text.contains(token))
     }
 
     @Test func sigtermCancelsTheRunsInFlightAndRecordsThem() async throws {

@@ -1,27 +1,39 @@
 #!/usr/bin/env python3
 """The dashboard in a real browser (Debian's Chromium through Selenium), as a user works:
-hydrate a product from the Hydrate page, watch the run, play the final cut, regenerate a frame,
-edit a template and see its diagnostics. Usage: dashboard_test.py BASE_URL PRODUCT_IMAGE.
-Prints one line per check; exits 1 on the first failure (with the page's text)."""
+make a two-scene template entirely through the form (an uploaded background, a required
+product-image slot, continuity from scene 1's last frame), see a wrong value's diagnostic beside
+its field, save it and check it with the CLI; hydrate a product (Hydrate disabled until the slot
+has a file), frames first; regenerate a frame, see both takes, pick the first; continue to clips;
+play the final cut. No request leaves the server's origin and no key reaches a page.
+
+Usage: dashboard_test.py BASE_URL PRODUCT_IMAGE SCENEFLOW_BINARY TEMPLATES_DIR SHOTS_DIR SECRET...
+Prints one line per check; exits 1 on the first failure (with the page's text). Screenshots of
+each step go to SHOTS_DIR."""
 import json
+import os
+import subprocess
 import sys
-import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-BASE, PRODUCT = sys.argv[1], sys.argv[2]
+BASE, PRODUCT, BINARY, TEMPLATES, SHOTS = sys.argv[1:6]
+SECRETS = sys.argv[6:]
+os.makedirs(SHOTS, exist_ok=True)
+step = [0]
+seen_pages = []
 
 
 def browser():
     options = webdriver.ChromeOptions()
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--mute-audio",
-                 "--autoplay-policy=no-user-gesture-required"):
+                 "--autoplay-policy=no-user-gesture-required", "--window-size=1280,800"):
         options.add_argument(flag)
     options.binary_location = "/usr/bin/chromium"
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -30,82 +42,247 @@ def browser():
 
 def check(condition, message, driver=None):
     if not condition:
-        text = driver.find_element(By.TAG_NAME, "body").text[:2000] if driver else ""
+        text = driver.find_element(By.TAG_NAME, "body").text[:3000] if driver else ""
+        if driver:
+            shot(driver, "failure")
         print(f"FAIL {message}\n--- page ---\n{text}", flush=True)
         sys.exit(1)
     print(f"ok   {message}", flush=True)
+
+
+def shot(driver, name):
+    """A full-page screenshot of the current step."""
+    step[0] += 1
+    height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 5000)")
+    width = driver.get_window_size()["width"]
+    driver.set_window_size(width, max(800, height))
+    driver.save_screenshot(os.path.join(SHOTS, f"{step[0]:02d}-{name}.png"))
+    driver.set_window_size(width, 800)
+    seen_pages.append(driver.page_source)
 
 
 def by_label(driver, label):
     return driver.find_element(By.CSS_SELECTOR, f'[aria-label="{label}"]')
 
 
+def by_id(driver, element_id):
+    return driver.find_element(By.ID, element_id)
+
+
 def wait(driver, seconds, condition, message):
+    def safe(d):
+        try:
+            return condition(d)
+        except StaleElementReferenceException:
+            return False
     try:
-        return WebDriverWait(driver, seconds).until(condition)
+        return WebDriverWait(driver, seconds).until(safe)
     except TimeoutException:
         check(False, message, driver)
 
 
+def type_into(driver, element_id, text, blur=True):
+    field = wait(driver, 10, lambda d: d.find_element(By.ID, element_id), f"the field {element_id}")
+    # As a user replaces a value: select it all, type over it.
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(text)
+    if blur:
+        driver.execute_script("arguments[0].dispatchEvent(new Event('change')); arguments[0].blur()", field)
+
+
+def template_text(driver):
+    return json.loads(by_id(driver, "editor").get_attribute("value"))
+
+
 def other_origins(driver):
     entries = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-    return [e for e in entries if not (e.startswith(BASE) or e.startswith("data:"))]
+    return [e for e in entries if not (e.startswith(BASE) or e.startswith("data:") or e.startswith("blob:"))]
+
+
+def unlabelled(driver):
+    """Form controls without an accessible name (a label or aria-label)."""
+    return driver.execute_script("""
+        return [...document.querySelectorAll('input, select, textarea, button')]
+          .filter(c => c.type !== 'hidden' && !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !(c.textContent || '').trim())
+          .map(c => c.outerHTML.slice(0, 120));""")
+
+
+def api(path):
+    return json.load(urllib.request.urlopen(BASE + "/api/v1" + path))
+
+
+def wait_for_run(driver, seconds, message):
+    wait(driver, seconds, lambda d: any(w in d.find_element(By.ID, "summary").text.split(" ")[0] for w in ("succeeded", "failed", "partial", "cancelled")),
+         message)
+    return driver.find_element(By.ID, "summary").text
 
 
 driver = browser()
 try:
-    # The home page lists the templates.
-    driver.get(BASE + "/")
-    wait(driver, 20, EC.presence_of_element_located((By.CSS_SELECTOR, '[aria-label="Templates"] li')), "the home page lists templates")
-    check("unboxing" in driver.find_element(By.TAG_NAME, "main").text, "the unboxing template is listed", driver)
+    # ---- Make Template: a two-scene template, entirely through the form ----
+    driver.get(BASE + "/templates/new")
+    wait(driver, 20, lambda d: d.find_elements(By.ID, "f-scenes-0-id"), "the form shows the new template's first scene")
+    type_into(driver, "template-id", "two-scene", blur=False)
+    type_into(driver, "f-id", "two-scene")
+    type_into(driver, "f-name", "Two scenes, continuous")
+    driver.find_element(By.XPATH, "//button[normalize-space()='Add background']").click()
+    upload = wait(driver, 10, lambda d: by_label(d, "Upload an image for background place-1"), "the background's upload control")
+    upload.send_keys(PRODUCT)
+    wait(driver, 20, lambda d: (template_text(d).get("backgrounds") or [{}])[0].get("image", "").startswith("images/two-scene-"),
+         "the uploaded background is stored beside the templates and written into the template")
+    driver.find_element(By.XPATH, "//button[normalize-space()='Add slot']").click()
+    type_into(driver, "f-dependencies-0-asset-key", "product_1")
+    wait(driver, 10, lambda d: template_text(d)["dependencies"] == [{"type": "product_image", "asset_key": "product_1", "min": 1, "max": 1}],
+         "a required product-image slot is declared")
+    Select(wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-0-background"), "scene 1's background")).select_by_value("place-1")
+    wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-0-dependencies-product-1"), "the slot can be shown in scene 1").click()
+    type_into(driver, "f-scenes-0-prompt", "The grinder on a bright counter")
+    wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-0-speaking"), "the speaking switch").click()
+    type_into(driver, "f-scenes-0-dialogue", "This grinder changed my mornings.")
+    wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-0-last-frame"), "the last-frame switch").click()
+    type_into(driver, "f-scenes-0-last-frame-prompt", "The grinder, lid open")
+    driver.find_element(By.XPATH, "//button[normalize-space()='Add scene']").click()
+    Select(wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-1-background"), "scene 2's background")).select_by_value("place-1")
+    wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-1-dependencies-product-1"), "the slot can be shown in scene 2").click()
+    Select(wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-1-first-frame-source"), "scene 2's first-frame source")).select_by_value("last_frame_of")
+    wait(driver, 10, lambda d: template_text(d)["scenes"][1].get("first_frame") == {"source": "last_frame_of", "scene": "hook"},
+         "scene 2 continues from scene 1's last frame")
+    type_into(driver, "f-scenes-1-prompt", "Beans pour in")
 
-    # Hydrate: disabled, with the reason, until the required slot has a file.
-    driver.get(BASE + "/templates/unboxing/hydrate?product_id=shop-1")
+    # A wrong value: its diagnostic appears beside the field, and in the list.
+    type_into(driver, "f-scenes-1-id", "Bad Id")
+    wait(driver, 20, lambda d: "error" in d.find_element(By.ID, "f-scenes-1-id-error").text, "a wrong scene id's diagnostic is shown beside its field")
+    check(by_id(driver, "f-scenes-1-id").get_attribute("aria-invalid") == "true", "the field is marked invalid", driver)
+    check("scenes[1].id" in by_id(driver, "diagnostics").text, "the diagnostic list names its path", driver)
+    shot(driver, "editor-diagnostic-beside-field")
+    type_into(driver, "f-scenes-1-id", "reveal")
+    wait(driver, 20, lambda d: d.find_element(By.ID, "diagnostics").text.startswith("No errors"), "the corrected template is valid")
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram img"), "the diagram is drawn as the template changes")
+    check(not unlabelled(driver), f"every control of the editor has a label: {unlabelled(driver)[:3]}", driver)
+    shot(driver, "editor-two-scene-template")
+    driver.find_element(By.XPATH, "//button[normalize-space()='Save']").click()
+    wait(driver, 20, lambda d: d.find_element(By.ID, "status").text == "Saved two-scene.json.", "the template is saved")
+    saved = os.path.join(TEMPLATES, "two-scene.json")
+    validated = subprocess.run([BINARY, "validate", saved], capture_output=True, text=True)
+    check(validated.returncode == 0, f"the saved file validates with the CLI: {validated.stdout}{validated.stderr}")
+    written = json.load(open(saved))
+    check(len(written["scenes"]) == 2 and written["scenes"][0].get("last_frame") is not None, "the saved file holds both scenes and the last frame")
+
+    # The YAML view shows the same template.
+    Select(by_id(driver, "text-format")).select_by_value("yaml")
+    wait(driver, 10, lambda d: "scenes:" in by_id(d, "editor").get_attribute("value"), "the YAML view shows the template as YAML")
+    wait(driver, 20, lambda d: d.find_element(By.ID, "diagnostics").text.startswith("No errors"), "the YAML is valid too")
+    Select(by_id(driver, "text-format")).select_by_value("json")
+
+    # ---- Hydrate: disabled until the slot has a file; frames first ----
+    driver.get(BASE + "/templates/two-scene/hydrate?product_id=shop-1")
     button = wait(driver, 20, EC.presence_of_element_located((By.XPATH, "//button[normalize-space()='Hydrate']")), "the Hydrate button")
     wait(driver, 20, lambda d: "product_1" in d.find_element(By.ID, "reason").text, "the reason names the empty slot")
     check(not button.is_enabled(), "Hydrate is disabled while product_1 is empty", driver)
+    check("Estimate" in by_id(driver, "plan").text, "the plan's estimate is shown", driver)
+    shot(driver, "hydrate-disabled")
     by_label(driver, "product_1").send_keys(PRODUCT)
     wait(driver, 10, lambda d: d.find_element(By.XPATH, "//button[normalize-space()='Hydrate']").is_enabled(), "Hydrate is enabled once the slot has a file")
-    check("Estimate" in driver.find_element(By.ID, "plan").text, "the plan's estimate is shown", driver)
+    check(driver.find_elements(By.CSS_SELECTOR, ".chosen img.thumb"), "the chosen file is shown before upload", driver)
+    by_id(driver, "frames-first").click()
+    check(not unlabelled(driver), f"every control of the hydrate page has a label: {unlabelled(driver)[:3]}", driver)
     driver.find_element(By.XPATH, "//button[normalize-space()='Hydrate']").click()
 
-    # The run page follows the run to its end and plays the final cut.
+    # ---- The frames-first run: frames only, then review ----
     wait(driver, 30, EC.url_contains("/runs/"), "the run page opens")
-    run_url = driver.current_url
-    video = wait(driver, 180, EC.presence_of_element_located((By.CSS_SELECTOR, 'video[aria-label="Final video"]')), "the final video appears")
-    wait(driver, 30, lambda d: d.execute_script("return arguments[0].readyState >= 1 && arguments[0].duration > 1", video), "the final video loads and has a duration")
-    check("succeeded" in driver.find_element(By.ID, "summary").text, "the run succeeded", driver)
-    check(not other_origins(driver), f"the run page loads nothing from other origins: {other_origins(driver)}", driver)
-    report = json.load(urllib.request.urlopen(BASE + "/api/v1/runs/" + run_url.rstrip("/").split("/")[-1]))
-    check(report["product_id"] == "shop-1", "the run is the product's", driver)
+    frames_run = driver.current_url.rstrip("/").split("/")[-1]
+    summary = wait_for_run(driver, 240, "the frames-first run finishes")
+    check(summary.startswith("succeeded"), f"the frames are made: {summary}", driver)
+    check(not driver.find_elements(By.CSS_SELECTOR, 'video[aria-label="Final video"]'), "no clip or cut was paid for", driver)
+    wait(driver, 10, lambda d: d.find_elements(By.CSS_SELECTOR, 'img[alt="hook.first_frame: the frame"]'), "scene 1's first frame is shown as an image")
+    check(driver.find_elements(By.ID, "continue"), "a frames-first run offers Continue to clips", driver)
+    shot(driver, "run-frames-first")
 
-    # Regenerate a frame: a new run, with a new take of that frame.
+    # The stored product file is shown as a thumbnail on the hydrate page now.
+    driver.get(BASE + "/templates/two-scene/hydrate?product_id=shop-1")
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, "#stored-product_1 img.thumb"), "the stored product image is a thumbnail")
+    wait(driver, 20, lambda d: d.execute_script("const i = document.querySelector('#stored-product_1 img.thumb'); return i.complete && i.naturalWidth > 0"),
+         "the thumbnail loads")
+    shot(driver, "hydrate-stored-thumbnail")
+
+    # Regenerate a frame: a new take; both takes side by side; pick the first.
+    driver.get(BASE + "/runs/" + frames_run)
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, '[aria-label="Regenerate hook.first_frame"]'), "every generated node has a Regenerate control")
     by_label(driver, "Regenerate hook.first_frame").click()
-    wait(driver, 30, lambda d: d.current_url != run_url and "/runs/" in d.current_url, "regenerating opens a new run")
-    wait(driver, 180, EC.presence_of_element_located((By.CSS_SELECTOR, 'video[aria-label="Final video"]')), "the regenerated run finishes")
-    row = wait(driver, 20, EC.presence_of_element_located((By.XPATH, "//tr[td[1][text()='hook.first_frame']]")), "the frame's row")
-    check(row.find_elements(By.TAG_NAME, "td")[3].text == "2", f"the regenerated frame is take 2 (row: {row.text})", driver)
+    wait(driver, 30, lambda d: frames_run not in d.current_url and "/runs/" in d.current_url, "regenerating opens a new run")
+    regenerated = driver.current_url.rstrip("/").split("/")[-1]
+    wait_for_run(driver, 240, "the regenerated frames run finishes")
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'button[aria-label="Takes of hook.first_frame"]'), "the frame offers its takes")[0].click()
+    wait(driver, 20, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure')) == 2,
+         "both takes are shown side by side")
+    wait(driver, 20, lambda d: all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)
+                                   for i in d.find_elements(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] img')), "both takes' images load")
+    check("used by this run" in driver.find_element(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure:nth-child(2)').text,
+          "take 2 is the one this run used", driver)
+    shot(driver, "run-takes-side-by-side")
+    by_label(driver, "Pick take 1 of hook.first_frame").click()
+    wait(driver, 20, lambda d: "picked" in d.find_element(By.ID, "notices").text, "the pick is confirmed")
+    takes = api(f"/runs/{regenerated}/nodes/hook.first_frame/takes")
+    check(takes["picked"] == 1, "take 1 is recorded as picked")
 
-    # The editor: a broken reference is reported next to the text, and saving keeps the work.
+    # Continue to clips and the final cut, from the picked take.
+    by_id(driver, "continue").click()
+    wait(driver, 30, lambda d: regenerated not in d.current_url, "continuing opens the full run")
+    final_run = driver.current_url.rstrip("/").split("/")[-1]
+    video = wait(driver, 300, EC.presence_of_element_located((By.CSS_SELECTOR, 'video[aria-label="Final video"]')), "the final video appears")
+    report = api(f"/runs/{final_run}")
+    check(report["status"] == "succeeded", f"the full run succeeded: {report.get('stop_reason')}")
+    hook = next(n for n in report["nodes"] if n["id"] == "hook.first_frame")
+    take1 = next(t for t in takes["takes"] if t["take"] == 1)
+    check(hook["sha256"] == take1["sha256"], "the cut is made from the picked take")
+    wait(driver, 30, lambda d: d.execute_script("return arguments[0].readyState >= 1", video), "the final video loads")
+    duration = driver.execute_script("return arguments[0].duration", video)
+    expected = sum(s.get("duration_s", 5) for s in written["scenes"])
+    check(abs(duration - expected) <= 0.2, f"the final video lasts {duration:.2f} s, the template {expected} s")
+    driver.execute_script("arguments[0].muted = true; arguments[0].play()", video)
+    wait(driver, 20, lambda d: d.execute_script("return arguments[0].currentTime", video) > 0.5, "the final video plays (currentTime advances)")
+    driver.execute_script("arguments[0].pause()", video)
+    check(driver.find_elements(By.CSS_SELECTOR, 'a[download="final.otio"]'), "the timeline is offered for download", driver)
+    check(not other_origins(driver), f"the run page loads nothing from other origins: {other_origins(driver)}", driver)
+    shot(driver, "run-final-cut")
+
+    # A narrow window: one column, nothing wider than the window.
+    driver.set_window_size(420, 900)
+    driver.get(BASE + "/runs/" + final_run)
+    wait(driver, 30, EC.presence_of_element_located((By.CSS_SELECTOR, 'video[aria-label="Final video"]')), "the run page on a narrow window")
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    check(overflow <= 1, f"the narrow page does not scroll sideways ({overflow} px)", driver)
+    driver.save_screenshot(os.path.join(SHOTS, f"{step[0] + 1:02d}-run-narrow.png"))
+    driver.set_window_size(1280, 800)
+
+    # History per template and product.
+    driver.get(BASE + "/runs?template=two-scene&product_id=shop-1")
+    wait(driver, 20, lambda d: len(d.find_elements(By.CSS_SELECTOR, 'table[aria-label="Runs"] tbody tr')) == 3, "the history lists the three runs")
+    shot(driver, "history")
+
+    # ---- The editor on an existing template: a model from the registry, a scene moved ----
     driver.get(BASE + "/templates/unboxing")
-    area = wait(driver, 20, EC.presence_of_element_located((By.ID, "editor")), "the editor")
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram img"), "the diagram is drawn")
-    # The form edits the same text: a model chosen from the registry, a scene moved down.
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, '[aria-label="Model for video"] option'), "the model dropdowns are filled")
     Select(by_label(driver, "Model for video")).select_by_value("local/ffmpeg-clip")
-    wait(driver, 10, lambda d: json.loads(d.find_element(By.ID, "editor").get_attribute("value")).get("models", {}).get("video") == "local/ffmpeg-clip",
-         "choosing a video model writes it into the template")
-    first = json.loads(area.get_attribute("value"))["scenes"][0]["id"]
+    wait(driver, 10, lambda d: template_text(d).get("models", {}).get("video") == "local/ffmpeg-clip", "choosing a video model writes it into the template")
+    first = template_text(driver)["scenes"][0]["id"]
     by_label(driver, f"Move {first} down").click()
-    wait(driver, 10, lambda d: json.loads(d.find_element(By.ID, "editor").get_attribute("value"))["scenes"][1]["id"] == first,
-         "moving a scene down reorders the template")
+    wait(driver, 10, lambda d: template_text(d)["scenes"][1]["id"] == first, "moving a scene down reorders the template")
+    area = by_id(driver, "editor")
     text = area.get_attribute("value").replace('"avatar": "maya"', '"avatar": "nobody"', 1)
     driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", area, text)
     wait(driver, 20, lambda d: "unknown-avatar" in d.find_element(By.ID, "diagnostics").text, "the broken reference is reported")
+    wait(driver, 20, lambda d: any("error" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".field-error")), "and shown beside the avatar field")
     driver.find_element(By.XPATH, "//button[normalize-space()='Save']").click()
-    wait(driver, 20, lambda d: "errors to fix" in d.find_element(By.ID, "status").text, "an invalid template is saved and flagged")
-    saved = json.load(urllib.request.urlopen(BASE + "/api/v1/templates/unboxing"))
+    wait(driver, 20, lambda d: "to fix" in d.find_element(By.ID, "status").text, "an invalid template is saved and flagged")
+    saved = api("/templates/unboxing")
     check(any(d["code"] == "unknown-avatar" for d in saved["diagnostics"]), "the saved file holds the edit", driver)
+    shot(driver, "editor-invalid-saved")
+
+    # Nothing secret on any page; no errors in the console.
+    leaks = [secret for source in seen_pages + [driver.page_source] for secret in SECRETS if secret in source]
+    check(not leaks and SECRETS, f"no key appears in any of the {len(seen_pages) + 1} pages seen")
     errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE" and "favicon" not in e.get("message", "")]
     check(not errors, f"no errors in the browser console: {errors[:3]}", driver)
     print("PASS", flush=True)

@@ -1,0 +1,465 @@
+// ---- the template editor -------------------------------------------------------------------
+//
+// The text (JSON or YAML) is the one source of truth. The form is drawn from the template the
+// text holds (JSON parsed here; YAML parsed by the server's /validate) and writes back to the
+// text; the server validates every change, and each diagnostic is shown beside the field its
+// JSON path names and in a list that links to it. Saving keeps invalid work (the server saves
+// and flags it).
+
+const jobKinds = ['first_frame', 'last_frame', 'camera_angle', 'audio', 'video'];
+const slotTypes = ['product_image', 'product_video', 'logo', 'reference_image'];
+const aspectRatios = ['9:16', '16:9', '1:1', '4:5'];
+const frameSources = [
+  ['generate', 'Generate with an image-edit model'],
+  ['last_frame_of', 'Continue from a scene\'s last frame'],
+  ['first_frame_of', 'Reuse a scene\'s first frame'],
+  ['camera_angle', 'Another camera angle of a scene'],
+];
+
+// `scenes[0].first_frame.scene` from ['scenes', 0, 'first_frame', 'scene'].
+function pathText(path) {
+  return path.reduce((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${part}` : part), '');
+}
+
+function fieldID(path) { return 'f-' + pathText(path).replace(/[^A-Za-z0-9]+/g, '-'); }
+
+// A copy of `value` with `path` set (undefined or '' deletes it, and empty objects left behind).
+function setAt(value, path, next) {
+  const copy = structuredClone(value);
+  let node = copy;
+  for (let i = 0; i < path.length - 1; i++) {
+    if (node[path[i]] === undefined || node[path[i]] === null || typeof node[path[i]] !== 'object') node[path[i]] = typeof path[i + 1] === 'number' ? [] : {};
+    node = node[path[i]];
+  }
+  const last = path[path.length - 1];
+  if (next === undefined || next === '') {
+    if (Array.isArray(node) && typeof last === 'number') node.splice(last, 1); else delete node[last];
+  } else {
+    node[last] = next;
+  }
+  // Drop objects emptied by the deletion (`"audio": {}` says nothing).
+  for (let depth = path.length - 1; depth > 0; depth--) {
+    let parent = copy;
+    for (let i = 0; i < depth - 1; i++) parent = parent[path[i]];
+    const child = parent[path[depth - 1]];
+    if (child && typeof child === 'object' && !Array.isArray(child) && !Object.keys(child).length) delete parent[path[depth - 1]];
+    else break;
+  }
+  return copy;
+}
+
+function getAt(value, path) {
+  return path.reduce((node, part) => (node === undefined || node === null ? undefined : node[part]), value);
+}
+
+async function editor() {
+  let id = pageID;
+  let format = 'json';
+  let template = null; // the template the text holds, when it parses
+  let registry = [];
+  try { registry = await api('/models'); } catch (_) { registry = []; }
+  if (id) {
+    const doc = await api(`/templates/${id}`);
+    template = doc.template || null;
+    if (/\.ya?ml$/.test(doc.file || '')) format = 'yaml';
+  } else {
+    template = { schema_version: 1, id: 'new-template', name: '', aspect_ratio: '9:16', avatars: [], backgrounds: [], dependencies: [],
+                 scenes: [{ id: 'hook', prompt: '', speaking: false, duration_s: 5 }] };
+  }
+
+  const idInput = el('input', { id: 'template-id', value: id || '', 'aria-label': 'Template id', pattern: '[a-z0-9][a-z0-9_-]*', required: true, readonly: !!id });
+  const area = el('textarea', { id: 'editor', 'aria-label': 'Template text', spellcheck: 'false', rows: 30 });
+  const formatSelect = el('select', { id: 'text-format', 'aria-label': 'Text format' },
+    el('option', { value: 'json', text: 'JSON' }), el('option', { value: 'yaml', text: 'YAML' }));
+  const status = el('p', { id: 'status', role: 'status' });
+  const diagnostics = el('div', { id: 'diagnostics', 'aria-live': 'polite' });
+  const diagram = el('div', { id: 'diagram', 'aria-label': 'Diagram' });
+  const form = el('form', { id: 'form', 'aria-label': 'Template form', novalidate: true, onsubmit: (e) => e.preventDefault() });
+  let lastDiagnostics = [];
+
+  const textOf = (value) => (format === 'json' ? JSON.stringify(value, null, 2) : toYAML(value));
+  const contentType = () => (format === 'json' ? 'application/json' : 'application/yaml');
+  area.value = template ? textOf(template) : '';
+  formatSelect.value = format;
+
+  const models = (kind) => registry.filter((m) => (m.kinds || []).includes(kind));
+  const defaultModel = (kind) => models(kind).find((m) => m.default);
+
+  // ---- validation and the diagram ----
+  let checking = 0;
+  async function check() {
+    const ticket = ++checking;
+    try {
+      const result = await api('/validate', { method: 'POST', headers: { 'Content-Type': contentType() }, body: area.value });
+      if (ticket !== checking) return;
+      if (format === 'json') {
+        try { template = JSON.parse(area.value); } catch (_) { template = null; }
+      } else {
+        template = result.template || null;
+      }
+      lastDiagnostics = result.diagnostics || [];
+      const errors = lastDiagnostics.filter((d) => d.severity === 'error').length;
+      diagnostics.replaceChildren(el('h2', { text: result.valid ? 'No errors' : `${plural(errors, 'problem')} to fix` }),
+                                  diagnosticList(lastDiagnostics, pick));
+      if (!formFocused()) renderForm();
+      placeDiagnostics();
+      if (result.valid) {
+        const svg = await api('/graph?format=svg', { method: 'POST', headers: { 'Content-Type': contentType() }, body: area.value });
+        if (ticket === checking) diagram.replaceChildren(svgImage(svg, 'The template\'s dependency diagram'));
+      }
+    } catch (error) {
+      if (ticket === checking) diagnostics.replaceChildren(errorBox(error));
+    }
+  }
+  let timer = null;
+  const checkSoon = () => { clearTimeout(timer); timer = setTimeout(check, 400); };
+  area.addEventListener('input', checkSoon);
+
+  // A diagnostic's place: its field in the form when there is one, else its line in the text.
+  function fieldFor(path) {
+    let p = path || '';
+    while (p) {
+      const found = form.querySelector(`[data-path="${CSS.escape(p)}"]`);
+      if (found) return found;
+      const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+      p = cut > 0 ? p.slice(0, cut) : '';
+    }
+    return null;
+  }
+  function pick(d) {
+    const field = fieldFor(d.path);
+    if (field && d.path) { field.scrollIntoView({ block: 'center' }); field.focus(); return; }
+    if (!d.line) return;
+    const lines = area.value.split('\n');
+    let start = 0;
+    for (let i = 0; i < d.line - 1 && i < lines.length; i++) start += lines[i].length + 1;
+    area.focus();
+    area.setSelectionRange(start + Math.max(0, (d.column || 1) - 1), start + (lines[d.line - 1] || '').length);
+  }
+  function placeDiagnostics() {
+    for (const box of form.querySelectorAll('.field-error')) box.replaceChildren();
+    for (const field of form.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+    for (const d of lastDiagnostics) {
+      const field = fieldFor(d.path);
+      if (!field) continue;
+      const box = document.getElementById(field.getAttribute('aria-describedby') || '');
+      if (!box) continue;
+      box.append(el('span', { class: d.severity, text: `${d.severity}: ${d.message}` + (d.suggestion ? ` — ${d.suggestion}` : '') }));
+      if (d.severity === 'error') field.setAttribute('aria-invalid', 'true');
+    }
+  }
+  const formFocused = () => form.contains(document.activeElement) && ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName)
+    && document.activeElement.type !== 'checkbox' && document.activeElement.type !== 'file';
+
+  // ---- writing the form's edits into the text ----
+  // `redraw`: the form's shape changed (an item added, removed or moved, a choice that shows
+  // other fields); plain typing leaves the form as it is, so the focus stays put.
+  function write(next, redraw) {
+    template = next;
+    area.value = textOf(next);
+    checkSoon();
+    if (redraw) { renderForm(); placeDiagnostics(); }
+  }
+  const set = (path, value, redraw = false) => { if (template) write(setAt(template, path, value), redraw); };
+
+  // ---- controls ----
+  function describedControl(control, path) {
+    const errorID = fieldID(path) + '-error';
+    control.id = control.id || fieldID(path);
+    control.dataset.path = pathText(path);
+    control.setAttribute('aria-describedby', errorID);
+    return el('span', { class: 'field-error', id: errorID });
+  }
+  function field(label, control, path, hint) {
+    const error = describedControl(control, path);
+    return el('div', { class: 'field' }, el('label', { for: control.id, text: label }), control, hint ? el('small', { text: hint }) : null, error);
+  }
+  function text(label, path, options = {}) {
+    const value = getAt(template, path);
+    const control = el(options.multiline ? 'textarea' : 'input', { rows: options.multiline ? 2 : null, placeholder: options.placeholder || null,
+                                                                 pattern: options.pattern || null });
+    control.value = value === undefined || value === null ? '' : String(value);
+    control.addEventListener('input', () => set(path, control.value === '' && !options.keepEmpty ? undefined : control.value, false));
+    if (options.redrawOnChange) control.addEventListener('change', () => { renderForm(); placeDiagnostics(); });
+    return field(label, control, path, options.hint);
+  }
+  function number(label, path, options = {}) {
+    const control = el('input', { type: 'number', min: options.min ?? null, step: options.step ?? 'any', inputmode: 'decimal' });
+    const value = getAt(template, path);
+    control.value = value === undefined ? '' : String(value);
+    control.addEventListener('input', () => {
+      const n = control.value === '' ? undefined : Number(control.value);
+      set(path, Number.isNaN(n) ? control.value : n);
+    });
+    return field(label, control, path, options.hint);
+  }
+  function choice(label, path, options, settings = {}) {
+    const control = el('select', {}, ...options.map(([value, text]) => el('option', { value, text })));
+    const value = getAt(template, path) ?? settings.fallback;
+    const current = value === undefined || value === null ? '' : String(value);
+    if (!options.some(([v]) => v === current)) control.append(el('option', { value: current, text: `${current} (not in the list)` }));
+    control.value = current;
+    control.addEventListener('change', () => {
+      const picked = control.value === '' ? undefined : settings.number ? Number(control.value) : control.value;
+      if (settings.onPick) settings.onPick(picked); else set(path, picked, settings.redraw !== false);
+    });
+    return field(label, control, path, settings.hint);
+  }
+  function checkbox(label, path, onToggle) {
+    const control = el('input', { type: 'checkbox' });
+    control.checked = onToggle ? onToggle.checked : getAt(template, path) === true;
+    control.addEventListener('change', () => (onToggle ? onToggle.change(control.checked) : set(path, control.checked, true)));
+    const error = describedControl(control, path);
+    return el('div', { class: 'field check' }, control, ' ', el('label', { for: control.id, text: label }), error);
+  }
+  function modelChoice(label, path, kind, fallback) {
+    const none = fallback || `(default: ${(defaultModel(kind) || {}).id || 'the registry\'s'})`;
+    return choice(label, path, [['', none], ...models(kind).map((m) => [m.id, `${m.id} (${m.provider}, ${m.price})`])], { redraw: true });
+  }
+  function button(text, label, onclick, disabled = false) {
+    return el('button', { type: 'button', text, 'aria-label': label, disabled, onclick });
+  }
+  function section(title, ...children) {
+    return el('fieldset', {}, el('legend', { text: title }), ...children);
+  }
+
+  // An image for an avatar or background: a path, or an upload stored beside the templates.
+  function imageField(label, path, owner_) {
+    const owner = () => (idInput.value.trim() && idPattern.test(idInput.value.trim()) ? idInput.value.trim() : (template && template.id) || 'template');
+    const upload = el('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp', 'aria-label': `Upload an image for ${owner_}` });
+    upload.addEventListener('change', async () => {
+      if (!upload.files.length) return;
+      const body = new FormData();
+      body.append('file', upload.files[0], upload.files[0].name);
+      status.textContent = 'Uploading…';
+      try {
+        const stored = await api(`/templates/${owner()}/images`, { method: 'POST', body });
+        set(path, stored.path, true);
+        status.textContent = `Stored ${stored.path}.`;
+      } catch (error) { status.textContent = 'Not uploaded: ' + error.message; }
+    });
+    const row = text(label, path, { placeholder: 'images/… or https://…' });
+    row.append(el('span', { class: 'upload' }, ' or ', upload));
+    return row;
+  }
+
+  // ---- the form ----
+  // Drawn again after each change; the control that had the focus gets it back.
+  function renderForm() {
+    const active = document.activeElement;
+    const key = active && form.contains(active) ? (active.id || active.getAttribute('aria-label')) : null;
+    drawForm();
+    if (!key) return;
+    const again = document.getElementById(key) || form.querySelector(`[aria-label="${CSS.escape(key)}"]`);
+    if (again && !again.disabled) again.focus();
+  }
+
+  function drawForm() {
+    if (!template || typeof template !== 'object' || Array.isArray(template)) {
+      form.replaceChildren(el('p', { class: 'bad', text: `The text is not a template the form can show yet: fix the ${format.toUpperCase()} (the problems are listed below it).` }));
+      return;
+    }
+    const t = template;
+    const avatars = Array.isArray(t.avatars) ? t.avatars : [];
+    const backgrounds = Array.isArray(t.backgrounds) ? t.backgrounds : [];
+    const slots = Array.isArray(t.dependencies) ? t.dependencies : [];
+    const scenes = Array.isArray(t.scenes) ? t.scenes : [];
+
+    const top = section('Template',
+      text('Id', ['id'], { pattern: '[a-z0-9][a-z0-9_-]*', keepEmpty: true, hint: 'lowercase letters, digits, _ and -' }),
+      text('Name', ['name']),
+      choice('Aspect ratio', ['aspect_ratio'], [['', '9:16 (default)'], ...aspectRatios.map((r) => [r, r])]));
+
+    const modelSet = section('Models', ...jobKinds.map((kind) => {
+      const row = modelChoice(`Model for ${kind.replace('_', ' ')}`, ['models', kind], kind, '(SceneFlow\'s default)');
+      row.querySelector('select').id = `model-${kind}`;
+      row.querySelector('label').htmlFor = `model-${kind}`;
+      row.querySelector('select').setAttribute('aria-label', `Model for ${kind.replace('_', ' ')}`);
+      return row;
+    }));
+
+    const people = (kind, list, withVoice) => section(kind === 'avatars' ? 'Avatars' : 'Backgrounds',
+      ...list.map((item, i) => el('div', { class: 'item', role: 'group', 'aria-label': `${kind === 'avatars' ? 'Avatar' : 'Background'} ${i + 1}` },
+        text('Id', [kind, i, 'id'], { pattern: '[a-z0-9][a-z0-9_-]*', keepEmpty: true, redrawOnChange: true }),
+        imageField('Image', [kind, i, 'image'], `${kind === 'avatars' ? 'avatar' : 'background'} ${item.id || i + 1}`),
+        withVoice ? text('Voice', [kind, i, 'voice'], { hint: 'a TTS voice id (ElevenLabs)' }) : null,
+        button('Remove', `Remove ${kind === 'avatars' ? 'avatar' : 'background'} ${item.id || i + 1}`, () => set([kind, i], undefined, true)))),
+      button(kind === 'avatars' ? 'Add avatar' : 'Add background', null, () => {
+        // The template as it is now (typing does not redraw the form), not as it was drawn.
+        const next = structuredClone(template);
+        const now = Array.isArray(next[kind]) ? next[kind] : [];
+        next[kind] = [...now, { id: uniqueID(now.map((x) => x.id), kind === 'avatars' ? 'person' : 'place'), image: '' }];
+        write(next, true);
+      }));
+
+    const slotSet = section('Dependency slots',
+      el('p', { class: 'hint', text: 'The product files each hydration supplies. A slot with min 1 or more is required.' }),
+      ...slots.map((slot, i) => el('div', { class: 'item slot', role: 'group', 'aria-label': `Slot ${i + 1}` },
+        choice('Type', ['dependencies', i, 'type'], slotTypes.map((s) => [s, s])),
+        text('Asset key', ['dependencies', i, 'asset_key'], { pattern: '[a-z0-9][a-z0-9_-]*', keepEmpty: true, redrawOnChange: true }),
+        number('Min', ['dependencies', i, 'min'], { min: 0, step: 1 }),
+        number('Max', ['dependencies', i, 'max'], { min: 1, step: 1 }),
+        button('Remove', `Remove slot ${slot.asset_key || i + 1}`, () => {
+          const next = structuredClone(template);
+          next.dependencies.splice(i, 1);
+          for (const scene of next.scenes || []) {
+            if (Array.isArray(scene.dependencies)) scene.dependencies = scene.dependencies.filter((k) => k !== slot.asset_key);
+          }
+          write(next, true);
+        }))),
+      button('Add slot', null, () => {
+        const next = structuredClone(template);
+        const now = Array.isArray(next.dependencies) ? next.dependencies : [];
+        next.dependencies = [...now, { type: 'product_image', asset_key: uniqueID(now.map((s) => s.asset_key), 'product'), min: 1, max: 1 }];
+        write(next, true);
+      }));
+
+    const sceneSet = section('Scenes', ...scenes.map((scene, i) => sceneFields(scene, i, scenes, avatars, backgrounds, slots)),
+      button('Add scene', null, () => {
+        const next = structuredClone(template);
+        const now = Array.isArray(next.scenes) ? next.scenes : [];
+        next.scenes = [...now, { id: uniqueID(now.map((s) => s.id), 'scene'), prompt: '', speaking: false }];
+        write(next, true);
+      }));
+    form.replaceChildren(top, modelSet, people('avatars', avatars, true), people('backgrounds', backgrounds, false), slotSet, sceneSet);
+  }
+
+  function uniqueID(taken, stem) {
+    for (let n = taken.length + 1; ; n++) if (!taken.includes(`${stem}-${n}`)) return `${stem}-${n}`;
+  }
+
+  function sceneFields(scene, i, scenes, avatars, backgrounds, slots) {
+    const at = (...rest) => ['scenes', i, ...rest];
+    const name = scene.id || `scene ${i + 1}`;
+    const others = scenes.map((s) => s.id).filter((sid) => sid && sid !== scene.id);
+    const move = (by) => {
+      const next = structuredClone(template);
+      const [moved] = next.scenes.splice(i, 1);
+      next.scenes.splice(i + by, 0, moved);
+      write(next, true);
+    };
+    // Which slots the scene shows: a group of checkboxes, one per slot.
+    const shows = Array.isArray(scene.dependencies) ? scene.dependencies : [];
+    const showsGroup = el('fieldset', { class: 'shows', tabindex: -1 }, el('legend', { text: 'Shows (dependency slots)' }),
+      ...(slots.length ? slots.filter((s) => s.asset_key).map((slot) => {
+        const box = el('input', { type: 'checkbox', id: fieldID(at('dependencies', slot.asset_key)), checked: shows.includes(slot.asset_key) });
+        box.addEventListener('change', () => {
+          const current = getAt(template, at('dependencies'));
+          const was = Array.isArray(current) ? current : [];
+          const keys = (template.dependencies || []).map((s) => s.asset_key).filter((k) => (k === slot.asset_key ? box.checked : was.includes(k)));
+          set(at('dependencies'), keys.length ? keys : undefined, true);
+        });
+        return el('span', { class: 'check' }, box, ' ', el('label', { for: box.id, text: slot.asset_key }), ' ');
+      }) : [el('small', { text: 'no slots declared' })]));
+    const showsError = describedControl(showsGroup, at('dependencies'));
+    showsGroup.append(showsError);
+
+    // Duration: what the scene's video model makes, when the registry says.
+    const videoModelID = (scene.video && scene.video.model) || (template.models && template.models.video) || (defaultModel('video') || {}).id;
+    const videoModel = registry.find((m) => m.id === videoModelID);
+    const durations = videoModel && Array.isArray(videoModel.durations_s) ? videoModel.durations_s : null;
+    const duration = durations
+      ? choice('Duration (s)', at('duration_s'), [['', `default (5 s)`], ...durations.map((d) => [String(d), `${d} s`])],
+               { number: true, hint: `what ${videoModelID} makes` })
+      : number('Duration (s)', at('duration_s'), { min: 0.5, step: 0.5, hint: 'default 5' });
+
+    const speaking = scene.speaking !== undefined ? scene.speaking === true : !!(scene.dialogue && scene.dialogue.trim());
+
+    // First frame: how it is made, and from which scene.
+    const first = scene.first_frame || { source: 'generate' };
+    const firstSource = choice('First frame', at('first_frame', 'source'), frameSources, {
+      fallback: 'generate',
+      onPick: (source) => {
+        const spec = { source: source || 'generate' };
+        if (source === 'last_frame_of') spec.scene = (scenes[i - 1] || {}).id || others[0];
+        else if (source === 'first_frame_of' || source === 'camera_angle') spec.scene = others[0];
+        if (source === 'camera_angle') spec.camera = 'close-up';
+        set(at('first_frame'), spec.source === 'generate' ? undefined : spec, true);
+      },
+    });
+    const firstDetails = [];
+    if (first.source === 'generate' || !first.source) {
+      firstDetails.push(modelChoice('First frame model', at('first_frame', 'model'), 'first_frame',
+                                    `(template's: ${(template.models && template.models.first_frame) || (defaultModel('first_frame') || {}).id || 'default'})`));
+    } else {
+      firstDetails.push(choice('From scene', at('first_frame', 'scene'), others.map((o) => [o, o])));
+      if (first.source === 'camera_angle') {
+        firstDetails.push(text('Camera', at('first_frame', 'camera'), { keepEmpty: true, placeholder: 'close-up, from the left' }),
+                          choice('Of its', at('first_frame', 'frame'), [['', 'first frame'], ['last', 'last frame']]),
+                          modelChoice('Camera angle model', at('first_frame', 'model'), 'camera_angle'));
+      }
+    }
+
+    const last = scene.last_frame;
+    const lastFields = [checkbox('Last frame (for models that take start and end frames)', at('last_frame'), {
+      checked: !!last, change: (on) => set(at('last_frame'), on ? { source: 'generate' } : undefined, true),
+    })];
+    if (last) {
+      lastFields.push(text('Last frame prompt', at('last_frame', 'prompt'), { multiline: true, placeholder: 'the end state' }),
+                      modelChoice('Last frame model', at('last_frame', 'model'), 'last_frame',
+                                  `(template's: ${(template.models && template.models.last_frame) || (defaultModel('last_frame') || {}).id || 'default'})`));
+    }
+
+    return el('fieldset', { class: 'scene', 'aria-label': `Scene ${name}` },
+      el('legend', { text: `Scene ${i + 1}: ${name}` }),
+      el('div', { class: 'actions' },
+        button('↑', `Move ${name} up`, () => move(-1), i === 0), ' ',
+        button('↓', `Move ${name} down`, () => move(1), i === scenes.length - 1), ' ',
+        button('Remove', `Remove scene ${name}`, () => set(['scenes', i], undefined, true), scenes.length === 1)),
+      text('Id', at('id'), { pattern: '[a-z0-9][a-z0-9_-]*', keepEmpty: true, redrawOnChange: true }),
+      choice('Avatar', at('avatar'), [['', '(none: a product-only scene)'], ...avatars.map((a) => [a.id, a.id])]),
+      choice('Background', at('background'), [['', '(none)'], ...backgrounds.map((b) => [b.id, b.id])]),
+      showsGroup,
+      text('Prompt', at('prompt'), { multiline: true, placeholder: 'what happens, for the video model' }),
+      checkbox('Speaking', at('speaking'), { checked: speaking, change: (on) => set(at('speaking'), on, true) }),
+      speaking ? text('Dialogue', at('dialogue'), { multiline: true, placeholder: 'what the avatar says' }) : null,
+      speaking ? text('Voice', at('audio', 'voice'), { hint: 'overrides the avatar\'s voice' }) : null,
+      speaking ? modelChoice('Voice model', at('audio', 'model'), 'audio', '(template\'s)') : null,
+      duration,
+      modelChoice('Video model', at('video', 'model'), 'video', `(template's: ${videoModelID || 'default'})`),
+      el('fieldset', { class: 'frames' }, el('legend', { text: 'Frames' }), firstSource, ...firstDetails, ...lastFields));
+  }
+
+  // ---- the text format ----
+  formatSelect.addEventListener('change', () => {
+    const wanted = formatSelect.value;
+    if (!template) { formatSelect.value = format; status.textContent = `Fix the ${format.toUpperCase()} before switching the format.`; return; }
+    format = wanted;
+    area.value = textOf(template);
+    status.textContent = wanted === 'yaml' ? 'Showing YAML. A template saved for the first time as YAML becomes a .yaml file.' : 'Showing JSON.';
+    check();
+  });
+
+  // ---- saving ----
+  const save = el('button', { type: 'button', text: 'Save', onclick: async () => {
+    const target = idInput.value.trim();
+    if (!idPattern.test(target)) { status.textContent = 'The template id must be lowercase letters, digits, _ and -.'; idInput.focus(); return; }
+    try {
+      const result = await api(`/templates/${target}`, { method: 'PUT', headers: { 'Content-Type': contentType() }, body: area.value });
+      const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+      status.textContent = result.valid ? `Saved ${result.file}.` : `Saved ${result.file}, with ${plural(errors, 'error')} to fix.`;
+      if (!id) {
+        id = target;
+        history.replaceState(null, '', `/templates/${target}`);
+        idInput.readOnly = true;
+        hydrateLink.hidden = false;
+        hydrateLink.href = `/templates/${target}/hydrate`;
+      }
+    } catch (error) { status.textContent = 'Not saved: ' + error.message; }
+  } });
+  const hydrateLink = el('a', { href: id ? `/templates/${id}/hydrate` : '#', text: 'Hydrate', hidden: !id });
+
+  show(el('h1', { text: id ? `Template ${id}` : 'New template' }),
+       el('p', { class: 'toolbar' }, el('label', { for: 'template-id', text: 'Template id ' }), idInput, ' ', save, ' ', hydrateLink),
+       status,
+       el('div', { class: 'columns' },
+         el('div', {}, form),
+         el('div', {}, diagram, diagnostics,
+           el('details', { class: 'raw', open: true }, el('summary', { text: 'Text' }),
+             el('p', {}, el('label', { for: 'text-format', text: 'Text format ' }), formatSelect,
+               el('small', { text: ' The form and the text are the same template; edit either.' })),
+             el('label', { for: 'editor', class: 'visually-hidden', text: 'Template text' }), area))));
+  area.addEventListener('input', () => { clearTimeout(area.redraw); area.redraw = setTimeout(() => { if (!formFocused()) { renderForm(); placeDiagnostics(); } }, 600); });
+  renderForm();
+  check();
+}

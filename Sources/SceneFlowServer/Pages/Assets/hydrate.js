@@ -1,0 +1,130 @@
+// ---- hydrate a product ----------------------------------------------------------------------
+//
+// One drop zone per slot (a labelled file input; files may be dropped on the zone), showing the
+// product's stored files as thumbnails and the chosen ones before upload; the avatar and
+// background replaceable for this product; the plan's estimate; `Hydrate` disabled, with the
+// reason, until every required slot is filled; "frames first" runs the frames stage only.
+
+const imageTypes = 'image/png,image/jpeg,image/webp';
+
+function thumbnail(src, alt) { return el('img', { src, alt, class: 'thumb' }); }
+
+async function hydrate() {
+  const id = pageID;
+  const params = new URLSearchParams(location.search);
+  const doc = await api(`/templates/${id}`);
+  const template = doc.template || {};
+  const invalid = (doc.diagnostics || []).filter((d) => d.severity === 'error');
+  const slots = (template.dependencies || []).filter((s) => s.asset_key);
+  const productInput = el('input', { id: 'product', 'aria-label': 'Product id', value: params.get('product_id') || '', pattern: '[a-z0-9][a-z0-9_-]*',
+                                     autocomplete: 'off', list: 'known-products' });
+  const known = el('datalist', { id: 'known-products' });
+  const framesFirst = el('input', { type: 'checkbox', id: 'frames-first' });
+  const reason = el('p', { id: 'reason', role: 'status' });
+  const plan = el('p', { id: 'plan' });
+  const result = el('div', { id: 'result' });
+  const stored = {};
+  const inputs = {};
+
+  // A zone: label, what the slot takes, the file input, the stored and chosen files.
+  function zone(key, label, details, accept, min, max, override) {
+    const input = el('input', { type: 'file', id: `slot-${key.replace(':', '-')}`, 'aria-label': key, multiple: max > 1, accept });
+    const have = el('div', { class: 'stored', id: `stored-${key.replace(':', '-')}`, 'aria-live': 'polite' });
+    const chosen = el('div', { class: 'chosen' });
+    inputs[key] = { input, min, max, override, have };
+    input.addEventListener('change', () => {
+      chosen.replaceChildren(...[...input.files].map((f) => (f.type.startsWith('image/')
+        ? el('figure', {}, thumbnail(URL.createObjectURL(f), `${f.name}, to upload`), el('figcaption', { text: `${f.name} (to upload)` }))
+        : el('span', { text: `${f.name} (to upload) ` }))));
+      update();
+    });
+    const box = el('li', { class: 'slot dropzone' }, el('label', { for: input.id, text: label }), ` ${details} `, input, have, chosen);
+    box.addEventListener('dragover', (e) => { e.preventDefault(); box.classList.add('over'); });
+    box.addEventListener('dragleave', () => box.classList.remove('over'));
+    box.addEventListener('drop', (e) => {
+      e.preventDefault();
+      box.classList.remove('over');
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      input.files = e.dataTransfer.files;
+      input.dispatchEvent(new Event('change'));
+    });
+    return box;
+  }
+  const slotZones = slots.map((slot) => {
+    const min = slot.min === undefined ? 1 : slot.min, max = slot.max === undefined ? 1 : slot.max;
+    return zone(slot.asset_key, slot.asset_key, `(${slot.type}, ${min === max ? plural(min, 'file') : `${min}–${max} files`}${min >= 1 ? ', required' : ', optional'})`,
+                slot.type === 'product_video' ? 'video/mp4,video/quicktime,video/webm' : imageTypes, min, max, false);
+  });
+  const overrideZones = [...(template.avatars || []).map((a) => ['avatar', a.id]), ...(template.backgrounds || []).map((b) => ['background', b.id])]
+    .map(([kind, name]) => zone(`${kind}:${name}`, `${kind} ${name}`, '(replaces the template\'s image for this product)', imageTypes, 0, 1, true));
+  const button = el('button', { type: 'button', id: 'hydrate', text: 'Hydrate', disabled: true });
+
+  async function refreshStored() {
+    const product = productInput.value.trim();
+    for (const key of Object.keys(stored)) delete stored[key];
+    if (idPattern.test(product)) {
+      try { for (const a of await api(`/products/${product}/assets`)) (stored[a.asset_key] = stored[a.asset_key] || []).push(a); } catch (_) {}
+    }
+    for (const [key, { have }] of Object.entries(inputs)) {
+      const files = stored[key] || [];
+      have.replaceChildren(files.length ? `stored for ${product}: ` : 'nothing stored', ...files.map((a) => (a.type === 'png' || a.type === 'jpeg' || a.type === 'webp'
+        ? el('figure', {}, thumbnail(a.url, `${key}: ${a.original_name || a.sha256.slice(0, 12)}`), el('figcaption', { text: a.original_name || a.sha256.slice(0, 12) }))
+        : el('span', { text: `${a.original_name || a.sha256.slice(0, 12)} (${a.type}) ` }))));
+    }
+    update();
+  }
+
+  function update() {
+    const product = productInput.value.trim();
+    const problems = [];
+    if (invalid.length) problems.push(`the template has ${plural(invalid.length, 'error')} (open the editor)`);
+    if (!idPattern.test(product)) problems.push('enter a product id (lowercase letters, digits, _ and -)');
+    for (const [key, { input, min, max, override }] of Object.entries(inputs)) {
+      if (override) continue;
+      const count = input.files.length || (stored[key] || []).length;
+      if (count < min) problems.push(`${key} needs ${plural(min, 'file')}`);
+      if (input.files.length > max) problems.push(`${key} takes at most ${max}`);
+    }
+    button.disabled = problems.length > 0;
+    reason.textContent = problems.length ? 'Hydrate is disabled: ' + problems.join('; ') + '.' : `Ready to hydrate ${id} for ${product}.`;
+  }
+
+  button.addEventListener('click', async () => {
+    const product = productInput.value.trim();
+    button.disabled = true;
+    result.replaceChildren(el('p', { role: 'status', text: 'Uploading…' }));
+    try {
+      for (const [key, { input }] of Object.entries(inputs)) {
+        if (!input.files.length) continue;
+        const form = new FormData();
+        for (const file of input.files) form.append('file', file, file.name);
+        await api(`/products/${product}/assets/${encodeURIComponent(key)}`, { method: 'POST', body: form });
+      }
+      const body = { template: id, product_id: product };
+      if (framesFirst.checked) body.targets = ['frames'];
+      const run = await postJSON('/runs', body);
+      location.href = `/runs/${run.id}`;
+    } catch (error) { result.replaceChildren(errorBox(error)); update(); }
+  });
+  productInput.addEventListener('change', refreshStored);
+  productInput.addEventListener('input', update);
+
+  show(el('h1', { text: `Hydrate ${id}` }),
+       invalid.length ? el('div', { class: 'error', role: 'alert' }, el('p', {}, `This template has ${plural(invalid.length, 'error')}; `,
+         el('a', { href: `/templates/${id}`, text: 'fix it in the editor' }), '.'), diagnosticList(invalid)) : null,
+       el('p', {}, el('label', { for: 'product', text: 'Product id ' }), productInput, known,
+         el('small', { text: ' a new id starts a new product' })),
+       el('h2', { text: 'Product assets' }), el('ul', { class: 'slots' }, ...slotZones),
+       overrideZones.length ? el('h2', { text: 'Avatar and background for this product' }) : null,
+       overrideZones.length ? el('ul', { class: 'slots' }, ...overrideZones) : null,
+       el('p', {}, framesFirst, ' ', el('label', { for: 'frames-first', text: 'Frames first: make the frames for review before paying for clips' })),
+       plan, reason, button, result);
+  try {
+    for (const p of await api('/products')) known.append(el('option', { value: p.product_id }));
+  } catch (_) {}
+  try {
+    const estimate = await postJSON('/plan', template);
+    plan.textContent = `Estimate for the whole ad: ${plural(estimate.jobs_to_run, 'job')}, about ${Math.round(estimate.estimated_seconds)} s, ${money(estimate.estimated_cost)}.`;
+  } catch (error) { plan.replaceChildren(errorBox(error)); }
+  refreshStored();
+}
