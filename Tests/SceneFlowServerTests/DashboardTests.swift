@@ -26,6 +26,15 @@ import Testing
         #expect(shots.filter { $0.hasSuffix(".png") }.count >= 8, "a screenshot per step: \(shots)")
     }
 
+    @Test func onATokenServerThePagesAskForTheTokenOnce() async throws {
+        let token = "dash-token-7c19e2"
+        let server = try await ServerProcess.start(host: "0.0.0.0", environment: ["SCENEFLOW_TOKEN": token])
+        defer { Task { _ = await server.stop() } }
+        let script = Self.script.deletingLastPathComponent().appendingPathComponent("dashboard_token_test.py")
+        let result = try await run("python3", [script.path, server.base, token], timeout: 240)
+        #expect(result.status == 0 && result.stdout.contains("PASS"), "\(result.stdout.suffix(3000))\n\(result.stderr.suffix(2000))")
+    }
+
     @Test func pagesAllowNothingFromOtherOrigins() async throws {
         let server = try await ServerProcess.start()
         defer { Task { _ = await server.stop() } }
