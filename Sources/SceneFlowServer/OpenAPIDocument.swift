@@ -517,7 +517,7 @@ enum OpenAPIDocument {
       "type": "array"
      },
      "template": {
-      "description": "a YAML body, as JSON (YAML requests only, when it parses)",
+      "description": "a YAML body, as JSON (YAML requests only, when it parses to an object)",
       "type": "object"
      },
      "valid": {

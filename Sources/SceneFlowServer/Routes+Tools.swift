@@ -19,8 +19,9 @@ extension SceneFlowServer {
         router.post("/api/v1/validate") { request, _ in
             let loaded = try await RequestSupport.template(request, options: options)
             let report = DiagnosticReport.json(Self.diagnostics(loaded))
-            // A YAML body comes back as JSON too, so the dashboard's form can edit YAML text.
-            guard loaded.format != .json, let value = Self.jsonValue(of: loaded),
+            // A YAML body that is an object comes back as JSON too, so the dashboard's form can
+            // edit YAML text (a document that is not an object cannot be a template: left out).
+            guard loaded.format != .json, let value = Self.jsonValue(of: loaded) as? [String: Any],
                   var object = (try? JSONSerialization.jsonObject(with: Data(report.utf8))) as? [String: Any] else { return JSONBody.raw(.ok, report) }
             object["template"] = value
             return JSONBody.raw(.ok, try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))

@@ -90,6 +90,17 @@ def type_into(driver, element_id, text, blur=True):
         driver.execute_script("arguments[0].dispatchEvent(new Event('change')); arguments[0].blur()", field)
 
 
+def click(driver, xpath, message):
+    """Clicks the element at `xpath`, finding it again if the page redrew it meanwhile."""
+    for _ in range(5):
+        try:
+            wait(driver, 10, lambda d: d.find_element(By.XPATH, xpath), message).click()
+            return
+        except StaleElementReferenceException:
+            continue
+    check(False, message, driver)
+
+
 def template_text(driver):
     return json.loads(by_id(driver, "editor").get_attribute("value"))
 
@@ -125,12 +136,12 @@ try:
     type_into(driver, "template-id", "two-scene", blur=False)
     type_into(driver, "f-id", "two-scene")
     type_into(driver, "f-name", "Two scenes, continuous")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Add background']").click()
+    click(driver, "//button[normalize-space()='Add background']", "the Add background button")
     upload = wait(driver, 10, lambda d: by_label(d, "Upload an image for background place-1"), "the background's upload control")
     upload.send_keys(PRODUCT)
     wait(driver, 20, lambda d: (template_text(d).get("backgrounds") or [{}])[0].get("image", "").startswith("images/two-scene-"),
          "the uploaded background is stored beside the templates and written into the template")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Add slot']").click()
+    click(driver, "//button[normalize-space()='Add slot']", "the Add slot button")
     type_into(driver, "f-dependencies-0-asset-key", "product_1")
     wait(driver, 10, lambda d: template_text(d)["dependencies"] == [{"type": "product_image", "asset_key": "product_1", "min": 1, "max": 1}],
          "a required product-image slot is declared")
@@ -141,7 +152,7 @@ try:
     type_into(driver, "f-scenes-0-dialogue", "This grinder changed my mornings.")
     wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-0-last-frame"), "the last-frame switch").click()
     type_into(driver, "f-scenes-0-last-frame-prompt", "The grinder, lid open")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Add scene']").click()
+    click(driver, "//button[normalize-space()='Add scene']", "the Add scene button")
     Select(wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-1-background"), "scene 2's background")).select_by_value("place-1")
     wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-1-dependencies-product-1"), "the slot can be shown in scene 2").click()
     Select(wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-1-first-frame-source"), "scene 2's first-frame source")).select_by_value("last_frame_of")
@@ -160,7 +171,7 @@ try:
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram img"), "the diagram is drawn as the template changes")
     check(not unlabelled(driver), f"every control of the editor has a label: {unlabelled(driver)[:3]}", driver)
     shot(driver, "editor-two-scene-template")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Save']").click()
+    click(driver, "//button[normalize-space()='Save']", "the Save button")
     wait(driver, 20, lambda d: d.find_element(By.ID, "status").text == "Saved two-scene.json.", "the template is saved")
     saved = os.path.join(TEMPLATES, "two-scene.json")
     validated = subprocess.run([BINARY, "validate", saved], capture_output=True, text=True)
@@ -274,7 +285,7 @@ try:
     driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", area, text)
     wait(driver, 20, lambda d: "unknown-avatar" in d.find_element(By.ID, "diagnostics").text, "the broken reference is reported")
     wait(driver, 20, lambda d: any("error" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".field-error")), "and shown beside the avatar field")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Save']").click()
+    click(driver, "//button[normalize-space()='Save']", "the Save button")
     wait(driver, 20, lambda d: "to fix" in d.find_element(By.ID, "status").text, "an invalid template is saved and flagged")
     saved = api("/templates/unboxing")
     check(any(d["code"] == "unknown-avatar" for d in saved["diagnostics"]), "the saved file holds the edit", driver)

@@ -76,6 +76,7 @@ async function editor() {
   const diagram = el('div', { id: 'diagram', 'aria-label': 'Diagram' });
   const form = el('form', { id: 'form', 'aria-label': 'Template form', novalidate: true, onsubmit: (e) => e.preventDefault() });
   let lastDiagnostics = [];
+  let formShows = null; // the template (as JSON text) the form shows
 
   const textOf = (value) => (format === 'json' ? JSON.stringify(value, null, 2) : toYAML(value));
   const contentType = () => (format === 'json' ? 'application/json' : 'application/yaml');
@@ -101,7 +102,9 @@ async function editor() {
       const errors = lastDiagnostics.filter((d) => d.severity === 'error').length;
       diagnostics.replaceChildren(el('h2', { text: result.valid ? 'No errors' : `${plural(errors, 'problem')} to fix` }),
                                   diagnosticList(lastDiagnostics, pick));
-      if (!formFocused()) renderForm();
+      // Redrawn only when the template changed under it (an edit of the text): a form edit
+      // is already on screen, and a redraw would take the control from under the pointer.
+      if (!formFocused() && JSON.stringify(template) !== formShows) renderForm();
       placeDiagnostics();
       if (result.valid) {
         const svg = await api('/graph?format=svg', { method: 'POST', headers: { 'Content-Type': contentType() }, body: area.value });
@@ -156,6 +159,7 @@ async function editor() {
   // other fields); plain typing leaves the form as it is, so the focus stays put.
   function write(next, redraw) {
     template = next;
+    formShows = JSON.stringify(next);
     area.value = textOf(next);
     checkSoon();
     if (redraw) { renderForm(); placeDiagnostics(); }
@@ -255,6 +259,7 @@ async function editor() {
   }
 
   function drawForm() {
+    formShows = JSON.stringify(template);
     if (!template || typeof template !== 'object' || Array.isArray(template)) {
       form.replaceChildren(el('p', { class: 'bad', text: `The text is not a template the form can show yet: fix the ${format.toUpperCase()} (the problems are listed below it).` }));
       return;
@@ -459,7 +464,14 @@ async function editor() {
              el('p', {}, el('label', { for: 'text-format', text: 'Text format ' }), formatSelect,
                el('small', { text: ' The form and the text are the same template; edit either.' })),
              el('label', { for: 'editor', class: 'visually-hidden', text: 'Template text' }), area))));
-  area.addEventListener('input', () => { clearTimeout(area.redraw); area.redraw = setTimeout(() => { if (!formFocused()) { renderForm(); placeDiagnostics(); } }, 600); });
+  area.addEventListener('input', () => {
+    clearTimeout(area.redraw);
+    area.redraw = setTimeout(() => {
+      if (format !== 'json') return; // YAML is parsed by the server: check() redraws
+      try { template = JSON.parse(area.value); } catch (_) { template = null; }
+      if (!formFocused() && JSON.stringify(template) !== formShows) { renderForm(); placeDiagnostics(); }
+    }, 600);
+  });
   renderForm();
   check();
 }
