@@ -709,6 +709,25 @@ enum OpenAPIDocument {
        ],
        "type": "string"
       }
+     },
+     {
+      "description": "plan what a run for this product would make: its stored files, and outputs already in the cache (and picked takes), are counted as cached",
+      "in": "query",
+      "name": "product_id",
+      "required": false,
+      "schema": {
+       "pattern": "^[a-z0-9][a-z0-9_-]*$",
+       "type": "string"
+      }
+     },
+     {
+      "description": "comma-separated targets (node ids, scene ids, stages such as frames): only what they need",
+      "in": "query",
+      "name": "targets",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
      }
     ],
     "requestBody": {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SceneFlowCore
+import SceneFlowStore
 import SceneFlowGraphviz
 
 /// Health, the registry, the OpenAPI document, and the template tools that store nothing:
@@ -38,7 +39,24 @@ extension SceneFlowServer {
         router.post("/api/v1/plan") { request, _ in
             let offline = try RequestSupport.flag(request, "offline") || options.offline
             let checked = try await checkedTemplate(request)
-            guard let plan = Planner.plan(checked.graph, limits: options.limits, offline: offline) else {
+            let graph = checked.graph
+            // `targets=frames,hook.video`: only what those need. `product_id=P`: what a run for that
+            // product would really make, its stored files and picked takes found in the cache.
+            var targets: Set<String>?
+            if let list = RequestSupport.query(request, "targets"), !list.isEmpty {
+                do { targets = try RunSelection.nodes(for: list.split(separator: ",").map(String.init), in: graph) } catch {
+                    throw APIError.invalid("\(error)", diagnostics: [])
+                }
+            }
+            var cached = Set<Int>()
+            if let product = try RequestSupport.query(request, "product_id").map({ try Self.checkedID($0, what: "product id") }) {
+                let inputs = try database.hydrationInputs(product: product, requireAssets: false)
+                let resolver = InputResolver(templateDirectory: checked.loaded.directory, assets: inputs, replacements: inputs.replacements(for: graph))
+                cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline),
+                                                     inputs: resolver, cache: FileOutputCache(directory: options.workspace.cacheDirectory),
+                                                     picks: try database.picks())
+            }
+            guard let plan = Planner.plan(graph, limits: options.limits, offline: offline, targets: targets, cached: cached) else {
                 throw APIError.invalid("the template's graph has a cycle", diagnostics: checked.diagnostics)
             }
             var bytes: [UInt8] = []

@@ -29,7 +29,24 @@ import Testing
             #expect(try await server.events(id).last?.event["status"] as? String == "succeeded")
             return id
         }
+        // The plan for this product: everything before anything ran; after frames first, the
+        // frames are found in the cache and only the rest would run.
+        let template = try Data(contentsOf: server.templates.appendingPathComponent("unboxing.json"))
+        func plan(_ query: String) async throws -> [String: Any] {
+            let file = server.folder.appendingPathComponent("plan-body.json")
+            try template.write(to: file)
+            return try await server.request("POST", "/api/v1/plan\(query)", ["-H", "Content-Type: application/json", "--data-binary", "@\(file.path)"]).object
+        }
+        let before = try await plan("?product_id=grinder")
+        #expect(before["jobs_to_run"] as? Int == 9 && before["jobs_cached"] as? Int == 0, "\(before)")
+        #expect(try await plan("?product_id=grinder&targets=frames")["jobs_to_run"] as? Int == 3)
         let first = try await run(["template": "unboxing", "product_id": "grinder", "targets": ["frames"]])
+        let after = try await plan("?product_id=grinder")
+        #expect(after["jobs_cached"] as? Int == 3 && after["jobs_to_run"] as? Int == 6, "the frames are made: \(after)")
+        #expect(try await plan("?product_id=grinder&targets=frames")["jobs_to_run"] as? Int == 0)
+        #expect(try await plan("")["jobs_to_run"] as? Int == 9, "without a product nothing is known to be made")
+        let unknown = try await server.request("POST", "/api/v1/plan?targets=nope", ["-H", "Content-Type: application/json", "--data-binary", "@\(server.folder.appendingPathComponent("plan-body.json").path)"])
+        #expect(unknown.status == 422, "\(unknown.text)")
         let second = try await run(["template": "unboxing", "product_id": "grinder", "targets": ["frames"], "regenerate": ["hook.first_frame"]])
         let listing = try await server.request("GET", "/api/v1/runs/\(second)/nodes/hook.first_frame/takes")
         #expect(listing.status == 200, "\(listing.text)")

@@ -196,6 +196,7 @@ try:
     wait(driver, 10, lambda d: d.find_element(By.XPATH, "//button[normalize-space()='Hydrate']").is_enabled(), "Hydrate is enabled once the slot has a file")
     check(driver.find_elements(By.CSS_SELECTOR, ".chosen img.thumb"), "the chosen file is shown before upload", driver)
     by_id(driver, "frames-first").click()
+    wait(driver, 20, lambda d: "Estimate for the frames" in d.find_element(By.ID, "plan").text, "the estimate follows frames first")
     check(not unlabelled(driver), f"every control of the hydrate page has a label: {unlabelled(driver)[:3]}", driver)
     driver.find_element(By.XPATH, "//button[normalize-space()='Hydrate']").click()
 

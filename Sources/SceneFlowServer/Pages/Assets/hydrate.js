@@ -122,9 +122,25 @@ async function hydrate() {
   try {
     for (const p of await api('/products')) known.append(el('option', { value: p.product_id }));
   } catch (_) {}
-  try {
-    const estimate = await postJSON('/plan', template);
-    plan.textContent = `Estimate for the whole ad: ${plural(estimate.jobs_to_run, 'job')}, about ${Math.round(estimate.estimated_seconds)} s, ${money(estimate.estimated_cost)}.`;
-  } catch (error) { plan.replaceChildren(errorBox(error)); }
+  // The estimate of what this run would make: for the product (what its stored files already
+  // made is in the cache), and only the frames when frames first is chosen.
+  let planTicket = 0;
+  async function estimate() {
+    const ticket = ++planTicket;
+    const product = productInput.value.trim();
+    const query = new URLSearchParams();
+    if (idPattern.test(product)) query.set('product_id', product);
+    if (framesFirst.checked) query.set('targets', 'frames');
+    try {
+      const result = await postJSON('/plan' + (query.toString() ? '?' + query : ''), template);
+      if (ticket !== planTicket) return;
+      const what = framesFirst.checked ? 'the frames' : 'the whole ad';
+      plan.textContent = `Estimate for ${what}: ${plural(result.jobs_to_run, 'job')} to run` + (result.jobs_cached ? ` (${result.jobs_cached} already made)` : '')
+        + `, about ${Math.round(result.estimated_seconds)} s, ${money(result.estimated_cost)}.`;
+    } catch (error) { if (ticket === planTicket) plan.replaceChildren(errorBox(error)); }
+  }
+  productInput.addEventListener('change', estimate);
+  framesFirst.addEventListener('change', estimate);
+  estimate();
   refreshStored();
 }
