@@ -147,6 +147,16 @@ struct WorkspaceOptions: ParsableArguments {
 
     var workspace: Workspace { Workspace.resolve(explicit: workspacePath) }
 
+    /// A workspace named on the command line that exists but is not a folder is a usage error
+    /// (exit 64), caught before anything is read or written.
+    func validate() throws {
+        guard let workspacePath else { return }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: workspacePath, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError("--workspace \(workspacePath) is a file, not a folder")
+        }
+    }
+
     func database() throws -> WorkspaceDatabase { try WorkspaceDatabase(workspace: workspace) }
 }
 

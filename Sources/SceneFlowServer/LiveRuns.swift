@@ -75,24 +75,53 @@ final class LiveRun: Sendable {
 
 /// The runs started by this server process, by id, and the limits they share (as a batch's
 /// products share them): one limiter and one coalescer for every run in flight.
+///
+/// A finished run's events stay in memory for replay while it is among the last
+/// `keptFinished` to finish; an older one is forgotten here, and its event stream is then its
+/// `run_finished` line, read from its report (`GET /runs/{id}` and its files are on disk).
 final class LiveRuns: Sendable {
-    private let runs = Mutex<[String: LiveRun]>([:])
+    private struct Table {
+        var runs: [String: LiveRun] = [:]
+        var finishedOrder: [String] = []
+    }
+    private let table = Mutex(Table())
     let limiter: ConcurrencyLimiter
     let coalescer = JobCoalescer()
+    let keptFinished: Int
 
-    init(limits: RunLimits) {
+    init(limits: RunLimits, keptFinished: Int = 64) {
         limiter = ConcurrencyLimiter(limits: limits)
+        self.keptFinished = max(1, keptFinished)
     }
 
-    subscript(id: String) -> LiveRun? { runs.withLock { $0[id] } }
+    /// How many runs' events are held in memory.
+    var count: Int { table.withLock { $0.runs.count } }
+
+    /// Holds a run's events from now on.
+    func register(_ live: LiveRun) {
+        table.withLock { $0.runs[live.id] = live }
+    }
+
+    /// Notes that run `id` finished, and forgets the oldest finished runs beyond the limit.
+    func retire(_ id: String) {
+        table.withLock { t in
+            t.finishedOrder.append(id)
+            while t.finishedOrder.count > keptFinished {
+                t.runs[t.finishedOrder.removeFirst()] = nil
+            }
+        }
+    }
+
+    subscript(id: String) -> LiveRun? { table.withLock { $0.runs[id] } }
 
     /// Starts a prepared hydration in the background.
     func start(_ prepared: PreparedHydration, live: LiveRun, session: HydrationSession) {
-        runs.withLock { $0[live.id] = live }
+        register(live)
         live.setFolder(prepared.folder.url)
         let task = Task {
             let result = await session.run(prepared) { event in live.append(event.jsonLine(runID: live.id)) }
             live.finish()
+            self.retire(live.id)
             return result
         }
         live.attach(task)
@@ -100,7 +129,7 @@ final class LiveRuns: Sendable {
 
     /// Cancels every run in flight and waits for each to record itself `cancelled`.
     func cancelAll() async {
-        let all = runs.withLock { Array($0.values) }
+        let all = table.withLock { Array($0.runs.values) }
         await withTaskGroup(of: Void.self) { group in
             for run in all where !run.isFinished { group.addTask { await run.cancel() } }
         }

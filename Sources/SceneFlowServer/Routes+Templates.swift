@@ -9,7 +9,7 @@ extension SceneFlowServer {
     func addTemplateRoutes(to router: Router<BasicRequestContext>) {
         router.getAndHead("/api/v1/templates") { _, _ in
             let items = folder.files().map { id, url -> [String: Any] in
-                let summary = Self.summary(url)
+                let summary = summaries.summary(of: url)
                 return ["id": id, "file": url.lastPathComponent, "valid": summary.valid, "scenes": summary.scenes,
                         "errors": summary.errors, "warnings": summary.warnings]
             }
@@ -54,11 +54,11 @@ extension SceneFlowServer {
         }
     }
 
-    static func summary(_ url: URL) -> (valid: Bool, scenes: Int, errors: Int, warnings: Int) {
-        guard let loaded = try? LoadedTemplate.load(path: url.path) else { return (false, 0, 1, 0) }
+    static func summary(_ url: URL) -> TemplateSummary {
+        guard let loaded = try? LoadedTemplate.load(path: url.path) else { return TemplateSummary(valid: false, scenes: 0, errors: 1, warnings: 0) }
         let diagnostics = diagnostics(loaded)
-        return (!diagnostics.hasErrors, loaded.template?.scenes.count ?? 0,
-                diagnostics.filter { $0.severity == .error }.count, diagnostics.filter { $0.severity == .warning }.count)
+        return TemplateSummary(valid: !diagnostics.hasErrors, scenes: loaded.template?.scenes.count ?? 0,
+                               errors: diagnostics.filter { $0.severity == .error }.count, warnings: diagnostics.filter { $0.severity == .warning }.count)
     }
 
     /// The template's value as JSON (a YAML file converted), or nil if it does not parse.

@@ -16,6 +16,7 @@ public struct SceneFlowServer: Sendable {
     let database: WorkspaceDatabase
     let runs: LiveRuns
     let folder: TemplateFolder
+    let summaries = TemplateSummaries()
     let logger: Logger
 
     /// Opens the workspace (its database settled: runs a killed process left `running` are

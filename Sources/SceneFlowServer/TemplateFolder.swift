@@ -1,5 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SceneFlowCore
+import Synchronization
 
 /// The templates a server serves: the `.json`, `.yaml` and `.yml` files at the top of its
 /// folder whose names (without the extension) follow the id rule; that name is the template's
@@ -69,5 +73,44 @@ struct TemplateFolder: Sendable {
             throw APIError(.internalServerError, "write_failed", "the image could not be saved: \(error)")
         }
         return relative
+    }
+}
+
+/// What the template list says of one template.
+struct TemplateSummary: Sendable, Equatable {
+    var valid: Bool
+    var scenes: Int
+    var errors: Int
+    var warnings: Int
+}
+
+/// Template summaries kept by file, reused while the file's size and modification time (to the
+/// nanosecond) are unchanged, so listing a large folder does not validate every template on
+/// every request. Templates that reference other files (images) are summarised again when
+/// they change; a summary also depends on those images existing, so an entry is kept at most
+/// `maxAge` seconds.
+final class TemplateSummaries: Sendable {
+    private struct Entry {
+        var size: Int64
+        var modified: timespec
+        var made: ContinuousClock.Instant
+        var summary: TemplateSummary
+    }
+    private let entries = Mutex<[String: Entry]>([:])
+    let maxAge: Duration
+
+    init(maxAge: Duration = .seconds(10)) { self.maxAge = maxAge }
+
+    func summary(of url: URL) -> TemplateSummary {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return SceneFlowServer.summary(url) }
+        let now = ContinuousClock.now
+        if let entry = entries.withLock({ $0[url.path] }), entry.size == Int64(info.st_size),
+           entry.modified.tv_sec == info.st_mtim.tv_sec, entry.modified.tv_nsec == info.st_mtim.tv_nsec, now - entry.made < maxAge {
+            return entry.summary
+        }
+        let summary = SceneFlowServer.summary(url)
+        entries.withLock { $0[url.path] = Entry(size: Int64(info.st_size), modified: info.st_mtim, made: now, summary: summary) }
+        return summary
     }
 }

@@ -197,6 +197,19 @@ import Testing
 /// Inputs made to exhaust the program: each is refused quickly with a located message, in
 /// bounded memory (the figures are in `sceneflow-bench hostile`).
 @Suite(.timeLimit(.minutes(3)), .tags(.endToEnd)) struct HostileInputTests {
+    @Test func aWorkspaceThatIsAFileIsAUsageErrorAndTheFileIsUntouched() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("notes.txt")
+        try Data("keep me".utf8).write(to: file)
+        for arguments in [["runs", "list"], ["run", "samples/unboxing.json", "--inputs", "samples/unboxing.inputs.json", "--offline"],
+                          ["assets", "list", "--product", "p"], ["takes", "list", "x", "hook.first_frame"]] {
+            let result = try await sceneflow(arguments + ["--workspace", file.path], timeout: 60)
+            #expect(result.status == 64 && result.stderr.contains("is a file, not a folder"), "\(arguments): \(result.status) \(result.stderr)")
+        }
+        #expect(try Data(contentsOf: file) == Data("keep me".utf8))
+    }
+
     @Test func aFileOverTheSizeLimitIsRefusedWithoutReadingIt() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
