@@ -79,6 +79,14 @@ import Testing
         #expect(plainTracks.stdout.split(separator: "\n").count == 1, "without music there is one track, the mix")
         let speech = try await spoken(final, track: 1, length: 35)
         #expect(speech.count >= 3, "the sample speaks in several scenes: \(speech)")
+        // The captions follow the voice: wherever speech is heard, a caption is on screen (the
+        // local engine's words are laid over where its voice is heard, pauses skipped).
+        let heardCues = SubRip.cues(try String(contentsOf: burned.appendingPathComponent("captions.srt"), encoding: .utf8))
+        for (start, end) in speech {
+            for t in stride(from: start + 0.05, to: end, by: 0.25) {
+                #expect(heardCues.contains { $0.start <= t && t <= $0.end }, "speech at \(t) s has no caption: \(heardCues.map { ($0.start, $0.end) })")
+            }
+        }
         for (start, end) in speech {
             let voice = try await meanVolume(final, track: 1, from: start, to: end)
             let music = try await meanVolume(final, track: 2, from: start, to: end)

@@ -34,11 +34,12 @@ import Testing
                                  words: ["hook": Self.timed(text, rate: 10), "end": Self.timed("Link below.", rate: 10)])
         #expect(cues.map(\.text) == ["Okay,", "I was not expecting", "this.", "Link below."])
         #expect(cues.map(\.scene) == ["hook", "hook", "hook", "end"])
-        // "Okay," 0–0.5, held to "I" at 0.6 (a short pause); "this." ends with its last letter.
+        // "Okay," 0–0.5, held to "I" at 0.6 (a short pause); "this." ends with its last letter
+        // at 3.1 and lingers 0.4 s.
         #expect(abs(cues[0].start) < 1e-9 && abs(cues[0].end - 0.6) < 1e-9)
-        #expect(abs(cues[2].end - 3.1) < 1e-9)
+        #expect(abs(cues[2].end - 3.5) < 1e-9)
         // The third scene starts at 9 s; nothing is shown during the silent scene.
-        #expect(abs(cues[3].start - 9) < 1e-9 && abs(cues[3].end - 10.1) < 1e-9)
+        #expect(abs(cues[3].start - 9) < 1e-9 && abs(cues[3].end - 10.5) < 1e-9)
     }
 
     @Test func speechPastTheSceneEndIsCutWithIt() {
@@ -87,6 +88,50 @@ import Testing
                 func spokenWord(_ w: Substring) -> Bool { w.unicodeScalars.contains { CharacterSet.alphanumerics.contains($0) } }
                 #expect(shown.filter(spokenWord) == spoken.filter(spokenWord), "\(text)")
             }
+        }
+    }
+
+    // MARK: The local engine's words, laid over where the voice is heard
+
+    @Test func silencesBecomeTheHeardSpans() {
+        let log = """
+        [silencedetect @ 0x1] silence_start: 0
+        [silencedetect @ 0x1] silence_end: 0.21 | silence_duration: 0.21
+        [silencedetect @ 0x1] silence_start: 1.4
+        [silencedetect @ 0x1] silence_end: 1.7 | silence_duration: 0.3
+        [silencedetect @ 0x1] silence_start: 3.05
+        """
+        let spans = SpeechTiming.voicedSpans(silenceLog: log, length: 5)
+        #expect(spans.map(\.start) == [0.21, 1.7] && spans.map(\.end) == [1.4, 3.05])
+        #expect(SpeechTiming.voicedSpans(silenceLog: "", length: 2).map(\.end) == [2], "no silence: heard throughout")
+        #expect(SpeechTiming.voicedSpans(silenceLog: "silence_start: 0\n", length: 2).isEmpty, "silent throughout")
+    }
+
+    @Test func wordsSkipTheLeadInAndThePauses() {
+        let words = SpeechTiming.words("Okay, so this is wild.", voiced: [(0.2, 0.8), (1.2, 2.4)])
+        #expect(words.map(\.text) == ["Okay,", "so", "this", "is", "wild."])
+        #expect(abs(words[0].start - 0.2) < 1e-9, "the first word starts when the voice is first heard")
+        #expect(abs(words.last!.end - 2.4) < 1e-9, "the last ends when it stops")
+        #expect(words.allSatisfy { w in !(w.start > 0.8 + 1e-9 && w.start < 1.2 - 1e-9) }, "no word starts in the pause")
+        #expect(SpeechTiming.words("", voiced: [(0, 1)]).isEmpty && SpeechTiming.words("hi", voiced: []).isEmpty)
+    }
+
+    @Test func generatedSpeechTimingsAreOrderedAndInsideTheHeardSpans() async {
+        let pieces = ["wow", "this", "grinder", "is", "wild.", "😀", "!!!", "שלום", "supercalifragilisticexpialidocious", "I", "can't,", "12"]
+        await propertyCheck(count: 200, input: Gen.int(in: 0...1_000_000)) { seed in
+            var rng = FuzzTests.Random(state: UInt64(seed))
+            let text = (0..<Int.random(in: 1...25, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined(separator: " ")
+            var spans: [(start: Double, end: Double)] = []
+            var t = Double.random(in: 0...0.5, using: &rng)
+            for _ in 0..<Int.random(in: 1...5, using: &rng) {
+                let end = t + Double.random(in: 0.05...3, using: &rng)
+                spans.append((t, end))
+                t = end + Double.random(in: 0.1...1, using: &rng)
+            }
+            let words = SpeechTiming.words(text, voiced: spans)
+            #expect(words.map(\.text) == text.split(separator: " ").map(String.init))
+            #expect(zip(words, words.dropFirst()).allSatisfy { $0.start <= $1.start + 1e-9 && $0.end <= $1.start + 1e-9 }, "\(words)")
+            #expect(words.allSatisfy { w in spans.contains { $0.start - 1e-9 <= w.start && w.end <= $0.end + 1e-9 } }, "every word inside a heard span: \(words) \(spans)")
         }
     }
 }

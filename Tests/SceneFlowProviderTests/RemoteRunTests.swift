@@ -68,7 +68,7 @@ import Testing
     }
 
     /// Remote voice-overs time the captions by ElevenLabs' character alignment: each speaking
-    /// scene's cues run from its first word's start to its last word's end (the fake speaks 15
+    /// scene's cues run from its first word's start to just after its last word's end (the fake speaks 15
     /// characters a second), in the dialogue's words and order, burned into the cut on request.
     @Test func remoteVoiceOversTimeTheCaptionsByTheirAlignment() async throws {
         let server = try await FakeProviders()
@@ -96,8 +96,9 @@ import Testing
             seen += inside.count
             #expect(inside.map(\.text).joined(separator: " ") == text.split(separator: " ").joined(separator: " "))
             #expect(abs((inside.first?.start ?? .nan) - start) < 0.002, "the first word starts with the scene")
-            let spoken = min(max(1, min(20, Double(text.count) / 15)), end - start)   // the fake speaks 1 to 20 s
-            #expect(abs((inside.last?.end ?? .nan) - (start + spoken)) < 0.002, "the last cue ends with the last word, \(spoken) s in")
+            // The fake speaks 1 to 20 s; the last cue lingers 0.4 s after the last word, within the scene.
+            let shown = min(max(1, min(20, Double(text.count) / 15)) + 0.4, end - start)
+            #expect(abs((inside.last?.end ?? .nan) - (start + shown)) < 0.002, "the last cue ends 0.4 s after the last word, \(shown) s in")
         }
         #expect(seen == cues.count && seen > 0, "every cue lies inside a speaking scene")
 

@@ -197,6 +197,12 @@ struct LocalCommands: Sendable {
         quiet + media(raw) + ["-af", String(format: "atempo=%.4f,apad", tempo), "-t", duration, "-ar", "44100", "-ac", "2"] + bitexact + [output]
     }
 
+    /// Where `file` is silent (below −50 dB for 0.12 s or more: quiet consonants and the decay
+    /// of a word still count as heard), as `silencedetect` logs it at info level on standard error.
+    static func silences(in file: String) -> [String] {
+        ["-nostdin", "-hide_banner", "-nostats", "-v", "info"] + media(file) + ["-af", "silencedetect=n=-50dB:d=0.12", "-f", "null", "-"]
+    }
+
     // MARK: Clips
 
     /// Exactly `duration` long: a crossfade from the first frame to the last, or a slow push-in

@@ -24,13 +24,16 @@ public struct LocalEngine: Generator {
     public func generate(_ job: Job) async throws -> GeneratedOutput {
         do {
             let file: URL
+            var words: [TimedWord]?
             switch job.work {
             case .frame(let frame): file = try await self.frame(frame, job: job)
-            case .speech(let speech): file = try await self.speech(speech, job: job)
+            case .speech(let speech): (file, words) = try await self.speech(speech, job: job)
             case .clip(let clip): file = try await self.clip(clip, job: job)
             case .cut(let cut): file = try await self.cut(cut, job: job)
             }
-            return GeneratedOutput(file: file, provider: .local, requestID: nil, cost: .zero)
+            var output = GeneratedOutput(file: file, provider: .local, requestID: nil, cost: .zero)
+            output.words = words
+            return output
         } catch let failure as ToolRunner.Failure {
             throw GenerationError(.permanent, provider: .local, message: failure.description)
         } catch let error as GenerationError {
@@ -87,15 +90,18 @@ public struct LocalEngine: Generator {
     public static func espeakVoice(for voice: String) -> String { LocalCommands.espeakVoice(for: voice) }
 
     /// The dialogue spoken by espeak-ng, sped up (at most 1.6×) if it runs long, then padded or
-    /// trimmed to exactly the scene's length: 44.1 kHz stereo WAV.
-    func speech(_ work: SpeechWork, job: Job) async throws -> URL {
+    /// trimmed to exactly the scene's length: 44.1 kHz stereo WAV. The words' times are measured
+    /// in it (`SpeechTiming`: where the voice is heard, ffmpeg's `silencedetect`), for the captions.
+    func speech(_ work: SpeechWork, job: Job) async throws -> (URL, [TimedWord]?) {
         try Data(work.text.utf8).write(to: job.scratch.appendingPathComponent("dialogue.txt"))
         try await espeak.run(LocalCommands.espeak(voice: work.voice ?? "", textFile: "dialogue.txt", output: "raw.wav"), in: job.scratch)
         let spoken = try await mediaDuration(job.scratch.appendingPathComponent("raw.wav"))
         let tempo = min(1.6, max(1, spoken / max(0.1, work.seconds - 0.2)))
         try await runFFmpeg(LocalCommands.fitSpeech(raw: job.scratch.appendingPathComponent("raw.wav").path, tempo: tempo,
                                                     duration: LocalCommands.seconds(work.seconds), output: "speech.wav"), job)
-        return job.scratch.appendingPathComponent("speech.wav")
+        let log = try await ffmpeg.run(LocalCommands.silences(in: "speech.wav"), in: job.scratch).stderr
+        let words = SpeechTiming.words(work.text, voiced: SpeechTiming.voicedSpans(silenceLog: log, length: work.seconds))
+        return (job.scratch.appendingPathComponent("speech.wav"), words.isEmpty ? nil : words)
     }
 
     // MARK: Clips

@@ -79,7 +79,10 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
         case .speech(let speech):
             body("dialogue", speech.text)
             body("voice", speech.voice ?? "")
-            if local { body("duration_s", formatNumber(speech.seconds)) }
+            if local {
+                body("duration_s", formatNumber(speech.seconds))
+                body("timing", "voiced-spans-50dB;v2")   // the words' times are kept with the output
+            }
         case .clip(let clip):
             body("prompt", clip.prompt)
             body("aspect_ratio", clip.aspectRatio.rawValue)

@@ -4,10 +4,12 @@ import Foundation
 /// and burned in on request. A speaking scene's dialogue is cut into short phrases (at most four
 /// words or 28 characters, breaking after punctuation), in the large, short-phrase style of UGC
 /// ads. The voice-over starts at the scene's start. When its generator reported when each word
-/// is spoken (ElevenLabs' `/with-timestamps` alignment), a phrase runs from its first word's
-/// start to its last word's end, held until the next phrase when the gap is short; otherwise
-/// phrases are timed by an even split by syllables: about 0.23 s a syllable (espeak-ng's pace;
-/// the local voice is sped up, up to 1.6×, to fit the scene). No cue passes its scene's end.
+/// is spoken (ElevenLabs' `/with-timestamps` alignment; the local engine's words laid over
+/// where its voice is heard, `SpeechTiming`), a phrase runs from its first word's start to its
+/// last word's end (held 0.4 s longer, or until the next phrase across a pause under 0.6 s);
+/// otherwise phrases are
+/// timed by an even split by syllables: about 0.23 s a syllable (espeak-ng's pace; the local
+/// voice is sped up, up to 1.6×, to fit the scene). No cue passes its scene's end.
 /// Silent scenes get no cue; a phrase with no letter or digit in it (only emoji or punctuation)
 /// joins the phrase before it, or is left out when nothing precedes it.
 public enum Captions {
@@ -23,6 +25,8 @@ public enum Captions {
     static let maxCharacters = 28
     /// A phrase stays on screen until the next one when the pause between them is shorter.
     static let holdGap = 0.6
+    /// Otherwise it stays this long after its last word, so it does not vanish with the sound.
+    static let linger = 0.4
 
     /// The cues of the whole cut, scenes one after another in playback order. `words` holds,
     /// by scene id, the spoken words' times where the voice-over's generator reported them.
@@ -57,10 +61,13 @@ public enum Captions {
         var cues: [Cue] = []
         for (n, group) in groups.enumerated() {
             let start = min(words[group.first!].start, scene.seconds)
-            var end = min(words[group.last!].end, scene.seconds)
+            // Held until the next phrase across a short pause, else a moment past the last word.
+            let spoken = words[group.last!].end
+            var end = min(spoken + linger, scene.seconds)
             if n + 1 < groups.count {
                 let next = words[groups[n + 1].first!].start
-                if next - end < holdGap { end = max(end, min(next, scene.seconds)) }
+                end = next - spoken < holdGap ? max(spoken, next) : min(end, next)
+                end = min(end, scene.seconds)
             }
             guard end > start else { continue }   // spoken after the scene ends: cut with it
             let text = group.map { words[$0].text }.joined(separator: " ")
