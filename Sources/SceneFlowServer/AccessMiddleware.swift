@@ -86,6 +86,10 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 .response(from: request, context: context)
             reply.headers[.allow] = allowed.joined(separator: ", ")
             response = reply
+        } catch let error as HTTPResponseError where error.status == .notFound && request.method == .get && Self.isPage(request.uri.path) {
+            // A page that does not exist: the pages' 404, for people.
+            status = .notFound
+            response = SceneFlowServer.notFoundPage("There is no page \(request.uri.path.prefix(200)) here.")
         } catch let error as HTTPResponseError {
             status = error.status
             let code = status == .notFound ? "not_found" : status == .methodNotAllowed ? "method_not_allowed" : status.code == 413 ? "too_large" : "bad_request"
@@ -108,6 +112,11 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         if let run = Self.runID(in: request.uri.path) { metadata["run"] = .string(run) }
         logger.info("request", metadata: metadata)
         return response
+    }
+
+    /// Whether a path is for people (not the API, not the OpenAPI document).
+    static func isPage(_ path: String) -> Bool {
+        !path.hasPrefix("/api/") && path != "/openapi.json"
     }
 
     /// The methods a path is served with: the API's from its document, GET and HEAD for pages.

@@ -52,11 +52,15 @@ enum FileResponse {
         return Response(status: status, headers: headers, body: body)
     }
 
-    /// `bytes=a-b`, `bytes=a-` or `bytes=-n`, one of them.
+    /// `bytes=a-b` (with a <= b), `bytes=a-` or `bytes=-n`, one of them. Anything else, `bytes=5-2`
+    /// included, is not a valid range, and RFC 9110 has the server ignore it.
     static func isSingleByteRange(_ header: String) -> Bool {
         guard header.hasPrefix("bytes="), !header.contains(",") else { return false }
         let spec = header.dropFirst(6)
-        return spec.contains("-") && spec.allSatisfy { $0.isNumber || $0 == "-" } && spec.filter { $0 == "-" }.count == 1 && spec != "-"
+        guard spec.contains("-") && spec.allSatisfy({ $0.isNumber || $0 == "-" }) && spec.filter({ $0 == "-" }).count == 1 && spec != "-" else { return false }
+        let parts = spec.split(separator: "-", omittingEmptySubsequences: false)
+        if let first = Int(parts[0]), let last = Int(parts[1]), last < first { return false }
+        return true
     }
 
     /// One byte range of a file of `size` bytes; nil if malformed, several, or unsatisfiable.

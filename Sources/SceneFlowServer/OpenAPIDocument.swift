@@ -945,6 +945,21 @@ enum OpenAPIDocument {
        "pattern": "^(avatar:|background:)?[a-z0-9][a-z0-9_-]*$",
        "type": "string"
       }
+     },
+     {
+      "description": "the slot's type, when known: a file of the other kind (a video for an image slot) is refused with 422",
+      "in": "query",
+      "name": "slot_type",
+      "required": false,
+      "schema": {
+       "enum": [
+        "product_image",
+        "product_video",
+        "logo",
+        "reference_image"
+       ],
+       "type": "string"
+      }
      }
     ],
     "requestBody": {

@@ -46,7 +46,7 @@ extension SceneFlowServer {
     static func notFoundPage(_ sentence: String) -> Response {
         let html = """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>Not found</title><link rel="stylesheet" href="/static/app.css"></head>
+        <html lang="en"><head><meta charset="utf-8"><title>Not found</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/app.css"></head>
         <body><header><nav aria-label="Main"><a href="/">SceneFlow</a> <a href="/runs">Runs</a></nav></header>
         <main><h1>Not found</h1><p>\(escape(sentence))</p></main></body></html>
         """
@@ -63,6 +63,7 @@ extension SceneFlowServer {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(escape(title))</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/static/app.css">
         </head>
         <body data-page="\(escape(name))" data-id="\(escape(id ?? ""))">

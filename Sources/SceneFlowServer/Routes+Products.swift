@@ -31,12 +31,20 @@ extension SceneFlowServer {
         router.post("/api/v1/products/:product_id/assets/:asset_key") { request, context in
             let product = try RequestSupport.id(context, "product_id", what: "product id")
             let key = try Self.assetKey(context)
+            // `?slot_type=product_image`: the slot's type, when the caller knows the template, so a
+            // file of the wrong kind is refused here rather than stored and refused at the run.
+            let slotType = try RequestSupport.query(request, "slot_type").map { value -> SlotType in
+                guard let type = SlotType(rawValue: value) else {
+                    throw APIError.badRequest("\"\(Slug.shown(value))\" is not a slot type; slot types are \(SlotType.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return type
+            }
             let scratch = options.workspace.root.appendingPathComponent("tmp/upload-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: scratch) }
             let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxUploadBytes)
             guard !files.isEmpty else { throw APIError.badRequest("the form has no `file` part") }
             do {
-                let stored = try database.addAssets(product: product, key: key, files: files)
+                let stored = try database.addAssets(product: product, key: key, files: files, slotType: slotType)
                 return JSONBody.raw(.created, try JSONRows.encode(stored.map { database.jsonRow($0) }))
             } catch let error as StoreError {
                 let tooLarge = error.isTooLarge

@@ -47,6 +47,13 @@ import Testing
         #expect(try await server.request("GET", "/api/v1/runs/\(id)/files/final.mp4", ["-H", "Range: bytes=\(size ?? 0)-"]).status == 416)
         let diagram = try await server.request("GET", "/api/v1/runs/\(id)/graph.svg")
         #expect(diagram.status == 200 && diagram.text.contains("<svg"))
+        // Its frames resolve, relative to where it is served.
+        let images = diagram.text.components(separatedBy: "xlink:href=\"").dropFirst().compactMap { $0.split(separator: "\"").first.map(String.init) }
+            .filter { !$0.hasPrefix("data:") && !$0.hasPrefix("#") }
+        #expect(!images.isEmpty && images.allSatisfy { $0.hasPrefix("files/") }, "\(images)")
+        for image in Set(images) {
+            #expect(try await server.request("GET", "/api/v1/runs/\(id)/\(image)").status == 200, "\(image)")
+        }
 
         // HEAD answers as GET does, without a body; several ranges or a malformed one get the whole file.
         let head = try await server.request("HEAD", "/api/v1/runs/\(id)/files/final.mp4", ["-I"])
@@ -54,6 +61,7 @@ import Testing
         #expect(head.status == 200 && head.headers["content-length"] == String(size ?? -1) && head.body.count < 1000, "\(head.headers)")
         #expect(try await server.request("GET", "/api/v1/runs/\(id)/files/final.mp4", ["-H", "Range: bytes=0-1,5-9"]).status == 200)
         #expect(try await server.request("GET", "/api/v1/runs/\(id)/files/final.mp4", ["-H", "Range: bytes=abc"]).status == 200)
+        #expect(try await server.request("GET", "/api/v1/runs/\(id)/files/final.mp4", ["-H", "Range: bytes=5-2"]).status == 200, "an invalid range is ignored")
         let outside = try await server.request("GET", "/api/v1/runs/\(id)/files/final.mp4", ["-H", "Range: bytes=\(size ?? 0)-"])
         #expect(outside.headers["content-range"] == "bytes */\(size ?? -1)", "\(outside.headers)")
         // Pages: a run that exists, one that does not; a page path with another method.
@@ -61,6 +69,17 @@ import Testing
         #expect(try await server.request("GET", "/runs/20990101-000000-deadbeef").status == 404)
         #expect(try await server.request("GET", "/templates/absent/hydrate").status == 404)
         #expect(try await server.request("DELETE", "/runs").status == 405)
+        let noPage = try await server.request("GET", "/nope")
+        #expect(noPage.status == 404 && noPage.headers["content-type"]?.hasPrefix("text/html") == true, "a page that does not exist is a page")
+        #expect(try await server.request("GET", "/api/v1/nope").headers["content-type"]?.hasPrefix("application/json") == true)
+
+        // An upload that names its slot's type is refused when it is the other kind of file.
+        let video = packageRoot.appendingPathComponent("samples/products/grinder/demo.mp4")
+        let wrongKind = try await server.request("POST", "/api/v1/products/grinder/assets/product_1?slot_type=product_image", ["-F", "file=@\(video.path)"])
+        #expect(wrongKind.status == 422 && wrongKind.text.contains("takes a PNG, JPEG or WebP image"), "\(wrongKind.text)")
+        #expect(try await server.request("POST", "/api/v1/products/grinder/assets/product_1?slot_type=poster", ["-F", "file=@\(video.path)"]).status == 400)
+        let stillThere = try await server.request("GET", "/api/v1/products/grinder/assets").json as? [[String: Any]] ?? []
+        #expect(stillThere.compactMap { $0["type"] as? String } == ["png"], "the refused video replaced nothing")
 
         // The history knows it, by template (the id the API uses, or the one written inside) and by product.
         for template in ["unboxing", "grinder-unboxing"] {

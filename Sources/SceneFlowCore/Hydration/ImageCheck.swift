@@ -88,7 +88,10 @@ public enum ImageCheck {
                 throw corrupt("PNG", offset == b.count ? "it ends before its IEND chunk (truncated?)" : "it ends inside a chunk header (truncated?)")
             }
             let length = be32(b, offset)
-            let type = String(decoding: b[offset + 4..<offset + 8], as: UTF8.self)
+            // A chunk type is four ASCII letters; anything else is shown as hex, never raw.
+            let typeBytes = b[offset + 4..<offset + 8]
+            let type = typeBytes.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
+                ? String(decoding: typeBytes, as: UTF8.self) : "0x" + typeBytes.map { String(format: "%02x", $0) }.joined()
             guard length <= b.count - offset - 12 else { throw corrupt("PNG", "it ends inside chunk \(type) (truncated?)") }
             let crc = CRC32.checksum(b[offset + 4..<offset + 8 + length])
             guard crc == UInt32(be32(b, offset + 8 + length)) else { throw corrupt("PNG", "chunk \(type) fails its CRC check (corrupted)") }

@@ -290,8 +290,12 @@ public struct TemplateDecoder {
             if required { missing(lastComponent(path), in: parentPath(path), at: parent) }
             return nil
         }
-        guard case .number(let v, let isInteger) = value.kind, isInteger || v == v.rounded(), abs(v) < 1e15 else {
+        guard case .number(let v, let isInteger) = value.kind, isInteger || v == v.rounded() else {
             typeMismatch(value, expected: "an integer", path: path)
+            return nil
+        }
+        guard abs(v) < 1e15 else {
+            findings.error(.invalidValue, "\"\(path)\" is \(formatNumber(v)), too large a number for a count", path: path, at: value.anchor)
             return nil
         }
         return Located(Int(v), anchor: value.anchor)

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 
 from selenium import webdriver
@@ -166,7 +167,11 @@ try:
     check(by_id(driver, "f-scenes-1-id").get_attribute("aria-invalid") == "true", "the field is marked invalid", driver)
     check("scenes[1].id" in by_id(driver, "diagnostics").text, "the diagnostic list names its path", driver)
     shot(driver, "editor-diagnostic-beside-field")
-    type_into(driver, "f-scenes-1-id", "reveal")
+    type_into(driver, "f-scenes-1-id", "reveal", blur=False)
+    # Keyboard: Tab out of an id (which redraws the form) lands on the next field, and typing goes there.
+    by_id(driver, "f-scenes-1-id").send_keys(Keys.TAB)
+    time.sleep(0.6)
+    check(driver.switch_to.active_element.get_attribute("id") == "f-scenes-1-avatar", "Tab from an edited id keeps the focus on the next field", driver)
     wait(driver, 20, lambda d: d.find_element(By.ID, "diagnostics").text.startswith("No errors"), "the corrected template is valid")
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram img"), "the diagram is drawn as the template changes")
     check(not unlabelled(driver), f"every control of the editor has a label: {unlabelled(driver)[:3]}", driver)

@@ -7,6 +7,9 @@ const main = document.getElementById('main');
 const page = document.body.dataset.page;
 const pageID = document.body.dataset.id;
 const idPattern = /^[a-z0-9][a-z0-9_-]*$/;
+// The same for a `pattern` attribute, which browsers compile with the `v` flag (a `-` in a
+// class must be escaped there).
+const idPatternAttribute = '[a-z0-9][a-z0-9_\\-]*';
 
 // ---- the API ---------------------------------------------------------------------------------
 

@@ -67,7 +67,17 @@ async function editor() {
                  scenes: [{ id: 'hook', prompt: '', speaking: false, duration_s: 5 }] };
   }
 
-  const idInput = el('input', { id: 'template-id', value: id || '', 'aria-label': 'Template id', pattern: '[a-z0-9][a-z0-9_-]*', required: true, readonly: !!id });
+  const idInput = el('input', { id: 'template-id', value: id || '', 'aria-label': 'Template id', pattern: idPatternAttribute, required: true, readonly: !!id });
+  // A new template's file id and the id written inside it go together until they are made to
+  // differ: typing the one changes the other while they are the same.
+  if (!id) {
+    let previous = '';
+    idInput.addEventListener('input', () => {
+      const value = idInput.value.trim();
+      if (template && (!template.id || template.id === previous || template.id === 'new-template')) write(setAt(template, ['id'], value || 'new-template'), true);
+      previous = value;
+    });
+  }
   const area = el('textarea', { id: 'editor', 'aria-label': 'Template text', spellcheck: 'false', rows: 30 });
   const formatSelect = el('select', { id: 'text-format', 'aria-label': 'Text format' },
     el('option', { value: 'json', text: 'JSON' }), el('option', { value: 'yaml', text: 'YAML' }));
@@ -100,7 +110,9 @@ async function editor() {
       }
       lastDiagnostics = result.diagnostics || [];
       const errors = lastDiagnostics.filter((d) => d.severity === 'error').length;
-      diagnostics.replaceChildren(el('h2', { text: result.valid ? 'No errors' : `${plural(errors, 'problem')} to fix` }),
+      const warnings = lastDiagnostics.length - errors;
+      const heading = (result.valid ? 'No errors' : `${plural(errors, 'error')} to fix`) + (warnings ? `, ${plural(warnings, 'warning')}` : '');
+      diagnostics.replaceChildren(el('h2', { text: heading }),
                                   diagnosticList(lastDiagnostics, pick));
       // Redrawn only when the template changed under it (an edit of the text): a form edit
       // is already on screen, and a redraw would take the control from under the pointer.
@@ -184,7 +196,9 @@ async function editor() {
                                                                  pattern: options.pattern || null });
     control.value = value === undefined || value === null ? '' : String(value);
     control.addEventListener('input', () => set(path, control.value === '' && !options.keepEmpty ? undefined : control.value, false));
-    if (options.redrawOnChange) control.addEventListener('change', () => { renderForm(); placeDiagnostics(); });
+    // An id others refer to (selects, checkboxes) redraws the form when it is committed, a
+    // moment later, so the field or button the user moved to gets the focus (or click) first.
+    if (options.redrawOnChange) control.addEventListener('change', () => setTimeout(() => { renderForm(); placeDiagnostics(); }, 250));
     return field(label, control, path, options.hint);
   }
   function number(label, path, options = {}) {
@@ -220,8 +234,10 @@ async function editor() {
     const none = fallback || `(default: ${(defaultModel(kind) || {}).id || 'the registry\'s'})`;
     return choice(label, path, [['', none], ...models(kind).map((m) => [m.id, `${m.id} (${m.provider}, ${m.price})`])], { redraw: true });
   }
-  function button(text, label, onclick, disabled = false) {
-    return el('button', { type: 'button', text, 'aria-label': label, disabled, onclick });
+  // A button; `id` lets the focus come back to it after a redraw, `then` names where the focus
+  // goes if it is gone (a Remove button's item).
+  function button(text, label, onclick, disabled = false, id = null, then = null) {
+    return el('button', { type: 'button', text, 'aria-label': label, disabled, onclick, id, 'data-then': then });
   }
   function section(title, ...children) {
     return el('fieldset', {}, el('legend', { text: title }), ...children);
@@ -229,7 +245,7 @@ async function editor() {
 
   // An image for an avatar or background: a path, or an upload stored beside the templates.
   function imageField(label, path, owner_) {
-    const owner = () => (idInput.value.trim() && idPattern.test(idInput.value.trim()) ? idInput.value.trim() : (template && template.id) || 'template');
+    const owner = () => [idInput.value.trim(), template && template.id].find((v) => v && idPattern.test(v)) || 'template';
     const upload = el('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp', 'aria-label': `Upload an image for ${owner_}` });
     upload.addEventListener('change', async () => {
       if (!upload.files.length) return;
@@ -251,11 +267,20 @@ async function editor() {
   // Drawn again after each change; the control that had the focus gets it back.
   function renderForm() {
     const active = document.activeElement;
-    const key = active && form.contains(active) ? (active.id || active.getAttribute('aria-label')) : null;
+    const inForm = active && form.contains(active);
+    const key = inForm ? (active.id || active.getAttribute('aria-label')) : null;
+    const then = inForm ? active.dataset.then : null;
+    const caret = inForm && typeof active.selectionStart === 'number' ? [active.selectionStart, active.selectionEnd] : null;
     drawForm();
     if (!key) return;
     const again = document.getElementById(key) || form.querySelector(`[aria-label="${CSS.escape(key)}"]`);
-    if (again && !again.disabled) again.focus();
+    // Where focus goes when its control is gone or disabled (a removed item: its list's Add).
+    const target = again && !again.disabled ? again : (then && document.getElementById(then));
+    if (!target) return;
+    target.focus();
+    if (caret && target === again && typeof target.setSelectionRange === 'function') {
+      try { target.setSelectionRange(caret[0], caret[1]); } catch (_) { /* not a text field */ }
+    }
   }
 
   function drawForm() {
@@ -271,7 +296,7 @@ async function editor() {
     const scenes = Array.isArray(t.scenes) ? t.scenes : [];
 
     const top = section('Template',
-      text('Id', ['id'], { pattern: '[a-z0-9][a-z0-9_-]*', keepEmpty: true, hint: 'lowercase letters, digits, _ and -' }),
+      text('Id', ['id'], { pattern: idPatternAttribute, keepEmpty: true, hint: 'lowercase letters, digits, _ and -' }),
       text('Name', ['name']),
       choice('Aspect ratio', ['aspect_ratio'], [['', '9:16 (default)'], ...aspectRatios.map((r) => [r, r])]));
 
@@ -285,23 +310,23 @@ async function editor() {
 
     const people = (kind, list, withVoice) => section(kind === 'avatars' ? 'Avatars' : 'Backgrounds',
       ...list.map((item, i) => el('div', { class: 'item', role: 'group', 'aria-label': `${kind === 'avatars' ? 'Avatar' : 'Background'} ${i + 1}` },
-        text('Id', [kind, i, 'id'], { pattern: '[a-z0-9][a-z0-9_-]*', keepEmpty: true, redrawOnChange: true }),
+        text('Id', [kind, i, 'id'], { pattern: idPatternAttribute, keepEmpty: true, redrawOnChange: true }),
         imageField('Image', [kind, i, 'image'], `${kind === 'avatars' ? 'avatar' : 'background'} ${item.id || i + 1}`),
         withVoice ? text('Voice', [kind, i, 'voice'], { hint: 'a TTS voice id (ElevenLabs)' }) : null,
-        button('Remove', `Remove ${kind === 'avatars' ? 'avatar' : 'background'} ${item.id || i + 1}`, () => set([kind, i], undefined, true)))),
+        button('Remove', `Remove ${kind === 'avatars' ? 'avatar' : 'background'} ${item.id || i + 1}`, () => set([kind, i], undefined, true), false, null, `add-${kind}`))),
       button(kind === 'avatars' ? 'Add avatar' : 'Add background', null, () => {
         // The template as it is now (typing does not redraw the form), not as it was drawn.
         const next = structuredClone(template);
         const now = Array.isArray(next[kind]) ? next[kind] : [];
         next[kind] = [...now, { id: uniqueID(now.map((x) => x.id), kind === 'avatars' ? 'person' : 'place'), image: '' }];
         write(next, true);
-      }));
+      }, false, `add-${kind}`));
 
     const slotSet = section('Dependency slots',
       el('p', { class: 'hint', text: 'The product files each hydration supplies. A slot with min 1 or more is required.' }),
       ...slots.map((slot, i) => el('div', { class: 'item slot', role: 'group', 'aria-label': `Slot ${i + 1}` },
         choice('Type', ['dependencies', i, 'type'], slotTypes.map((s) => [s, s])),
-        text('Asset key', ['dependencies', i, 'asset_key'], { pattern: '[a-z0-9][a-z0-9_-]*', keepEmpty: true, redrawOnChange: true }),
+        text('Asset key', ['dependencies', i, 'asset_key'], { pattern: idPatternAttribute, keepEmpty: true, redrawOnChange: true }),
         number('Min', ['dependencies', i, 'min'], { min: 0, step: 1 }),
         number('Max', ['dependencies', i, 'max'], { min: 1, step: 1 }),
         button('Remove', `Remove slot ${slot.asset_key || i + 1}`, () => {
@@ -311,13 +336,13 @@ async function editor() {
             if (Array.isArray(scene.dependencies)) scene.dependencies = scene.dependencies.filter((k) => k !== slot.asset_key);
           }
           write(next, true);
-        }))),
+        }, false, null, 'add-slot'))),
       button('Add slot', null, () => {
         const next = structuredClone(template);
         const now = Array.isArray(next.dependencies) ? next.dependencies : [];
         next.dependencies = [...now, { type: 'product_image', asset_key: uniqueID(now.map((s) => s.asset_key), 'product'), min: 1, max: 1 }];
         write(next, true);
-      }));
+      }, false, 'add-slot'));
 
     const sceneSet = section('Scenes', ...scenes.map((scene, i) => sceneFields(scene, i, scenes, avatars, backgrounds, slots)),
       button('Add scene', null, () => {
@@ -325,7 +350,7 @@ async function editor() {
         const now = Array.isArray(next.scenes) ? next.scenes : [];
         next.scenes = [...now, { id: uniqueID(now.map((s) => s.id), 'scene'), prompt: '', speaking: false }];
         write(next, true);
-      }));
+      }, false, 'add-scene'));
     form.replaceChildren(top, modelSet, people('avatars', avatars, true), people('backgrounds', backgrounds, false), slotSet, sceneSet);
   }
 
@@ -364,7 +389,7 @@ async function editor() {
     const videoModel = registry.find((m) => m.id === videoModelID);
     const durations = videoModel && Array.isArray(videoModel.durations_s) ? videoModel.durations_s : null;
     const duration = durations
-      ? choice('Duration (s)', at('duration_s'), [['', `default (5 s)`], ...durations.map((d) => [String(d), `${d} s`])],
+      ? choice('Duration (s)', at('duration_s'), [...(durations.includes(5) ? [['', 'default (5 s)']] : []), ...durations.map((d) => [String(d), `${d} s`])],
                { number: true, hint: `what ${videoModelID} makes` })
       : number('Duration (s)', at('duration_s'), { min: 0.5, step: 0.5, hint: 'default 5' });
 
@@ -408,10 +433,10 @@ async function editor() {
     return el('fieldset', { class: 'scene', 'aria-label': `Scene ${name}` },
       el('legend', { text: `Scene ${i + 1}: ${name}` }),
       el('div', { class: 'actions' },
-        button('↑', `Move ${name} up`, () => move(-1), i === 0), ' ',
-        button('↓', `Move ${name} down`, () => move(1), i === scenes.length - 1), ' ',
-        button('Remove', `Remove scene ${name}`, () => set(['scenes', i], undefined, true), scenes.length === 1)),
-      text('Id', at('id'), { pattern: '[a-z0-9][a-z0-9_-]*', keepEmpty: true, redrawOnChange: true }),
+        button('↑', `Move ${name} up`, () => move(-1), i === 0, null, fieldID(['scenes', i - 1, 'id'])), ' ',
+        button('↓', `Move ${name} down`, () => move(1), i === scenes.length - 1, null, fieldID(['scenes', i + 1, 'id'])), ' ',
+        button('Remove', `Remove scene ${name}`, () => set(['scenes', i], undefined, true), scenes.length === 1, null, 'add-scene')),
+      text('Id', at('id'), { pattern: idPatternAttribute, keepEmpty: true, redrawOnChange: true }),
       choice('Avatar', at('avatar'), [['', '(none: a product-only scene)'], ...avatars.map((a) => [a.id, a.id])]),
       choice('Background', at('background'), [['', '(none)'], ...backgrounds.map((b) => [b.id, b.id])]),
       showsGroup,
@@ -437,7 +462,7 @@ async function editor() {
 
   // ---- saving ----
   const save = el('button', { type: 'button', text: 'Save', onclick: async () => {
-    const target = idInput.value.trim();
+    const target = idInput.value.trim() || (template && typeof template.id === 'string' ? template.id : '');
     if (!idPattern.test(target)) { status.textContent = 'The template id must be lowercase letters, digits, _ and -.'; idInput.focus(); return; }
     try {
       const result = await api(`/templates/${target}`, { method: 'PUT', headers: { 'Content-Type': contentType() }, body: area.value });

@@ -11,6 +11,8 @@ async function home() {
       el('a', { href: `/runs?template=${encodeURIComponent(t.id)}`, text: `Runs of ${t.id}` })));
   }
   const productList = el('ul', { 'aria-label': 'Products' });
+  if (!products.length) productList.append(el('li', { text: 'No products yet: hydrating a template for a product id stores its files.' }));
+  if (!templates.length) templateList.append(el('li', { text: 'No templates in the served folder yet.' }));
   for (const p of products) {
     productList.append(el('li', {}, `${p.product_id} (${plural(p.assets, 'file')}) · `,
       el('a', { href: `/runs?product_id=${encodeURIComponent(p.product_id)}`, text: `Runs for ${p.product_id}` })));
@@ -43,14 +45,18 @@ async function runs() {
   const query = new URLSearchParams();
   if (template) query.set('template', template);
   if (product) query.set('product_id', product);
-  const templateInput = el('input', { id: 'filter-template', name: 'template', value: template, 'aria-label': 'Template id', pattern: '[a-z0-9][a-z0-9_-]*' });
-  const productInput = el('input', { id: 'filter-product', name: 'product_id', value: product, 'aria-label': 'Product id', pattern: '[a-z0-9][a-z0-9_-]*' });
+  const templateInput = el('input', { id: 'filter-template', name: 'template', value: template, 'aria-label': 'Template id', pattern: idPatternAttribute });
+  const productInput = el('input', { id: 'filter-product', name: 'product_id', value: product, 'aria-label': 'Product id', pattern: idPatternAttribute });
   const filters = el('form', { method: 'get', action: '/runs', class: 'filters' },
     el('label', { for: 'filter-template', text: 'Template ' }), templateInput, ' ',
     el('label', { for: 'filter-product', text: 'Product ' }), productInput, ' ',
     el('button', { type: 'submit', text: 'Filter' }), ' ', el('a', { href: '/runs', text: 'All runs' }));
   const title = template || product ? `Runs${template ? ` of ${template}` : ''}${product ? ` for ${product}` : ''}` : 'Runs';
-  const list = await api('/runs' + (query.toString() ? '?' + query : ''));
+  let list;
+  try { list = await api('/runs' + (query.toString() ? '?' + query : '')); } catch (error) {
+    show(el('h1', { text: 'Runs' }), filters, errorBox(error));   // the filter stays, to be corrected
+    return;
+  }
   const spend = list.reduce((sum, r) => sum + (Number(r.spend) || 0), 0);
   show(el('h1', { text: title }), filters,
        el('p', { role: 'status', text: `${plural(list.length, 'run')}, ${money(spend)} spent.` }), runTable(list));

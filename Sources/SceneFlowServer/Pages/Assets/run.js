@@ -74,7 +74,8 @@ async function run() {
 
   function nodeCard(node, report, canAct) {
     const templateFile = templateFileOf(report);
-    const facts = [`${node.status}${node.status === 'cached' ? ' (from the cache)' : ''}`, node.model || null,
+    const ran = node.status !== 'skipped' && node.status !== 'pending' && node.status !== 'queued';
+    const facts = !ran ? [node.status] : [`${node.status}${node.status === 'cached' ? ' (from the cache)' : ''}`, node.model || null,
                    node.cost !== undefined && node.cost !== null ? (node.cost_estimated ? '~' : '') + money(node.cost) : null,
                    node.attempts ? plural(node.attempts, 'attempt') : null, node.take ? `take ${node.take}` : null].filter(Boolean);
     const card = el('article', { class: `node ${node.status}${openTakes.has(node.id) ? ' open' : ''}`, 'aria-label': node.id },
@@ -113,11 +114,13 @@ async function run() {
     let report;
     try { report = await api(`/runs/${id}`); } catch (error) { board.replaceChildren(errorBox(error)); return; }
     const nodes = report.nodes || [];
+    // Counted: the jobs (generated nodes), not the inputs or reused frames.
     const counts = {};
-    for (const n of nodes) counts[n.status] = (counts[n.status] || 0) + 1;
+    for (const n of nodes) if (n.job) counts[n.status] = (counts[n.status] || 0) + 1;
     const running = report.status === 'running';
-    summary.textContent = `${report.status}` + (report.stop_reason ? ` — ${report.stop_reason}` : '') + ' · '
-      + Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')
+    const jobs = Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ');
+    summary.textContent = `${report.status}` + (report.stop_reason && report.stop_reason !== report.status ? ` — ${report.stop_reason}` : '')
+      + (jobs ? ` · jobs: ${jobs}` : ' · starting')
       + (report.cost !== undefined ? ` · ${report.cost_estimated ? 'estimated ' : ''}cost ${money(report.cost)}` : '')
       + (report.product_id ? ` · product ${report.product_id}` : '');
     heading.textContent = `Run ${id}` + (report.template && report.template.id ? ` of ${report.template.id}` : '');
