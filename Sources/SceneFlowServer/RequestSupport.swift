@@ -34,7 +34,10 @@ enum RequestSupport {
         guard bytes.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else {
             throw APIError.badRequest("the body is empty; send a template (JSON, or YAML with Content-Type: application/yaml)")
         }
-        return LoadedTemplate.parse(bytes: bytes, path: options.templates.appendingPathComponent("request.\(format)").path)
+        var loaded = LoadedTemplate.parse(bytes: bytes, path: options.templates.appendingPathComponent("request.\(format)").path)
+        // Diagnostics name the body, not a path on the server (which does not exist).
+        loaded.path = "request.\(format)"
+        return loaded
     }
 
     /// A path parameter that must follow the id rule `[a-z0-9][a-z0-9_-]*` (400 otherwise:

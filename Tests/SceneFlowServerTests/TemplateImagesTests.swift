@@ -45,5 +45,6 @@ import Testing
         #expect(scenes?.first?["avatar"] as? String == "nobody")
         let diagnostics = reply.object["diagnostics"] as? [[String: Any]] ?? []
         #expect(diagnostics.contains { $0["path"] as? String == "scenes[0].avatar" && $0["line"] as? Int == 5 })
+        #expect(diagnostics.allSatisfy { $0["file"] as? String == "request.yaml" }, "no server path: \(diagnostics)")
     }
 }
