@@ -87,11 +87,14 @@ import Testing
                 #expect(heardCues.contains { $0.start <= t && t <= $0.end }, "speech at \(t) s has no caption: \(heardCues.map { ($0.start, $0.end) })")
             }
         }
+        var margins: [Double] = []
         for (start, end) in speech {
             let voice = try await meanVolume(final, track: 1, from: start, to: end)
             let music = try await meanVolume(final, track: 2, from: start, to: end)
+            margins.append(voice - music)
             #expect(voice - music >= 10, "\(start)–\(end) s: speech \(voice) dB, music \(music) dB")
         }
+        print("speech over music where the voice is heard: \(margins.map { String(format: "%.1f", $0) }.joined(separator: ", ")) dB")
 
         // Captions: cues inside their scenes, in the dialogue's word order; a silent scene has none.
         let timeline = try JSONSerialization.jsonObject(with: Data(contentsOf: plain.appendingPathComponent("timeline.json"))) as? [String: Any]

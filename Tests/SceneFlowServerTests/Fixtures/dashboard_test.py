@@ -82,24 +82,50 @@ def wait(driver, seconds, condition, message):
         check(False, message, driver)
 
 
+def settle(driver):
+    """Waits until the editor has no validation in flight and no redraw due (its form's
+    data-pending), as a user waits for the page to catch up."""
+    wait(driver, 30, lambda d: d.execute_script("const f = document.getElementById('form'); return !f || !f.dataset.pending"),
+         "the editor settles")
+
+
+def retry(driver, message, action):
+    """Does `action` on a settled page, again if the page redrew its element meanwhile."""
+    for _ in range(8):
+        settle(driver)
+        try:
+            return action()
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    check(False, message, driver)
+
+
 def type_into(driver, element_id, text, blur=True):
-    field = wait(driver, 10, lambda d: d.find_element(By.ID, element_id), f"the field {element_id}")
-    # As a user replaces a value: select it all, type over it.
-    field.send_keys(Keys.CONTROL, "a")
-    field.send_keys(text)
-    if blur:
-        driver.execute_script("arguments[0].dispatchEvent(new Event('change')); arguments[0].blur()", field)
+    def act():
+        field = wait(driver, 10, lambda d: d.find_element(By.ID, element_id), f"the field {element_id}")
+        # As a user replaces a value: select it all, type over it.
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(text)
+        if blur:
+            driver.execute_script("arguments[0].dispatchEvent(new Event('change')); arguments[0].blur()", field)
+    retry(driver, f"typing into {element_id}", act)
+    settle(driver)
+
+
+def choose(driver, element_id, value, message):
+    retry(driver, message, lambda: Select(wait(driver, 10, lambda d: d.find_element(By.ID, element_id), message)).select_by_value(value))
+    settle(driver)
+
+
+def click_id(driver, element_id, message):
+    retry(driver, message, lambda: wait(driver, 10, lambda d: d.find_element(By.ID, element_id), message).click())
+    settle(driver)
 
 
 def click(driver, xpath, message):
     """Clicks the element at `xpath`, finding it again if the page redrew it meanwhile."""
-    for _ in range(5):
-        try:
-            wait(driver, 10, lambda d: d.find_element(By.XPATH, xpath), message).click()
-            return
-        except StaleElementReferenceException:
-            continue
-    check(False, message, driver)
+    retry(driver, message, lambda: wait(driver, 10, lambda d: d.find_element(By.XPATH, xpath), message).click())
+    settle(driver)
 
 
 def template_text(driver):
@@ -138,25 +164,25 @@ try:
     type_into(driver, "f-id", "two-scene")
     type_into(driver, "f-name", "Two scenes, continuous")
     click(driver, "//button[normalize-space()='Add background']", "the Add background button")
-    upload = wait(driver, 10, lambda d: by_label(d, "Upload an image for background place-1"), "the background's upload control")
-    upload.send_keys(PRODUCT)
+    retry(driver, "the background's upload control",
+          lambda: wait(driver, 10, lambda d: by_label(d, "Upload an image for background place-1"), "the background's upload control").send_keys(PRODUCT))
     wait(driver, 20, lambda d: (template_text(d).get("backgrounds") or [{}])[0].get("image", "").startswith("images/two-scene-"),
          "the uploaded background is stored beside the templates and written into the template")
     click(driver, "//button[normalize-space()='Add slot']", "the Add slot button")
     type_into(driver, "f-dependencies-0-asset-key", "product_1")
     wait(driver, 10, lambda d: template_text(d)["dependencies"] == [{"type": "product_image", "asset_key": "product_1", "min": 1, "max": 1}],
          "a required product-image slot is declared")
-    Select(wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-0-background"), "scene 1's background")).select_by_value("place-1")
-    wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-0-dependencies-product-1"), "the slot can be shown in scene 1").click()
+    choose(driver, "f-scenes-0-background", "place-1", "scene 1's background")
+    click_id(driver, "f-scenes-0-dependencies-product-1", "the slot can be shown in scene 1")
     type_into(driver, "f-scenes-0-prompt", "The grinder on a bright counter")
-    wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-0-speaking"), "the speaking switch").click()
+    click_id(driver, "f-scenes-0-speaking", "the speaking switch")
     type_into(driver, "f-scenes-0-dialogue", "This grinder changed my mornings.")
-    wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-0-last-frame"), "the last-frame switch").click()
+    click_id(driver, "f-scenes-0-last-frame", "the last-frame switch")
     type_into(driver, "f-scenes-0-last-frame-prompt", "The grinder, lid open")
     click(driver, "//button[normalize-space()='Add scene']", "the Add scene button")
-    Select(wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-1-background"), "scene 2's background")).select_by_value("place-1")
-    wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-1-dependencies-product-1"), "the slot can be shown in scene 2").click()
-    Select(wait(driver, 10, lambda d: d.find_element(By.ID, "f-scenes-1-first-frame-source"), "scene 2's first-frame source")).select_by_value("last_frame_of")
+    choose(driver, "f-scenes-1-background", "place-1", "scene 2's background")
+    click_id(driver, "f-scenes-1-dependencies-product-1", "the slot can be shown in scene 2")
+    choose(driver, "f-scenes-1-first-frame-source", "last_frame_of", "scene 2's first-frame source")
     wait(driver, 10, lambda d: template_text(d)["scenes"][1].get("first_frame") == {"source": "last_frame_of", "scene": "hook"},
          "scene 2 continues from scene 1's last frame")
     type_into(driver, "f-scenes-1-prompt", "Beans pour in")
@@ -185,10 +211,10 @@ try:
     check(len(written["scenes"]) == 2 and written["scenes"][0].get("last_frame") is not None, "the saved file holds both scenes and the last frame")
 
     # The YAML view shows the same template.
-    Select(by_id(driver, "text-format")).select_by_value("yaml")
+    choose(driver, "text-format", "yaml", "the text format")
     wait(driver, 10, lambda d: "scenes:" in by_id(d, "editor").get_attribute("value"), "the YAML view shows the template as YAML")
     wait(driver, 20, lambda d: d.find_element(By.ID, "diagnostics").text.startswith("No errors"), "the YAML is valid too")
-    Select(by_id(driver, "text-format")).select_by_value("json")
+    choose(driver, "text-format", "json", "the text format")
 
     # ---- Hydrate: disabled until the slot has a file; frames first ----
     driver.get(BASE + "/templates/two-scene/hydrate?product_id=shop-1")
@@ -225,11 +251,12 @@ try:
     # Regenerate a frame: a new take; both takes side by side; pick the first.
     driver.get(BASE + "/runs/" + frames_run)
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, '[aria-label="Regenerate hook.first_frame"]'), "every generated node has a Regenerate control")
-    by_label(driver, "Regenerate hook.first_frame").click()
+    retry(driver, "the Regenerate control", lambda: by_label(driver, "Regenerate hook.first_frame").click())
     wait(driver, 30, lambda d: frames_run not in d.current_url and "/runs/" in d.current_url, "regenerating opens a new run")
     regenerated = driver.current_url.rstrip("/").split("/")[-1]
     wait_for_run(driver, 240, "the regenerated frames run finishes")
-    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'button[aria-label="Takes of hook.first_frame"]'), "the frame offers its takes")[0].click()
+    retry(driver, "the Takes control", lambda: wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'button[aria-label="Takes of hook.first_frame"]'),
+                                                   "the frame offers its takes")[0].click())
     wait(driver, 20, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure')) == 2,
          "both takes are shown side by side")
     wait(driver, 20, lambda d: all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)
@@ -237,13 +264,13 @@ try:
     check("used by this run" in driver.find_element(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure:nth-child(2)').text,
           "take 2 is the one this run used", driver)
     shot(driver, "run-takes-side-by-side")
-    by_label(driver, "Pick take 1 of hook.first_frame").click()
+    retry(driver, "the Pick control", lambda: by_label(driver, "Pick take 1 of hook.first_frame").click())
     wait(driver, 20, lambda d: "picked" in d.find_element(By.ID, "notices").text, "the pick is confirmed")
     takes = api(f"/runs/{regenerated}/nodes/hook.first_frame/takes")
     check(takes["picked"] == 1, "take 1 is recorded as picked")
 
     # Continue to clips and the final cut, from the picked take.
-    by_id(driver, "continue").click()
+    retry(driver, "the Continue control", lambda: by_id(driver, "continue").click())
     wait(driver, 30, lambda d: regenerated not in d.current_url, "continuing opens the full run")
     final_run = driver.current_url.rstrip("/").split("/")[-1]
     video = wait(driver, 300, EC.presence_of_element_located((By.CSS_SELECTOR, 'video[aria-label="Final video"]')), "the final video appears")
@@ -281,10 +308,10 @@ try:
     driver.get(BASE + "/templates/unboxing")
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram img"), "the diagram is drawn")
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, '[aria-label="Model for video"] option'), "the model dropdowns are filled")
-    Select(by_label(driver, "Model for video")).select_by_value("local/ffmpeg-clip")
+    choose(driver, "model-video", "local/ffmpeg-clip", "the video model")
     wait(driver, 10, lambda d: template_text(d).get("models", {}).get("video") == "local/ffmpeg-clip", "choosing a video model writes it into the template")
     first = template_text(driver)["scenes"][0]["id"]
-    by_label(driver, f"Move {first} down").click()
+    retry(driver, "the move control", lambda: by_label(driver, f"Move {first} down").click())
     wait(driver, 10, lambda d: template_text(d)["scenes"][1]["id"] == first, "moving a scene down reorders the template")
     area = by_id(driver, "editor")
     text = area.get_attribute("value").replace('"avatar": "maya"', '"avatar": "nobody"', 1)

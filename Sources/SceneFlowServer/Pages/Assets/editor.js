@@ -96,10 +96,23 @@ async function editor() {
   const models = (kind) => registry.filter((m) => (m.kinds || []).includes(kind));
   const defaultModel = (kind) => models(kind).find((m) => m.default);
 
+  // Work the page still has to do (a validation in flight, a redraw due): shown on the form as
+  // `data-pending`, so a script driving the page (the browser tests) can wait for it to settle.
+  let pendingWork = 0;
+  function pending(by) {
+    pendingWork = Math.max(0, pendingWork + by);
+    if (pendingWork) form.dataset.pending = String(pendingWork); else delete form.dataset.pending;
+  }
+  function later(ms, work) {
+    pending(1);
+    return setTimeout(() => { try { work(); } finally { pending(-1); } }, ms);
+  }
+
   // ---- validation and the diagram ----
   let checking = 0;
   async function check() {
     const ticket = ++checking;
+    pending(1);
     try {
       const result = await api('/validate', { method: 'POST', headers: { 'Content-Type': contentType() }, body: area.value });
       if (ticket !== checking) return;
@@ -124,10 +137,15 @@ async function editor() {
       }
     } catch (error) {
       if (ticket === checking) diagnostics.replaceChildren(errorBox(error));
+    } finally {
+      pending(-1);
     }
   }
   let timer = null;
-  const checkSoon = () => { clearTimeout(timer); timer = setTimeout(check, 400); };
+  const checkSoon = () => {
+    if (timer) { clearTimeout(timer); pending(-1); }
+    timer = later(400, () => { timer = null; check(); });
+  };
   area.addEventListener('input', checkSoon);
 
   // A diagnostic's place: its field in the form when there is one, else its line in the text.
@@ -198,7 +216,7 @@ async function editor() {
     control.addEventListener('input', () => set(path, control.value === '' && !options.keepEmpty ? undefined : control.value, false));
     // An id others refer to (selects, checkboxes) redraws the form when it is committed, a
     // moment later, so the field or button the user moved to gets the focus (or click) first.
-    if (options.redrawOnChange) control.addEventListener('change', () => setTimeout(() => { renderForm(); placeDiagnostics(); }, 250));
+    if (options.redrawOnChange) control.addEventListener('change', () => later(250, () => { renderForm(); placeDiagnostics(); }));
     return field(label, control, path, options.hint);
   }
   function number(label, path, options = {}) {
