@@ -44,6 +44,67 @@ enum OpenAPIDocument {
     static let written = #"""
 {
  "components": {
+  "parameters": {
+   "Node": {
+    "description": "node id (scene.kind, final.video, or an input's kind:id)",
+    "in": "path",
+    "name": "node",
+    "required": true,
+    "schema": {
+     "pattern": "^[a-z0-9][a-z0-9_.:-]*$",
+     "type": "string"
+    }
+   },
+   "ProductId": {
+    "description": "product id",
+    "in": "path",
+    "name": "product_id",
+    "required": true,
+    "schema": {
+     "pattern": "^[a-z0-9][a-z0-9_-]*$",
+     "type": "string"
+    }
+   },
+   "RangeHeader": {
+    "in": "header",
+    "name": "Range",
+    "required": false,
+    "schema": {
+     "type": "string"
+    }
+   },
+   "RunID": {
+    "description": "run id",
+    "in": "path",
+    "name": "id",
+    "required": true,
+    "schema": {
+     "pattern": "^[a-z0-9][a-z0-9_-]*$",
+     "type": "string"
+    }
+   },
+   "Take": {
+    "description": "take number",
+    "in": "path",
+    "name": "take",
+    "required": true,
+    "schema": {
+     "maximum": 100000,
+     "minimum": 1,
+     "type": "integer"
+    }
+   },
+   "TemplateID": {
+    "description": "template id",
+    "in": "path",
+    "name": "id",
+    "required": true,
+    "schema": {
+     "pattern": "^[a-z0-9][a-z0-9_-]*$",
+     "type": "string"
+    }
+   }
+  },
   "responses": {
    "BadRequest": {
     "content": {
@@ -820,14 +881,7 @@ enum OpenAPIDocument {
     "operationId": "listAssets",
     "parameters": [
      {
-      "description": "product id",
-      "in": "path",
-      "name": "product_id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/ProductId"
      }
     ],
     "responses": {
@@ -862,14 +916,7 @@ enum OpenAPIDocument {
     "operationId": "removeAssets",
     "parameters": [
      {
-      "description": "product id",
-      "in": "path",
-      "name": "product_id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/ProductId"
      },
      {
       "in": "path",
@@ -927,14 +974,7 @@ enum OpenAPIDocument {
     "operationId": "uploadAssets",
     "parameters": [
      {
-      "description": "product id",
-      "in": "path",
-      "name": "product_id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/ProductId"
      },
      {
       "description": "a slot's asset key, or avatar:ID / background:ID",
@@ -1046,14 +1086,7 @@ enum OpenAPIDocument {
     "operationId": "assetFile",
     "parameters": [
      {
-      "description": "product id",
-      "in": "path",
-      "name": "product_id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/ProductId"
      },
      {
       "description": "a slot's key, or avatar:ID / background:ID",
@@ -1075,12 +1108,7 @@ enum OpenAPIDocument {
       }
      },
      {
-      "in": "header",
-      "name": "Range",
-      "required": false,
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RangeHeader"
      }
     ],
     "responses": {
@@ -1271,14 +1299,7 @@ enum OpenAPIDocument {
     "operationId": "getRun",
     "parameters": [
      {
-      "description": "run id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RunID"
      }
     ],
     "responses": {
@@ -1320,14 +1341,7 @@ enum OpenAPIDocument {
     "operationId": "cancelRun",
     "parameters": [
      {
-      "description": "run id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RunID"
      }
     ],
     "responses": {
@@ -1391,14 +1405,7 @@ enum OpenAPIDocument {
     "operationId": "runEvents",
     "parameters": [
      {
-      "description": "run id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RunID"
      },
      {
       "in": "header",
@@ -1449,14 +1456,7 @@ enum OpenAPIDocument {
     "operationId": "runFile",
     "parameters": [
      {
-      "description": "run id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RunID"
      },
      {
       "in": "path",
@@ -1467,12 +1467,7 @@ enum OpenAPIDocument {
       }
      },
      {
-      "in": "header",
-      "name": "Range",
-      "required": false,
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RangeHeader"
      }
     ],
     "responses": {
@@ -1536,14 +1531,7 @@ enum OpenAPIDocument {
     "operationId": "runGraph",
     "parameters": [
      {
-      "description": "run id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RunID"
      }
     ],
     "responses": {
@@ -1585,24 +1573,10 @@ enum OpenAPIDocument {
     "operationId": "listTakes",
     "parameters": [
      {
-      "description": "run id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RunID"
      },
      {
-      "description": "node id (scene.kind, final.video, or an input's kind:id)",
-      "in": "path",
-      "name": "node",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_.:-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/Node"
      }
     ],
     "responses": {
@@ -1651,43 +1625,16 @@ enum OpenAPIDocument {
     "operationId": "takeFile",
     "parameters": [
      {
-      "description": "run id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RunID"
      },
      {
-      "description": "node id (scene.kind, final.video, or an input's kind:id)",
-      "in": "path",
-      "name": "node",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_.:-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/Node"
      },
      {
-      "description": "take number",
-      "in": "path",
-      "name": "take",
-      "required": true,
-      "schema": {
-       "maximum": 100000,
-       "minimum": 1,
-       "type": "integer"
-      }
+      "$ref": "#/components/parameters/Take"
      },
      {
-      "in": "header",
-      "name": "Range",
-      "required": false,
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RangeHeader"
      }
     ],
     "responses": {
@@ -1758,35 +1705,13 @@ enum OpenAPIDocument {
     "operationId": "pickTake",
     "parameters": [
      {
-      "description": "run id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/RunID"
      },
      {
-      "description": "node id (scene.kind, final.video, or an input's kind:id)",
-      "in": "path",
-      "name": "node",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_.:-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/Node"
      },
      {
-      "description": "take number",
-      "in": "path",
-      "name": "take",
-      "required": true,
-      "schema": {
-       "maximum": 100000,
-       "minimum": 1,
-       "type": "integer"
-      }
+      "$ref": "#/components/parameters/Take"
      }
     ],
     "responses": {
@@ -1890,14 +1815,7 @@ enum OpenAPIDocument {
     "operationId": "getTemplate",
     "parameters": [
      {
-      "description": "template id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/TemplateID"
      }
     ],
     "responses": {
@@ -1937,14 +1855,7 @@ enum OpenAPIDocument {
     "operationId": "putTemplate",
     "parameters": [
      {
-      "description": "template id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/TemplateID"
      }
     ],
     "requestBody": {
@@ -2013,14 +1924,7 @@ enum OpenAPIDocument {
     "operationId": "uploadTemplateImage",
     "parameters": [
      {
-      "description": "template id",
-      "in": "path",
-      "name": "id",
-      "required": true,
-      "schema": {
-       "pattern": "^[a-z0-9][a-z0-9_-]*$",
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/TemplateID"
      }
     ],
     "requestBody": {

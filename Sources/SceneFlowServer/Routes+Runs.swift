@@ -66,27 +66,10 @@ extension SceneFlowServer {
             guard let path = run.report.template.path, let loaded = try? LoadedTemplate.load(path: path), let checked = CheckedTemplate(loaded) else {
                 throw APIError.notFound("the template of run \(id) can no longer be read")
             }
-            let svg = try await RunDiagram.render(run, graph: checked.graph, template: checked.template)
-            return Response(status: .ok, headers: [.contentType: "image/svg+xml"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: Self.servedImages(String(decoding: svg, as: UTF8.self)))))
+            // Served at /runs/{id}/graph.svg, the run's images are at files/<name> beside it.
+            let svg = try await RunDiagram.render(run, graph: checked.graph, template: checked.template, imageBase: "files/")
+            return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: svg)))
         }
-    }
-
-    /// A run diagram's frames are named relative to the run folder (`hook.first_frame.png`); served
-    /// at `/runs/{id}/graph.svg`, they are at `files/<name>` relative to it.
-    static func servedImages(_ svg: String) -> String {
-        var result = ""
-        var rest = Substring(svg)
-        while let range = rest.range(of: "xlink:href=\"") {
-            result += rest[..<range.upperBound]
-            rest = rest[range.upperBound...]
-            guard let end = rest.firstIndex(of: "\"") else { break }
-            let href = rest[..<end]
-            if !href.contains(":"), !href.contains("/"), !href.hasPrefix("#"), !href.isEmpty { result += "files/" }
-            result += href
-            rest = rest[end...]
-        }
-        return result + rest
     }
 
     static func checkedID(_ value: String, what: String) throws -> String {

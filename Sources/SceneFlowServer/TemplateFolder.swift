@@ -68,7 +68,7 @@ struct TemplateFolder: Sendable {
                 throw APIError.badRequest("the images folder is not inside the served folder")
             }
             if FileManager.default.fileExists(atPath: target.path), (try? Digest.sha256(fileAt: target)) == digest { return relative }
-            try AtomicFile.write(Data(contentsOf: file, options: .mappedIfSafe), to: target)
+            try FileCopy.copy(file, to: target)
         } catch let error as APIError { throw error } catch {
             throw APIError(.internalServerError, "write_failed", "the image could not be saved: \(error)")
         }

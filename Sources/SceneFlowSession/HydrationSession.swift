@@ -174,12 +174,13 @@ public struct HydrationSession: Sendable {
 
 /// A run's diagram (`run.svg`): nodes coloured by status, finished frames as thumbnails that
 /// refer to the images beside it in the run folder (relative names, so the folder can be
-/// moved or shared).
+/// moved or shared); `imageBase` goes before those names when the diagram is served elsewhere.
 public enum RunDiagram {
-    public static func render(_ run: LoadedRun, graph: SceneGraph, template: Template, format: DiagramFormat = .svg) async throws -> Data {
+    public static func render(_ run: LoadedRun, graph: SceneGraph, template: Template, format: DiagramFormat = .svg,
+                              imageBase: String = "") async throws -> Data {
         let diagram = DiagramBuilder(graph: graph, template: template, options: DiagramBuilder.Options(run: run, graph: graph)).build()
         let data = try await GraphvizRenderer.shared.render(diagram, format: format)
         guard format == .svg else { return data }
-        return Data(SVGImages.relativize(String(decoding: data, as: UTF8.self), folder: run.folder).utf8)
+        return Data(SVGImages.relativize(String(decoding: data, as: UTF8.self), folder: run.folder, base: imageBase).utf8)
     }
 }

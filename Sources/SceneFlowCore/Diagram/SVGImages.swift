@@ -4,9 +4,10 @@ import Foundation
 /// the run folder beside those images, so references into `folder` are made relative
 /// (`hook.first_frame.png`): the folder can be moved, zipped or served and the pictures still
 /// show. Other images (all of them without a folder) are embedded as data URIs, so a diagram
-/// written anywhere is whole.
+/// written anywhere is whole. `base` goes before each relative name, for a diagram served
+/// somewhere other than beside its images (the server's `/runs/{id}/graph.svg`: `files/`).
 public enum SVGImages {
-    public static func relativize(_ svg: String, folder: URL?) -> String {
+    public static func relativize(_ svg: String, folder: URL?, base: String = "") -> String {
         let prefix = folder.map { $0.standardizedFileURL.path + "/" } ?? "\0"
         var result = ""
         result.reserveCapacity(svg.utf8.count)
@@ -18,7 +19,7 @@ public enum SVGImages {
             let href = String(rest[..<end])
             rest = rest[end...]
             if href.hasPrefix(prefix), RunFolder.isPlainName(String(href.dropFirst(prefix.count))) {
-                result += escape(String(href.dropFirst(prefix.count)))
+                result += escape(base + String(href.dropFirst(prefix.count)))
             } else if href.hasPrefix("/"), let data = try? RegularFile.read(href, limit: 16 << 20), let type = MediaType.sniff(Array(data.prefix(64))), type.isImage {
                 result += "data:\(type.mimeType);base64," + Data(data).base64EncodedString()
             } else {

@@ -193,14 +193,13 @@ struct LocalCommands: Sendable {
 
     /// The raw speech sped up by `tempo` (at most 1.6) and padded or trimmed to exactly `duration`:
     /// 44.1 kHz stereo WAV.
+    /// The raw speech sped up by `tempo`, padded or cut to `duration`; in the same pass, where it
+    /// is silent (below −50 dB for 0.12 s or more: quiet consonants and a word's decay still count
+    /// as heard), logged by `silencedetect` at info level on standard error (`SpeechTiming`).
     static func fitSpeech(raw: String, tempo: Double, duration: String, output: String) -> [String] {
-        quiet + media(raw) + ["-af", String(format: "atempo=%.4f,apad", tempo), "-t", duration, "-ar", "44100", "-ac", "2"] + bitexact + [output]
-    }
-
-    /// Where `file` is silent (below −50 dB for 0.12 s or more: quiet consonants and the decay
-    /// of a word still count as heard), as `silencedetect` logs it at info level on standard error.
-    static func silences(in file: String) -> [String] {
-        ["-nostdin", "-hide_banner", "-nostats", "-v", "info"] + media(file) + ["-af", "silencedetect=n=-50dB:d=0.12", "-f", "null", "-"]
+        ["-nostdin", "-hide_banner", "-nostats", "-v", "info", "-y"] + media(raw)
+            + ["-af", String(format: "atempo=%.4f,apad,silencedetect=n=-50dB:d=0.12", tempo), "-t", duration, "-ar", "44100", "-ac", "2"]
+            + bitexact + [output]
     }
 
     // MARK: Clips

@@ -91,15 +91,15 @@ public struct LocalEngine: Generator {
 
     /// The dialogue spoken by espeak-ng, sped up (at most 1.6×) if it runs long, then padded or
     /// trimmed to exactly the scene's length: 44.1 kHz stereo WAV. The words' times are measured
-    /// in it (`SpeechTiming`: where the voice is heard, ffmpeg's `silencedetect`), for the captions.
+    /// in the same ffmpeg pass (`SpeechTiming`: where the voice is heard, `silencedetect`), for the captions.
     func speech(_ work: SpeechWork, job: Job) async throws -> (URL, [TimedWord]?) {
         try Data(work.text.utf8).write(to: job.scratch.appendingPathComponent("dialogue.txt"))
         try await espeak.run(LocalCommands.espeak(voice: work.voice ?? "", textFile: "dialogue.txt", output: "raw.wav"), in: job.scratch)
         let spoken = try await mediaDuration(job.scratch.appendingPathComponent("raw.wav"))
         let tempo = min(1.6, max(1, spoken / max(0.1, work.seconds - 0.2)))
-        try await runFFmpeg(LocalCommands.fitSpeech(raw: job.scratch.appendingPathComponent("raw.wav").path, tempo: tempo,
-                                                    duration: LocalCommands.seconds(work.seconds), output: "speech.wav"), job)
-        let log = try await ffmpeg.run(LocalCommands.silences(in: "speech.wav"), in: job.scratch).stderr
+        let log = try await ffmpeg.run(LocalCommands.fitSpeech(raw: job.scratch.appendingPathComponent("raw.wav").path, tempo: tempo,
+                                                               duration: LocalCommands.seconds(work.seconds), output: "speech.wav"),
+                                       in: job.scratch).stderr
         let words = SpeechTiming.words(work.text, voiced: SpeechTiming.voicedSpans(silenceLog: log, length: work.seconds))
         return (job.scratch.appendingPathComponent("speech.wav"), words.isEmpty ? nil : words)
     }
