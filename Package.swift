@@ -25,6 +25,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        // Hummingbird's own foundations, named for the server's gate: NIO's HTTP parser errors, the
+        // channel handler that shapes them, and the service group that orders a graceful shutdown.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // Tests only: property-based testing on Swift Testing (generated templates of every size and shape).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
@@ -88,6 +93,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: ["common.js", "lists.js", "editor.js", "hydrate.js", "run.js", "boot.js", "app.css"].map {
                 .embedInCode("Pages/Assets/\($0)")
@@ -113,22 +122,24 @@ let package = Package(
         .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowStore", "SceneFlowTestSupport", "SceneFlowProcess"]),
         .testTarget(
             name: "SceneFlowCoreTests",
-            dependencies: ["SceneFlowCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["SceneFlowTestTags", "SceneFlowCore", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "SceneFlowRunTests",
-            dependencies: ["SceneFlowCore", "SceneFlowProviders", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["SceneFlowTestTags", "SceneFlowCore", "SceneFlowProviders", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SceneFlowStoreTests",
-            dependencies: ["SceneFlowStore", "SceneFlowCore", "SceneFlowTestSupport"]
+            dependencies: ["SceneFlowTestTags", "SceneFlowStore", "SceneFlowCore", "SceneFlowTestSupport"]
         ),
         .testTarget(
             name: "SceneFlowGraphvizTests",
-            dependencies: ["SceneFlowGraphviz", "SceneFlowCore", "SceneFlowTestSupport"]
+            dependencies: ["SceneFlowTestTags", "SceneFlowGraphviz", "SceneFlowCore", "SceneFlowTestSupport"]
         ),
+        // The test tiers' tags, once for every test target.
+        .target(name: "SceneFlowTestTags", path: "Tests/SceneFlowTestTags"),
         // Shared by the test targets: running the built `sceneflow`, the loopback provider server.
         .target(
             name: "SceneFlowTestSupport",
@@ -138,19 +149,19 @@ let package = Package(
         ),
         .testTarget(
             name: "SceneFlowCLITests",
-            dependencies: ["SceneFlowCore", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["SceneFlowTestTags", "SceneFlowCore", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "SceneFlowProcessTests", dependencies: ["SceneFlowProcess"]),
+        .testTarget(name: "SceneFlowProcessTests", dependencies: ["SceneFlowTestTags", "SceneFlowProcess"]),
         // `sceneflow serve` as a real server process on a loopback port, spoken to with curl.
         .testTarget(
             name: "SceneFlowServerTests",
-            dependencies: ["SceneFlowServer", "SceneFlowCore", "SceneFlowTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SceneFlowTestTags", "SceneFlowServer", "SceneFlowCore", "SceneFlowTestSupport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SceneFlowProviderTests",
-            dependencies: ["SceneFlowProviders", "SceneFlowHTTP", "SceneFlowCore", "SceneFlowTestSupport"]
+            dependencies: ["SceneFlowTestTags", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowCore", "SceneFlowTestSupport"]
         ),
     ]
 )

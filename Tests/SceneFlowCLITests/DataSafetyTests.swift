@@ -1,5 +1,6 @@
 import Foundation
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// Nothing generated or stored is lost, overwritten, or written outside its folder; nothing a

@@ -1,6 +1,7 @@
 import Foundation
 import PropertyBased
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// The built `sceneflow` on templates and product files we did not write, drawn at random (a

@@ -1,5 +1,6 @@
 import Foundation
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// The review loop a team runs before paying for video, through the built `sceneflow` on the

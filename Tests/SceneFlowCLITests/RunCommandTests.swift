@@ -1,5 +1,6 @@
 import Foundation
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// What ffprobe says about a media file.

@@ -1,6 +1,7 @@
 import Foundation
 import PropertyBased
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// `sceneflow schema`, checked by an independent implementation of JSON Schema (Python's

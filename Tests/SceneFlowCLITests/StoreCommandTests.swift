@@ -1,5 +1,6 @@
 import Foundation
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 @Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct StoreCommandTests {

@@ -1,5 +1,6 @@
 import Foundation
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// The defects a new user found in an afternoon, each as the user met it: through the built

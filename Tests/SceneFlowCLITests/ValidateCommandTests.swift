@@ -1,5 +1,6 @@
 import Foundation
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// The built binary, end to end: what a user or script sees (output and exit status).

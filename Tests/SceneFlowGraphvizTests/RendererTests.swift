@@ -1,5 +1,6 @@
 import Foundation
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 @testable import SceneFlowCore
 @testable import SceneFlowGraphviz

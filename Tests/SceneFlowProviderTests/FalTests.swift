@@ -3,6 +3,7 @@ import Foundation
 import SceneFlowHTTP
 @testable import SceneFlowProviders
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// fal's queue API against the loopback server: submit, poll the returned URLs, fetch, download.

@@ -3,6 +3,7 @@ import Foundation
 import SceneFlowHTTP
 @testable import SceneFlowProviders
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// Gemini image editing and Veo through the Gemini API, against the loopback server.

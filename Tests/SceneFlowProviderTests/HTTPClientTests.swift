@@ -1,6 +1,7 @@
 import Foundation
 import SceneFlowHTTP
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// The libcurl transport itself, against the loopback server's raw faults.

@@ -1,5 +1,6 @@
 import Foundation
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// `sceneflow run` end to end against the loopback providers, as a user runs it: keys and base
