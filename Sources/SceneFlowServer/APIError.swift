@@ -24,12 +24,19 @@ struct APIError: Error, HTTPResponseError {
     static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
     static func conflict(_ message: String) -> APIError { APIError(.conflict, "conflict", message) }
     static func tooLarge(_ limit: Int) -> APIError { APIError(.contentTooLarge, "too_large", "the body is larger than \(ByteCount(limit))") }
+    /// 507: a run that cannot be recorded (a full disk) is refused rather than started.
+    static func insufficientStorage(_ message: String) -> APIError {
+        APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), "insufficient_storage", message)
+    }
     static func unsupportedMediaType(_ message: String) -> APIError { APIError(.unsupportedMediaType, "unsupported_media_type", message) }
     static func invalid(_ message: String, diagnostics: [Diagnostic]) -> APIError {
         APIError(.unprocessableContent, "invalid", message, diagnostics: Diagnostic.sortedByPosition(diagnostics))
     }
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    func response(from request: Request, context: some RequestContext) throws -> Response { response() }
+
+    /// The error as the contract's JSON body with its status and headers.
+    func response() -> Response {
         JSONBody.response(status, Body(error: .init(code: code, message: message, diagnostics: diagnostics)), headers: headers)
     }
 
@@ -56,11 +63,12 @@ enum JSONBody {
         return raw(status, data, headers: headers)
     }
 
-    /// A body that is JSON text already (the library's own writers made it).
+    /// A body that is JSON text already (the library's own writers made it). Every JSON body
+    /// passes here, and leaves with the server's folders written relative (`ServedPaths`).
     static func raw(_ status: HTTPResponse.Status = .ok, _ data: Data, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = contentType
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: ServedPaths.scrub(Array(data)))))
     }
 
     static func raw(_ status: HTTPResponse.Status = .ok, _ text: String) -> Response { raw(status, Data(text.utf8)) }

@@ -19,7 +19,13 @@ enum FileResponse {
             throw APIError.notFound("no file \"\(url.lastPathComponent)\" in this run")
         }
         let size = Int(info.st_size)
-        var headers: HTTPFields = [.contentType: types[url.pathExtension.lowercased()] ?? "application/octet-stream", .acceptRanges: "bytes"]
+        let type = types[url.pathExtension.lowercased()] ?? "application/octet-stream"
+        var headers: HTTPFields = [.contentType: type, .acceptRanges: "bytes"]
+        // Pictures, sound and video are shown in place; anything else (reports, edits, captions,
+        // diagrams that could carry script) is a download, never a page of this origin.
+        if !Self.isMedia(type) {
+            headers[.contentDisposition] = "attachment; filename=\"\(Self.downloadName(url.lastPathComponent))\""
+        }
         var range = 0..<size
         var status = HTTPResponse.Status.ok
         // One range is honoured; several, or a header that is not a byte range, get the whole file
@@ -50,6 +56,15 @@ enum FileResponse {
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)
+    }
+
+    static func isMedia(_ type: String) -> Bool {
+        (type.hasPrefix("image/") && type != "image/svg+xml") || type.hasPrefix("video/") || type.hasPrefix("audio/")
+    }
+
+    /// A file name safe inside a quoted header value.
+    static func downloadName(_ name: String) -> String {
+        String(name.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" ? Character($0) : "_" }.prefix(200))
     }
 
     /// `bytes=a-b` (with a <= b), `bytes=a-` or `bytes=-n`, one of them. Anything else, `bytes=5-2`

@@ -1,6 +1,7 @@
 import Foundation
 import SceneFlowCore
 import SceneFlowSession
+import SceneFlowStore
 import Synchronization
 
 /// One run of this server process: its events (NDJSON lines, as `run --json` prints them),
@@ -13,6 +14,8 @@ final class LiveRun: Sendable {
         var folder: URL
         var events: [String] = []
         var finished = false
+        /// The run's last report, once it has ended: the truth even when the disk would not take it.
+        var report: RunReport?
         var watchers: [UUID: AsyncStream<(Int, String)>.Continuation] = [:]
         var task: Task<HydrationResult, Never>?
     }
@@ -34,11 +37,15 @@ final class LiveRun: Sendable {
         }
     }
 
+    /// The report the run ended with (nil while it runs).
+    var report: RunReport? { state.withLock { $0.report } }
+
     /// Marks the run finished: watchers get what is left, then their streams end.
-    func finish() {
+    func finish(_ report: RunReport? = nil) {
         // Finished outside the lock: a stream's termination handler takes the lock itself.
         let watchers = state.withLock { s in
             s.finished = true
+            s.report = report
             defer { s.watchers = [:] }
             return Array(s.watchers.values)
         }
@@ -83,6 +90,9 @@ final class LiveRuns: Sendable {
     private struct Table {
         var runs: [String: LiveRun] = [:]
         var finishedOrder: [String] = []
+        /// Runs whose end the history could not take (a full disk): kept, and tried again.
+        var unrecorded: [String: (report: RunReport, folder: URL)] = [:]
+        var retrying = false
     }
     private let table = Mutex(Table())
     let limiter: ConcurrencyLimiter
@@ -119,12 +129,47 @@ final class LiveRuns: Sendable {
         register(live)
         live.setFolder(prepared.folder.url)
         let task = Task {
-            let result = await session.run(prepared) { event in live.append(event.jsonLine(runID: live.id)) }
-            live.finish()
+            let result = await session.run(prepared) { event in live.append(ServedPaths.scrub(event.jsonLine(runID: live.id))) }
+            live.finish(result.report)
+            if result.unrecorded, let database = session.database { self.keepRecording(result.report, folder: result.folder.url, in: database) }
             self.retire(live.id)
             return result
         }
         live.attach(task)
+    }
+
+    /// The report of a run of this process whose end the history does not have yet.
+    func unrecordedReport(_ id: String) -> RunReport? { table.withLock { $0.unrecorded[id]?.report } }
+
+    /// Tries to record a run's end in the history (and its report) every 2 s until it succeeds,
+    /// while the server runs: a full disk that is freed is caught up with.
+    private func keepRecording(_ report: RunReport, folder: URL, in database: WorkspaceDatabase) {
+        let start = table.withLock { t -> Bool in
+            t.unrecorded[report.runID] = (report, folder)
+            defer { t.retrying = true }
+            return !t.retrying
+        }
+        guard start else { return }
+        Task {
+            while true {
+                try? await Task.sleep(for: .seconds(2))
+                let pending = table.withLock { $0.unrecorded }
+                for (id, entry) in pending {
+                    do {
+                        try RunFolder(url: entry.folder).write(try entry.report.encoded(), as: "run.json")
+                        try database.record(entry.report, folder: entry.folder)
+                        _ = table.withLock { $0.unrecorded.removeValue(forKey: id) }
+                    } catch {
+                        continue
+                    }
+                }
+                let done = table.withLock { t -> Bool in
+                    if t.unrecorded.isEmpty { t.retrying = false }
+                    return t.unrecorded.isEmpty
+                }
+                if done || Task.isCancelled { return }
+            }
+        }
     }
 
     /// Cancels every run in flight and waits for each to record itself `cancelled`.

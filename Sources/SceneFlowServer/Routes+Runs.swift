@@ -24,20 +24,29 @@ extension SceneFlowServer {
                 return written
             }
             let product = try RequestSupport.query(request, "product_id").map { try Self.checkedID($0, what: "product id") }
-            return JSONBody.raw(.ok, try JSONRows.encode(try database.runs(limit: 200, product: product, template: template).map(\.jsonRow)))
+            var rows = try database.runs(limit: 200, product: product, template: template)
+            // A run of this process whose end the disk would not take yet: as it ended.
+            for i in rows.indices {
+                guard let report = runs.unrecordedReport(rows[i].runID) else { continue }
+                rows[i].status = report.status.rawValue
+                rows[i].finishedAt = report.finishedAt
+            }
+            return JSONBody.raw(.ok, try JSONRows.encode(rows.map(\.jsonRow)))
         }
         router.getAndHead("/api/v1/runs/:id") { _, context in
             let id = try RequestSupport.id(context, "id", what: "run id")
-            let folder = try runFolder(id)
-            guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("run.json").path) else {
-                // Started, not yet written: the run exists and runs.
-                return JSONBody.response(["run_id": id, "status": "running"])
-            }
-            return JSONBody.raw(.ok, data)
+            return JSONBody.raw(.ok, try report(of: id))
         }
         router.getAndHead("/api/v1/runs/:id/events") { request, context in
             let id = try RequestSupport.id(context, "id", what: "run id")
-            return try events(id, after: request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) } ?? 0)
+            var after = 0
+            if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
+                guard let number = Int(header.trimmingCharacters(in: .whitespaces)), number >= 0 else {
+                    throw APIError.badRequest("Last-Event-ID is the number of the last event received, not \(Slug.shown(header))")
+                }
+                after = number
+            }
+            return try events(id, after: after)
         }
         router.post("/api/v1/runs/:id/cancel") { _, context in
             let id = try RequestSupport.id(context, "id", what: "run id")
@@ -56,6 +65,13 @@ extension SceneFlowServer {
                 throw APIError.notFound("no file \"\(Slug.shown(name))\" in run \(id)")
             }
             let folder = try runFolder(id)
+            // The report and the edit name files, and the report its template: served as the
+            // API serves JSON, with the server's folders written relative.
+            if name == "run.json" {
+                var response = JSONBody.raw(.ok, try report(of: id))
+                response.headers[.contentDisposition] = "attachment; filename=\"run.json\""
+                return response
+            }
             return try FileResponse.response(for: folder.appendingPathComponent(name), inside: folder, request: request)
         }
         router.getAndHead("/api/v1/runs/:id/graph.svg") { _, context in
@@ -75,6 +91,22 @@ extension SceneFlowServer {
     static func checkedID(_ value: String, what: String) throws -> String {
         guard Slug.problem(value) == nil else { throw APIError.badRequest("\"\(Slug.shown(value))\" is not a \(what)") }
         return value
+    }
+
+    /// A run's report as served: a run of this process that has ended as it ended (its report
+    /// in memory is the truth even when the disk would not take it), else its `run.json` — and
+    /// a report that says `running` for a run no live process runs is settled `interrupted`
+    /// first (the history and the report then agree).
+    func report(of id: String) throws -> Data {
+        if let live = runs[id], let report = live.report { return try report.encoded() }
+        let folder = try runFolder(id)
+        let file = folder.appendingPathComponent("run.json")
+        guard let data = FileManager.default.contents(atPath: file.path) else { throw APIError.notFound("run \(id) has no report") }
+        if runs[id] == nil, (try? RunReport.decoder.decode(RunReport.self, from: data))?.status == .running {
+            do { try database.settleAbandonedRuns() } catch { logger.warning("runs could not be settled", metadata: ["error": "\(error)"]) }
+            return FileManager.default.contents(atPath: file.path) ?? data
+        }
+        return data
     }
 
     /// A run's folder: this process's runs first, then the history (404 for neither).
@@ -138,7 +170,7 @@ extension SceneFlowServer {
         let live = LiveRun(id: hydration.runID, folder: options.workspace.runsDirectory.appendingPathComponent(hydration.runID))
         let prepared: PreparedHydration
         do {
-            prepared = try await session.prepare(hydration) { event in live.append(event.jsonLine(runID: live.id)) }
+            prepared = try await session.prepare(hydration) { event in live.append(ServedPaths.scrub(event.jsonLine(runID: live.id))) }
         } catch {
             throw Self.apiError(error)
         }
@@ -183,6 +215,7 @@ extension SceneFlowServer {
         case .overBudget(let message): return APIError(.unprocessableContent, "over_budget", message)
         case .remoteImages(let message): return APIError(.unprocessableContent, "remote_images", message)
         case .unreadable(let failure): return APIError(.unprocessableContent, "unreadable", failure.description)
+        case .unrecordable(let message): return .insufficientStorage(message)
         case .configuration(let message), .missingTools(let message), .folder(let message):
             return APIError(.internalServerError, "server_setup", message)
         }
@@ -194,9 +227,8 @@ extension SceneFlowServer {
     func events(_ id: String, after: Int) throws -> Response {
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         guard let live = runs[id] else {
-            let folder = try runFolder(id)
-            let report = try? LoadedRun.read(folder.path).report
-            let line = Self.finishedLine(id, report: report)
+            let data = try report(of: id)
+            let line = Self.finishedLine(id, report: try? RunReport.decoder.decode(RunReport.self, from: data))
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: after >= 1 ? "" : "id: 1\ndata: \(line)\n\n")))
         }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
@@ -215,9 +247,18 @@ extension SceneFlowServer {
         })
     }
 
+    /// The `run_finished` event of a run whose events this process no longer holds.
     static func finishedLine(_ id: String, report: RunReport?) -> String {
-        let object: [String: Any] = ["event": "run_finished", "run_id": id, "status": report?.status.rawValue ?? "unknown"]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        struct Finished: Encodable {
+            var event = "run_finished"
+            var runID: String
+            var status: String
+            var stopReason: String?
+            enum CodingKeys: String, CodingKey { case event, status; case runID = "run_id"; case stopReason = "stop_reason" }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(Finished(runID: id, status: report?.status.rawValue ?? "unknown", stopReason: report?.stopReason))) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 }

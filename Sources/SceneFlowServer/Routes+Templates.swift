@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import SceneFlowCore
-import Yams
 
 /// The templates of the served folder: list, read, save (atomically; an invalid template is
 /// saved and reported, never lost).
@@ -18,11 +17,14 @@ extension SceneFlowServer {
         router.getAndHead("/api/v1/templates/:id") { _, context in
             let id = try RequestSupport.id(context, "id", what: "template id")
             guard let url = folder.file(of: id) else { throw APIError.notFound("no template \"\(id)\" in the served folder") }
-            let loaded: LoadedTemplate
-            do { loaded = try LoadedTemplate.load(path: url.path) } catch { throw APIError.notFound("template \"\(id)\" cannot be read: \(error)") }
-            let object: [String: Any] = ["id": id, "file": url.lastPathComponent, "template": Self.jsonValue(of: loaded) ?? NSNull(),
-                                         "diagnostics": try Self.diagnosticObjects(Self.diagnostics(loaded))]
-            return JSONBody.raw(.ok, try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            var loaded: LoadedTemplate
+            do { loaded = try LoadedTemplate.load(path: url.path) } catch {
+                throw APIError.notFound("template \"\(id)\" cannot be read: \((error as? InputFileError)?.reason ?? "unreadable")")
+            }
+            // Diagnostics name the file as the served folder knows it, never a server path.
+            loaded.path = url.lastPathComponent
+            return JSONBody.response(TemplateDocument(id: id, file: url.lastPathComponent, template: loaded.value(),
+                                                      diagnostics: Diagnostic.sortedByPosition(Self.diagnostics(loaded))))
         }
         router.post("/api/v1/templates/:id/images") { request, context in
             let id = try RequestSupport.id(context, "id", what: "template id")
@@ -46,11 +48,12 @@ extension SceneFlowServer {
             do { try AtomicFile.write(Data(loaded.bytes), to: target) } catch {
                 throw APIError(.internalServerError, "write_failed", "template \"\(id)\" could not be saved: \(error)")
             }
-            let saved = LoadedTemplate.parse(bytes: loaded.bytes, path: target.path)
+            var saved = LoadedTemplate.parse(bytes: loaded.bytes, path: target.path)
+            saved.path = target.lastPathComponent
             let diagnostics = Self.diagnostics(saved)
-            let object: [String: Any] = ["id": id, "file": target.lastPathComponent, "valid": !diagnostics.hasErrors,
-                                         "diagnostics": try Self.diagnosticObjects(diagnostics)]
-            return JSONBody.raw(existing == nil ? .created : .ok, try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            return JSONBody.response(existing == nil ? .created : .ok,
+                                     SavedTemplate(id: id, file: target.lastPathComponent, valid: !diagnostics.hasErrors,
+                                                   diagnostics: Diagnostic.sortedByPosition(diagnostics)))
         }
     }
 
@@ -61,15 +64,30 @@ extension SceneFlowServer {
                                errors: diagnostics.filter { $0.severity == .error }.count, warnings: diagnostics.filter { $0.severity == .warning }.count)
     }
 
-    /// The template's value as JSON (a YAML file converted), or nil if it does not parse.
-    static func jsonValue(of loaded: LoadedTemplate) -> Any? {
-        if loaded.format == .json { return try? JSONSerialization.jsonObject(with: Data(loaded.bytes)) }
-        guard let text = String(validating: loaded.bytes, as: UTF8.self), let value = try? Yams.load(yaml: text),
-              JSONSerialization.isValidJSONObject(value) else { return nil }
-        return value
+    /// `GET /api/v1/templates/{id}`: the template as JSON (a YAML file converted; null when it
+    /// does not parse) and its diagnostics.
+    struct TemplateDocument: Encodable {
+        var id: String
+        var file: String
+        var template: LocatedValue?
+        var diagnostics: [Diagnostic]
+
+        enum CodingKeys: String, CodingKey { case id, file, template, diagnostics }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(file, forKey: .file)
+            try container.encode(template, forKey: .template)  // null when it does not parse
+            try container.encode(diagnostics, forKey: .diagnostics)
+        }
     }
 
-    static func diagnosticObjects(_ diagnostics: [Diagnostic]) throws -> Any {
-        try JSONSerialization.jsonObject(with: JSONEncoder().encode(Diagnostic.sortedByPosition(diagnostics)))
+    /// `PUT /api/v1/templates/{id}`: where it was saved and what is left to fix.
+    struct SavedTemplate: Encodable {
+        var id: String
+        var file: String
+        var valid: Bool
+        var diagnostics: [Diagnostic]
     }
 }

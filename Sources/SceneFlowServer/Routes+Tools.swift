@@ -19,13 +19,11 @@ extension SceneFlowServer {
         }
         router.post("/api/v1/validate") { request, _ in
             let loaded = try await RequestSupport.template(request, options: options)
-            let report = DiagnosticReport.json(Self.diagnostics(loaded))
+            let diagnostics = Self.diagnostics(loaded)
             // A YAML body that is an object comes back as JSON too, so the dashboard's form can
             // edit YAML text (a document that is not an object cannot be a template: left out).
-            guard loaded.format != .json, let value = Self.jsonValue(of: loaded) as? [String: Any],
-                  var object = (try? JSONSerialization.jsonObject(with: Data(report.utf8))) as? [String: Any] else { return JSONBody.raw(.ok, report) }
-            object["template"] = value
-            return JSONBody.raw(.ok, try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            let echo = loaded.format == .json ? nil : loaded.value().flatMap { $0.isObject ? $0 : nil }
+            return JSONBody.response(Validation(valid: !diagnostics.hasErrors, diagnostics: Diagnostic.sortedByPosition(diagnostics), template: echo))
         }
         router.post("/api/v1/graph") { request, _ in
             let format = RequestSupport.query(request, "format") ?? "svg"
@@ -63,6 +61,13 @@ extension SceneFlowServer {
             PlanReport.json(plan) { bytes += $0 }
             return JSONBody.raw(.ok, Data(bytes))
         }
+    }
+
+    /// `POST /api/v1/validate`: as `validate --format json`, and a YAML template as JSON.
+    struct Validation: Encodable {
+        var valid: Bool
+        var diagnostics: [Diagnostic]
+        var template: LocatedValue?
     }
 
     /// Every diagnostic of a template, as `validate` reports them.

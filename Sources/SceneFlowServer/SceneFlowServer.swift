@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SceneFlowCore
 import SceneFlowSession
 import SceneFlowStore
@@ -9,14 +10,16 @@ import SceneFlowStore
 /// command line — one validator, one session, one store. Runs execute in this process under
 /// limits shared by every run in flight (as a batch's products share them).
 ///
-/// Routes are grouped by role in the `Routes+*.swift` files; `AccessMiddleware` applies the
-/// contract's access rules and `RequestLogMiddleware` logs each request and shapes errors.
+/// Routes are grouped by role in the `Routes+*.swift` files. Every request passes `ServerGate`
+/// first (canonical target, host, access rules, security headers, the log line); malformed
+/// framing is answered in the contract's shape by `FramingErrors`.
 public struct SceneFlowServer: Sendable {
     let options: ServerOptions
     let database: WorkspaceDatabase
     let runs: LiveRuns
     let folder: TemplateFolder
     let summaries = TemplateSummaries()
+    let hosts: HostPolicy
     let logger: Logger
 
     /// Opens the workspace (its database settled: runs a killed process left `running` are
@@ -29,6 +32,8 @@ public struct SceneFlowServer: Sendable {
         _ = try database.settleAbandonedRuns()
         runs = LiveRuns(limits: options.limits)
         folder = TemplateFolder(directory: options.templates.standardizedFileURL)
+        ServedPaths.configure([options.templates, options.workspace.root])
+        hosts = HostPolicy(boundHost: options.host, loopback: ServerOptions.isLoopback(options.host), allowed: options.allowedHosts)
     }
 
     /// The session every run of this server goes through.
@@ -39,8 +44,7 @@ public struct SceneFlowServer: Sendable {
     /// Every route of the contract.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestLogMiddleware(logger: logger))
-        router.add(middleware: AccessMiddleware(token: options.token))
+        router.add(middleware: ErrorShapingMiddleware(logger: logger))
         addToolRoutes(to: router)
         addTemplateRoutes(to: router)
         addProductRoutes(to: router)
@@ -50,23 +54,51 @@ public struct SceneFlowServer: Sendable {
         return router
     }
 
-    /// Serves until SIGINT or SIGTERM, then stops accepting, cancels the runs in flight (each
-    /// is recorded `cancelled`, never left `running`) and returns. `onRunning` gets the bound
-    /// port (useful with port 0).
+    /// Every request's way in: the gate, then the router.
+    func responder() -> ServerGate<RouterResponder<BasicRequestContext>> {
+        ServerGate(inner: router().buildResponder(), hosts: hosts, token: options.token, logger: logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then cancels the runs in flight first (each is recorded
+    /// `cancelled`, never left `running`, and its event streams end), stops accepting and
+    /// returns; a client that does not finish its request within `shutdownGrace` seconds is
+    /// cut off. `onRunning` gets the bound port (useful with port 0).
     public func run(onRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let hosts = self.hosts
         let app = Application(
-            router: router(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(options.requestTimeout)))),
+            responder: responder(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [FramingErrors()],
+                                                idleTimeout: .seconds(Int64(options.requestTimeout)))),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "sceneflow"),
-            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                hosts.bound(to: port)
+                onRunning(port)
+            },
             logger: logger
         )
+        // Shut down in reverse order: the runs first (so no watcher waits on one), then the server.
+        var configuration = ServiceGroupConfiguration(services: [app, RunsDrain(runs: runs)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(options.shutdownGrace)
         do {
-            try await app.runService()
+            try await ServiceGroup(configuration: configuration).run()
         } catch {
             await runs.cancelAll()
             throw error
         }
+        await runs.cancelAll()
+    }
+}
+
+/// On a graceful shutdown, before the server stops accepting: cancels every run in flight and
+/// waits until each has recorded itself `cancelled` (its event streams end with it), so that
+/// neither a run nor a watcher holds the shutdown up.
+struct RunsDrain: Service {
+    let runs: LiveRuns
+
+    func run() async throws {
+        try? await gracefulShutdown()
         await runs.cancelAll()
     }
 }

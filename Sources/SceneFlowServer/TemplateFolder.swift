@@ -56,8 +56,12 @@ struct TemplateFolder: Sendable {
         do { info = try ImageCheck.inspect(path: file.path) } catch {
             throw APIError(.unprocessableContent, "invalid_asset", "the upload is not an image a template can use: \(error.reason)")
         }
-        let digest: String
-        do { digest = try Digest.sha256(fileAt: file) } catch { throw APIError.badRequest("the upload cannot be read") }
+        // Stored without what follows the image's end (an appended archive or page).
+        let bytes: Data
+        do { bytes = Data(try RegularFile.read(file.path, limit: ImageCheck.maxBytes).prefix(info.length)) } catch {
+            throw APIError.badRequest("the upload cannot be read")
+        }
+        let digest = Digest.sha256(bytes)
         let ext = info.type == .jpeg ? "jpg" : info.type.rawValue
         let relative = "\(Self.imagesFolder)/\(id)-\(digest.prefix(12)).\(ext)"
         let folder = directory.appendingPathComponent(Self.imagesFolder, isDirectory: true)
@@ -68,7 +72,7 @@ struct TemplateFolder: Sendable {
                 throw APIError.badRequest("the images folder is not inside the served folder")
             }
             if FileManager.default.fileExists(atPath: target.path), (try? Digest.sha256(fileAt: target)) == digest { return relative }
-            try FileCopy.copy(file, to: target)
+            try AtomicFile.write(bytes, to: target)
         } catch let error as APIError { throw error } catch {
             throw APIError(.internalServerError, "write_failed", "the image could not be saved: \(error)")
         }

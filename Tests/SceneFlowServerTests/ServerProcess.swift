@@ -7,16 +7,21 @@ import Testing
 final class ServerProcess: Sendable {
     let process: ChildProcess
     let base: String
+    let port: Int
     let folder: URL
     var templates: URL { folder.appendingPathComponent("templates") }
     var workspace: URL { folder.appendingPathComponent("ws") }
 
-    static func start(host: String = "127.0.0.1", arguments: [String] = ["--offline"], environment: [String: String] = [:]) async throws -> ServerProcess {
-        let folder = try temporaryDirectory()
+    /// Starts a server; with `reusing`, on the templates and workspace of an earlier one (a restart).
+    static func start(host: String = "127.0.0.1", arguments: [String] = ["--offline"], environment: [String: String] = [:],
+                      reusing: URL? = nil) async throws -> ServerProcess {
+        let folder = try reusing ?? temporaryDirectory()
         let templates = folder.appendingPathComponent("templates")
-        try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
-        for item in ["unboxing.json", "testimonial.yaml", "product-only.json", "assets", "products"] {
-            try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("samples/\(item)"), to: templates.appendingPathComponent(item))
+        if reusing == nil {
+            try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
+            for item in ["unboxing.json", "testimonial.yaml", "product-only.json", "assets", "products"] {
+                try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("samples/\(item)"), to: templates.appendingPathComponent(item))
+            }
         }
         let port = try unusedPort()
         var env = ProcessInfo.processInfo.environment
@@ -26,7 +31,7 @@ final class ServerProcess: Sendable {
                                                                                    "--workspace", folder.appendingPathComponent("ws").path] + arguments,
                                                       environment: env, stdout: .capture(limit: 1 << 20, keep: .head),
                                                       stderr: .capture(limit: 4 << 20, keep: .tail)))
-        let server = ServerProcess(process: process, base: "http://127.0.0.1:\(port)", folder: folder)
+        let server = ServerProcess(process: process, base: "http://127.0.0.1:\(port)", port: port, folder: folder)
         let ready = await waitUntil(timeout: 30, interval: 0.05) {
             guard process.isRunning else { return true }
             return isListening(port: port)
@@ -38,10 +43,23 @@ final class ServerProcess: Sendable {
         return server
     }
 
-    private init(process: ChildProcess, base: String, folder: URL) {
+    private init(process: ChildProcess, base: String, port: Int, folder: URL) {
         self.process = process
         self.base = base
+        self.port = port
         self.folder = folder
+    }
+
+    /// Kills the server with SIGKILL and keeps its folder (to start another on it).
+    func crash() async {
+        process.send(SIGKILL)
+        _ = await process.exit()
+    }
+
+    /// A request written by hand (`RawHTTP`), to this server.
+    func raw(_ bytes: [UInt8], timeout: Double = 10) async -> RawHTTP.Reply {
+        let port = self.port
+        return await Task.detached { RawHTTP.send(bytes, port: port, timeout: timeout) }.value
     }
 
 

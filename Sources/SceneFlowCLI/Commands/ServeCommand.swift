@@ -9,9 +9,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the HTTP API: templates in DIR, the workspace's products and runs (GET /openapi.json describes it).",
         discussion: """
-        Bound to loopback (the default) no token is needed. Bound to any other address the server \
-        refuses to start unless SCENEFLOW_TOKEN is set; every /api/ request must then carry \
-        `Authorization: Bearer <token>`. Runs execute in this process under limits shared by all \
+        Bound to loopback (the default) no token is needed, and only requests naming a loopback \
+        host (localhost, 127.0.0.1, [::1]) or an --allowed-host are answered. Bound to any other \
+        address the server refuses to start unless SCENEFLOW_TOKEN is set (16 characters or more); \
+        every /api/ request must then carry `Authorization: Bearer <token>`. Runs execute in this process under limits shared by all \
         runs in flight. SIGINT or SIGTERM stops accepting requests, cancels the runs in flight \
         (recorded cancelled) and exits 0. One log line per request goes to standard error.
         """
@@ -25,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The port (0 picks a free one; the chosen port is printed).")
     var port: Int = 8080
+
+    @Option(name: .customLong("allowed-host"), help: ArgumentHelp("A host name this server also answers to (repeatable), e.g. a name in /etc/hosts or a reverse proxy's.", valueName: "name"))
+    var allowedHosts: [String] = []
 
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
@@ -42,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.host = host
         options.port = port
         options.offline = offline
+        options.allowedHosts = allowedHosts
         options.token = ProcessInfo.processInfo.environment["SCENEFLOW_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         options.limits = try limitOptions.limits()
         if let problem = options.startProblem { throw CommandFailure.usage(problem) }
