@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SceneFlowCore
+import SceneFlowStore
 
 /// Loads and checks a template for a command that acts on it. An invalid template prints the
 /// validator's diagnostics to standard error and ends the command with exit status 1, so
@@ -19,5 +20,13 @@ enum ValidTemplate {
                                  message: "\(path): invalid (\(errors) error\(errors == 1 ? "" : "s")); run `sceneflow validate \(path)` for details")
         }
         return checked
+    }
+}
+
+extension WorkspaceDatabase {
+    /// Settles runs a dead process left `running` (`interrupted`, in the history and their
+    /// reports); a failure to do so is said, and does not stop the command.
+    func settleAbandonedRunsOrWarn() {
+        do { try settleAbandonedRuns() } catch { printErr("warning: runs left unfinished by a stopped process could not be marked interrupted: \(error)") }
     }
 }

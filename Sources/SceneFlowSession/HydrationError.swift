@@ -22,6 +22,9 @@ public enum HydrationError: Error, Sendable, CustomStringConvertible {
     case overBudget(String)
     /// A file that cannot be read.
     case unreadable(InputFileError)
+    /// The run could not be recorded (its folder, report or history row): a full disk, a
+    /// read-only workspace. It was not started.
+    case unrecordable(String)
 
     public var description: String {
         switch self {
@@ -30,7 +33,7 @@ public enum HydrationError: Error, Sendable, CustomStringConvertible {
         case .missingKeys(let missing):
             let them = missing.count == 1 ? "it" : "them"
             return "error: \(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") not set; this run's models need \(them). Set \(them) in the environment, or run with --offline."
-        case .configuration(let message), .missingTools(let message), .folder(let message), .overBudget(let message):
+        case .configuration(let message), .missingTools(let message), .folder(let message), .overBudget(let message), .unrecordable(let message):
             return "error: \(message)"
         case .remoteImages(let message): return "\(message)\nnothing was run"
         case .unreadable(let error): return error.description

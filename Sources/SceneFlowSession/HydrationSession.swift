@@ -53,6 +53,9 @@ public struct HydrationResult: Sendable {
     public var diagram: URL?
     /// Things that went wrong after the run that it should say (history not updated, no diagram).
     public var warnings: [String] = []
+    /// The history could not record the run's end: `report` (failed, saying why) is the truth,
+    /// and recording it should be tried again (`WorkspaceDatabase.record`).
+    public var unrecorded = false
 }
 
 /// The one way to hydrate, behind `run`, each product of `batch`, and `serve`: checks the inputs,
@@ -101,7 +104,7 @@ public struct HydrationSession: Sendable {
 
         let folder = try RunFolders.prepare(out: request.out, runID: request.runID, workspace: workspace)
         let cache = FileOutputCache(directory: request.simulate != nil ? workspace.simulatedCacheDirectory : workspace.cacheDirectory)
-        let inputs = InputResolver(templateDirectory: checked.loaded.directory, assets: request.inputs, remoteImages: remote,
+        var inputs = InputResolver(templateDirectory: checked.loaded.directory, assets: request.inputs, remoteImages: remote,
                                    replacements: request.replacements)
         if !options.simulated {
             do { options.picks = try database?.picks() ?? [:] } catch { throw .folder("\(error)") }
@@ -124,6 +127,9 @@ public struct HydrationSession: Sendable {
         builder.finishing = options.finishing
         let cached = CachePrediction.cachedNodes(graph, builder: builder, inputs: inputs, cache: cache, picks: options.picks,
                                                  regenerate: RunSelection.forced(graph, regenerate: options.regenerate))
+        // The run itself reads its inputs through pinned copies.
+        // (A rehearsal keeps its pins with its placeholders, out of the real cache.)
+        inputs.pins = InputPins(directory: request.simulate != nil ? workspace.simulatedCacheDirectory.appendingPathComponent("inputs") : workspace.inputPinsDirectory)
         let plan = Planner.plan(graph, limits: options.limits, offline: options.offline, targets: options.targets, cached: cached)
         if let budget = request.budget, let plan, plan.totalCost > budget, !options.simulated {
             throw .overBudget("the \(plan.runningCount) jobs that would run are estimated at \(plan.totalCost), above the budget of \(budget) (--max-cost); nothing was run")
@@ -135,23 +141,42 @@ public struct HydrationSession: Sendable {
         let engine = RunEngine(runID: request.runID, graph: graph, template: checked.reference, inputs: inputs, cache: cache,
                                options: options, folder: folder, workspace: workspace, productID: request.inputs.productID,
                                generators: { generators.generator(for: $0) }, events: events)
+        do { try recordStart(engine, folder: folder) } catch {
+            // Nothing of a run that never started stays behind in the workspace's runs.
+            if request.out == nil { workspace.remove(folder.url) }
+            try? FileManager.default.removeItem(at: workspace.scratchDirectory.appendingPathComponent(request.runID))
+            throw error
+        }
         return PreparedHydration(request: request, engine: engine, folder: folder, plan: plan)
+    }
+
+    /// The last check: the run is recorded before anyone is told it exists. Its folder, its
+    /// first `run.json` (every node pending) and its history row (with this process's
+    /// identity, so a killed run can be told from a live one) are written, and the scratch
+    /// folder claimed; a run that cannot be recorded (a full disk, a read-only workspace) is
+    /// refused here, with nothing spent.
+    func recordStart(_ engine: RunEngine, folder: RunFolder) throws(HydrationError) {
+        var recorder = RunRecorder(runID: engine.runID, template: engine.template, graph: engine.graph, folder: folder, indexDirectory: nil)
+        recorder.simulated = engine.options.simulated
+        recorder.offline = engine.options.offline
+        recorder.productID = engine.productID
+        let starting = recorder.report(finished: false)
+        do {
+            try folder.create()
+            try folder.write(try starting.encoded(), as: "run.json")
+            try workspace.claimScratch(runID: engine.runID)
+            try database?.begin(starting, folder: folder.url)
+        } catch {
+            throw .unrecordable("the run could not be recorded, so it was not started: \(error)")
+        }
     }
 
     /// Runs a prepared hydration to its end (cancel the calling task to stop it: jobs in flight
     /// are cancelled, the report says `cancelled`).
     public func run(_ prepared: PreparedHydration, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async -> HydrationResult {
         let engine = prepared.engine
-        var warnings: [String] = []
-        workspace.claimScratch(runID: engine.runID)
-        let starting = RunReport(runID: engine.runID, template: engine.template, status: .running, simulated: engine.options.simulated,
-                                 startedAt: Date(), finishedAt: nil, offline: engine.options.offline, productID: engine.productID,
-                                 finalVideo: nil, nodes: [])
-        do { try database?.begin(starting, folder: prepared.folder.url) } catch {
-            warnings.append("the run was not added to the history: \(error)")
-        }
-        let report = await engine.run()
-        var result = HydrationResult(report: report, folder: prepared.folder, warnings: warnings)
+        var report = await engine.run()
+        var result = HydrationResult(report: report, folder: prepared.folder)
         do {
             let diagram = try await RunDiagram.render(LoadedRun(report: report, folder: prepared.folder.url), graph: engine.graph,
                                                       template: prepared.request.template.template)
@@ -161,6 +186,12 @@ public struct HydrationSession: Sendable {
             result.warnings.append("the run's diagram could not be written: \(error)")
         }
         do { try database?.record(report, folder: prepared.folder.url) } catch {
+            // A run whose end cannot be recorded has failed, whatever its jobs did: the report
+            // says so (where it can still be written), and the caller keeps trying the history.
+            report = report.unrecorded("its end could not be added to the history: \(error)")
+            result.report = report
+            result.unrecorded = true
+            try? prepared.folder.write(try report.encoded(), as: "run.json")
             result.warnings.append("the run was not added to the history: \(error)")
         }
         events(.runFinished(.init(runID: report.runID, status: report.status, counts: report.counts, cost: report.cost,

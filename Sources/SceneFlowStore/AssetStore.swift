@@ -66,12 +66,14 @@ extension WorkspaceDatabase {
             if let slotType, slotType.isImage != type.isImage {
                 throw StoreError("\(url.lastPathComponent) is \(type.rawValue.uppercased()) data; slot \"\(key)\" (\(slotType.rawValue)) takes \(slotType.isImage ? "a PNG, JPEG or WebP image" : "an MP4, MOV or WebM video")")
             }
+            // An image is stored without what follows its end (an appended archive or page).
+            var imageLength: Int?
             if type.isImage {
-                do { _ = try ImageCheck.inspect(path: url.path) } catch {
+                do { imageLength = try ImageCheck.inspect(path: url.path).length } catch {
                     throw StoreError("\(url.lastPathComponent): \(error.reason)", tooLarge: error.kind == .tooLarge)
                 }
             }
-            let (sha256, size, temporary) = try stream(url, limit: type.isImage ? AssetLimits.maxImageBytes : AssetLimits.maxVideoBytes)
+            let (sha256, size, temporary) = try stream(url, limit: type.isImage ? AssetLimits.maxImageBytes : AssetLimits.maxVideoBytes, keep: imageLength)
             let asset = StoredAsset(productID: product, key: key, sha256: sha256, mediaType: type.rawValue,
                                     size: Int64(size), originalName: url.lastPathComponent, addedAt: Date())
             let target = file(of: asset)
@@ -101,8 +103,9 @@ extension WorkspaceDatabase {
         return added
     }
 
-    /// Copies `url` into a temporary file in the assets folder while hashing it: one read.
-    private func stream(_ url: URL, limit: Int) throws -> (sha256: String, size: Int, temporary: URL) {
+    /// Copies `url` (its first `keep` bytes, when given) into a temporary file in the assets
+    /// folder while hashing it: one read.
+    private func stream(_ url: URL, limit: Int, keep: Int? = nil) throws -> (sha256: String, size: Int, temporary: URL) {
         let (fd, size): (Int32, Int)
         do { (fd, size) = try RegularFile.open(url.path) } catch { throw StoreError(error.description) }
         defer { close(fd) }
@@ -115,8 +118,8 @@ extension WorkspaceDatabase {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var total = 0
         var failure: String?
-        while total <= limit {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        while total <= limit && total < keep ?? Int.max {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, (keep ?? Int.max) - total)) }
             if n < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); break }
             if n == 0 { break }
             hasher.update(data: buffer[0..<n])

@@ -132,23 +132,54 @@ extension WorkspaceDatabase {
         }
     }
 
-    /// Runs recorded `running` whose process is gone (`kill -9`, a power loss): marked
-    /// `cancelled` and returned, so no history row says `running` forever.
+    /// Runs whose process is gone (`kill -9`, a crash, a power loss) while they ran: recorded
+    /// `interrupted`, with the reason, in the history and in their `run.json`, so that the
+    /// history, the report, the API, the events and the pages say one thing. A run recorded
+    /// `running` by a process that is alive (another `sceneflow run` on this workspace) is left
+    /// alone. Also mends the runs an earlier version settled in the history only (`cancelled`
+    /// there, `running` in their report). Returns the runs settled.
     @discardableResult
     public func settleAbandonedRuns() throws -> [RunRecord] {
-        try guarded {
+        let settled: [RunRecord] = try guarded {
             try queue.write { db in
-                let running = try RunRecord.filter(Column("status") == "running").fetchAll(db)
                 var settled: [RunRecord] = []
-                for var run in running {
-                    if let pid = run.pid, Workspace.processStartTime(pid) == run.processStart, run.processStart != nil { continue }
-                    run.status = RunReport.Status.cancelled.rawValue
+                for var run in try RunRecord.filter(["running", "cancelled"].contains(Column("status"))).fetchAll(db) {
+                    if run.status == "running" {
+                        if let pid = run.pid, run.processStart != nil, Workspace.processStartTime(pid) == run.processStart { continue }
+                    } else {
+                        // Settled by an earlier version: only if its report still says running.
+                        guard (try? LoadedRun.read(run.folder))?.report.status == .running else { continue }
+                    }
+                    run.status = RunReport.Status.interrupted.rawValue
                     run.finishedAt = run.finishedAt ?? Date()
+                    run.pid = nil
+                    run.processStart = nil
                     try run.update(db)
                     settled.append(run)
                 }
                 return settled
             }
+        }
+        for run in settled { try Self.markInterrupted(run) }
+        return settled
+    }
+
+    /// Rewrites a settled run's `run.json` as interrupted (or writes one, if the run died before
+    /// its first), unless a report already says it ended.
+    static func markInterrupted(_ run: RunRecord) throws {
+        let folder = RunFolder(url: URL(fileURLWithPath: run.folder))
+        let report: RunReport
+        if let existing = try? LoadedRun.read(run.folder).report {
+            guard existing.status == .running else { return }
+            report = existing.interrupted(at: run.finishedAt ?? Date())
+        } else {
+            guard FileManager.default.fileExists(atPath: run.folder) else { return }
+            report = RunReport(runID: run.runID, template: .init(id: run.templateID, sha256: run.templateSHA256, path: run.templatePath),
+                               status: .running, simulated: run.simulated, startedAt: run.startedAt, finishedAt: nil, offline: false,
+                               productID: run.productID, finalVideo: nil, nodes: []).interrupted(at: run.finishedAt ?? Date())
+        }
+        do { try folder.write(try report.encoded(), as: "run.json") } catch {
+            throw StoreError("run \(run.runID) was interrupted, but its report could not be rewritten: \(error)")
         }
     }
 }

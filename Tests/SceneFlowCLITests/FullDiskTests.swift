@@ -1,5 +1,6 @@
 import Foundation
 import SceneFlowTestSupport
+import SceneFlowTestTags
 import Testing
 
 /// A workspace on a disk that fills up mid-run (a 2 MB tmpfs; root only, skipped otherwise):
@@ -41,7 +42,7 @@ import Testing
         #expect(try snapshot(first) == before, "the earlier run's files are untouched")
 
         // Every object in the cache is whole: its size and digest are what its metadata says.
-        let cache = disk.appendingPathComponent("ws/cache")
+        let cache = disk.appendingPathComponent("ws/cache/objects")
         for name in FileManager.default.enumerator(atPath: cache.path)?.allObjects as? [String] ?? [] where name.hasSuffix(".json") {
             let meta = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: cache.appendingPathComponent(name))) as? [String: Any], "\(name) is whole JSON")
             let ext = try #require(meta["file_extension"] as? String ?? meta["extension"] as? String)

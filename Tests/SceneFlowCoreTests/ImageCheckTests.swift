@@ -22,6 +22,14 @@ import Testing
         #expect(problem.description.contains("CRC"))
     }
 
+    @Test func whatFollowsAPNGsEndIsNotPartOfIt() throws {
+        let png = Self.png(width: 4, height: 4, depth: 8)
+        #expect(try ImageCheck.inspect(png).length == png.count)
+        let polyglot = png + Array("<html><script>alert(1)</script>".utf8)
+        let info = try ImageCheck.inspect(polyglot)
+        #expect(info.length == png.count && info.hasTrailingData(fileSize: polyglot.count))
+    }
+
     @Test func hugeImagesAreRefusedNamingTheLimit() {
         let problem = #expect(throws: ImageCheck.Problem.self) { try ImageCheck.inspect(Self.png(width: 8192, height: 8192, depth: 16)) }
         #expect(problem?.kind == .tooLarge)
@@ -35,14 +43,20 @@ import Testing
         let sof: [UInt8] = [0xFF, 0xC0, 0x00, 0x0B, 8, 0x00, 48, 0x00, 32, 1, 1, 0x11, 0]
         let sos: [UInt8] = [0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 0x3F, 0]
         let jpeg: [UInt8] = [0xFF, 0xD8] + sof + sos + [0x12, 0xFF, 0xD9]
-        #expect(try ImageCheck.inspect(jpeg) == ImageInfo(type: .jpeg, width: 32, height: 48, bitDepth: 8))
+        #expect(try ImageCheck.inspect(jpeg) == ImageInfo(type: .jpeg, width: 32, height: 48, bitDepth: 8, length: jpeg.count))
+        // What follows the end of image (a phone's motion video, an archive) is not part of it.
+        let appended = jpeg + Array("PK\u{3}\u{4}trailing".utf8)
+        #expect(try ImageCheck.inspect(appended).length == jpeg.count)
+        #expect(try ImageCheck.inspect(appended).hasTrailingData(fileSize: appended.count))
         #expect(throws: ImageCheck.Problem.self) { try ImageCheck.inspect(Array(jpeg.dropLast(2))) }
 
         // A VP8L WebP of 100×60.
         let bits = UInt32(99) | UInt32(59) << 14
         var webp: [UInt8] = Array("RIFF".utf8) + [22, 0, 0, 0] + Array("WEBPVP8L".utf8) + [10, 0, 0, 0, 0x2F]
         webp += [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24 & 0xFF), 0, 0, 0, 0, 0, 0]
-        #expect(try ImageCheck.inspect(webp) == ImageInfo(type: .webp, width: 100, height: 60, bitDepth: 8))
+        // Its RIFF header says 30 bytes: the last byte of the array is not part of it.
+        #expect(try ImageCheck.inspect(webp) == ImageInfo(type: .webp, width: 100, height: 60, bitDepth: 8, length: 30))
+        #expect(try ImageCheck.inspect(webp + [1, 2, 3]).length == 30)
         #expect(throws: ImageCheck.Problem.self) { try ImageCheck.inspect(Array(webp.dropLast(3))) }
     }
 

@@ -69,7 +69,7 @@ import Testing
         let workspace = Workspace(root: FileManager.default.temporaryDirectory.appendingPathComponent("scratch-\(UUID().uuidString)"))
         try workspace.create()
         defer { try? FileManager.default.removeItem(at: workspace.root) }
-        workspace.claimScratch(runID: "live")
+        try workspace.claimScratch(runID: "live")
         let dead = workspace.scratchDirectory.appendingPathComponent("dead")
         try FileManager.default.createDirectory(at: dead, withIntermediateDirectories: true)
         try Data("999999 1".utf8).write(to: dead.appendingPathComponent(".owner"))

@@ -144,7 +144,7 @@ struct RunsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let database = try workspaceOptions.database()
-            _ = try? database.settleAbandonedRuns()
+            database.settleAbandonedRunsOrWarn()
             let runs = try database.runs(limit: limit, product: product, template: template)
             if format == .json {
                 printOut(try JSONRows.encode(runs.map(\.jsonRow)))

@@ -38,7 +38,7 @@ struct BatchCommand: AsyncParsableCommand {
         let checked = try ValidTemplate.load(template)
         let workspace = workspaceOptions.workspace
         let database = try workspaceOptions.database()
-        _ = try? database.settleAbandonedRuns()
+        database.settleAbandonedRunsOrWarn()
         let (batch, diagnostics) = try BatchFile.read(path: products, loaded: checked.loaded, template: checked.template, database: database)
         if !diagnostics.isEmpty { printErr(DiagnosticReport.text(diagnostics)) }
         if diagnostics.hasErrors { throw CommandFailure(status: ExitStatus.failure, message: "\(products): nothing was run") }

@@ -135,7 +135,7 @@ enum Hydration {
     static func run(_ request: HydrationRequest, workspace: Workspace, engine: EngineOptions, progress: RunProgress) async throws -> Outcome {
         let database: WorkspaceDatabase
         do { database = try WorkspaceDatabase(workspace: workspace) } catch { throw CommandFailure.error("\(error)") }
-        _ = try? database.settleAbandonedRuns()
+        database.settleAbandonedRunsOrWarn()
         let session = HydrationSession(workspace: workspace, database: database, generators: engine.generators())
         let runID = request.runID
         let prepared = try await session.prepare(request) { progress.handle($0, runID: runID) }

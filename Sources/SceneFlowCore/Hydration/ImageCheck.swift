@@ -7,6 +7,12 @@ public struct ImageInfo: Sendable, Equatable {
     public var height: Int
     /// Bits per channel (8 or 16 for PNG; 8 for JPEG and WebP).
     public var bitDepth: Int
+    /// The image's own bytes: anything after (an appended archive, a page, a phone's motion
+    /// video) is not part of it, and is left out wherever SceneFlow stores the image.
+    public var length: Int = 0
+
+    /// Whether the file carries bytes after the image's end.
+    public func hasTrailingData(fileSize: Int) -> Bool { length < fileSize }
 }
 
 /// Checks an image by its bytes before anything is spent on it: the type by content, the
@@ -101,8 +107,9 @@ public enum ImageCheck {
             }
             if type == "IDAT" { sawData = true }
             if type == "IEND" {
-                guard sawData else { throw corrupt("PNG", "it has no image data (IDAT)") }
-                return info!
+                guard sawData, var found = info else { throw corrupt("PNG", "it has no image data (IDAT)") }
+                found.length = offset + 12 + length
+                return found
             }
             offset += 12 + length
         }
@@ -127,10 +134,13 @@ public enum ImageCheck {
             }
             if marker == 0xDA {
                 // Entropy-coded data follows: an FF D9 after it is the end of image.
-                guard let info else { throw corrupt("JPEG", "its scan comes before any frame header") }
+                guard var found = info else { throw corrupt("JPEG", "its scan comes before any frame header") }
                 var i = offset + 2 + length
                 while i + 1 < b.count {
-                    if b[i] == 0xFF && b[i + 1] == 0xD9 { return info }
+                    if b[i] == 0xFF && b[i + 1] == 0xD9 {
+                        found.length = i + 2
+                        return found
+                    }
                     i += 1
                 }
                 throw corrupt("JPEG", "it has no end-of-image marker (truncated?)")
@@ -148,16 +158,17 @@ public enum ImageCheck {
         let riffSize = le(4, 4)
         guard riffSize + 8 <= b.count else { throw corrupt("WebP", "it holds \(b.count) bytes where its header promises \(riffSize + 8) (truncated?)") }
         let chunk = String(decoding: b[12..<16], as: UTF8.self)
+        let length = riffSize + 8
         switch chunk {
         case "VP8 ":
             guard b[23] == 0x9D, b[24] == 0x01, b[25] == 0x2A else { throw corrupt("WebP", "its VP8 frame has no start code") }
-            return ImageInfo(type: .webp, width: le(26, 2) & 0x3FFF, height: le(28, 2) & 0x3FFF, bitDepth: 8)
+            return ImageInfo(type: .webp, width: le(26, 2) & 0x3FFF, height: le(28, 2) & 0x3FFF, bitDepth: 8, length: length)
         case "VP8L":
             guard b[20] == 0x2F else { throw corrupt("WebP", "its VP8L stream has no signature") }
             let bits = le(21, 4)
-            return ImageInfo(type: .webp, width: (bits & 0x3FFF) + 1, height: ((bits >> 14) & 0x3FFF) + 1, bitDepth: 8)
+            return ImageInfo(type: .webp, width: (bits & 0x3FFF) + 1, height: ((bits >> 14) & 0x3FFF) + 1, bitDepth: 8, length: length)
         case "VP8X":
-            return ImageInfo(type: .webp, width: le(24, 3) + 1, height: le(27, 3) + 1, bitDepth: 8)
+            return ImageInfo(type: .webp, width: le(24, 3) + 1, height: le(27, 3) + 1, bitDepth: 8, length: length)
         default:
             throw corrupt("WebP", "its first chunk is \"\(chunk)\", not VP8, VP8L or VP8X")
         }

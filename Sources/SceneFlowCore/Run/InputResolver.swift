@@ -11,18 +11,26 @@ public struct InputResolver: Sendable {
     /// Images replacing a template's avatar or background for this hydration, by node id
     /// (`avatar:maya` → file).
     public var replacements: [String: URL]
+    /// Where a run pins its inputs (`InputPins`): every file is copied there as it is hashed, and
+    /// jobs read the copy. Nil for a prediction (`plan`), which only hashes.
+    public var pins: InputPins?
 
-    public init(templateDirectory: URL, assets: HydrationInputs = HydrationInputs(), remoteImages: [String: URL] = [:], replacements: [String: URL] = [:]) {
+    public init(templateDirectory: URL, assets: HydrationInputs = HydrationInputs(), remoteImages: [String: URL] = [:], replacements: [String: URL] = [:],
+                pins: InputPins? = nil) {
         self.templateDirectory = templateDirectory
         self.assets = assets
         self.remoteImages = remoteImages
         self.replacements = replacements
+        self.pins = pins
     }
 
     public func files(for node: SceneGraph.Node) throws(RunError) -> [FileRef] {
         func digest(_ url: URL) throws(RunError) -> FileRef {
+            if let pins {
+                do { return try pins.pin(url) } catch { throw RunError("\(node.id): \(error)") }
+            }
             do { return FileRef(url: url, sha256: try Digest.sha256(fileAt: url)) } catch {
-                throw RunError("\(node.id): cannot read \(url.path): \(error)")
+                throw RunError("\(node.id): cannot read \(url.path): \(RunFolder.reason(error))")
             }
         }
         if let replacement = replacements[node.id] { return [try digest(replacement)] }

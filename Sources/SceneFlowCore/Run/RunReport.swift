@@ -5,6 +5,12 @@ import Foundation
 public struct RunReport: Sendable, Codable {
     public enum Status: String, Sendable, Codable, CaseIterable {
         case running, succeeded, partial, failed, cancelled
+        /// The process running it stopped (killed, crashed, the machine lost) before it ended;
+        /// found and recorded by the next process that opens the workspace.
+        case interrupted
+
+        /// Whether the run has ended.
+        public var isFinished: Bool { self != .running }
     }
 
     public struct TemplateRef: Sendable, Codable {
@@ -285,6 +291,33 @@ public struct RunReport: Sendable, Codable {
 
     public func node(_ id: String) -> Node? { nodes.first { $0.id == id } }
 
+    /// The report of a run whose state could not be written to the end: `failed`, saying why.
+    public func unrecorded(_ reason: String) -> RunReport {
+        var report = self
+        report.status = .failed
+        report.stopReason = [stopReason, reason].compactMap { $0 }.joined(separator: "; ")
+        return report
+    }
+
+    /// Why a run that was found unfinished after its process died is `interrupted`.
+    public static let interruptedReason = "interrupted: the process running it stopped (killed, crashed or its machine lost) before the run finished"
+
+    /// The report of a run whose process died while it ran: `interrupted`, with the reason, and
+    /// every node that had not ended skipped as interrupted (what had ended stays as recorded).
+    public func interrupted(at time: Date = Date()) -> RunReport {
+        var nodes = self.nodes
+        for i in nodes.indices where nodes[i].status == .pending || nodes[i].status == .running {
+            nodes[i].status = .skipped
+            nodes[i].error = "not finished: the run was interrupted"
+        }
+        var report = RunReport(runID: runID, template: template, status: .interrupted, simulated: simulated, startedAt: startedAt,
+                               finishedAt: finishedAt ?? time, offline: offline, productID: productID, finalVideo: finalVideo,
+                               stopReason: Self.interruptedReason, nodes: nodes)
+        report.cost = max(report.cost, cost)
+        report.costEstimated = report.costEstimated || costEstimated
+        return report
+    }
+
     public func encoded() throws -> Data {
         try Self.encoder.encode(self)
     }
@@ -300,7 +333,7 @@ public struct RunReport: Sendable, Codable {
         return encoder
     }()
 
-    static let decoder: JSONDecoder = {
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder

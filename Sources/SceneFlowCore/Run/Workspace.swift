@@ -10,6 +10,7 @@ import Glibc
 ///     cache/objects/ab/<key>.<ext>   content-addressed outputs, shared by every run (read-only files)
 ///     cache/objects/ab/<key>.json    what made each output (model, provider, request id, cost, digest)
 ///     cache/simulated/               placeholders of rehearsals (`--simulate`), never read by a real run
+///     cache/inputs/ab/<sha>.<ext>    input files as runs read them, pinned by content (`InputPins`)
 ///     index/<template>/<node>.json   the last cache key of each node, for `explain`
 ///     journal/<key>.json             remote jobs submitted and not yet stored (fal request ids)
 ///     runs/<run-id>/                 run.json, the run's outputs, its diagram
@@ -33,6 +34,8 @@ public struct Workspace: Sendable {
     }
 
     public var cacheDirectory: URL { root.appendingPathComponent("cache/objects") }
+    /// The input files runs read, pinned by content (`InputPins`).
+    public var inputPinsDirectory: URL { root.appendingPathComponent("cache/inputs") }
     /// Rehearsals' placeholders: a cache of their own, so a simulated run never satisfies a real one.
     public var simulatedCacheDirectory: URL { root.appendingPathComponent("cache/simulated") }
     /// Avatar and background images downloaded from https URLs, one file per URL.
@@ -108,12 +111,20 @@ public struct Workspace: Sendable {
 
     // MARK: Scratch folders of dead runs
 
-    /// Marks `tmp/<runID>/` as owned by this process, so a later run can tell it was left behind.
-    public func claimScratch(runID: String) {
+    /// Marks `tmp/<runID>/` as owned by this process, so a later run can tell it was left
+    /// behind. A run whose scratch cannot be claimed must not start: another process's cleanup
+    /// would take it for a dead run's and remove it under the live one.
+    public func claimScratch(runID: String) throws(Problem) {
         let folder = scratchDirectory.appendingPathComponent(runID)
-        guard Self.isInside(folder, root: scratchDirectory) else { return }
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try? AtomicFile.write(Data("\(getpid()) \(Self.processStartTime(getpid()) ?? "")".utf8), to: folder.appendingPathComponent(".owner"))
+        guard Self.isInside(folder, root: scratchDirectory) else {
+            throw Problem(description: "the scratch folder of run \(runID) would be outside the workspace")
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try AtomicFile.write(Data("\(getpid()) \(Self.processStartTime(getpid()) ?? "")".utf8), to: folder.appendingPathComponent(".owner"))
+        } catch {
+            throw Problem(description: "cannot claim the scratch folder \(folder.path): \(RunFolder.reason(error))")
+        }
     }
 
     /// Removes scratch folders whose owning process is gone (a `kill -9`, a power loss). Returns their names.

@@ -40,6 +40,48 @@ public struct LocatedValue: Sendable {
     }
 }
 
+extension LocatedValue: Encodable {
+    /// The value as plain JSON (positions dropped, members in their written order): how the
+    /// server hands a YAML template back as JSON. The tree has passed the reader's budgets, so
+    /// what is encoded is bounded by them too.
+    public func encode(to encoder: Encoder) throws {
+        switch kind {
+        case .object(let members):
+            var container = encoder.container(keyedBy: MemberKey.self)
+            for member in members { try container.encode(member.value, forKey: MemberKey(member.key)) }
+        case .array(let items):
+            var container = encoder.unkeyedContainer()
+            for item in items { try container.encode(item) }
+        case .string(let text):
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
+        case .number(let value, let isInteger):
+            var container = encoder.singleValueContainer()
+            if isInteger, let exact = Int(exactly: value) { try container.encode(exact) } else { try container.encode(value) }
+        case .bool(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        }
+    }
+
+    private struct MemberKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ key: String) { stringValue = key }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Whether the value is an object (a template's root must be).
+    public var isObject: Bool {
+        if case .object = kind { return true }
+        return false
+    }
+}
+
 /// A fatal problem reading a file's syntax: the file has no value tree, so nothing else can be checked.
 public struct SyntaxError: Error, Sendable {
     public var code: DiagnosticCode

@@ -5,22 +5,25 @@ import Yams
 ///
 /// Yams' composer recurses once per nesting level, so hostile input (`[[[[...` ten thousand deep)
 /// is refused by a linear prescan before Yams sees it, and composing runs on a thread with a large
-/// stack for block-nested input the prescan cannot bound. Aliases are expanded with a node budget,
-/// so a "billion laughs" document is an error rather than an out-of-memory kill.
+/// stack for block-nested input the prescan cannot bound. Aliases are expanded with a budget of
+/// values and of key and scalar bytes, linear in the file's size, so a "billion laughs"
+/// document is a located error in milliseconds rather than an out-of-memory kill. This is the
+/// only way SceneFlow reads YAML (the CLI and the server alike): nothing else calls Yams.
 public enum YAMLReader {
     /// More nodes than any real template has.
     static let maxNodes = 5_000_000
 
     /// What a document of `byteCount` bytes may expand to. Without aliases a value takes at
-    /// least a byte of source, so the budgets are linear in the file's size (four times it, plus
-    /// room for modest anchor reuse); an alias bomb hits them after a few thousand values and a
-    /// few megabytes of scalars, never after resolving millions of them.
+    /// least a byte of source and its text at most the file's, so the budgets are linear in the
+    /// file's size (four times it, plus room for modest anchor reuse); an alias bomb hits them
+    /// after a few thousand values and a megabyte of text, never after resolving millions.
     struct Budget {
         var nodes: Int
-        var scalarBytes: Int
+        /// Keys and scalars, in bytes.
+        var textBytes: Int
         init(byteCount: Int) {
             nodes = min(YAMLReader.maxNodes, 10_000 + 4 * byteCount)
-            scalarBytes = 16 << 20 + 4 * byteCount
+            textBytes = 1 << 20 + 4 * byteCount
         }
     }
 
@@ -57,9 +60,9 @@ public enum YAMLReader {
 
     private static func convert(_ node: Node, depth: Int, budget: inout Budget) throws(SyntaxError) -> LocatedValue {
         budget.nodes -= 1
-        if case .scalar(let scalar) = node { budget.scalarBytes -= scalar.string.utf8.count }
-        guard budget.nodes >= 0, budget.scalarBytes >= 0 else {
-            throw SyntaxError(code: .nestingTooDeep, message: "the document expands to far more values than it holds (aliases referring to aliases?); the limit for this file is \(Budget(byteCount: 0).nodes) values plus 4 per byte", anchor: anchor(node.mark))
+        if case .scalar(let scalar) = node { budget.textBytes -= scalar.string.utf8.count }
+        guard budget.nodes >= 0, budget.textBytes >= 0 else {
+            throw SyntaxError(code: .nestingTooDeep, message: "the document expands to far more than it holds (aliases referring to aliases?); the limit for this file is \(Budget(byteCount: 0).nodes) values and \(ByteCount(Budget(byteCount: 0).textBytes)) of text, plus 4 of each per byte of the file", anchor: anchor(node.mark))
         }
         guard depth <= ReaderLimits.maxDepth else {
             throw SyntaxError(code: .nestingTooDeep, message: "values are nested more than \(ReaderLimits.maxDepth) levels deep", anchor: anchor(node.mark))
@@ -81,6 +84,7 @@ public enum YAMLReader {
                 guard case .scalar(let keyScalar) = key else {
                     throw SyntaxError(message: "a mapping key must be a plain name, not a collection", anchor: anchor(key.mark))
                 }
+                budget.textBytes -= keyScalar.string.utf8.count
                 members.append(.init(key: keyScalar.string, keyAnchor: anchor(keyScalar.mark),
                                      value: try convert(value, depth: depth + 1, budget: &budget)))
             }

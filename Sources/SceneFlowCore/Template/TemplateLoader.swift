@@ -67,6 +67,12 @@ public struct LoadedTemplate: Sendable {
         return LoadedTemplate(path: path, url: url, bytes: bytes, format: format, template: template, findings: findings)
     }
 
+    /// The document as read, for handing back (the server's JSON echo of a YAML template):
+    /// read again through the same bounded readers, nil when it does not parse.
+    public func value() -> LocatedValue? {
+        try? (format == .json ? JSONReader.read(bytes) : YAMLReader.read(bytes))
+    }
+
     /// By extension; otherwise a file whose first non-blank byte is `{` is JSON, anything else YAML.
     static func detectFormat(path: String, bytes: [UInt8]) -> Format {
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {

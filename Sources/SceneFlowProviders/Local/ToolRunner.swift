@@ -46,10 +46,12 @@ struct ToolRunner: Sendable {
         return (outcome.stdout, stderr)
     }
 
-    /// Whether the file system holding `path` has less than 64 KiB left for unprivileged writers.
+    /// Whether the file system holding `path` has less than 1 MiB left for unprivileged writers:
+    /// by the time a tool has failed on a full disk, other jobs may have freed a little of it
+    /// (their scratch removed), so "full" is "too full to write a frame", not "zero".
     static func isOnFullDisk(_ path: String) -> Bool {
         var stats = statvfs()
         guard statvfs(path, &stats) == 0 else { return false }
-        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize) < 64 << 10
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize) < 1 << 20
     }
 }
