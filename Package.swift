@@ -86,6 +86,7 @@ let package = Package(
             dependencies: [
                 "SceneFlowCore",
                 "SceneFlowGraphviz",
+                "SceneFlowProviders",
                 "SceneFlowStore",
                 "SceneFlowSession",
                 .product(name: "Hummingbird", package: "hummingbird"),

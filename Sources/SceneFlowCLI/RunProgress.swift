@@ -94,6 +94,8 @@ final class RunProgress: Sendable {
                 s.running[prefix + node] = nil
                 s.counts.skipped += 1
                 line = "skipped \(prefix)\(node): \(reason)"
+            case .warning(let node, let message):
+                line = "warning \(prefix)\(node): \(message)"
             case .runFinished:
                 line = nil
             }

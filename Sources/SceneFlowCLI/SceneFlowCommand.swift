@@ -113,8 +113,16 @@ struct HydrationOptions: ParsableArguments {
             throw ValidationError("--asset expects KEY=PATH, got \"\(Slug.shown(asset))\"")
         }
         for (flag, values) in [("--avatar", avatars), ("--background", backgrounds)] {
-            for value in values where HydrationInputs.parseAssetArgument(value) == nil {
-                throw ValidationError("\(flag) expects ID=PATH, got \"\(Slug.shown(value))\"")
+            var seen: [String: String] = [:]
+            for value in values {
+                guard let (id, path) = HydrationInputs.parseAssetArgument(value) else {
+                    throw ValidationError("\(flag) expects ID=PATH, got \"\(Slug.shown(value))\"")
+                }
+                // One image replaces one avatar or background: a second would silently win.
+                if let first = seen[id] {
+                    throw ValidationError("\(flag) \(Slug.shown(id)) is given twice (\(Slug.shown(first)) and \(Slug.shown(path))); give each id once")
+                }
+                seen[id] = path
             }
         }
         if let product, let problem = Slug.problem(product) {
@@ -131,7 +139,7 @@ struct HydrationOptions: ParsableArguments {
         inputs.addReplacements(avatars: avatars, backgrounds: backgrounds)
         if let product {
             let explicit = Set(inputs.files.map(\.key))
-            let stored = try WorkspaceDatabase(workspace: workspace).hydrationInputs(product: product, except: explicit)
+            let stored = try WorkspaceDatabase(workspace: workspace, create: false).hydrationInputs(product: product, except: explicit)
             inputs.files += stored.files
             inputs.storedReplacements = stored.storedReplacements
             inputs.productID = product
@@ -157,7 +165,16 @@ struct WorkspaceOptions: ParsableArguments {
         }
     }
 
+    /// The workspace's database, created if there is none (commands that store or run).
     func database() throws -> WorkspaceDatabase { try WorkspaceDatabase(workspace: workspace) }
+
+    /// The database of a workspace that must exist already (commands that only read it): a
+    /// mistyped `--workspace` cannot be read (66) and creates nothing.
+    func existingDatabase() throws -> WorkspaceDatabase {
+        do { return try WorkspaceDatabase(workspace: workspace, create: false) } catch let error as StoreError where error.isMissing {
+            throw InputFileError(path: workspace.root.path, reason: error.description.replacingOccurrences(of: "there is no workspace at \(workspace.root.path) ", with: "no workspace here "))
+        }
+    }
 }
 
 /// Standard output: results (and, with `--json`, only NDJSON).

@@ -9,11 +9,18 @@ import SceneFlowStore
 enum ValidTemplate {
     /// With `allowInvalid`, a decodable but invalid template is returned anyway (diagnostics
     /// still printed), for drawing a cycle.
-    static func load(_ path: String, allowInvalid: Bool = false) throws -> CheckedTemplate {
+    /// With `json`, the command's output is JSON: an invalid template's diagnostics go to
+    /// standard output as `validate --format json` prints them (and warnings stay off it).
+    static func load(_ path: String, allowInvalid: Bool = false, json: Bool = false) throws -> CheckedTemplate {
         let loaded = try LoadedTemplate.load(path: path)
         let checked = CheckedTemplate(loaded)
         let diagnostics = checked?.diagnostics ?? loaded.validate()
-        if !diagnostics.isEmpty { printErr(DiagnosticReport.text(diagnostics)) }
+        let valid = checked.map { $0.isValid || allowInvalid } ?? false
+        if json && !valid {
+            printOut(DiagnosticReport.json(diagnostics))
+        } else if !diagnostics.isEmpty {
+            printErr(DiagnosticReport.text(diagnostics))
+        }
         guard let checked, checked.isValid || allowInvalid else {
             let errors = diagnostics.filter { $0.severity == .error }.count
             throw CommandFailure(status: ExitStatus.failure,

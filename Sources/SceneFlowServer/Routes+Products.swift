@@ -5,6 +5,7 @@ import Glibc
 import Hummingbird
 import MultipartKit
 import SceneFlowCore
+import SceneFlowProviders
 import SceneFlowStore
 
 /// Products and their stored assets: list, upload (`multipart/form-data`, streamed to
@@ -43,6 +44,7 @@ extension SceneFlowServer {
             defer { try? FileManager.default.removeItem(at: scratch) }
             let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxUploadBytes)
             guard !files.isEmpty else { throw APIError.badRequest("the form has no `file` part") }
+            try await Self.refuseUndecodable(files)
             do {
                 let stored = try database.addAssets(product: product, key: key, files: files, slotType: slotType)
                 return JSONBody.raw(.created, try JSONRows.encode(stored.map { database.jsonRow($0) }))

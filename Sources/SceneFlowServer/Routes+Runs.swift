@@ -171,6 +171,8 @@ extension SceneFlowServer {
         let prepared: PreparedHydration
         do {
             prepared = try await session.prepare(hydration) { event in live.append(ServedPaths.scrub(event.jsonLine(runID: live.id))) }
+            // Recorded before it is promised: a run that cannot be recorded gets no 202.
+            try await session.begin(prepared)
         } catch {
             throw Self.apiError(error)
         }

@@ -10,7 +10,7 @@ extension SceneFlowServer {
     func addTakeRoutes(to router: Router<BasicRequestContext>) {
         router.getAndHead("/api/v1/runs/:id/nodes/:node/takes") { _, context in
             let (id, takes) = try nodeTakes(context)
-            let picked = try database.picks()[takes.jobKey]
+            let picked = try database.picks(template: takes.report.template.id)[takes.jobKey]
             let listing = takes.listing(picked: picked) { "/api/v1/runs/\(id)/nodes/\(takes.node.id)/takes/\($0)" }
             return JSONBody.raw(.ok, try listing.encoded())
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SceneFlowCore
+import SceneFlowProviders
 
 /// The templates of the served folder: list, read, save (atomically; an invalid template is
 /// saved and reported, never lost).
@@ -32,6 +33,7 @@ extension SceneFlowServer {
             defer { try? FileManager.default.removeItem(at: scratch) }
             let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxImageBytes)
             guard files.count == 1, let file = files.first else { throw APIError.badRequest("send one `file` part: the image") }
+            try await Self.refuseUndecodable([file])
             return JSONBody.response(.created, ["path": try folder.storeImage(file, for: id)])
         }
         router.put("/api/v1/templates/:id") { request, context in
@@ -54,6 +56,15 @@ extension SceneFlowServer {
             return JSONBody.response(existing == nil ? .created : .ok,
                                      SavedTemplate(id: id, file: target.lastPathComponent, valid: !diagnostics.hasErrors,
                                                    diagnostics: Diagnostic.sortedByPosition(diagnostics)))
+        }
+    }
+
+    /// 422 for an uploaded image whose pixels do not decode (the structure is checked where it is stored).
+    static func refuseUndecodable(_ files: [URL]) async throws {
+        for file in files where MediaType.sniff(fileAt: file)?.isImage == true && (try? ImageCheck.inspect(path: file.path)) != nil {
+            if let problem = await ImageDecoding.shared.problem(file) {
+                throw APIError(.unprocessableContent, "invalid_asset", "the upload is not an image SceneFlow can use: \(problem)")
+            }
         }
     }
 

@@ -52,7 +52,7 @@ extension SceneFlowServer {
                 let resolver = InputResolver(templateDirectory: checked.loaded.directory, assets: inputs, replacements: inputs.replacements(for: graph))
                 cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline),
                                                      inputs: resolver, cache: FileOutputCache(directory: options.workspace.cacheDirectory),
-                                                     picks: try database.picks())
+                                                     picks: try database.picks(template: checked.id))
             }
             guard let plan = Planner.plan(graph, limits: options.limits, offline: offline, targets: targets, cached: cached) else {
                 throw APIError.invalid("the template's graph has a cycle", diagnostics: checked.diagnostics)

@@ -95,6 +95,9 @@ public struct HydrationSession: Sendable {
         let models = graph.nodes.indices.filter { selected?[$0] ?? true }
             .compactMap { graph.model(of: $0, offline: options.offline) }
         try generators.check(models)
+        // Every image the run would read decodes, every pixel, before anything is spent.
+        diagnostics += await ImageDecodeCheck.diagnostics(checked.loaded, inputs: request.inputs, replacements: request.replacements)
+        if diagnostics.hasErrors { throw .invalidInputs(Diagnostic.sortedByPosition(diagnostics)) }
 
         let remote: [String: URL]
         do {
@@ -102,12 +105,11 @@ public struct HydrationSession: Sendable {
                                                   into: workspace.remoteImagesDirectory)
         } catch { throw .remoteImages("\(error)") }
 
-        let folder = try RunFolders.prepare(out: request.out, runID: request.runID, workspace: workspace)
         let cache = FileOutputCache(directory: request.simulate != nil ? workspace.simulatedCacheDirectory : workspace.cacheDirectory)
         var inputs = InputResolver(templateDirectory: checked.loaded.directory, assets: request.inputs, remoteImages: remote,
                                    replacements: request.replacements)
         if !options.simulated {
-            do { options.picks = try database?.picks() ?? [:] } catch { throw .folder("\(error)") }
+            do { options.picks = try database?.picks(template: checked.id) ?? [:] } catch { throw .folder("\(error)") }
         }
         options.finishing.burnCaptions = request.burnCaptions
         options.finishing.captionFiles = request.captionFiles || request.burnCaptions
@@ -137,25 +139,43 @@ public struct HydrationSession: Sendable {
         // A rehearsal spends nothing, so no budget stops it.
         options.budget = options.simulated ? nil : request.budget
         if options.simulated { options.ledger = nil }
+        // Last, once every check has passed: the run's folder (an earlier run's files there go now).
+        let inputFiles = request.inputs.files.map(\.url) + Array(request.replacements.values)
+        let folder = try RunFolders.prepare(out: request.out, runID: request.runID, workspace: workspace, inputs: inputFiles)
         let generators = self.generators
         let engine = RunEngine(runID: request.runID, graph: graph, template: checked.reference, inputs: inputs, cache: cache,
                                options: options, folder: folder, workspace: workspace, productID: request.inputs.productID,
                                generators: { generators.generator(for: $0) }, events: events)
-        do { try recordStart(engine, folder: folder) } catch {
-            // Nothing of a run that never started stays behind in the workspace's runs.
-            if request.out == nil { workspace.remove(folder.url) }
-            try? FileManager.default.removeItem(at: workspace.scratchDirectory.appendingPathComponent(request.runID))
-            throw error
-        }
         return PreparedHydration(request: request, engine: engine, folder: folder, plan: plan)
     }
 
-    /// The last check: the run is recorded before anyone is told it exists. Its folder, its
-    /// first `run.json` (every node pending) and its history row (with this process's
-    /// identity, so a killed run can be told from a live one) are written, and the scratch
-    /// folder claimed; a run that cannot be recorded (a full disk, a read-only workspace) is
-    /// refused here, with nothing spent.
-    func recordStart(_ engine: RunEngine, folder: RunFolder) throws(HydrationError) {
+    /// Records a prepared run before anyone is told it exists (the server answers 202 after
+    /// this, the command line runs it after this): its folder, its first `run.json` (every node
+    /// pending) and its history row (with this process's identity, so a killed run can be told
+    /// from a live one), and the scratch folder claimed. A run that cannot be recorded (a full
+    /// disk, a read-only workspace) is refused here, with nothing spent and nothing left behind.
+    public func begin(_ prepared: PreparedHydration) async throws(HydrationError) {
+        do { try await recordStart(prepared.engine, folder: prepared.folder) } catch {
+            if prepared.request.out == nil { workspace.remove(prepared.folder.url) }
+            try? FileManager.default.removeItem(at: workspace.scratchDirectory.appendingPathComponent(prepared.engine.runID))
+            throw error
+        }
+    }
+
+    /// Records a run that was begun but will not be run (its batch could not start) as
+    /// `cancelled`, saying why.
+    public func abandon(_ prepared: PreparedHydration, reason: String) async {
+        var recorder = RunRecorder(runID: prepared.engine.runID, template: prepared.engine.template, graph: prepared.engine.graph,
+                                   folder: prepared.folder, indexDirectory: nil)
+        recorder.stopReason = reason
+        recorder.productID = prepared.engine.productID
+        let report = recorder.report(finished: true, cancelled: true)
+        recorder.write(report)
+        _ = try? await database?.patiently { try $0.record(report, folder: prepared.folder.url) }
+        try? FileManager.default.removeItem(at: workspace.scratchDirectory.appendingPathComponent(prepared.engine.runID))
+    }
+
+    func recordStart(_ engine: RunEngine, folder: RunFolder) async throws(HydrationError) {
         var recorder = RunRecorder(runID: engine.runID, template: engine.template, graph: engine.graph, folder: folder, indexDirectory: nil)
         recorder.simulated = engine.options.simulated
         recorder.offline = engine.options.offline
@@ -165,7 +185,7 @@ public struct HydrationSession: Sendable {
             try folder.create()
             try folder.write(try starting.encoded(), as: "run.json")
             try workspace.claimScratch(runID: engine.runID)
-            try database?.begin(starting, folder: folder.url)
+            try await database?.patiently { try $0.begin(starting, folder: folder.url) }
         } catch {
             throw .unrecordable("the run could not be recorded, so it was not started: \(error)")
         }
@@ -175,7 +195,7 @@ public struct HydrationSession: Sendable {
     /// are cancelled, the report says `cancelled`).
     public func run(_ prepared: PreparedHydration, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async -> HydrationResult {
         let engine = prepared.engine
-        var report = await engine.run()
+        let report = await engine.run()
         var result = HydrationResult(report: report, folder: prepared.folder)
         do {
             let diagram = try await RunDiagram.render(LoadedRun(report: report, folder: prepared.folder.url), graph: engine.graph,
@@ -185,14 +205,14 @@ public struct HydrationSession: Sendable {
         } catch {
             result.warnings.append("the run's diagram could not be written: \(error)")
         }
-        do { try database?.record(report, folder: prepared.folder.url) } catch {
-            // A run whose end cannot be recorded has failed, whatever its jobs did: the report
-            // says so (where it can still be written), and the caller keeps trying the history.
-            report = report.unrecorded("its end could not be added to the history: \(error)")
-            result.report = report
+        do { try RunFolders.finish(prepared.folder, runID: report.runID, workspace: workspace) } catch {
+            result.warnings.append("the run folder's list of delivered files could not be written (a later run there will refuse the folder): \(error)")
+        }
+        do { try await database?.patiently { try $0.record(report, folder: prepared.folder.url) } } catch {
+            // run.json is the run's truth; the history is told later (the server keeps trying,
+            // `runs import` adds it by hand, and the next process that settles runs imports it).
             result.unrecorded = true
-            try? prepared.folder.write(try report.encoded(), as: "run.json")
-            result.warnings.append("the run was not added to the history: \(error)")
+            result.warnings.append("the run's end could not be added to the history (\(error)); run.json says how it ended: add it with `sceneflow runs import \(prepared.folder.url.path)`")
         }
         events(.runFinished(.init(runID: report.runID, status: report.status, counts: report.counts, cost: report.cost,
                                   costEstimated: report.costEstimated, stopReason: report.stopReason, folder: prepared.folder.url.path,

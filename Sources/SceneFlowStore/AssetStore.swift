@@ -53,7 +53,8 @@ extension WorkspaceDatabase {
         if isOverride, files.count != 1 || append {
             throw StoreError("\(key) takes exactly one image (it replaces the template's image for this product)")
         }
-        var added: [StoredAsset] = []
+        var incoming: [(asset: StoredAsset, temporary: URL)] = []
+        defer { for item in incoming { try? FileManager.default.removeItem(at: item.temporary) } }
         for url in files {
             let head: [UInt8]
             do { head = try RegularFile.head(url.path, count: 64) } catch { throw StoreError(error.description) }
@@ -74,33 +75,67 @@ extension WorkspaceDatabase {
                 }
             }
             let (sha256, size, temporary) = try stream(url, limit: type.isImage ? AssetLimits.maxImageBytes : AssetLimits.maxVideoBytes, keep: imageLength)
-            let asset = StoredAsset(productID: product, key: key, sha256: sha256, mediaType: type.rawValue,
-                                    size: Int64(size), originalName: url.lastPathComponent, addedAt: Date())
-            let target = file(of: asset)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if FileManager.default.fileExists(atPath: target.path) {
-                try? FileManager.default.removeItem(at: temporary)
-            } else if rename(temporary.path, target.path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temporary)
-                throw StoreError("cannot store \(url.lastPathComponent): \(reason)")
-            }
-            added.append(asset)
+            incoming.append((StoredAsset(productID: product, key: key, sha256: sha256, mediaType: type.rawValue,
+                                         size: Int64(size), originalName: url.lastPathComponent, addedAt: Date()), temporary))
         }
-        let replaced: [StoredAsset] = try guarded {
+        // One write transaction (SQLite's write lock, across processes) holds the file check,
+        // the rows and the removal of files no row refers to any more: an `assets remove` of
+        // another product cannot delete a file between this one's check and its row.
+        var trash = Trash()
+        let added: [StoredAsset] = try guarded {
             try queue.write { db in
+                trash.reset()
+                for item in incoming { try place(item.temporary, as: file(of: item.asset)) }
                 var old: [StoredAsset] = []
                 if !append {
                     let request = StoredAsset.filter(Column("product_id") == product && Column("key") == key)
                     old = try request.fetchAll(db)
                     _ = try request.deleteAll(db)
                 }
-                for asset in added { try asset.upsert(db) }
-                return old.filter { o in !added.contains { $0.sha256 == o.sha256 } }
+                for item in incoming { try item.asset.upsert(db) }
+                let replaced = old.filter { o in !incoming.contains { $0.asset.sha256 == o.sha256 } }
+                try setAsideUnreferenced(replaced, db, into: &trash)
+                return incoming.map(\.asset)
             }
+        } onFailure: {
+            trash.restore()
         }
-        try deleteUnreferenced(replaced)
+        trash.empty()
         return added
+    }
+
+    /// Files set aside in a write transaction: deleted once it commits, put back if it does not.
+    struct Trash {
+        var moves: [(from: URL, to: URL)] = []
+        mutating func reset() { restore() }
+        mutating func restore() {
+            for move in moves.reversed() { rename(move.to.path, move.from.path) }
+            moves = []
+        }
+        mutating func empty() {
+            for move in moves { unlink(move.to.path) }
+            moves = []
+        }
+    }
+
+    /// Puts a new file in place under its content name, unless the same content is there already.
+    private func place(_ temporary: URL, as target: URL) throws {
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var info = stat()
+        if stat(target.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG { return }
+        guard rename(temporary.path, target.path) == 0 else {
+            throw StoreError("cannot store \(target.lastPathComponent): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Inside a write transaction: the files of `assets` that no row refers to now are moved to
+    /// trash names (deleted when the transaction commits).
+    private func setAsideUnreferenced(_ assets: [StoredAsset], _ db: Database, into trash: inout Trash) throws {
+        for asset in assets where try StoredAsset.filter(Column("sha256") == asset.sha256).fetchCount(db) == 0 {
+            let stored = file(of: asset)
+            let aside = stored.deletingLastPathComponent().appendingPathComponent(".trash-\(stored.lastPathComponent)-\(getpid())-\(UUID().uuidString.prefix(8))")
+            if rename(stored.path, aside.path) == 0 { trash.moves.append((stored, aside)) }
+        }
     }
 
     /// Copies `url` (its first `keep` bytes, when given) into a temporary file in the assets
@@ -168,8 +203,10 @@ extension WorkspaceDatabase {
         if let sha256, sha256.count < 8 || !sha256.allSatisfy(\.isHexDigit) {
             throw StoreError("--sha256 takes at least 8 hex digits of a digest (`assets list` shows 12), got \"\(Slug.shown(sha256))\"")
         }
+        var trash = Trash()
         let removed: [StoredAsset] = try guarded {
             try queue.write { db in
+                trash.reset()
                 var request = StoredAsset.filter(Column("product_id") == product)
                 if let key { request = request.filter(Column("key") == key) }
                 if let sha256 { request = request.filter(Column("sha256").like("\(sha256.lowercased())%")) }
@@ -178,18 +215,14 @@ extension WorkspaceDatabase {
                     throw StoreError("\(sha256!) matches \(Set(rows.map(\.sha256)).count) files: \(Set(rows.map { String($0.sha256.prefix(16)) }).sorted().joined(separator: ", ")); give more of the digest")
                 }
                 _ = try request.deleteAll(db)
+                try setAsideUnreferenced(rows, db, into: &trash)
                 return rows
             }
+        } onFailure: {
+            trash.restore()
         }
-        try deleteUnreferenced(removed)
+        trash.empty()
         return removed
-    }
-
-    private func deleteUnreferenced(_ assets: [StoredAsset]) throws {
-        for asset in assets {
-            let stillUsed = try guarded { try queue.read { db in try StoredAsset.filter(Column("sha256") == asset.sha256).fetchCount(db) } }
-            if stillUsed == 0 { try? FileManager.default.removeItem(at: file(of: asset)) }
-        }
     }
 
     /// The stored files of a product as hydration inputs (slots, and avatar or background images

@@ -17,6 +17,7 @@ public struct NodeTakes: Sendable {
         case notGenerated(run: String, node: String, status: String?)
         case noTake(node: String, take: Int, have: [Int], run: String)
         case unusable(node: String, take: Int, reason: String)
+        case damagedIndex(node: String, reason: String)
 
         public var description: String {
             switch self {
@@ -28,6 +29,8 @@ public struct NodeTakes: Sendable {
                 return "\(node) in run \(run) " + (status.map { "never got as far as a job (\($0))" } ?? "is not generated (an input or a reused frame)") + ": it has no takes"
             case .noTake(let node, let take, let have, let run):
                 return "\(node) has no take \(take); its takes are \(have.map(String.init).joined(separator: ", ")) (sceneflow takes list \(run) \(node))"
+            case .damagedIndex(let node, let reason):
+                return "\(reason): the takes of \(node) cannot be listed until a run of its template rebuilds it from the cache"
             case .unusable(let node, let take, let reason):
                 return "take \(take) of \(node) is no longer in the cache (\(reason)); pick another, or make a new one with --regenerate"
             }
@@ -51,7 +54,9 @@ public struct NodeTakes: Sendable {
         }
         self.node = node
         jobKey = key
-        takes = Takes.all(of: key, in: cache).map { Take(take: $0.take, lookup: cache.lookup($0.key)) }
+        do { takes = try Takes.all(of: key, in: cache).map { Take(take: $0.take, lookup: cache.lookup($0.key)) } } catch {
+            throw .damagedIndex(node: node.id, reason: "\(error)")
+        }
     }
 
     /// The take this run used.
@@ -73,7 +78,7 @@ public struct NodeTakes: Sendable {
     @discardableResult
     public func pick(_ n: Int, in database: WorkspaceDatabase) throws -> Int? {
         _ = try output(n)
-        let previous = try database.pick(of: jobKey)?.take
+        let previous = try database.pick(of: jobKey, template: report.template.id)?.take
         try database.pick(TakePick(jobKey: jobKey, take: n, node: node.id, templateID: report.template.id, runID: report.runID))
         return previous
     }

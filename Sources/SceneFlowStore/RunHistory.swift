@@ -132,23 +132,33 @@ extension WorkspaceDatabase {
         }
     }
 
-    /// Runs whose process is gone (`kill -9`, a crash, a power loss) while they ran: recorded
-    /// `interrupted`, with the reason, in the history and in their `run.json`, so that the
-    /// history, the report, the API, the events and the pages say one thing. A run recorded
-    /// `running` by a process that is alive (another `sceneflow run` on this workspace) is left
-    /// alone. Also mends the runs an earlier version settled in the history only (`cancelled`
-    /// there, `running` in their report). Returns the runs settled.
+    /// Runs whose process is gone (`kill -9`, a crash, a power loss) while the history said they
+    /// ran. One whose `run.json` says it ended (the history could not be told: a lock held too
+    /// long, a full disk) is imported as it ended; one still `running` there is recorded
+    /// `interrupted`, with the reason, in the history and in its `run.json`, so the history, the
+    /// report, the API, the events and the pages say one thing. A run recorded `running` by a
+    /// process that is alive (another `sceneflow run` on this workspace) is left alone. Also mends
+    /// the runs an earlier version settled in the history only (`cancelled` there, `running` in
+    /// their report). Returns the runs settled.
     @discardableResult
     public func settleAbandonedRuns() throws -> [RunRecord] {
         let settled: [RunRecord] = try guarded {
             try queue.write { db in
                 var settled: [RunRecord] = []
                 for var run in try RunRecord.filter(["running", "cancelled"].contains(Column("status"))).fetchAll(db) {
+                    let onDisk = try? LoadedRun.read(run.folder).report
                     if run.status == "running" {
                         if let pid = run.pid, run.processStart != nil, Workspace.processStartTime(pid) == run.processStart { continue }
+                        if let onDisk, onDisk.status.isFinished {
+                            var ended = RunRecord(onDisk, folder: URL(fileURLWithPath: run.folder))
+                            ended.supersededBy = run.supersededBy
+                            try ended.update(db)
+                            settled.append(ended)
+                            continue
+                        }
                     } else {
                         // Settled by an earlier version: only if its report still says running.
-                        guard (try? LoadedRun.read(run.folder))?.report.status == .running else { continue }
+                        guard onDisk?.status == .running else { continue }
                     }
                     run.status = RunReport.Status.interrupted.rawValue
                     run.finishedAt = run.finishedAt ?? Date()
@@ -160,8 +170,21 @@ extension WorkspaceDatabase {
                 return settled
             }
         }
-        for run in settled { try Self.markInterrupted(run) }
+        for run in settled where run.status == RunReport.Status.interrupted.rawValue { try Self.markInterrupted(run) }
         return settled
+    }
+
+    /// Adds (or updates) a run in the history from its folder's `run.json`: for a run whose end
+    /// the history could not take (`sceneflow runs import RUN_FOLDER`). Returns the record.
+    @discardableResult
+    public func importRun(folder: URL) throws -> RunRecord {
+        let loaded: LoadedRun
+        do { loaded = try LoadedRun.read(folder.path) } catch { throw StoreError(error.description) }
+        guard loaded.report.status.isFinished else {
+            throw StoreError("run \(loaded.report.runID) in \(loaded.folder.path) has not ended (its report says running); import it once it has")
+        }
+        try record(loaded.report, folder: loaded.folder)
+        return RunRecord(loaded.report, folder: loaded.folder)
     }
 
     /// Rewrites a settled run's `run.json` as interrupted (or writes one, if the run died before

@@ -7,9 +7,15 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String
     /// A file over the store's size limit (the server answers 413).
     public var isTooLarge = false
-    public init(_ description: String, tooLarge: Bool = false) {
+    /// There is no workspace (or no database in it) where a command only reads one.
+    public var isMissing = false
+    /// Another process holds the database's lock: trying again later may succeed.
+    public var isLocked = false
+    public init(_ description: String, tooLarge: Bool = false, missing: Bool = false, locked: Bool = false) {
         self.description = description
         isTooLarge = tooLarge
+        isMissing = missing
+        isLocked = locked
     }
 }
 
@@ -27,18 +33,31 @@ public final class WorkspaceDatabase: Sendable {
     public var path: URL { workspace.root.appendingPathComponent("sceneflow.sqlite") }
     public var assetsDirectory: URL { workspace.root.appendingPathComponent("assets") }
 
-    public init(workspace: Workspace, busyTimeout: Double = 5) throws {
+    /// Opens the workspace's database. Only a missing database is created, and only with
+    /// `create` (commands that only read pass false: a mistyped `--workspace` is then an error,
+    /// not a new empty workspace). A file that is there but is not a SQLite database (empty,
+    /// truncated, foreign) is reported and left untouched, never replaced.
+    public init(workspace: Workspace, busyTimeout: Double = 5, create: Bool = true) throws {
         self.workspace = workspace
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: workspace.root.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+        let exists = FileManager.default.fileExists(atPath: workspace.root.path, isDirectory: &isDirectory)
+        if exists, !isDirectory.boolValue {
             throw StoreError("the workspace \(workspace.root.path) is a file, not a folder")
+        }
+        let path = workspace.root.appendingPathComponent("sceneflow.sqlite")
+        if !create, !exists || !FileManager.default.fileExists(atPath: path.path) {
+            throw StoreError("there is no workspace at \(workspace.root.path) (nothing has been run or stored there); check --workspace or SCENEFLOW_HOME",
+                             missing: true)
         }
         do { try FileManager.default.createDirectory(at: workspace.root, withIntermediateDirectories: true) } catch {
             throw StoreError("cannot create the workspace at \(workspace.root.path): \((error as NSError).localizedDescription)")
         }
+        if create, !FileManager.default.fileExists(atPath: path.path) { try Self.createAtomically(path, busyTimeout: busyTimeout) }
+        if let problem = Self.notADatabase(path) {
+            throw StoreError("the workspace database \(path.path) is corrupted (it \(problem)); it was left untouched: move it aside to start a new one (or put back a good copy to keep its history and picks)")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
-        let path = workspace.root.appendingPathComponent("sceneflow.sqlite")
         do {
             queue = try DatabaseQueue(path: path.path, configuration: configuration)
             try queue.inDatabase { db in
@@ -54,6 +73,40 @@ public final class WorkspaceDatabase: Sendable {
         } catch let error as StoreError {
             throw StoreError("the workspace database \(path.path) is corrupted (\(error.description)); it was left untouched: move it aside to start a new one")
         }
+    }
+
+    /// A new database is made whole under a temporary name (schema and all) and then linked into
+    /// place, which fails if another process did so first: the database's path never names a
+    /// file half made, so an empty file there is always damage, never a database being born.
+    static func createAtomically(_ path: URL, busyTimeout: Double) throws {
+        let temporary = path.deletingLastPathComponent().appendingPathComponent(".\(path.lastPathComponent).new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { unlink(temporary.path) }
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(busyTimeout)
+            let queue = try DatabaseQueue(path: temporary.path, configuration: configuration)
+            try migrator.migrate(queue)
+            try queue.close()
+        } catch {
+            throw StoreError("cannot create the workspace database \(path.path): \(error)")
+        }
+        if link(temporary.path, path.path) != 0, errno != EEXIST {
+            throw StoreError("cannot create the workspace database \(path.path): \(String(cString: strerror(errno)))")
+        }
+        AtomicFile.syncFolder(path.deletingLastPathComponent())
+    }
+
+    /// Why the file at `path` is not a SQLite database, if it is there and is not one: SQLite
+    /// would take an empty file for a new database, and start the history over.
+    static func notADatabase(_ path: URL) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path.path) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 100)) ?? Data()
+        if head.isEmpty { return "is empty (0 bytes)" }
+        if head.count < 100 || !head.starts(with: Data("SQLite format 3\u{0}".utf8)) {
+            return "is not a SQLite database (\(head.count < 100 ? "\(head.count) bytes" : "its first bytes are not SQLite's"))"
+        }
+        return nil
     }
 
     static var migrator: DatabaseMigrator {
@@ -108,22 +161,54 @@ public final class WorkspaceDatabase: Sendable {
                 t.column("picked_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v4") { db in
+            // Picks belong to a template's node: the same job in another template is its own.
+            try db.create(table: "take_picks_v4") { t in
+                t.column("template_id", .text).notNull()
+                t.column("job_key", .text).notNull()
+                t.column("take", .integer).notNull()
+                t.column("node", .text).notNull()
+                t.column("run_id", .text).notNull()
+                t.column("picked_at", .datetime).notNull()
+                t.primaryKey(["template_id", "job_key"])
+            }
+            try db.execute(sql: "INSERT INTO take_picks_v4 (template_id, job_key, take, node, run_id, picked_at) SELECT template_id, job_key, take, node, run_id, picked_at FROM take_picks")
+            try db.drop(table: "take_picks")
+            try db.rename(table: "take_picks_v4", to: "take_picks")
+        }
         return migrator
     }
 
     /// Maps SQLite's errors to clear messages wherever they happen: a busy database names the
     /// cause, a full disk says so, and no message carries the SQL statement (or its values).
-    func guarded<T>(_ body: () throws -> T) throws -> T {
+    func guarded<T>(_ body: () throws -> T, onFailure: () -> Void = {}) throws -> T {
         do { return try body() } catch let error as DatabaseError {
+            onFailure()
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
-                throw StoreError("the workspace database \(path.path) is locked by another process; try again when it finishes")
+                throw StoreError("the workspace database \(path.path) is locked by another process; try again when it finishes", locked: true)
             case .SQLITE_FULL:
                 throw StoreError("cannot write the workspace database \(path.path): No space left on device")
             case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
                 throw StoreError("cannot write the workspace database \(path.path): \(error.message ?? "permission denied")")
             default:
                 throw StoreError("the workspace database \(path.path) failed: \(error.message ?? "SQLite error \(error.resultCode.rawValue)")")
+            }
+        } catch {
+            onFailure()
+            throw error
+        }
+    }
+}
+
+extension WorkspaceDatabase {
+    /// Runs `body`, trying again while another process holds the database (each try waits the
+    /// busy timeout), for at most `seconds`: recording a run outlasts a long write elsewhere.
+    public func patiently<T>(for seconds: Double = 30, _ body: (WorkspaceDatabase) throws -> T) async throws -> T {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            do { return try body(self) } catch let error as StoreError where error.isLocked && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(200))
             }
         }
     }

@@ -175,6 +175,28 @@ if requested.contains("children") {
     print("")
 }
 
+// `sceneflow-bench soak [ROUNDS]`: many rounds of concurrent commands on one workspace, with
+// the invariants checked after each (`WorkspaceSoak`, as `ConcurrencyInvariantTests` runs a few).
+if requested.contains("soak") {
+    let rounds = CommandLine.arguments.dropFirst().compactMap { Int($0) }.first ?? 50
+    print("## Soak: \(rounds) rounds of 5 concurrent commands on one workspace (seed 23)")
+    let folder = workDirectory.appendingPathComponent("soak")
+    let soak = WorkspaceSoak(folder: folder)
+    var random = WorkspaceSoak.Seeded(seed: 23)
+    var total = 0, failed = 0
+    let started = Date()
+    for index in 0..<rounds {
+        let (operations, violations) = try await soak.round(index, width: 5, random: &random)
+        total += operations.count
+        if !violations.isEmpty {
+            failed += 1
+            print("round \(index): \(operations.joined(separator: " | "))")
+            for violation in violations { print("  VIOLATION \(violation)") }
+        }
+    }
+    print(String(format: "%d commands in %d rounds, %d rounds with violations, %.0f s\n", total, rounds, failed, Date().timeIntervalSince(started)))
+}
+
 if requested.contains("batch-stress") {
     print("## sceneflow batch: 30 products offline, 10 runs in a row (fresh workspace each)")
     let binary = RunBenchmarks.packageRoot().appendingPathComponent(".build/release/sceneflow")

@@ -118,8 +118,8 @@ import Testing
         let ws = dir.appendingPathComponent("ws")
         let out = dir.appendingPathComponent("run")
         let process = try launchSceneflow(["run"] + Self.unboxing + ["--simulate", "2", "--workspace", ws.path, "--out", out.path])
-        let started = Date()
-        let exit = await send(signal, to: process, when: { Date().timeIntervalSince(started) > 1.5 })
+        // Once the run has started (its report is written before any job runs).
+        let exit = await send(signal, to: process, when: { FileManager.default.fileExists(atPath: out.appendingPathComponent("run.json").path) })
         #expect(exit == status)
         let report = try readReport(out)
         #expect(report["status"] as? String == "cancelled")

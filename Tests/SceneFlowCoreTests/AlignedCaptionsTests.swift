@@ -72,9 +72,11 @@ import Testing
             let cues = Captions.cues([Self.scene("a", nil, seconds: 1), Self.scene("b", text, seconds: seconds)], words: ["b": words])
             for cue in cues {
                 #expect(cue.scene == "b" && cue.start >= 1 && cue.end <= 1 + seconds + 1e-9 && cue.start < cue.end, "\(cue) of \(text)")
+                // Never shorter than its words can be read (0.3 s, 20 characters a second).
+                #expect(cue.end - cue.start >= max(0.3, Double(cue.text.count) / 20) - 1e-9, "\(cue) is too short to read")
             }
             #expect(zip(cues, cues.dropFirst()).allSatisfy { $0.end <= $1.start + 1e-9 })
-            let shown = cues.map(\.text).joined(separator: " ").split(separator: " ")
+            let shown = cues.map(\.text).joined(separator: " ").split(separator: " ").filter { $0 != "…" }
             let spoken = text.split(separator: " ")
             #expect(shown.allSatisfy { spoken.contains($0) })
             // Shown words are the spoken ones in order: a subsequence, all of it when it fits.
@@ -83,12 +85,39 @@ import Testing
                 guard let at = rest.firstIndex(of: word) else { Issue.record("\(word) out of order in \(text)"); break }
                 rest = rest[(at + 1)...]
             }
-            // When all the speech fits in the scene, every word with a letter or digit is shown.
-            if lead + Double(text.count) / rate <= seconds {
+            // When all the speech fits in the scene at a pace that can be read, every word with a
+            // letter or digit is shown.
+            if lead + Double(text.count) / min(rate, 20) + 0.3 * Double(count) <= seconds {
                 func spokenWord(_ w: Substring) -> Bool { w.unicodeScalars.contains { CharacterSet.alphanumerics.contains($0) } }
                 #expect(shown.filter(spokenWord) == spoken.filter(spokenWord), "\(text)")
             }
         }
+    }
+
+    /// Dialogue that looks like markup or like a timing line stays text in both formats.
+    @Test func captionTextIsEscapedForEachFormat() {
+        let cues = Captions.cues([Self.scene("s", "Use <b>bold</b> & this --> now", seconds: 8)])
+        let srt = Captions.srt(cues), vtt = Captions.vtt(cues)
+        let timing = #/^\d{2}:\d{2}:\d{2}[,.]\d{3} --> \d{2}:\d{2}:\d{2}[,.]\d{3}$/#
+        for (name, text) in [("srt", srt), ("vtt", vtt)] {
+            for line in text.split(separator: "\n") where line.contains("-->") {
+                #expect(line.wholeMatch(of: timing) != nil, "\(name): \(line) is not a timing line")
+            }
+            #expect(!text.contains("<b>") && !text.contains("</b>"), "\(name) carries no tag")
+        }
+        #expect(srt.contains("‹b›bold‹/b›") && srt.contains("&"))
+        #expect(vtt.contains("&lt;b&gt;bold&lt;/b&gt;") && vtt.contains("&amp;") && vtt.contains("--&gt;"))
+    }
+
+    /// 5,000 characters in a 5 s scene: only what can be read is shown, each cue long enough.
+    @Test func dialogueTooLongForItsSceneShowsOnlyReadableCues() {
+        let words = ["this", "grinder", "is", "honestly", "the", "best", "thing", "I", "bought"]
+        let text = (0..<1000).map { words[$0 % words.count] }.joined(separator: " ")
+        #expect(text.count > 5000)
+        let cues = Captions.cues([Self.scene("s", text, seconds: 5)])
+        #expect(!cues.isEmpty && cues.count < 20, "\(cues.count) cues")
+        for cue in cues { #expect(cue.end - cue.start >= max(0.3, Double(cue.text.count) / 20) - 1e-9 && cue.end <= 5 + 1e-9, "\(cue)") }
+        #expect(cues.last?.text.hasSuffix("…") == true, "the last cue says more was said")
     }
 
     // MARK: The local engine's words, laid over where the voice is heard

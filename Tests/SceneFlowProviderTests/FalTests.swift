@@ -23,7 +23,7 @@ import Testing
         #expect(submit.body["aspect_ratio"] as? String == "9:16")
         // The status URL fal returned drops the model's subpath; a built one would 404.
         #expect(server.requests("fal.unknown").isEmpty)
-        #expect(test.journal?["request_id"] == output.requestID, "kept until the run engine has stored the output")
+        #expect(test.journal?.requestID == output.requestID, "kept until the run engine has stored the output")
     }
 
     @Test func klingClipSendsStartAndEndFramesAndADurationString() async throws {
@@ -131,13 +131,23 @@ import Testing
         let id = try #require(server.requests("fal.status").first?.path.split(separator: "/").dropLast().last.map(String.init))
         let status = server.requests("fal.status").first!.path
         var resumed = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
-        try resumed.job.journal.write(["provider": "fal", "model": "fal-ai/kling-image/o1", "request_id": id,
-                                       "status_url": server.root + status, "response_url": server.root + status.replacingOccurrences(of: "/status", with: ""),
-                                       "cancel_url": server.root + status.replacingOccurrences(of: "/status", with: "/cancel")])
+        try resumed.job.journal.write(JournalEntry(provider: .fal, model: "fal-ai/kling-image/o1", requestID: id, statusURL: server.root + status,
+                                                   responseURL: server.root + status.replacingOccurrences(of: "/status", with: ""),
+                                                   cancelURL: server.root + status.replacingOccurrences(of: "/status", with: "/cancel")))
         resumed.job.attempt = 2
         let output = try await generator.generate(resumed.job)
         #expect(output.requestID == id)
         #expect(server.requests("fal.submit").count == 1, "the journaled request was collected, not paid for again")
+
+        // A journal that cannot be read is never taken for "nothing submitted": the job stops,
+        // says what to check, and nothing is submitted again.
+        var damaged = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        try FileManager.default.createDirectory(at: damaged.job.journal.file!.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("{\"provider\": \"fal\", \"request_".utf8).write(to: damaged.job.journal.file!)
+        damaged.job.attempt = 2
+        let error = await failure(of: generator, damaged.job)
+        #expect(error?.kind == .permanent && error?.message.contains("may already be submitted and paid for") == true, "\(String(describing: error))")
+        #expect(server.requests("fal.submit").count == 1, "no second submit")
 
     }
 
@@ -147,7 +157,7 @@ import Testing
         let generator = FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil)
         let task = Task { try await generator.generate(test.job) }
         #expect(await waitUntil(timeout: 120) { !server.requests("fal.status").isEmpty })
-        #expect(test.journal?["request_id"] != nil, "journaled before the first poll")
+        #expect(test.journal?.requestID != nil, "journaled before the first poll")
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         let cancel = try #require(server.requests("fal.cancel").first)

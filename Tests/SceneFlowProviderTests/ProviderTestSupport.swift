@@ -47,7 +47,8 @@ struct TestJob {
                   journal: JobJournal(file: folder.appendingPathComponent("journal/job.json")))
     }
 
-    var journal: [String: String]? { job.journal.read() }
+    /// The job's journal entry (a damaged one reads as nil here: the tests that damage one say so).
+    var journal: JournalEntry? { try? job.journal.read() }
 }
 
 /// What a generator threw, as a `GenerationError` (or nil if it succeeded).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SceneFlowCore
+import SceneFlowProviders
 import SceneFlowStore
 
 struct AssetsCommand: AsyncParsableCommand {
@@ -46,7 +47,14 @@ struct AssetsCommand: AsyncParsableCommand {
                 slotType = slot.1
             }
             let database = try workspaceOptions.database()
-            let added = try database.addAssets(product: product, key: key, files: files.map { URL(fileURLWithPath: $0) }, slotType: slotType, append: append)
+            let urls = files.map { URL(fileURLWithPath: $0) }
+            // Every pixel of an image decodes before the store keeps it (the store checks the structure).
+            for url in urls where MediaType.sniff(fileAt: url)?.isImage == true && (try? ImageCheck.inspect(path: url.path)) != nil {
+                if let problem = await ImageDecoding.shared.problem(url) {
+                    throw CommandFailure.error("\(url.lastPathComponent): \(problem); nothing was stored")
+                }
+            }
+            let added = try database.addAssets(product: product, key: key, files: urls, slotType: slotType, append: append)
             for asset in added {
                 printOut("added \(asset.originalName) as \(product)/\(key) (\(asset.mediaType), \(ByteCount(Int(asset.size))), sha256 \(asset.sha256.prefix(12)))")
             }
@@ -60,7 +68,7 @@ struct AssetsCommand: AsyncParsableCommand {
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() async throws {
-            let database = try workspaceOptions.database()
+            let database = try workspaceOptions.existingDatabase()
             guard let product else {
                 let products = try database.products()
                 if format == .json {
@@ -92,7 +100,7 @@ struct AssetsCommand: AsyncParsableCommand {
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() async throws {
-            let database = try workspaceOptions.database()
+            let database = try workspaceOptions.existingDatabase()
             let assets = try database.assets(product: product).filter { key == nil || $0.key == key }
             guard !assets.isEmpty else {
                 throw CommandFailure.error("no assets are stored for product \"\(Slug.shown(product))\"\(key.map { " and slot \"\(Slug.shown($0))\"" } ?? "")")
@@ -116,7 +124,7 @@ struct AssetsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let removed = try workspaceOptions.database().removeAssets(product: product, key: key, sha256: sha256)
+            let removed = try workspaceOptions.existingDatabase().removeAssets(product: product, key: key, sha256: sha256)
             guard !removed.isEmpty else { throw CommandFailure.error("nothing matched for product \"\(Slug.shown(product))\"") }
             printOut("removed \(removed.count) asset\(removed.count == 1 ? "" : "s")")
         }
@@ -127,8 +135,24 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "Run history of the workspace.",
-        subcommands: [List.self, Show.self]
+        subcommands: [List.self, Show.self, Import.self]
     )
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a run to the history from its folder's run.json (when the history could not be written at the run's end).")
+        @Argument(help: "The run folder (or its run.json).") var folder: String
+        @OptionGroup var workspaceOptions: WorkspaceOptions
+
+        func run() async throws {
+            let database = try workspaceOptions.existingDatabase()
+            let record: RunRecord
+            do { record = try await database.patiently { try $0.importRun(folder: URL(fileURLWithPath: folder)) } } catch let error as StoreError {
+                throw CommandFailure.error(error.description)
+            }
+            printOut("run \(record.runID) (\(record.status)) is in the history")
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent runs, newest first, with what each spent (~ marks estimates).")
@@ -143,7 +167,7 @@ struct RunsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let database = try workspaceOptions.database()
+            let database = try workspaceOptions.existingDatabase()
             database.settleAbandonedRunsOrWarn()
             let runs = try database.runs(limit: limit, product: product, template: template)
             if format == .json {
@@ -168,7 +192,7 @@ struct RunsCommand: AsyncParsableCommand {
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func run() async throws {
-            let database = try workspaceOptions.database()
+            let database = try workspaceOptions.existingDatabase()
             let record = try RunReference.record(run, database: database, workspace: workspaceOptions.workspace)
             let report = try? RunReport.read(from: URL(fileURLWithPath: record.folder).appendingPathComponent("run.json"))
             if format == .json {

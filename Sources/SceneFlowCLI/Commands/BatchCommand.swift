@@ -52,6 +52,8 @@ struct BatchCommand: AsyncParsableCommand {
         let ledger = engineOptions.budget.map { SpendLedger(limit: $0) }
         let session = HydrationSession(workspace: workspace, database: database, generators: engineOptions.generators())
         let progress = RunProgress(json: engineOptions.json)
+        let signals = SignalBox(progress: progress)
+        defer { signals.remove() }
         var prepared: [(PreparedHydration, String?)] = []
         var total = Money.zero
         for product in batch.products {
@@ -78,7 +80,15 @@ struct BatchCommand: AsyncParsableCommand {
             throw CommandFailure.error("the batch's jobs that would run are estimated at \(total), above the budget of \(budget) (--max-cost); nothing was run")
         }
         if !progress.isJSON { printErr("batch of \(prepared.count) product\(prepared.count == 1 ? "" : "s") → \(folder.path)") }
-        let outcomes = await Hydration.execute(prepared, session: session, progress: progress)
+        try signals.stopIfSignalled()
+        // Every product's run is recorded before any starts; if one cannot be, none starts.
+        for (i, (one, label)) in prepared.enumerated() {
+            do { try await session.begin(one) } catch {
+                for (earlier, _) in prepared[..<i] { await session.abandon(earlier, reason: "the batch did not start: product \(label ?? "?") could not be recorded") }
+                throw CommandFailure(status: ExitStatus.of(error)?.0 ?? 1, message: "product \"\(label ?? "?")\": \(error.description)\n\(products): nothing was run")
+            }
+        }
+        let outcomes = await Hydration.execute(prepared, session: session, progress: progress, signals: signals)
         if !progress.isJSON {
             var rows = [["PRODUCT", "STATUS", "JOBS", "COST", "FINAL VIDEO", "FAILED"]]
             for outcome in outcomes {

@@ -54,7 +54,8 @@ struct ExplainCommand: AsyncParsableCommand {
 enum RunReference {
     static func load(_ name: String, workspace: Workspace) throws -> LoadedRun {
         if FileManager.default.fileExists(atPath: name) { return try LoadedRun.read(name) }
-        guard let database = try? WorkspaceDatabase(workspace: workspace) else {
+        let database: WorkspaceDatabase
+        do { database = try WorkspaceDatabase(workspace: workspace, create: false) } catch let error as StoreError where error.isMissing {
             throw InputFileError(path: name, reason: "no such run folder, and no workspace history to look a run id up in")
         }
         return try LoadedRun.read(record(name, database: database, workspace: workspace).folder)

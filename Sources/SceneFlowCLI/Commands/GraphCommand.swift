@@ -74,7 +74,7 @@ struct GraphCommand: AsyncParsableCommand {
 
     func run() async throws {
         let format = try resolvedFormat()
-        let checked = try ValidTemplate.load(template, allowInvalid: allowInvalid)
+        let checked = try ValidTemplate.load(template, allowInvalid: allowInvalid, json: format == .json && output == nil)
         defer { Teardown.skip(checked) }
         if let output { try OutputPath.check(output, notOver: [template] + (run.map { [$0, $0 + "/run.json"] } ?? [])) }
         let graph = checked.graph
@@ -87,7 +87,7 @@ struct GraphCommand: AsyncParsableCommand {
                 throw CommandFailure.error("\(run) is a run of template \"\(loaded.report.template.id)\", not of \"\(checked.id)\" (\(template))")
             }
             var runOptions = DiagramBuilder.Options(run: loaded, graph: graph)
-            let picks = try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace)
+            let picks = try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace, template: loaded.report.template.id)
             for node in loaded.report.nodes {
                 guard let key = node.jobKey ?? node.cacheKey, let picked = picks[key], picked == (node.take ?? 1) else { continue }
                 runOptions.takes[node.id] = "take \(picked), picked"

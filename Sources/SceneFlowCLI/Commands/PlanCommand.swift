@@ -69,7 +69,7 @@ struct PlanCommand: AsyncParsableCommand {
     var verbose = false
 
     func run() async throws {
-        let checked = try ValidTemplate.load(template)
+        let checked = try ValidTemplate.load(template, json: format == .json)
         let graph = checked.graph
         let selection: Set<String>?
         do { selection = targets.isEmpty ? nil : try RunSelection.nodes(for: targets, in: graph) } catch {
@@ -82,7 +82,7 @@ struct PlanCommand: AsyncParsableCommand {
                                          remoteImages: [:], replacements: inputs.replacements(for: graph))
             cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline, resolution: resolution),
                                                  inputs: resolver, cache: FileOutputCache(directory: workspaceOptions.workspace.cacheDirectory),
-                                                 picks: try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace))
+                                                 picks: try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace, template: checked.id))
         }
         guard let plan = Planner.plan(graph, limits: try limitOptions.limits(), offline: offline, targets: selection, cached: cached) else {
             throw CommandFailure.error("the template's graph has a cycle") // validation rejects cycles first

@@ -138,14 +138,22 @@ enum Hydration {
         database.settleAbandonedRunsOrWarn()
         let session = HydrationSession(workspace: workspace, database: database, generators: engine.generators())
         let runID = request.runID
+        // Signals are trapped from here on: one before the run is recorded stops the command with
+        // nothing recorded; one after ends the run `cancelled`, recorded as such.
+        let signals = SignalBox(progress: progress)
+        defer { signals.remove() }
         let prepared = try await session.prepare(request) { progress.handle($0, runID: runID) }
-        return await execute([(prepared, nil)], session: session, progress: progress)[0]
+        try signals.stopIfSignalled()
+        try await session.begin(prepared)
+        return await execute([(prepared, nil)], session: session, progress: progress, signals: signals)[0]
     }
 
-    /// Runs prepared hydrations concurrently (one for `run`, one per product for `batch`).
-    static func execute(_ runs: [(PreparedHydration, String?)], session: HydrationSession, progress: RunProgress) async -> [Outcome] {
+    /// Runs prepared, recorded hydrations concurrently (one for `run`, one per product for
+    /// `batch`); a signal (now, or one that came since `signals` was set up) cancels them, and each
+    /// records itself `cancelled`.
+    static func execute(_ runs: [(PreparedHydration, String?)], session: HydrationSession, progress: RunProgress, signals: SignalBox) async -> [Outcome] {
         progress.start()
-        let signal = SignalBox()
+        let signal = signals
         let task = Task {
             await withTaskGroup(of: (Int, HydrationResult).self) { group in
                 for (i, (prepared, label)) in runs.enumerated() {
@@ -160,13 +168,8 @@ enum Hydration {
                 return results.map { $0! }
             }
         }
-        let trap = SignalTrap { number in
-            signal.set(number)
-            progress.note("\(number == SIGINT ? "interrupted" : "stopped by signal \(number)"): cancelling the jobs in flight")
-            task.cancel()
-        }
+        signals.cancelling(task)
         let results = await task.value
-        trap.remove()
         progress.end()
         return zip(results, runs).map { Outcome(result: $0, label: $1.1, signal: signal.value) }
     }
@@ -200,9 +203,46 @@ enum Hydration {
     }
 }
 
-/// The first signal that stopped a run.
+/// Ctrl-C, SIGTERM and SIGHUP while a command hydrates: the first signal is kept, and the runs'
+/// task (once there is one) is cancelled, at once if the signal came before it.
 final class SignalBox: Sendable {
-    private let number = Mutex<Int32?>(nil)
-    func set(_ value: Int32) { number.withLock { if $0 == nil { $0 = value } } }
-    var value: Int32? { number.withLock { $0 } }
+    private struct State {
+        var number: Int32?
+        var cancel: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
+    private let trap = Mutex<SignalTrap?>(nil)
+
+    init(progress: RunProgress) {
+        let handler: @Sendable (Int32) -> Void = { [weak self] number in
+            guard let self else { return }
+            let cancel = self.state.withLock { s -> (@Sendable () -> Void)? in
+                if s.number == nil { s.number = number }
+                return s.cancel
+            }
+            progress.note("\(number == SIGINT ? "interrupted" : "stopped by signal \(number)"): cancelling the jobs in flight")
+            cancel?()
+        }
+        trap.withLock { $0 = SignalTrap(handler) }
+    }
+
+    var value: Int32? { state.withLock { $0.number } }
+
+    /// Cancels `task` on the first signal (at once, if one came already).
+    func cancelling<T>(_ task: Task<T, Never>) {
+        let already = state.withLock { s -> Bool in
+            s.cancel = { task.cancel() }
+            return s.number != nil
+        }
+        if already { task.cancel() }
+    }
+
+    /// Ends the command (128 + the signal) if a signal came before anything was recorded.
+    func stopIfSignalled() throws {
+        if let number = value { throw CommandFailure(status: SignalTrap.exitStatus(for: number), message: "stopped before the run started; nothing was run") }
+    }
+
+    func remove() {
+        trap.withLock { $0?.remove(); $0 = nil }
+    }
 }

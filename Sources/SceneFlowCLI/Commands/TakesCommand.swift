@@ -48,7 +48,7 @@ struct TakesCommand: ParsableCommand {
 
         func run() throws {
             let found = try target.takes()
-            let picked = try WorkspaceDatabase.existingPicks(in: target.workspaceOptions.workspace)[found.jobKey]
+            let picked = try WorkspaceDatabase.existingPicks(in: target.workspaceOptions.workspace, template: found.report.template.id)[found.jobKey]
             let used = found.used
             switch format {
             case .json:

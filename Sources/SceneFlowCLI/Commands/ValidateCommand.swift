@@ -1,5 +1,6 @@
 import ArgumentParser
 import SceneFlowCore
+import SceneFlowProviders
 
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,8 +8,8 @@ struct ValidateCommand: AsyncParsableCommand {
         abstract: "Check a template (and, with inputs, the assets for one hydration) before anything is spent.",
         discussion: """
         Reports every problem in one pass, compiler style: file:line:column: severity: message [code] \
-        (at json.path). Images are checked by content: type, structure (a truncated file is caught) \
-        and size. Exit status 0 when valid (warnings allowed), 1 when not, 66 when a file cannot be read.
+        (at json.path). Images are checked by content: type, structure (a truncated file is caught), \
+        size, and every pixel decoded (ffmpeg, errors fatal). Exit status 0 when valid (warnings allowed), 1 when not, 66 when a file cannot be read.
         """
     )
 
@@ -30,8 +31,11 @@ struct ValidateCommand: AsyncParsableCommand {
             let inputs = try hydration.load(workspace: workspaceOptions.workspace)
             diagnostics += InputValidator().validate(inputs, InputContext(loaded: loaded, template: checked.template))
             diagnostics += ReplacementCheck.check(inputs.replacements(for: checked.graph), graph: checked.graph)
-            diagnostics = Diagnostic.sortedByPosition(diagnostics)
+            diagnostics += await ImageDecodeCheck.diagnostics(loaded, inputs: inputs, replacements: inputs.replacements(for: checked.graph))
+        } else {
+            diagnostics += await ImageDecodeCheck.diagnostics(loaded)
         }
+        diagnostics = Diagnostic.sortedByPosition(diagnostics)
         switch format {
         case .json:
             printOut(DiagnosticReport.json(diagnostics))

@@ -28,6 +28,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable {
     case missingCamera = "missing-camera"
     case missingDialogue = "missing-dialogue"
     case unspokenDialogue = "unspoken-dialogue"
+    case dialogueTooLong = "dialogue-too-long"
     case unknownModel = "unknown-model"
     case modelKindMismatch = "model-kind-mismatch"
     case unsupportedDuration = "unsupported-duration"

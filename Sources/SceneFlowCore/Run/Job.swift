@@ -223,6 +223,44 @@ public protocol Generator: Sendable {
 }
 
 /// Durable key-value notes for one job, written atomically: survives `kill -9`.
+/// A remote job submitted and not yet stored: what a resumed run needs to find it again
+/// instead of paying for a new one.
+public struct JournalEntry: Codable, Sendable, Equatable {
+    public var provider: Provider
+    public var model: String
+    /// fal: the queue's request id and the URLs it answered with (used as given, never rebuilt).
+    public var requestID: String?
+    public var statusURL: String?
+    public var responseURL: String?
+    public var cancelURL: String?
+    /// Veo: the long-running operation's name.
+    public var operation: String?
+    public var submittedAt: Date?
+
+    public init(provider: Provider, model: String, requestID: String? = nil, statusURL: String? = nil, responseURL: String? = nil,
+                cancelURL: String? = nil, operation: String? = nil, submittedAt: Date? = Date()) {
+        self.provider = provider
+        self.model = model
+        self.requestID = requestID
+        self.statusURL = statusURL
+        self.responseURL = responseURL
+        self.cancelURL = cancelURL
+        self.operation = operation
+        self.submittedAt = submittedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case provider, model, operation
+        case requestID = "request_id"
+        case statusURL = "status_url"
+        case responseURL = "response_url"
+        case cancelURL = "cancel_url"
+        case submittedAt = "submitted_at"
+    }
+}
+
+/// A job's durable note of its remote request (`journal/<cache key>.json`), written before the
+/// first poll and removed once the output is in the cache.
 public struct JobJournal: Sendable {
     public let file: URL?
 
@@ -230,19 +268,33 @@ public struct JobJournal: Sendable {
 
     public static let none = JobJournal(file: nil)
 
-    public func read() -> [String: String]? {
-        guard let file, let data = FileManager.default.contents(atPath: file.path) else { return nil }
-        return try? JSONDecoder().decode([String: String].self, from: data)
+    /// A journal that exists but cannot be read: the job may be paid for already, so it is
+    /// never submitted again blind. The message says what to check.
+    public struct Damaged: Error, Sendable, CustomStringConvertible {
+        public var file: String
+        public var reason: String
+        public var description: String {
+            "the request journal \(file) cannot be read (\(reason)): this job may already be submitted and paid for; look it up at the provider, then remove the file to submit it again"
+        }
     }
 
-    public func write(_ entries: [String: String]) throws {
+    /// The entry, nil when there is none; throws `Damaged` when the file is there but unreadable.
+    public func read() throws(Damaged) -> JournalEntry? {
+        guard let file else { return nil }
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: file.path) else { throw Damaged(file: file.path, reason: "it cannot be opened") }
+        do { return try JSONCoding.decoder.decode(JournalEntry.self, from: data) } catch {
+            throw Damaged(file: file.path, reason: data.isEmpty ? "it is empty" : "it is not a journal entry")
+        }
+    }
+
+    public func write(_ entry: JournalEntry) throws {
         guard let file else { return }
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        try AtomicFile.write(try encoder.encode(entries), to: file)
+        try AtomicFile.write(try JSONCoding.compact.encode(entry), to: file)
     }
 
+    /// Forgets the entry (the output is stored, or the job is known not to be running).
     public func clear() {
         guard let file else { return }
         try? FileManager.default.removeItem(at: file)

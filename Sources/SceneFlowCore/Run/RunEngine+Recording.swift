@@ -17,12 +17,24 @@ extension RunEngine {
                                       fileExtension: made.url.pathExtension, runID: runID)
         metadata.words = made.words
         let stored = StoredOutput(url: made.url, metadata: metadata)
-        recorder.adopt(i, stored)
-        guard recorder[i].status != .failed else { return .failed }
+        guard adopted(i, stored, recorder: &recorder) else { return .failed }
         recorder[i].madeBy = runID
         recorder.done(i, .cached, reason: "cached: the same job as \(leaderID) in this run, made once")
         events(.finished(node: graph.nodes[i].id, status: .cached, seconds: 0, output: recorder[i].output))
         return .cached
+    }
+
+    /// Delivers a just-made (or shared) output; one whose file changed since it was stored fails
+    /// the node, and the cache entry is set aside so the next run makes it again.
+    func adopted(_ i: Int, _ stored: StoredOutput, recorder: inout RunRecorder) -> Bool {
+        switch recorder.adopt(i, stored) {
+        case .delivered: return true
+        case .failed: return false
+        case .damaged(let why):
+            cache.quarantine(stored.metadata.key, reason: why)
+            recorder.fail(i, message: "\(why); it was set aside, and the next run makes it again", attempts: recorder[i].attempts)
+            return false
+        }
     }
 
     func record(_ i: Int, _ outcome: AttemptRunner.Outcome, recorder: inout RunRecorder, files: inout [[FileRef]], started: Started?,
@@ -32,8 +44,9 @@ extension RunEngine {
         case .made(let stored, let attempts, let seconds):
             files[i] = [FileRef(stored)]
             recorder[i].attempts = attempts
-            recorder.adopt(i, stored)
-            guard recorder[i].status != .failed else { return .failed }
+            guard adopted(i, stored, recorder: &recorder) else { return .failed }
+            // Another process published the same job first: its output is the one kept.
+            if let maker = stored.metadata.runID, maker != runID { recorder[i].madeBy = maker }
             recorder[i].cost = stored.metadata.cost
             // Providers that report no price (fal's queue API, Gemini, Veo), and rehearsals: the estimate, marked.
             if stored.metadata.cost == nil, let model, model.provider != .local {
@@ -46,8 +59,7 @@ extension RunEngine {
             return .succeeded
         case .reused(let stored):
             files[i] = [FileRef(stored)]
-            recorder.adopt(i, stored)
-            guard recorder[i].status != .failed else { return .failed }
+            guard adopted(i, stored, recorder: &recorder) else { return .failed }
             recorder.done(i, .cached, reason: "cached: made by another run of this batch")
             events(.finished(node: node.id, status: .cached, seconds: 0, output: recorder[i].output))
             return .cached

@@ -240,21 +240,33 @@ public struct RunEngine: Sendable {
             recorder.fail(i, message: error.description, attempts: 0)
             return .done(.failed)
         }
-        let (jobKey, key) = Takes.choose(&job, cache: cache, picks: options.picks, regenerate: forced)
+        let (jobKey, key, repaired) = Takes.choose(&job, cache: cache, picks: options.picks, regenerate: forced)
+        if let repaired { events(.warning(node: node.id, message: repaired)) }
         recorder[i].prompt = job.prompt.isEmpty ? nil : job.prompt
         recorder[i].cacheKey = key.value
         recorder[i].take = job.take
         recorder[i].jobKey = key == jobKey ? nil : jobKey.value
         var reason: String
-        switch forced ? .miss : cache.lookup(key.value) {
-        case .hit(let stored):
-            files[i] = [FileRef(stored)]
-            recorder[i].madeBy = stored.metadata.runID
-            recorder.adopt(i, stored)
-            guard recorder[i].status != .failed else { return .done(.failed) }
-            recorder.done(i, .cached, reason: "cached: an identical job was made \(stored.metadata.runID.map { "by run \($0)" } ?? "before") (\(stored.metadata.createdAt.formatted(.iso8601)))")
-            events(.finished(node: node.id, status: .cached, seconds: 0, output: recorder[i].output))
-            return .done(.cached)
+        var lookup = forced ? .miss : cache.lookup(key.value)
+        if case .hit(let stored) = lookup {
+            switch recorder.adopt(i, stored) {
+            case .delivered:
+                files[i] = [FileRef(stored)]
+                recorder[i].madeBy = stored.metadata.runID
+                recorder.done(i, .cached, reason: "cached: an identical job was made \(stored.metadata.runID.map { "by run \($0)" } ?? "before") (\(stored.metadata.createdAt.formatted(.iso8601)))")
+                events(.finished(node: node.id, status: .cached, seconds: 0, output: recorder[i].output))
+                return .done(.cached)
+            case .failed:
+                return .done(.failed)
+            case .damaged(let why):
+                // Caught while delivering: set aside, and made again like any damaged entry.
+                cache.quarantine(key.value, reason: why)
+                lookup = .damaged(reason: why)
+            }
+        }
+        switch lookup {
+        case .hit:
+            preconditionFailure("a hit was delivered or turned into damage above")
         case .damaged(let why):
             reason = "made again: \(why)"
         case .miss:

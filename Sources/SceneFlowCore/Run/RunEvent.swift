@@ -12,6 +12,8 @@ public enum RunEvent: Sendable {
     case failed(node: String, error: String, attempts: Int)
     case blocked(node: String, by: String)
     case skipped(node: String, reason: String)
+    /// Something a person should know that does not stop the node (a takes index rebuilt).
+    case warning(node: String, message: String)
     /// Last: how the run ended, its numbers and where its files are.
     case runFinished(RunEnd)
 
@@ -59,6 +61,7 @@ public enum RunEvent: Sendable {
         case .failed: return "failed"
         case .blocked: return "blocked"
         case .skipped: return "skipped"
+        case .warning: return "warning"
         case .runFinished: return "run_finished"
         }
     }
@@ -67,54 +70,74 @@ public enum RunEvent: Sendable {
     public var node: String? {
         switch self {
         case .started(let node, _, _), .retrying(let node, _, _, _), .finished(let node, _, _, _), .failed(let node, _, _),
-             .blocked(let node, _), .skipped(let node, _): return node
+             .blocked(let node, _), .skipped(let node, _), .warning(let node, _): return node
         case .runStarted, .runFinished: return nil
         }
     }
 
-    /// One JSON object: `{"event": "...", "run_id": "...", "time": "...", ...}`.
-    public func jsonObject(runID: String, time: Date = Date()) -> [String: Any] {
-        var o: [String: Any] = ["event": name, "run_id": runID, "time": time.formatted(.iso8601)]
-        switch self {
-        case .runStarted(let s):
-            o["template"] = s.template
-            o["jobs"] = s.jobs
-            o["simulated"] = s.simulated
-            o["offline"] = s.offline
-            o["product_id"] = s.productID ?? NSNull()
-            o["folder"] = s.folder ?? NSNull()
-        case .started(let node, let attempt, let provider):
-            o["node"] = node; o["attempt"] = attempt; o["provider"] = provider.rawValue
-        case .retrying(let node, let attempt, let delay, let error):
-            o["node"] = node; o["attempt"] = attempt; o["delay_s"] = (delay * 1000).rounded() / 1000; o["error"] = error
-        case .finished(let node, let status, let seconds, let output):
-            o["node"] = node; o["status"] = status.rawValue; o["seconds"] = (seconds * 1000).rounded() / 1000
-            o["output"] = output ?? NSNull()
-        case .failed(let node, let error, let attempts):
-            o["node"] = node; o["error"] = error; o["attempts"] = attempts
-        case .blocked(let node, let by):
-            o["node"] = node; o["by"] = by
-        case .skipped(let node, let reason):
-            o["node"] = node; o["reason"] = reason
-        case .runFinished(let e):
-            o["status"] = e.status.rawValue
-            let c = e.counts
-            o["counts"] = ["jobs": c.jobs, "made": c.made, "cached": c.cached, "failed": c.failed, "blocked": c.blocked,
-                           "skipped": c.skipped, "inputs": c.inputs, "reused": c.reused]
-            o["cost"] = NSDecimalNumber(decimal: e.cost.decimal)
-            o["cost_estimated"] = e.costEstimated
-            o["stop_reason"] = e.stopReason ?? NSNull()
-            o["folder"] = e.folder ?? NSNull()
-            o["report"] = e.report ?? NSNull()
-            o["final_video"] = e.finalVideo ?? NSNull()
-            o["diagram"] = e.diagram ?? NSNull()
-        }
-        return o
+    /// The event as one line of JSON (no newline inside): `{"event": "...", "run_id": "...",
+    /// "time": "...", ...}` with the event's own fields, keys sorted.
+    public func jsonLine(runID: String, time: Date = Date()) -> String {
+        let data = (try? JSONCoding.compact.encode(Line(event: self, runID: runID, time: time))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
-    /// The event as one line of JSON (no newline inside).
-    public func jsonLine(runID: String, time: Date = Date()) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: jsonObject(runID: runID, time: time), options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+    /// The wire shape of an event (`run --json`, the server's event streams).
+    struct Line: Encodable {
+        var event: RunEvent
+        var runID: String
+        var time: Date
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ name: String) { stringValue = name }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            func put<T: Encodable>(_ key: String, _ value: T?) throws {
+                if let value { try c.encode(value, forKey: Key(key)) } else { try c.encodeNil(forKey: Key(key)) }
+            }
+            func milliseconds(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
+            try put("event", event.name)
+            try put("run_id", runID)
+            try put("time", time.formatted(.iso8601))
+            switch event {
+            case .runStarted(let s):
+                try put("template", s.template)
+                try put("jobs", s.jobs)
+                try put("simulated", s.simulated)
+                try put("offline", s.offline)
+                try put("product_id", s.productID)
+                try put("folder", s.folder)
+            case .started(let node, let attempt, let provider):
+                try put("node", node); try put("attempt", attempt); try put("provider", provider.rawValue)
+            case .retrying(let node, let attempt, let delay, let error):
+                try put("node", node); try put("attempt", attempt); try put("delay_s", milliseconds(delay)); try put("error", error)
+            case .finished(let node, let status, let seconds, let output):
+                try put("node", node); try put("status", status.rawValue); try put("seconds", milliseconds(seconds)); try put("output", output)
+            case .failed(let node, let error, let attempts):
+                try put("node", node); try put("error", error); try put("attempts", attempts)
+            case .blocked(let node, let by):
+                try put("node", node); try put("by", by)
+            case .skipped(let node, let reason):
+                try put("node", node); try put("reason", reason)
+            case .warning(let node, let message):
+                try put("node", node); try put("message", message)
+            case .runFinished(let e):
+                try put("status", e.status.rawValue)
+                try put("counts", e.counts)
+                try put("cost", e.cost.decimal)
+                try put("cost_estimated", e.costEstimated)
+                try put("stop_reason", e.stopReason)
+                try put("folder", e.folder)
+                try put("report", e.report)
+                try put("final_video", e.finalVideo)
+                try put("diagram", e.diagram)
+            }
+        }
     }
 }

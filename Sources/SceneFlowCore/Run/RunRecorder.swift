@@ -46,20 +46,39 @@ public struct RunRecorder: Sendable {
         if nodes[i].startedAt == nil { nodes[i].startedAt = time }
     }
 
+    /// How taking a stored output went.
+    public enum Adoption: Sendable {
+        case delivered
+        /// The cached file does not hash to its record: nothing was taken (quarantine it, make it again).
+        case damaged(String)
+        /// It could not be written to the run folder: the node has failed.
+        case failed
+    }
+
     /// Takes a stored output as node `i`'s, delivered into the run folder as `<node id>.<ext>`
-    /// (the final cut as `final.<ext>`).
-    public mutating func adopt(_ i: Int, _ stored: StoredOutput) {
-        nodes[i].sha256 = stored.metadata.sha256
-        nodes[i].requestID = stored.metadata.requestID
-        guard let folder else { return }
+    /// (the final cut as `final.<ext>`), hashed as it is copied: the report's digest is that of
+    /// the file delivered.
+    @discardableResult
+    public mutating func adopt(_ i: Int, _ stored: StoredOutput) -> Adoption {
+        guard let folder else {
+            nodes[i].sha256 = stored.metadata.sha256
+            nodes[i].requestID = stored.metadata.requestID
+            return .delivered
+        }
         let name = graph.nodes[i].kind == .final ? "final.\(stored.metadata.fileExtension)" : "\(graph.nodes[i].id).\(stored.metadata.fileExtension)"
         do {
-            try folder.deliver(stored, as: name)
+            nodes[i].sha256 = try folder.deliver(stored, as: name)
+            nodes[i].requestID = stored.metadata.requestID
             nodes[i].output = name
+            return .delivered
+        } catch let mismatch as RunFolder.DeliveryMismatch {
+            nodes[i].output = nil
+            return .damaged(mismatch.description)
         } catch {
             nodes[i].output = nil
             fail(i, message: "the output could not be delivered to the run folder: \(error)", attempts: nodes[i].attempts)
             noteWriteFailure("\(error)")
+            return .failed
         }
     }
 

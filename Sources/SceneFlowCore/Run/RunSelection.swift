@@ -46,16 +46,33 @@ public enum RunSelection {
         return result
     }
 
-    /// Node ids for `--regenerate`: node ids or scene ids (all of a scene's generated nodes).
+    /// Node ids for `--regenerate`: generated node ids, scene ids (all of a scene's generated
+    /// nodes) or stages (`frames`: every generated frame). An input (avatar, background, product
+    /// asset) or a reused frame makes nothing, so naming one is an error that says what would.
     public static func regenerated(_ names: [String], in graph: SceneGraph) throws(UnknownTarget) -> Set<String> {
         var result = Set<String>()
         for name in names {
-            if let i = graph.indexByID[name] {
-                result.insert(graph.nodes[i].id)
+            if let stage = Stage(rawValue: name) {
+                result.formUnion(graph.nodes.filter { stage.contains($0) && $0.generates }.map(\.id))
+            } else if let i = graph.indexByID[name] {
+                let node = graph.nodes[i]
+                guard node.generates else {
+                    let what: String
+                    if node.kind.isInput {
+                        let flag = node.kind == .avatar ? "--avatar" : node.kind == .background ? "--background" : "--asset"
+                        let id = node.id.drop { $0 != ":" }.dropFirst()
+                        what = "\(name) is an input, not something a run makes; to change it, give another file (\(flag) \(id)=PATH)"
+                    } else {
+                        let source = graph.source(ofReuse: i).map { graph.nodes[$0].id } ?? "its source"
+                        what = "\(name) reuses \(source)'s image and makes nothing of its own; regenerate \(source)"
+                    }
+                    throw UnknownTarget(target: name, description: what)
+                }
+                result.insert(node.id)
             } else if graph.scenes.contains(where: { $0.id == name }) {
                 result.formUnion(graph.nodes.filter { $0.scene == name && $0.generates }.map(\.id))
             } else {
-                throw UnknownTarget(target: name, description: unknown(name, in: graph, what: "node or scene"))
+                throw UnknownTarget(target: name, description: unknown(name, in: graph, what: "node, scene or stage"))
             }
         }
         return result

@@ -44,6 +44,14 @@ public struct Workspace: Sendable {
     public var runsDirectory: URL { root.appendingPathComponent("runs") }
     public var scratchDirectory: URL { root.appendingPathComponent("tmp") }
 
+    /// The workspace's own folders and files, with what each is: no run folder may lie inside one.
+    public var machinery: [(URL, String)] {
+        [(root.appendingPathComponent("cache"), "cache"), (scratchDirectory, "scratch folder (tmp/)"),
+         (root.appendingPathComponent("assets"), "stored assets"), (root.appendingPathComponent("journal"), "request journal"),
+         (indexDirectory, "explain index"), (remoteImagesDirectory, "downloaded images"),
+         (root.appendingPathComponent("sceneflow.sqlite"), "database")]
+    }
+
     public struct Problem: Error, Sendable, CustomStringConvertible {
         public var description: String
     }

@@ -112,6 +112,7 @@ public struct Validator: Sendable {
         MissingCameraRule(),
         MissingDialogueRule(),
         UnspokenDialogueRule(),
+        DialogueLengthRule(),
         ModelRule(),
         VideoDurationRule(),
         AspectRatioRule(),

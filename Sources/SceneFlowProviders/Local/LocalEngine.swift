@@ -67,15 +67,15 @@ public struct LocalEngine: Generator {
         switch work.kind {
         case .lastFrame:
             guard let first = work.images(.firstFrame).first else { throw GenerationError(.permanent, provider: .local, message: "a last frame needs its scene's first frame") }
-            arguments = commands.lastFrame(first: try image(first), output: "frame.png")
+            arguments = commands.lastFrame(first: try await image(first), output: "frame.png")
         case .cameraAngle:
             guard let source = work.images(.cameraAngle).first else { throw GenerationError(.permanent, provider: .local, message: "a camera angle needs a source frame") }
-            arguments = commands.cameraAngle(source: try image(source), camera: work.camera ?? "", output: "frame.png")
+            arguments = commands.cameraAngle(source: try await image(source), camera: work.camera ?? "", output: "frame.png")
         default:
             arguments = commands.firstFrame(
-                background: try work.images(.background).first.map(image), avatar: try work.images(.avatar).first.map(image),
-                products: try work.images(.productImage).map(image), references: try work.images(.referenceImage).map(image),
-                logos: try work.images(.logo).map(image), output: "frame.png")
+                background: try await images(work.images(.background).prefix(1)).first, avatar: try await images(work.images(.avatar).prefix(1)).first,
+                products: try await images(work.images(.productImage)), references: try await images(work.images(.referenceImage)),
+                logos: try await images(work.images(.logo)), output: "frame.png")
         }
         try await runFFmpeg(arguments, job)
         if job.take > 1 {
@@ -107,8 +107,10 @@ public struct LocalEngine: Generator {
     // MARK: Clips
 
     func clip(_ work: ClipWork, job: Job) async throws -> URL {
+        let first = try await image(work.first)
+        let last = try await images(work.last.map { [$0] } ?? []).first
         let arguments = commands(work.aspectRatio, resolution: work.resolution).clip(
-            first: try image(work.first), last: try work.last.map(image), voice: work.voiceOver?.file.path, seconds: work.seconds, output: "clip.mp4")
+            first: first, last: last, voice: work.voiceOver?.file.path, seconds: work.seconds, output: "clip.mp4")
         try await runFFmpeg(arguments, job)
         return job.scratch.appendingPathComponent("clip.mp4")
     }
@@ -142,15 +144,24 @@ public struct LocalEngine: Generator {
 
     // MARK: Helpers
 
-    /// An input image checked by its header before ffmpeg decodes it: type, dimensions and
-    /// structure (`ImageCheck`); a broken or oversized image fails the job with the reason.
-    func image(_ input: Job.Input) throws -> ImageFile {
-        do {
-            let info = try ImageCheck.inspect(path: input.file.path)
-            return ImageFile(path: input.file.path, type: info.type)
-        } catch {
+    /// An input image checked before it is composited: type, dimensions and structure
+    /// (`ImageCheck`), then every pixel decoded (`ImageDecoding`), so an image ffmpeg would drop
+    /// from a frame without a word fails the job instead, naming the input.
+    func image(_ input: Job.Input) async throws -> ImageFile {
+        let info: ImageInfo
+        do { info = try ImageCheck.inspect(path: input.file.path) } catch {
             throw GenerationError(.permanent, provider: .local, message: "\(input.file.lastPathComponent) (\(input.node)): \(error.reason)")
         }
+        if let problem = await ImageDecoding.shared.problem(input.file) {
+            throw GenerationError(.permanent, provider: .local, message: "\(input.node): \(problem)")
+        }
+        return ImageFile(path: input.file.path, type: info.type)
+    }
+
+    func images(_ inputs: some Sequence<Job.Input>) async throws -> [ImageFile] {
+        var files: [ImageFile] = []
+        for input in inputs { files.append(try await image(input)) }
+        return files
     }
 
     /// Wraps text to the frame's width (at most two lines, which fit the caption band) and writes

@@ -27,31 +27,29 @@ public struct FalGenerator: Generator {
         var cancelURL: String?
 
         /// From the journal: only an entry this model wrote.
-        init?(journal entries: [String: String]?, model: String) {
-            guard let entries, entries["provider"] == Provider.fal.rawValue, entries["model"] == model else { return nil }
-            self.init(model: model) { entries[$0] }
+        init?(journal entry: JournalEntry?, model: String) {
+            guard let entry, entry.provider == .fal, entry.model == model, let id = entry.requestID, let status = entry.statusURL,
+                  let response = entry.responseURL else { return nil }
+            self.init(model: model, requestID: id, statusURL: status, responseURL: response, cancelURL: entry.cancelURL)
         }
 
         /// From submit's answer.
         init?(submitted json: [String: Any], model: String) {
-            self.init(model: model) { json[$0] as? String }
+            guard let id = json["request_id"] as? String, let status = json["status_url"] as? String,
+                  let response = json["response_url"] as? String else { return nil }
+            self.init(model: model, requestID: id, statusURL: status, responseURL: response, cancelURL: json["cancel_url"] as? String)
         }
 
-        private init?(model: String, _ field: (String) -> String?) {
-            guard let id = field("request_id"), let status = field("status_url"), let response = field("response_url") else { return nil }
+        init(model: String, requestID: String, statusURL: String, responseURL: String, cancelURL: String?) {
             self.model = model
-            requestID = id
-            statusURL = status
-            responseURL = response
-            cancelURL = field("cancel_url")
+            self.requestID = requestID
+            self.statusURL = statusURL
+            self.responseURL = responseURL
+            self.cancelURL = cancelURL
         }
 
-        var entries: [String: String] {
-            var e = ["provider": Provider.fal.rawValue, "model": model, "request_id": requestID,
-                     "status_url": statusURL, "response_url": responseURL,
-                     "submitted_at": Date().ISO8601Format()]
-            e["cancel_url"] = cancelURL
-            return e
+        var entry: JournalEntry {
+            JournalEntry(provider: .fal, model: model, requestID: requestID, statusURL: statusURL, responseURL: responseURL, cancelURL: cancelURL)
         }
     }
 
@@ -78,7 +76,12 @@ public struct FalGenerator: Generator {
     // MARK: Steps
 
     private func submitOrResume(_ job: Job) async throws -> Handle {
-        if let resumed = Handle(journal: job.journal.read(), model: job.model.id) { return resumed }
+        let journaled: JournalEntry?
+        do { journaled = try job.journal.read() } catch {
+            // Never submitted again blind: the damaged note may stand for a paid job.
+            throw GenerationError(.permanent, provider: .fal, message: error.description)
+        }
+        if let resumed = Handle(journal: journaled, model: job.model.id) { return resumed }
         let body = try FalInputs.body(for: job)
         let endpoint = client.endpoint
         let (response, json) = try await client.json(try endpoint.request(.post, endpoint.url("/" + job.model.id), json: body),
@@ -88,7 +91,7 @@ public struct FalGenerator: Generator {
                                   message: "submit to \(job.model.id): the answer has no request_id/status_url/response_url: \(ProviderClient.snippet(response.body))")
         }
         do {
-            try job.journal.write(handle.entries)
+            try job.journal.write(handle.entry)
         } catch {
             // Without the journal a crash would lose a paid job: give it back if fal still allows.
             await cancel(handle, job: job)

@@ -51,8 +51,12 @@ public struct VeoGenerator: Generator {
     }
 
     private func submitOrResume(_ job: Job) async throws -> String {
-        if let entries = job.journal.read(), entries["provider"] == Provider.veo.rawValue, entries["model"] == job.model.id,
-           let operation = entries["operation"] {
+        let journaled: JournalEntry?
+        do { journaled = try job.journal.read() } catch {
+            // Never submitted again blind: the damaged note may stand for a paid job.
+            throw GenerationError(.permanent, provider: .veo, message: error.description)
+        }
+        if let entry = journaled, entry.provider == .veo, entry.model == job.model.id, let operation = entry.operation {
             return operation
         }
         guard case .clip(let clip) = job.work else {
@@ -78,7 +82,7 @@ public struct VeoGenerator: Generator {
             throw GenerationError(.transient, provider: .veo, httpStatus: response.status, message: "\(step): no operation name in \(ProviderClient.snippet(response.body))")
         }
         do {
-            try job.journal.write(["provider": Provider.veo.rawValue, "model": job.model.id, "operation": name])
+            try job.journal.write(JournalEntry(provider: .veo, model: job.model.id, operation: name))
         } catch {
             throw GenerationError(.permanent, provider: .veo, message: "cannot record operation \(name) in the journal: \(error.localizedDescription)")
         }

@@ -15,10 +15,17 @@ public enum Takes {
     /// - Parameters:
     ///   - picks: the picked take by job key.
     ///   - regenerate: make a new take (the newest + 1; take 1 when nothing was made yet).
-    public static func choose(_ job: inout Job, cache: OutputCache, picks: [String: Int], regenerate: Bool) -> (jobKey: CacheKey, key: CacheKey) {
+    public static func choose(_ job: inout Job, cache: OutputCache, picks: [String: Int], regenerate: Bool) -> (jobKey: CacheKey, key: CacheKey, repaired: String?) {
         job.take = 1
         let jobKey = CacheKey(job)
-        let index = cache.takeIndex(jobKey.value)
+        var repaired: String?
+        let index: [Int: String]
+        do { index = try cache.takeIndex(jobKey.value) } catch {
+            // Never taken for "one take": a take's key is the job's with its number, so the
+            // takes still in the cache are found again by trying numbers, and the index rewritten.
+            index = rebuild(job, jobKey: jobKey, cache: cache)
+            repaired = "\(error); rebuilt from the cache (takes \(([1] + index.keys.sorted()).map(String.init).joined(separator: ", ")))"
+        }
         let newest = index.keys.max() ?? 1
         let take: Int
         if regenerate {
@@ -28,14 +35,34 @@ public enum Takes {
         } else {
             take = newest
         }
-        guard take > 1 else { return (jobKey, jobKey) }
+        guard take > 1 else { return (jobKey, jobKey, repaired) }
         job.take = take
-        return (jobKey, CacheKey(job))
+        return (jobKey, CacheKey(job), repaired)
+    }
+
+    /// The takes after the first that the cache holds for `job`, found by trying take numbers
+    /// (a gap of 20 ends the search), and written back as the job's index.
+    static func rebuild(_ job: Job, jobKey: CacheKey, cache: OutputCache) -> [Int: String] {
+        var probe = job
+        var index: [Int: String] = [:]
+        var misses = 0
+        var take = 2
+        while misses < 20, take < 10_000 {
+            probe.take = take
+            let key = CacheKey(probe).value
+            if case .miss = cache.lookup(key) { misses += 1 } else {
+                index[take] = key
+                misses = 0
+            }
+            take += 1
+        }
+        for (n, key) in index { try? cache.recordTake(n, key: key, of: jobKey.value) }
+        return index
     }
 
     /// The takes of the job keyed `jobKey`, by number, with their keys (take 1 is the job key).
-    public static func all(of jobKey: String, in cache: OutputCache) -> [(take: Int, key: String)] {
-        var index = cache.takeIndex(jobKey)
+    public static func all(of jobKey: String, in cache: OutputCache) throws -> [(take: Int, key: String)] {
+        var index = try cache.takeIndex(jobKey)
         index[1] = jobKey
         return index.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }

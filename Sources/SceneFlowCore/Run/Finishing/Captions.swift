@@ -27,6 +27,19 @@ public enum Captions {
     static let holdGap = 0.6
     /// Otherwise it stays this long after its last word, so it does not vanish with the sound.
     static let linger = 0.4
+    /// A cue is on screen at least this long, and at least one second per this many characters:
+    /// the time a viewer needs to read it. Short-form ads flash short phrases quickly (a word or
+    /// two in a third of a second reads well), so the floor is low and the pace that of fast
+    /// readers (20 characters a second).
+    static let minimumSeconds = 0.3
+    static let readingCharactersPerSecond = 20.0
+    /// Phrases too short to read are merged into cues of at most this many characters (two lines).
+    static let maxMergedCharacters = 2 * maxCharacters
+
+    /// How long `text` must stay on screen to be read.
+    static func readable(_ text: String) -> Double {
+        max(minimumSeconds, Double(text.count) / readingCharactersPerSecond)
+    }
 
     /// The cues of the whole cut, scenes one after another in playback order. `words` holds,
     /// by scene id, the spoken words' times where the voice-over's generator reported them.
@@ -37,7 +50,7 @@ public enum Captions {
             defer { offset += scene.seconds }
             guard scene.speaking, let dialogue = scene.dialogue else { continue }
             if let timed = words[scene.id], !timed.isEmpty {
-                cues += aligned(timed, scene: scene, offset: offset)
+                cues += readableCues(aligned(timed, scene: scene, offset: offset), sceneEnd: offset + scene.seconds)
                 continue
             }
             let phrases = phrases(dialogue)
@@ -46,13 +59,51 @@ public enum Captions {
             let total = weights.reduce(0, +)
             let speech = min(max(scene.seconds - 0.1, 0.5), max(1.0, total * secondsPerSyllable * speedUp(total, seconds: scene.seconds)))
             var t = 0.0
+            var own: [Cue] = []
             for (phrase, weight) in zip(phrases, weights) {
                 let length = speech * weight / total
-                cues.append(Cue(scene: scene.id, start: offset + t, end: offset + min(t + length, scene.seconds), text: phrase))
+                own.append(Cue(scene: scene.id, start: offset + t, end: offset + min(t + length, scene.seconds), text: phrase))
                 t += length
             }
+            cues += readableCues(own, sceneEnd: offset + scene.seconds)
         }
         return cues
+    }
+
+    /// Cues of one scene made readable: a cue shorter than its text needs is merged with the
+    /// next (up to two lines); what still cannot be read in time is held for its reading time,
+    /// pushing later cues back, and cues that no longer fit in the scene are left out, the last
+    /// shown ending with "…" (validate warns of such dialogue: `dialogue-too-long`).
+    static func readableCues(_ cues: [Cue], sceneEnd: Double) -> [Cue] {
+        var merged: [Cue] = []
+        for cue in cues {
+            if var last = merged.last, last.end - last.start < readable(last.text),
+               last.text.count + 1 + cue.text.count <= maxMergedCharacters {
+                last.text += " " + cue.text
+                last.end = cue.end
+                merged[merged.count - 1] = last
+            } else {
+                merged.append(cue)
+            }
+        }
+        var shown: [Cue] = []
+        var earliest = -Double.infinity
+        for var cue in merged {
+            cue.start = max(cue.start, earliest)
+            cue.end = max(cue.end, cue.start + readable(cue.text))
+            guard cue.end <= sceneEnd + 1e-9 else {
+                // The last cue shown says that more was said, if it can still be read with the mark.
+                if var last = shown.last, !last.text.hasSuffix("…"), last.start + readable(last.text + " …") <= sceneEnd + 1e-9 {
+                    last.text += " …"
+                    last.end = max(last.end, last.start + readable(last.text))
+                    shown[shown.count - 1] = last
+                }
+                break
+            }
+            shown.append(cue)
+            earliest = cue.end
+        }
+        return shown
     }
 
     /// Phrases of words whose times the voice-over's generator reported.
@@ -137,14 +188,30 @@ public enum Captions {
         return count
     }
 
-    /// SubRip: `1\n00:00:00,000 --> 00:00:01,200\ntext\n\n`.
+    /// SubRip: `1\n00:00:00,000 --> 00:00:01,200\ntext\n\n`. SubRip has no escapes, and players
+    /// read `<b>`-like tags in it, so angle brackets are written as the single angle quotation
+    /// marks (‹ ›): a dialogue's `<b>` or `-->` stays text, and no cue line looks like a timing.
     public static func srt(_ cues: [Cue]) -> String {
-        cues.enumerated().map { n, cue in "\(n + 1)\n\(time(cue.start, ",")) --> \(time(cue.end, ","))\n\(cue.text)\n" }.joined(separator: "\n")
+        cues.enumerated().map { n, cue in "\(n + 1)\n\(time(cue.start, ",")) --> \(time(cue.end, ","))\n\(srtText(cue.text))\n" }.joined(separator: "\n")
     }
 
-    /// WebVTT.
+    /// WebVTT, its cue text escaped as the format says (`&amp;`, `&lt;`, `&gt;`), so `-->` in
+    /// a dialogue never ends up in a cue.
     public static func vtt(_ cues: [Cue]) -> String {
-        "WEBVTT\n\n" + cues.map { "\(time($0.start, ".")) --> \(time($0.end, "."))\n\($0.text)\n" }.joined(separator: "\n")
+        "WEBVTT\n\n" + cues.map { "\(time($0.start, ".")) --> \(time($0.end, "."))\n\(vttText($0.text))\n" }.joined(separator: "\n")
+    }
+
+    static func srtText(_ text: String) -> String {
+        oneLine(text).replacingOccurrences(of: "<", with: "‹").replacingOccurrences(of: ">", with: "›")
+    }
+
+    static func vttText(_ text: String) -> String {
+        oneLine(text).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// A cue's text never holds a line break (a blank line would end the cue).
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     static func time(_ seconds: Double, _ separator: String) -> String {
