@@ -35,6 +35,7 @@ public struct WorkspaceSoak: Sendable {
     /// One round: `width` operations started at once (each after a small random delay), waited for,
     /// then the invariants. Returns what was run and every violation found.
     public func round(_ index: Int, width: Int, random: inout Seeded) async throws -> (operations: [String], violations: [String]) {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let ws = ["--workspace", workspace.path]
         let products = ["grinder", "kettle", "mill"]
         let images = ["product.png", "coin.png", "logo.png"].map { packageRoot.appendingPathComponent("samples/products/grinder/\($0)").path }
