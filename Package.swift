@@ -12,7 +12,8 @@ let package = Package(
     name: "SceneFlow",
     products: [
         .executable(name: "sceneflow", targets: ["sceneflow"]),
-        .library(name: "SceneFlowCore", targets: ["SceneFlowCore"]),
+        .library(name: "SceneFlowTemplate", targets: ["SceneFlowTemplate"]),
+        .library(name: "SceneFlowRun", targets: ["SceneFlowRun"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,14 +36,28 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
-        // Template model, located JSON/YAML loading, validation rules, model registry, graph algorithms.
+        // The bottom layer: atomic files and copies, digests, money, one JSON setup, the version.
         .target(
-            name: "SceneFlowCore",
+            name: "SceneFlowBasics",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The template side: located JSON/YAML reading, the template model, validation and its
+        // diagnostics, the model registry, the resolved graph and its algorithms, prompts, the
+        // diagram model (a run's overlay comes in as data), the plan and its schedule, hydration
+        // inputs and their checks. Knows nothing of runs.
+        .target(
+            name: "SceneFlowTemplate",
             dependencies: [
+                "SceneFlowBasics",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HeapModule", package: "swift-collections"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // The run side: the engine, jobs, cache keys and the content-addressed cache, takes,
+        // reports and events, finishing (captions, OTIO), run folders and the workspace.
+        .target(
+            name: "SceneFlowRun",
+            dependencies: ["SceneFlowBasics", "SceneFlowTemplate", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // libcgraph + libgvc (Debian: libgraphviz-dev). Only SceneFlowGraphviz imports it.
         .systemLibrary(
@@ -51,7 +66,7 @@ let package = Package(
             providers: [.apt(["libgraphviz-dev"])]
         ),
         // Renders `Diagram`s in-process through libcgraph/libgvc, serialised by one actor.
-        .target(name: "SceneFlowGraphviz", dependencies: ["CGraphviz", "SceneFlowCore"]),
+        .target(name: "SceneFlowGraphviz", dependencies: ["CGraphviz", "SceneFlowBasics", "SceneFlowTemplate"]),
         // libcurl (Debian: libcurl4-openssl-dev). Only SceneFlowHTTP imports it.
         .systemLibrary(
             name: "CCurl",
@@ -65,12 +80,12 @@ let package = Package(
         // An HTTP client over curl_multi, on a thread of its own.
         .target(name: "SceneFlowHTTP", dependencies: ["CCurl"]),
         // Generators: the local engine (ffmpeg, espeak-ng) and the remote providers (fal, Gemini, Veo, ElevenLabs).
-        .target(name: "SceneFlowProviders", dependencies: ["SceneFlowCore", "SceneFlowHTTP", "SceneFlowProcess"]),
+        .target(name: "SceneFlowProviders", dependencies: ["SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowHTTP", "SceneFlowProcess"]),
         // The workspace database (SQLite through GRDB): product assets and run history.
         .target(
             name: "SceneFlowStore",
             dependencies: [
-                "SceneFlowCore",
+                "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -78,13 +93,13 @@ let package = Package(
         // The one way to hydrate (run, each product of a batch, the server): checks, engine, report, history.
         .target(
             name: "SceneFlowSession",
-            dependencies: ["SceneFlowCore", "SceneFlowProviders", "SceneFlowStore", "SceneFlowGraphviz"]
+            dependencies: ["SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowProviders", "SceneFlowStore", "SceneFlowGraphviz"]
         ),
         // `sceneflow serve`: the HTTP API over the same libraries as the CLI (Hummingbird 2).
         .target(
             name: "SceneFlowServer",
             dependencies: [
-                "SceneFlowCore",
+                "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun",
                 "SceneFlowGraphviz",
                 "SceneFlowProviders",
                 "SceneFlowStore",
@@ -107,7 +122,7 @@ let package = Package(
         .target(
             name: "SceneFlowCLI",
             dependencies: [
-                "SceneFlowCore",
+                "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun",
                 "SceneFlowGraphviz",
                 "SceneFlowProviders",
                 "SceneFlowStore",
@@ -120,24 +135,24 @@ let package = Package(
         .executableTarget(name: "sceneflow", dependencies: ["SceneFlowCLI"]),
         // `swift run -c release sceneflow-bench`: prints the speed figures the issues ask for.
         // `providers` starts the loopback provider server of the test support target.
-        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowCore", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowStore", "SceneFlowTestSupport", "SceneFlowProcess"]),
+        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowStore", "SceneFlowTestSupport", "SceneFlowProcess"]),
         .testTarget(
-            name: "SceneFlowCoreTests",
-            dependencies: ["SceneFlowTestTags", "SceneFlowCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            name: "SceneFlowTemplateTests",
+            dependencies: ["SceneFlowTestTags", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "SceneFlowRunTests",
-            dependencies: ["SceneFlowTestTags", "SceneFlowCore", "SceneFlowProviders", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["SceneFlowTestTags", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowProviders", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SceneFlowStoreTests",
-            dependencies: ["SceneFlowTestTags", "SceneFlowStore", "SceneFlowCore", "SceneFlowTestSupport"]
+            dependencies: ["SceneFlowTestTags", "SceneFlowStore", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"]
         ),
         .testTarget(
             name: "SceneFlowGraphvizTests",
-            dependencies: ["SceneFlowTestTags", "SceneFlowGraphviz", "SceneFlowCore", "SceneFlowTestSupport"]
+            dependencies: ["SceneFlowTestTags", "SceneFlowGraphviz", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"]
         ),
         // The test tiers' tags, once for every test target.
         .target(name: "SceneFlowTestTags", path: "Tests/SceneFlowTestTags"),
@@ -150,19 +165,19 @@ let package = Package(
         ),
         .testTarget(
             name: "SceneFlowCLITests",
-            dependencies: ["SceneFlowTestTags", "SceneFlowCore", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["SceneFlowTestTags", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SceneFlowProcessTests", dependencies: ["SceneFlowTestTags", "SceneFlowProcess"]),
         // `sceneflow serve` as a real server process on a loopback port, spoken to with curl.
         .testTarget(
             name: "SceneFlowServerTests",
-            dependencies: ["SceneFlowTestTags", "SceneFlowServer", "SceneFlowCore", "SceneFlowTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SceneFlowTestTags", "SceneFlowServer", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SceneFlowProviderTests",
-            dependencies: ["SceneFlowTestTags", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowCore", "SceneFlowTestSupport"]
+            dependencies: ["SceneFlowTestTags", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"]
         ),
     ]
 )

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTemplate
 
 /// `sceneflow`: the root command. Subcommands are thin: they parse arguments, call the
-/// libraries, and print; all behaviour lives in SceneFlowCore, SceneFlowSession and friends.
+/// libraries, and print; all behaviour lives in SceneFlowTemplate, SceneFlowRun, SceneFlowSession and friends.
 public struct SceneFlowCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sceneflow",

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTemplate
 
 /// Loads and checks a template for a command that acts on it. An invalid template prints the
 /// validator's diagnostics to standard error and ends the command with exit status 1, so

@@ -1,6 +1,7 @@
 import CGraphviz
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowTemplate
 
 /// A failure inside libcgraph/libgvc.
 public struct GraphvizError: Error, CustomStringConvertible, Sendable {

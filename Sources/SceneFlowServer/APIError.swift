@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// An error as the API contract shapes it: `{"error": {"code", "message", "diagnostics"?}}`
 /// with a fitting status. Messages never carry a key (they are built from our own text,

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// A file of a run folder as a response: streamed in 64 KiB chunks, one `Range` honoured
 /// (`bytes=a-b`, `bytes=a-`, `bytes=-n`: 206, or 416 when it cannot be satisfied), the type

@@ -1,7 +1,9 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTemplate
 import Synchronization
 
 /// One run of this server process: its events (NDJSON lines, as `run --json` prints them),

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// The OpenAPI 3.1 document of the API (`GET /openapi.json`): written by hand, with the
 /// template's JSON Schema (`sceneflow schema`) as the `Template` component so that request

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Reading requests: bodies under a limit, templates by content type, ids by the id rule.
 enum RequestSupport {

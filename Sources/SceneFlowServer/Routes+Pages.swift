@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// The dashboard's pages (`../shared/spec/api.md`, "Pages"): an HTML shell per page and one
 /// script and one stylesheet from this server. The script reads and writes only through the

@@ -4,7 +4,9 @@ import Glibc
 #endif
 import Hummingbird
 import MultipartKit
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 import SceneFlowProviders
 import SceneFlowStore
 

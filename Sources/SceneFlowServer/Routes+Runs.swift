@@ -1,9 +1,11 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTemplate
 
 /// Runs: start one (every check before anything is spent: 422 and no run when the template or
 /// inputs are invalid), the history, a live report, its events (Server-Sent Events, replayed

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTemplate
 
 /// A node's takes, for review: list them (with a URL for each take's file), serve a take's
 /// file, pick one (later runs of the job use it, as `sceneflow takes pick` does). A stored

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowProviders
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// The templates of the served folder: list, read, save (atomically; an invalid template is
 /// saved and reported, never lost).

@@ -1,8 +1,10 @@
 import Foundation
 import Hummingbird
-import SceneFlowCore
-import SceneFlowStore
+import SceneFlowBasics
 import SceneFlowGraphviz
+import SceneFlowRun
+import SceneFlowStore
+import SceneFlowTemplate
 
 /// Health, the registry, the OpenAPI document, and the template tools that store nothing:
 /// validate, graph, plan.

@@ -1,10 +1,12 @@
 import Foundation
 import Hummingbird
 import Logging
-import ServiceLifecycle
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTemplate
+import ServiceLifecycle
 
 /// `sceneflow serve`: the HTTP API of `../shared/spec/api.md` over the same libraries as the
 /// command line — one validator, one session, one store. Runs execute in this process under

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// How `sceneflow serve` runs (API contract, "Access").
 public struct ServerOptions: Sendable {

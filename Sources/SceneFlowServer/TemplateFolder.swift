@@ -2,7 +2,9 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 import Synchronization
 
 /// The templates a server serves: the `.json`, `.yaml` and `.yml` files at the top of its

@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowProviders
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Which generator runs which model: the local engine, the remote providers the environment has
 /// keys for, or, for a rehearsal, the simulated generator for everything.

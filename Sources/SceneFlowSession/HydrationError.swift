@@ -1,4 +1,6 @@
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Why a hydration cannot start (nothing has been spent when one of these is thrown). The
 /// command line maps each to an exit status in one place (`SceneFlowCommand`), the server to an

@@ -1,8 +1,10 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowGraphviz
 import SceneFlowProviders
+import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTemplate
 
 /// What to hydrate and how.
 public struct HydrationRequest: Sendable {

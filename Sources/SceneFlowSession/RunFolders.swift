@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 #if canImport(Glibc)
 import Glibc

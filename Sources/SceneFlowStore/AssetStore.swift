@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
 import GRDB
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// `sceneflow batch --products FILE.csv`: a header `product_id,<asset_key>,...`, one row per
 /// product; a cell holds a path (several separated by `;`, relative to the CSV file), and an

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// The JSON rows of the listing commands (`assets list`, `runs list --format json`) and of the
 /// server's matching routes: one shape for both.

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// One node's takes as a run saw them: what `sceneflow takes list|pick` and the API's takes
 /// routes show and approve. The takes are the job's outputs in the workspace cache (each

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 #if canImport(Glibc)
 import Glibc

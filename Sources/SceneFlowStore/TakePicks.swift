@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// A take a user approved: later runs of the same job of the same template use it
 /// (`RunOptions.picks`). Another template with an identical job does not inherit it: a pick

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// A problem with the workspace database, said plainly.
 public struct StoreError: Error, CustomStringConvertible, Sendable {

@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowProcess
+import SceneFlowRun
+import SceneFlowTemplate
 import SceneFlowTestSupport
 
 /// Whole-process figures: the release `sceneflow` started as a user starts it, on generated

@@ -1,7 +1,9 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowHTTP
 import SceneFlowProviders
+import SceneFlowRun
+import SceneFlowTemplate
 import SceneFlowTestSupport
 
 /// The remote path under load: many fal jobs at once against the loopback fal server, all on

@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowProviders
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Finishes at once with a fixed output: measures the engine, not the generator.
 struct InstantGenerator: Generator {

@@ -1,7 +1,9 @@
 import Foundation
-import SceneFlowCore
-import SceneFlowProcess
+import SceneFlowBasics
 import SceneFlowGraphviz
+import SceneFlowProcess
+import SceneFlowRun
+import SceneFlowTemplate
 import SceneFlowTestSupport
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask

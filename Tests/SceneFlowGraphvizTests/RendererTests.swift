@@ -1,9 +1,10 @@
 import Foundation
+@testable import SceneFlowBasics
+@testable import SceneFlowGraphviz
+@testable import SceneFlowTemplate
 import SceneFlowTestSupport
 import SceneFlowTestTags
 import Testing
-@testable import SceneFlowCore
-@testable import SceneFlowGraphviz
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

@@ -1,7 +1,9 @@
 import Foundation
-import Testing
+import SceneFlowBasics
 @testable import SceneFlowProviders
-import SceneFlowCore
+import SceneFlowRun
+import SceneFlowTemplate
+import Testing
 
 /// The local engine's command lines, checked as values: no user text in a filter graph, no name
 /// read as a pattern or a protocol, exact lengths and frame sizes.

@@ -1,7 +1,9 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowHTTP
 @testable import SceneFlowProviders
+import SceneFlowRun
+import SceneFlowTemplate
 import Testing
 
 /// Where a key may go: only under its own provider's base URL.

@@ -1,7 +1,9 @@
 import Foundation
-@testable import SceneFlowCore
+@testable import SceneFlowBasics
 import SceneFlowHTTP
 @testable import SceneFlowProviders
+@testable import SceneFlowRun
+@testable import SceneFlowTemplate
 import SceneFlowTestSupport
 
 /// Fast polls; a generous request timeout (tests of timeouts pass their own), so a busy machine

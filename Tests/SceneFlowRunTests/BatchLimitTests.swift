@@ -1,9 +1,11 @@
 import Foundation
+@testable import SceneFlowBasics
+@testable import SceneFlowProviders
+@testable import SceneFlowRun
+@testable import SceneFlowTemplate
 import SceneFlowTestSupport
 import SceneFlowTestTags
 import Testing
-@testable import SceneFlowCore
-@testable import SceneFlowProviders
 
 /// Wraps a real generator and counts how many of its jobs run at once, per provider.
 struct Counted: Generator {

@@ -1,6 +1,8 @@
 import Foundation
+@testable import SceneFlowBasics
+@testable import SceneFlowRun
+@testable import SceneFlowTemplate
 import Testing
-@testable import SceneFlowCore
 
 @Suite(.timeLimit(.minutes(2))) struct BudgetTests {
     /// Eight independent silent scenes: eight frames (fal, $0.04 each estimated) and eight clips.

@@ -1,8 +1,10 @@
 import Foundation
-import Synchronization
+@testable import SceneFlowBasics
+@testable import SceneFlowRun
+@testable import SceneFlowTemplate
 import SceneFlowTestSupport
+import Synchronization
 import Testing
-@testable import SceneFlowCore
 
 /// The run engine's parts, each alone: the schedule (a plain value), the attempt runner with a
 /// scripted clock, the recorder on partial and cancelled runs, the cache's verification.

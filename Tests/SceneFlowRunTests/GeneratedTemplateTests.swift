@@ -1,8 +1,10 @@
 import Foundation
 import PropertyBased
+@testable import SceneFlowBasics
+@testable import SceneFlowRun
+@testable import SceneFlowTemplate
 import SceneFlowTestSupport
 import Testing
-@testable import SceneFlowCore
 
 /// Templates we did not write: 1 to 300 scenes of every shape, in JSON and YAML, drawn at random
 /// (a failure prints the seed that reproduces it). Each goes through everything that does not

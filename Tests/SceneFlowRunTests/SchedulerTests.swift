@@ -1,7 +1,9 @@
 import Foundation
+@testable import SceneFlowBasics
+@testable import SceneFlowRun
+@testable import SceneFlowTemplate
 import SceneFlowTestSupport
 import Testing
-@testable import SceneFlowCore
 
 @Suite(.timeLimit(.minutes(3))) struct SchedulerTests {
     @Test func partialFailureBlocksOnlyDependents() async throws {

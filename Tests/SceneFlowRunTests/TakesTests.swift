@@ -1,6 +1,8 @@
 import Foundation
+@testable import SceneFlowBasics
+@testable import SceneFlowRun
+@testable import SceneFlowTemplate
 import Testing
-@testable import SceneFlowCore
 
 @Suite(.timeLimit(.minutes(2))) struct TakesTests {
     @Test func regeneratingKeepsEveryTakeAndAPickIsUsedByLaterRuns() async throws {

@@ -1,5 +1,7 @@
 import Foundation
-@testable import SceneFlowCore
+@testable import SceneFlowBasics
+@testable import SceneFlowRun
+@testable import SceneFlowTemplate
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

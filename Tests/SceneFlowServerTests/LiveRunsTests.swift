@@ -1,6 +1,8 @@
 import Foundation
+import SceneFlowBasics
+import SceneFlowRun
 @testable import SceneFlowServer
-import SceneFlowCore
+import SceneFlowTemplate
 import Testing
 
 /// The server's memory of runs is bounded: finished runs beyond the last few are forgotten

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 @testable import SceneFlowServer
+import SceneFlowTemplate
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct OpenAPITests {

@@ -1,9 +1,11 @@
 import Foundation
+@testable import SceneFlowBasics
+@testable import SceneFlowRun
+@testable import SceneFlowStore
+@testable import SceneFlowTemplate
 import SceneFlowTestSupport
 import SceneFlowTestTags
 import Testing
-@testable import SceneFlowCore
-@testable import SceneFlowStore
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let product = packageRoot.appendingPathComponent("samples/products/grinder/product.png")

@@ -1,5 +1,5 @@
-@_exported import SceneFlowProcess
 import Foundation
+@_exported import SceneFlowProcess
 
 
 /// The package root, from this file's path.

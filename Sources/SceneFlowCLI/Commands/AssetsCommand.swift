@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowProviders
+import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTemplate
 
 struct AssetsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTemplate
 
 struct BatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

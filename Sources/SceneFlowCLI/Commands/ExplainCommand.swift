@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTemplate
 
 struct ExplainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

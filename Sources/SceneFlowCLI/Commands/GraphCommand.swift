@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowGraphviz
+import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTemplate
 
 extension DiagramFormat: ExpressibleByArgument {}
 extension DiagramBuilder.View: ExpressibleByArgument {}

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

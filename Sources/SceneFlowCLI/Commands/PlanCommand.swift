@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTemplate
 
 /// `--concurrency N` and `--limit PROVIDER=N`, shared by plan, run and batch.
 struct LimitOptions: ParsableArguments {

@@ -1,9 +1,11 @@
 import ArgumentParser
-import Synchronization
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTemplate
+import Synchronization
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

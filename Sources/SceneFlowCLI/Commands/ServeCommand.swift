@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowServer
+import SceneFlowTemplate
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

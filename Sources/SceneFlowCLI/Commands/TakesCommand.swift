@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTemplate
 
 struct TakesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,8 @@
 import ArgumentParser
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowProviders
+import SceneFlowRun
+import SceneFlowTemplate
 
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// The ffmpeg commands that finish the final cut: sound mixed and loudness-normalised, captions
 /// burned in, provenance tagged. Arguments are lists, never a shell; text reaches libass

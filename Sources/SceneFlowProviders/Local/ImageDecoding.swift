@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowProcess
+import SceneFlowRun
+import SceneFlowTemplate
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// An image handed to ffmpeg, with its type by content.
 struct ImageFile: Sendable, Equatable {

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 extension LocalEngine: ClipFinisher {
     /// A provider's clip made into the run's clip format (what `clip(_:)` makes locally): the

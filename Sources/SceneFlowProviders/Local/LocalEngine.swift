@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// The offline engine: real frames, speech, clips and a final MP4 from ffmpeg and espeak-ng,
 /// with no keys and no network. It stands in for the image, voice and video models so a

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Checks a music bed before anything is spent: a regular file, audio by content (ffprobe finds
 /// an audio stream), of a usable length (at least a second, at most three hours).

@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowProcess
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Runs one of the local engine's tools (ffmpeg, ffprobe, espeak-ng) with an argument list,
 /// never through a shell, through `ChildProcess`: standard input is `/dev/null`, standard output

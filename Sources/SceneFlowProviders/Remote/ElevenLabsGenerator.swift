@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowHTTP
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// ElevenLabs text-to-speech with timestamps:
 /// `POST /v1/text-to-speech/{voice_id}/with-timestamps?output_format=mp3_44100_128` with the

@@ -1,5 +1,7 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// The input JSON of each fal model SceneFlow drives (fal-js `types/endpoints.ts`), built from
 /// a job. The body is the model input at top level, with no wrapper.

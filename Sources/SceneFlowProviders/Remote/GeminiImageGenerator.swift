@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowHTTP
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Gemini image editing (`gemini-2.5-flash-image`) through `generateContent`: the prompt and
 /// the input images go in as inline base64 parts, and the image comes back the same way.

@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowHTTP
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Timeouts, polling and size caps for remote providers. Defaults suit real providers;
 /// tests and the benchmark shorten them. `SCENEFLOW_HTTP_TIMEOUT` (seconds per JSON request)

@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowHTTP
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// One provider's base URL and key, and the rule for where that key may go.
 ///

@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowHTTP
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Avatar and background images that a template gives as `https://` URLs, downloaded before
 /// the run (keyless, redirects followed, size-capped, checked by content) into the workspace,

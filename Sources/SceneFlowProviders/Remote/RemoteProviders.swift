@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowHTTP
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// The remote generators the environment has keys for, one per provider, sharing one HTTP
 /// client (one transfer thread, one connection cache).

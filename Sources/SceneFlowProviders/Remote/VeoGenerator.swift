@@ -1,6 +1,8 @@
 import Foundation
-import SceneFlowCore
+import SceneFlowBasics
 import SceneFlowHTTP
+import SceneFlowRun
+import SceneFlowTemplate
 
 /// Veo through the Gemini API: `predictLongRunning`, then the operation polled until `done`,
 /// then the video downloaded with the key (the file URL is under the API's base URL; the
