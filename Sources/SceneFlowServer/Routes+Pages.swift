@@ -12,36 +12,39 @@ import SceneFlowTemplate
 extension SceneFlowServer {
     static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data: blob:; media-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-    /// The pages' paths (for 405 on other methods).
-    static let pagePaths = ["/", "/runs", "/runs/:id", "/templates/new", "/templates/:id", "/templates/:id/hydrate", "/static/app.js", "/static/app.css"]
-
-    func addPageRoutes(to router: Router<BasicRequestContext>) {
-        router.getAndHead("/") { _, _ in Self.page("home", title: "SceneFlow") }
-        router.getAndHead("/runs") { _, _ in Self.page("runs", title: "Runs") }
-        router.getAndHead("/runs/:id") { _, context in
-            let id = try RequestSupport.id(context, "id", what: "run id")
-            guard (try? runFolder(id)) != nil else { return Self.notFoundPage("There is no run \(id).") }
-            return Self.page("run", id: id, title: "Run \(id)")
+    var pageEndpoints: [Endpoint] {
+        func page(_ path: String, _ summary: String, _ handler: @escaping Endpoint.Handler) -> Endpoint {
+            Endpoint(method: .get, path: path, audience: .page, operationID: "page", summary: summary,
+                     replies: [.media(200, summary, "text/html")], handler: handler)
         }
-        router.getAndHead("/templates/new") { _, _ in Self.page("editor", title: "New template") }
-        router.getAndHead("/templates/:id") { _, context in
-            let id = try RequestSupport.id(context, "id", what: "template id")
-            guard folder.file(of: id) != nil else { return Self.notFoundPage("There is no template \(id) here.") }
-            return Self.page("editor", id: id, title: "Template \(id)")
-        }
-        router.getAndHead("/templates/:id/hydrate") { _, context in
-            let id = try RequestSupport.id(context, "id", what: "template id")
-            guard folder.file(of: id) != nil else { return Self.notFoundPage("There is no template \(id) here.") }
-            return Self.page("hydrate", id: id, title: "Hydrate \(id)")
-        }
-        router.getAndHead("/static/app.js") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardAssets.script)))
-        }
-        router.getAndHead("/static/app.css") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-cache"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardAssets.stylesheet)))
-        }
+        return [
+            page("/", "templates, recent runs and products") { _, _ in Self.page("home", title: "SceneFlow") },
+            page("/runs", "the run history") { _, _ in Self.page("runs", title: "Runs") },
+            page("/runs/{id}", "a run, live") { _, context in
+                let id = try RequestSupport.id(context, "id", what: "run id")
+                guard (try? runFolder(id)) != nil else { return Self.notFoundPage("There is no run \(id).") }
+                return Self.page("run", id: id, title: "Run \(id)")
+            },
+            page("/templates/new", "the editor on a new template") { _, _ in Self.page("editor", title: "New template") },
+            page("/templates/{id}", "a template's diagram, diagnostics and editor") { _, context in
+                let id = try RequestSupport.id(context, "id", what: "template id")
+                guard folder.file(of: id) != nil else { return Self.notFoundPage("There is no template \(id) here.") }
+                return Self.page("editor", id: id, title: "Template \(id)")
+            },
+            page("/templates/{id}/hydrate", "the hydrate form") { _, context in
+                let id = try RequestSupport.id(context, "id", what: "template id")
+                guard folder.file(of: id) != nil else { return Self.notFoundPage("There is no template \(id) here.") }
+                return Self.page("hydrate", id: id, title: "Hydrate \(id)")
+            },
+            page("/static/app.js", "the pages' script") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
+                         body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardAssets.script)))
+            },
+            page("/static/app.css", "the pages' style") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-cache"],
+                         body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardAssets.stylesheet)))
+            },
+        ]
     }
 
     /// A page for what does not exist: 404, a sentence and the way home.

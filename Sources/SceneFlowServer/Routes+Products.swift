@@ -18,50 +18,69 @@ extension SceneFlowServer {
     /// The largest avatar or background image a template may get (as the asset store caps images).
     static let maxImageBytes = 64 << 20
 
-    func addProductRoutes(to router: Router<BasicRequestContext>) {
-        router.getAndHead("/api/v1/products") { _, _ in
-            JSONBody.raw(.ok, try JSONRows.encode(JSONRows.products(try database.products())))
-        }
-        router.getAndHead("/api/v1/products/:product_id/assets") { _, context in
-            let product = try RequestSupport.id(context, "product_id", what: "product id")
-            return JSONBody.raw(.ok, try JSONRows.encode(try database.assets(product: product).map { asset in
-                var row = database.jsonRow(asset)
-                let key = asset.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_"))) ?? asset.key
-                row["url"] = .init("/api/v1/products/\(product)/assets/\(key)/files/\(asset.sha256)")
-                return row
-            }))
-        }
-        router.post("/api/v1/products/:product_id/assets/:asset_key") { request, context in
-            let product = try RequestSupport.id(context, "product_id", what: "product id")
-            let key = try Self.assetKey(context)
-            // `?slot_type=product_image`: the slot's type, when the caller knows the template, so a
-            // file of the wrong kind is refused here rather than stored and refused at the run.
-            let slotType = try RequestSupport.query(request, "slot_type").map { value -> SlotType in
-                guard let type = SlotType(rawValue: value) else {
-                    throw APIError.badRequest("\"\(Slug.shown(value))\" is not a slot type; slot types are \(SlotType.allCases.map(\.rawValue).joined(separator: ", "))")
+    var productEndpoints: [Endpoint] {
+        [
+            Endpoint(method: .get, path: "/api/v1/products", operationID: "listProducts", summary: "Products with stored assets",
+                     replies: [.list(200, "the products", of: ProductRow.self)]) { _, _ in
+                JSONBody.response(try database.products().map { ProductRow(productID: $0.product, assets: $0.assets) })
+            },
+            Endpoint(method: .get, path: "/api/v1/products/{product_id}/assets", operationID: "listAssets", summary: "A product's stored assets",
+                     parameters: [.productID], replies: [.list(200, "the stored assets", of: AssetRow.self)]) { _, context in
+                let product = try RequestSupport.id(context, "product_id", what: "product id")
+                return JSONBody.response(try database.assets(product: product).map { served(database.row($0), product: product) })
+            },
+            Endpoint(method: .post, path: "/api/v1/products/{product_id}/assets/{asset_key}", operationID: "uploadAssets",
+                     summary: "Store files for a slot (multipart/form-data, `file` parts; checked by content; replaces the slot's files)",
+                     parameters: [.productID, .assetKey, .init("slot_type", in: .query, .oneOf(SlotType.allCases.map { .string($0.rawValue) }),
+                                                               "the slot's type, when known: a file of the other kind is refused")],
+                     body: .upload,
+                     replies: [.list(201, "the stored records", of: AssetRow.self), .error(422, "a file that is not what the slot takes")]) { request, context in
+                let product = try RequestSupport.id(context, "product_id", what: "product id")
+                let key = try Self.assetKey(context)
+                // `?slot_type=product_image`: the slot's type, when the caller knows the template, so a
+                // file of the wrong kind is refused here rather than stored and refused at the run.
+                let slotType = try RequestSupport.query(request, "slot_type").map { value -> SlotType in
+                    guard let type = SlotType(rawValue: value) else {
+                        throw APIError.badRequest("\"\(Slug.shown(value))\" is not a slot type; slot types are \(SlotType.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return type
                 }
-                return type
-            }
-            let scratch = options.workspace.root.appendingPathComponent("tmp/upload-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: scratch) }
-            let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxUploadBytes)
-            guard !files.isEmpty else { throw APIError.badRequest("the form has no `file` part") }
-            try await Self.refuseUndecodable(files)
-            do {
-                let stored = try database.addAssets(product: product, key: key, files: files, slotType: slotType)
-                return JSONBody.raw(.created, try JSONRows.encode(stored.map { database.jsonRow($0) }))
-            } catch let error as StoreError {
-                let tooLarge = error.isTooLarge
-                throw APIError(tooLarge ? .contentTooLarge : .unprocessableContent, tooLarge ? "too_large" : "invalid_asset", error.description)
-            }
-        }
-        router.delete("/api/v1/products/:product_id/assets/:asset_key") { _, context in
-            let product = try RequestSupport.id(context, "product_id", what: "product id")
-            let key = try Self.assetKey(context)
-            let removed = try database.removeAssets(product: product, key: key)
-            guard !removed.isEmpty else { throw APIError.notFound("product \"\(product)\" has no assets for \"\(key)\"") }
-            return JSONBody.response(["removed": removed.count])
-        }
+                let scratch = options.workspace.root.appendingPathComponent("tmp/upload-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: scratch) }
+                let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxUploadBytes)
+                guard !files.isEmpty else { throw APIError.badRequest("the form has no `file` part") }
+                try await Self.refuseUndecodable(files)
+                do {
+                    let stored = try database.addAssets(product: product, key: key, files: files, slotType: slotType)
+                    return JSONBody.response(.created, stored.map { served(database.row($0), product: product) })
+                } catch let error as StoreError {
+                    let tooLarge = error.isTooLarge
+                    throw APIError(tooLarge ? .contentTooLarge : .unprocessableContent, tooLarge ? "too_large" : "invalid_asset", error.description)
+                }
+            },
+            Endpoint(method: .delete, path: "/api/v1/products/{product_id}/assets/{asset_key}", operationID: "removeAssets",
+                     summary: "Remove a slot's files for the product", parameters: [.productID, .assetKey],
+                     replies: [.json(200, "removed", Removed.self), .error(404, "the product has no assets for that key")]) { _, context in
+                let product = try RequestSupport.id(context, "product_id", what: "product id")
+                let key = try Self.assetKey(context)
+                let removed = try database.removeAssets(product: product, key: key)
+                guard !removed.isEmpty else { throw APIError.notFound("product \"\(product)\" has no assets for \"\(key)\"") }
+                return JSONBody.response(Removed(removed: removed.count))
+            },
+        ]
+    }
+
+    /// A stored asset as served: where its bytes are.
+    func served(_ row: AssetRow, product: String) -> AssetRow {
+        var row = row
+        let key = row.assetKey.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_"))) ?? row.assetKey
+        row.url = "/api/v1/products/\(product)/assets/\(key)/files/\(row.sha256)"
+        return row
+    }
+
+    struct Removed: Encodable, Documented {
+        var removed: Int
+        static var schema: JSONSchema { .object(["removed": .integer], required: ["removed"]) }
     }
 
     /// A slot's key, or `avatar:ID` / `background:ID` for the product's own image of one.

@@ -13,81 +13,115 @@ import SceneFlowTemplate
 extension SceneFlowServer {
     static let runFields: Set<String> = ["template", "product_id", "offline", "targets", "regenerate", "max_cost"]
 
-    func addRunRoutes(to router: Router<BasicRequestContext>) {
-        router.post("/api/v1/runs") { request, _ in
-            try await startRun(request)
-        }
-        router.getAndHead("/api/v1/runs") { request, _ in
-            // The id the API uses (the file's name) or the id written in the template.
-            let template = try RequestSupport.query(request, "template").map { id -> String in
-                _ = try Self.checkedID(id, what: "template id")
-                guard let file = folder.file(of: id), let loaded = try? LoadedTemplate.load(path: file.path),
-                      let written = loaded.template?.id?.value else { return id }
-                return written
-            }
-            let product = try RequestSupport.query(request, "product_id").map { try Self.checkedID($0, what: "product id") }
-            var rows = try database.runs(limit: 200, product: product, template: template)
-            // A run of this process whose end the disk would not take yet: as it ended.
-            for i in rows.indices {
-                guard let report = runs.unrecordedReport(rows[i].runID) else { continue }
-                rows[i].status = report.status.rawValue
-                rows[i].finishedAt = report.finishedAt
-            }
-            return JSONBody.raw(.ok, try JSONRows.encode(rows.map(\.jsonRow)))
-        }
-        router.getAndHead("/api/v1/runs/:id") { _, context in
-            let id = try RequestSupport.id(context, "id", what: "run id")
-            return JSONBody.raw(.ok, try report(of: id))
-        }
-        router.getAndHead("/api/v1/runs/:id/events") { request, context in
-            let id = try RequestSupport.id(context, "id", what: "run id")
-            var after = 0
-            if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
-                guard let number = Int(header.trimmingCharacters(in: .whitespaces)), number >= 0 else {
-                    throw APIError.badRequest("Last-Event-ID is the number of the last event received, not \(Slug.shown(header))")
+    var runEndpoints: [Endpoint] {
+        [
+            Endpoint(method: .post, path: "/api/v1/runs", operationID: "startRun",
+                     summary: "Start a hydration (every check first; nothing is spent before; recorded before it is promised)",
+                     body: .json(RunFields.self),
+                     replies: [.json(202, "started", RunStarted.self), .error(404, "no such template"),
+                               .error(422, "invalid template or inputs (with diagnostics), unknown target, missing keys, over budget: no run exists"),
+                               .error(507, "the run cannot be recorded (a full disk): no run exists")]) { request, _ in
+                try await startRun(request)
+            },
+            Endpoint(method: .get, path: "/api/v1/runs", operationID: "listRuns", summary: "Run history, newest first",
+                     parameters: [.init("template", in: .query, .string(pattern: Endpoint.Parameter.idPattern), "a template's id (its file name, or the id it writes)"),
+                                  .init("product_id", in: .query, .string(pattern: Endpoint.Parameter.idPattern))],
+                     replies: [.list(200, "runs", of: RunRow.self)]) { request, _ in
+                try history(request)
+            },
+            Endpoint(method: .get, path: "/api/v1/runs/{id}", operationID: "getRun", summary: "The run report (run.json), live while the run goes on",
+                     parameters: [.runID], replies: [.json(200, "the report", RunReport.self), .error(404, "no such run")]) { _, context in
+                let id = try RequestSupport.id(context, "id", what: "run id")
+                return JSONBody.raw(.ok, try report(of: id))
+            },
+            Endpoint(method: .get, path: "/api/v1/runs/{id}/events", operationID: "runEvents",
+                     summary: "Server-Sent Events: the run's NDJSON events from the start, then live, until run_finished; Last-Event-ID resumes",
+                     parameters: [.runID, .init("Last-Event-ID", in: .header, JSONSchema.integer.with { $0.minimum = 0 }, "the number of the last event received")],
+                     replies: [Endpoint.Reply(status: 200, description: "the events", mediaType: "text/event-stream", schema: .string()),
+                               .error(404, "no such run")]) { request, context in
+                let id = try RequestSupport.id(context, "id", what: "run id")
+                var after = 0
+                if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
+                    guard let number = Int(header.trimmingCharacters(in: .whitespaces)), number >= 0 else {
+                        throw APIError.badRequest("Last-Event-ID is the number of the last event received, not \(Slug.shown(header))")
+                    }
+                    after = number
                 }
-                after = number
-            }
-            return try events(id, after: after)
+                return try events(id, after: after)
+            },
+            Endpoint(method: .post, path: "/api/v1/runs/{id}/cancel", operationID: "cancelRun", summary: "Cancel a run in progress; its report ends cancelled",
+                     parameters: [.runID],
+                     replies: [.json(200, "cancelled", RunStarted.self), .error(404, "no such run"),
+                               .error(409, "the run has ended, or another process runs it")]) { _, context in
+                let id = try RequestSupport.id(context, "id", what: "run id")
+                guard let live = runs[id] else {
+                    _ = try runFolder(id)
+                    throw APIError.conflict("run \(id) is not running in this server")
+                }
+                guard !live.isFinished else { throw APIError.conflict("run \(id) has finished; there is nothing to cancel") }
+                await live.cancel()
+                return JSONBody.response(RunStarted(id: id, status: "cancelled"))
+            },
+            Endpoint(method: .get, path: "/api/v1/runs/{id}/files/{name}", operationID: "runFile",
+                     summary: "A file of the run's folder (final.mp4, a frame...), with Range support",
+                     parameters: [.runID, .init("name", in: .path, .string(), "a plain file name in the run's folder"), .range],
+                     replies: Endpoint.Reply.file + [.error(404, "no such run, or no such file in it")]) { request, context in
+                let id = try RequestSupport.id(context, "id", what: "run id")
+                let name = context.parameters.get("name").map { $0.removingPercentEncoding ?? $0 } ?? ""
+                guard RunFolder.isPlainName(name), !name.hasPrefix("."), name != "..", !name.contains("\\") else {
+                    throw APIError.notFound("no file \"\(Slug.shown(name))\" in run \(id)")
+                }
+                let folder = try runFolder(id)
+                // The report names files, and its template: served as the API serves JSON, with
+                // the server's folders written relative.
+                if name == "run.json" {
+                    var response = JSONBody.raw(.ok, try report(of: id))
+                    response.headers[.contentDisposition] = "attachment; filename=\"run.json\""
+                    return response
+                }
+                return try FileResponse.response(for: folder.appendingPathComponent(name), inside: folder, request: request)
+            },
+            Endpoint(method: .get, path: "/api/v1/runs/{id}/graph.svg", operationID: "runGraph", summary: "The run's diagram, coloured by status",
+                     parameters: [.runID], replies: [.media(200, "the diagram", "image/svg+xml"), .error(404, "no such run, or its template is gone")]) { _, context in
+                let id = try RequestSupport.id(context, "id", what: "run id")
+                let folder = try runFolder(id)
+                let run: LoadedRun
+                do { run = try LoadedRun.read(folder.path) } catch { throw APIError.notFound("run \(id) has no report yet") }
+                guard let path = run.report.template.path, let loaded = try? LoadedTemplate.load(path: path), let checked = CheckedTemplate(loaded) else {
+                    throw APIError.notFound("the template of run \(id) can no longer be read")
+                }
+                // Served at /runs/{id}/graph.svg, the run's images are at files/<name> beside it.
+                let svg = try await RunDiagram.render(run, graph: checked.graph, template: checked.template, imageBase: "files/")
+                return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: svg)))
+            },
+        ]
+    }
+
+    /// `GET /api/v1/runs`: the history, a run of this process whose end the disk would not take
+    /// yet shown as it ended.
+    func history(_ request: Request) throws -> Response {
+        // The id the API uses (the file's name) or the id written in the template.
+        let template = try RequestSupport.query(request, "template").map { id -> String in
+            _ = try Self.checkedID(id, what: "template id")
+            guard let file = folder.file(of: id), let loaded = try? LoadedTemplate.load(path: file.path),
+                  let written = loaded.template?.id?.value else { return id }
+            return written
         }
-        router.post("/api/v1/runs/:id/cancel") { _, context in
-            let id = try RequestSupport.id(context, "id", what: "run id")
-            guard let live = runs[id] else {
-                _ = try runFolder(id)
-                throw APIError.conflict("run \(id) is not running in this server")
-            }
-            guard !live.isFinished else { throw APIError.conflict("run \(id) has finished; there is nothing to cancel") }
-            await live.cancel()
-            return JSONBody.response(["id": id, "status": "cancelled"])
+        let product = try RequestSupport.query(request, "product_id").map { try Self.checkedID($0, what: "product id") }
+        var rows = try database.runs(limit: 200, product: product, template: template)
+        for i in rows.indices {
+            guard let report = runs.unrecordedReport(rows[i].runID) else { continue }
+            rows[i].status = report.status.rawValue
+            rows[i].finishedAt = report.finishedAt
         }
-        router.getAndHead("/api/v1/runs/:id/files/:name") { request, context in
-            let id = try RequestSupport.id(context, "id", what: "run id")
-            let name = context.parameters.get("name").map { $0.removingPercentEncoding ?? $0 } ?? ""
-            guard RunFolder.isPlainName(name), !name.hasPrefix("."), name != "..", !name.contains("\\") else {
-                throw APIError.notFound("no file \"\(Slug.shown(name))\" in run \(id)")
-            }
-            let folder = try runFolder(id)
-            // The report and the edit name files, and the report its template: served as the
-            // API serves JSON, with the server's folders written relative.
-            if name == "run.json" {
-                var response = JSONBody.raw(.ok, try report(of: id))
-                response.headers[.contentDisposition] = "attachment; filename=\"run.json\""
-                return response
-            }
-            return try FileResponse.response(for: folder.appendingPathComponent(name), inside: folder, request: request)
-        }
-        router.getAndHead("/api/v1/runs/:id/graph.svg") { _, context in
-            let id = try RequestSupport.id(context, "id", what: "run id")
-            let folder = try runFolder(id)
-            let run: LoadedRun
-            do { run = try LoadedRun.read(folder.path) } catch { throw APIError.notFound("run \(id) has no report yet") }
-            guard let path = run.report.template.path, let loaded = try? LoadedTemplate.load(path: path), let checked = CheckedTemplate(loaded) else {
-                throw APIError.notFound("the template of run \(id) can no longer be read")
-            }
-            // Served at /runs/{id}/graph.svg, the run's images are at files/<name> beside it.
-            let svg = try await RunDiagram.render(run, graph: checked.graph, template: checked.template, imageBase: "files/")
-            return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: svg)))
-        }
+        return JSONBody.response(rows.map(\.row))
+    }
+
+    /// `POST /api/v1/runs` (202) and `/cancel` (200).
+    struct RunStarted: Encodable, Documented {
+        var id: String
+        var status: String
+        static var schema: JSONSchema { .object(["id": .string(), "status": .oneOf(["running", "cancelled"])], required: ["id", "status"]) }
     }
 
     static func checkedID(_ value: String, what: String) throws -> String {
@@ -125,10 +159,11 @@ extension SceneFlowServer {
             throw APIError.unsupportedMediaType("a run request is application/json")
         }
         let bytes = try await RequestSupport.body(request, limit: 1 << 20)
-        guard let body = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+        let keys: ObjectKeys
+        do { keys = try JSONDecoder().decode(ObjectKeys.self, from: Data(bytes)) } catch {
             throw APIError.badRequest("the body is not a JSON object")
         }
-        if let unknown = body.keys.sorted().first(where: { !Self.runFields.contains($0) }) {
+        if let unknown = keys.names.sorted().first(where: { !Self.runFields.contains($0) }) {
             throw APIError.badRequest("unknown field \"\(Slug.shown(unknown))\"\(Suggestions.didYouMean(unknown, in: Self.runFields.sorted())); a run takes \(Self.runFields.sorted().joined(separator: ", "))")
         }
         let fields: RunFields
@@ -179,11 +214,32 @@ extension SceneFlowServer {
             throw Self.apiError(error)
         }
         runs.start(prepared, live: live, session: session)
-        return JSONBody.response(.accepted, ["id": live.id, "status": "running"], headers: [.location: "/api/v1/runs/\(live.id)"])
+        return JSONBody.response(.accepted, RunStarted(id: live.id, status: "running"), headers: [.location: "/api/v1/runs/\(live.id)"])
+    }
+
+    /// The member names of a JSON object, whatever their values (to refuse unknown fields).
+    struct ObjectKeys: Decodable {
+        var names: [String]
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        init(from decoder: Decoder) throws {
+            names = try decoder.container(keyedBy: Key.self).allKeys.map(\.stringValue)
+        }
     }
 
     /// `POST /api/v1/runs`'s body (unknown fields are refused before it is decoded).
-    struct RunFields: Decodable {
+    struct RunFields: Decodable, Documented {
+        static var componentName: String { "RunRequest" }
+        static var schema: JSONSchema {
+            .object(["template": .string(pattern: Endpoint.Parameter.idPattern), "product_id": .string(pattern: Endpoint.Parameter.idPattern),
+                     "offline": .boolean, "targets": .array(of: .string()), "regenerate": .array(of: .string()),
+                     "max_cost": JSONSchema.number.with { $0.minimum = 0; $0.maximum = 1_000_000 }],
+                    required: ["template"], closed: true)
+        }
         var template: String
         var productID: String?
         var offline: Bool?

@@ -8,57 +8,68 @@ import SceneFlowTemplate
 /// The templates of the served folder: list, read, save (atomically; an invalid template is
 /// saved and reported, never lost).
 extension SceneFlowServer {
-    func addTemplateRoutes(to router: Router<BasicRequestContext>) {
-        router.getAndHead("/api/v1/templates") { _, _ in
-            let items = folder.files().map { id, url -> [String: Any] in
-                let summary = summaries.summary(of: url)
-                return ["id": id, "file": url.lastPathComponent, "valid": summary.valid, "scenes": summary.scenes,
-                        "errors": summary.errors, "warnings": summary.warnings]
-            }
-            return JSONBody.raw(.ok, try JSONSerialization.data(withJSONObject: items, options: [.sortedKeys, .withoutEscapingSlashes]))
-        }
-        router.getAndHead("/api/v1/templates/:id") { _, context in
-            let id = try RequestSupport.id(context, "id", what: "template id")
-            guard let url = folder.file(of: id) else { throw APIError.notFound("no template \"\(id)\" in the served folder") }
-            var loaded: LoadedTemplate
-            do { loaded = try LoadedTemplate.load(path: url.path) } catch {
-                throw APIError.notFound("template \"\(id)\" cannot be read: \((error as? InputFileError)?.reason ?? "unreadable")")
-            }
-            // Diagnostics name the file as the served folder knows it, never a server path.
-            loaded.path = url.lastPathComponent
-            return JSONBody.response(TemplateDocument(id: id, file: url.lastPathComponent, template: loaded.value(),
-                                                      diagnostics: Diagnostic.sortedByPosition(Self.diagnostics(loaded))))
-        }
-        router.post("/api/v1/templates/:id/images") { request, context in
-            let id = try RequestSupport.id(context, "id", what: "template id")
-            let scratch = options.workspace.root.appendingPathComponent("tmp/upload-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: scratch) }
-            let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxImageBytes)
-            guard files.count == 1, let file = files.first else { throw APIError.badRequest("send one `file` part: the image") }
-            try await Self.refuseUndecodable([file])
-            return JSONBody.response(.created, ["path": try folder.storeImage(file, for: id)])
-        }
-        router.put("/api/v1/templates/:id") { request, context in
-            let id = try RequestSupport.id(context, "id", what: "template id")
-            let loaded = try await RequestSupport.template(request, options: options)
-            let existing = folder.file(of: id)
-            let isYAML = RequestSupport.mediaType(request).map { $0.contains("yaml") } ?? false
-            let target = existing ?? folder.directory.appendingPathComponent("\(id).\(isYAML ? "yaml" : "json")")
-            // JSON is YAML, so JSON may replace a YAML file; YAML would break a .json file.
-            if isYAML, target.pathExtension == "json" {
-                throw APIError.unsupportedMediaType("template \"\(id)\" is a JSON file (\(target.lastPathComponent)); send it as application/json")
-            }
-            guard folder.isInside(target) else { throw APIError.badRequest("template \"\(id)\" would be written outside the served folder") }
-            do { try AtomicFile.write(Data(loaded.bytes), to: target) } catch {
-                throw APIError(.internalServerError, "write_failed", "template \"\(id)\" could not be saved: \(error)")
-            }
-            var saved = LoadedTemplate.parse(bytes: loaded.bytes, path: target.path)
-            saved.path = target.lastPathComponent
-            let diagnostics = Self.diagnostics(saved)
-            return JSONBody.response(existing == nil ? .created : .ok,
-                                     SavedTemplate(id: id, file: target.lastPathComponent, valid: !diagnostics.hasErrors,
-                                                   diagnostics: Diagnostic.sortedByPosition(diagnostics)))
-        }
+    var templateEndpoints: [Endpoint] {
+        [
+            Endpoint(method: .get, path: "/api/v1/templates", operationID: "listTemplates",
+                     summary: "The templates of the served folder (file name without extension = id)",
+                     replies: [.list(200, "the templates, by id", of: TemplateSummary.self)]) { _, _ in
+                JSONBody.response(folder.files().map { id, url in summaries.summary(of: url).row(id: id, file: url.lastPathComponent) })
+            },
+            Endpoint(method: .get, path: "/api/v1/templates/{id}", operationID: "getTemplate", summary: "A template, its value as JSON and its diagnostics",
+                     parameters: [.templateID],
+                     replies: [.json(200, "the template", TemplateDocument.self), .error(404, "no such template")]) { _, context in
+                let id = try RequestSupport.id(context, "id", what: "template id")
+                guard let url = folder.file(of: id) else { throw APIError.notFound("no template \"\(id)\" in the served folder") }
+                var loaded: LoadedTemplate
+                do { loaded = try LoadedTemplate.load(path: url.path) } catch {
+                    throw APIError.notFound("template \"\(id)\" cannot be read: \((error as? InputFileError)?.reason ?? "unreadable")")
+                }
+                // Diagnostics name the file as the served folder knows it, never a server path.
+                loaded.path = url.lastPathComponent
+                return JSONBody.response(TemplateDocument(id: id, file: url.lastPathComponent, template: loaded.value(),
+                                                          diagnostics: Diagnostic.sortedByPosition(Self.diagnostics(loaded))))
+            },
+            Endpoint(method: .post, path: "/api/v1/templates/{id}/images", operationID: "uploadTemplateImage",
+                     summary: "An avatar or background image for a template, stored as images/<id>-<sha>.<type> beside the templates; answers the path the template writes",
+                     parameters: [.templateID], body: .upload,
+                     replies: [.json(201, "stored", ImagePath.self), .error(422, "not an image a template can use")]) { request, context in
+                let id = try RequestSupport.id(context, "id", what: "template id")
+                let scratch = options.workspace.root.appendingPathComponent("tmp/upload-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: scratch) }
+                let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxImageBytes)
+                guard files.count == 1, let file = files.first else { throw APIError.badRequest("send one `file` part: the image") }
+                try await Self.refuseUndecodable([file])
+                return JSONBody.response(.created, ImagePath(path: try folder.storeImage(file, for: id)))
+            },
+            Endpoint(method: .put, path: "/api/v1/templates/{id}", operationID: "putTemplate",
+                     summary: "Save a template atomically (an invalid one is saved and reported)", parameters: [.templateID], body: .anyTemplate,
+                     replies: [.json(200, "saved over the existing file", SavedTemplate.self), .json(201, "saved as a new file", SavedTemplate.self)]) { request, context in
+                let id = try RequestSupport.id(context, "id", what: "template id")
+                let loaded = try await RequestSupport.template(request, options: options)
+                let existing = folder.file(of: id)
+                let isYAML = RequestSupport.mediaType(request).map { $0.contains("yaml") } ?? false
+                let target = existing ?? folder.directory.appendingPathComponent("\(id).\(isYAML ? "yaml" : "json")")
+                // JSON is YAML, so JSON may replace a YAML file; YAML would break a .json file.
+                if isYAML, target.pathExtension == "json" {
+                    throw APIError.unsupportedMediaType("template \"\(id)\" is a JSON file (\(target.lastPathComponent)); send it as application/json")
+                }
+                guard folder.isInside(target) else { throw APIError.badRequest("template \"\(id)\" would be written outside the served folder") }
+                do { try AtomicFile.write(Data(loaded.bytes), to: target) } catch {
+                    throw APIError(.internalServerError, "write_failed", "template \"\(id)\" could not be saved: \(error)")
+                }
+                var saved = LoadedTemplate.parse(bytes: loaded.bytes, path: target.path)
+                saved.path = target.lastPathComponent
+                let diagnostics = Self.diagnostics(saved)
+                return JSONBody.response(existing == nil ? .created : .ok,
+                                         SavedTemplate(id: id, file: target.lastPathComponent, valid: !diagnostics.hasErrors,
+                                                       diagnostics: Diagnostic.sortedByPosition(diagnostics)))
+            },
+        ]
+    }
+
+    struct ImagePath: Encodable, Documented {
+        var path: String
+        static var schema: JSONSchema { .object(["path": .string(description: "the image's path relative to the templates, as a template writes it")], required: ["path"]) }
     }
 
     /// 422 for an uploaded image whose pixels do not decode (the structure is checked where it is stored).
@@ -79,7 +90,11 @@ extension SceneFlowServer {
 
     /// `GET /api/v1/templates/{id}`: the template as JSON (a YAML file converted; null when it
     /// does not parse) and its diagnostics.
-    struct TemplateDocument: Encodable {
+    struct TemplateDocument: Encodable, Documented {
+        static var schema: JSONSchema {
+            .object(["id": .string(), "file": .string(), "template": .any(description: "the file's value as JSON; null when it does not parse"),
+                     "diagnostics": .array(of: Diagnostic.reference)], required: ["id", "file", "template", "diagnostics"])
+        }
         var id: String
         var file: String
         var template: LocatedValue?
@@ -97,7 +112,11 @@ extension SceneFlowServer {
     }
 
     /// `PUT /api/v1/templates/{id}`: where it was saved and what is left to fix.
-    struct SavedTemplate: Encodable {
+    struct SavedTemplate: Encodable, Documented {
+        static var schema: JSONSchema {
+            .object(["id": .string(), "file": .string(), "valid": .boolean, "diagnostics": .array(of: Diagnostic.reference)],
+                    required: ["id", "file", "valid", "diagnostics"])
+        }
         var id: String
         var file: String
         var valid: Bool

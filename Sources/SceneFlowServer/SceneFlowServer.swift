@@ -7,6 +7,7 @@ import SceneFlowSession
 import SceneFlowStore
 import SceneFlowTemplate
 import ServiceLifecycle
+import Synchronization
 
 /// `sceneflow serve`: the HTTP API of `../shared/spec/api.md` over the same libraries as the
 /// command line — one validator, one session, one store. Runs execute in this process under
@@ -23,6 +24,8 @@ public struct SceneFlowServer: Sendable {
     let summaries = TemplateSummaries()
     let hosts: HostPolicy
     let logger: Logger
+    /// The OpenAPI document, made from the endpoints once they exist.
+    let document = DocumentBox()
 
     /// Opens the workspace (its database settled: runs a killed process left `running` are
     /// marked `cancelled`).
@@ -36,29 +39,38 @@ public struct SceneFlowServer: Sendable {
         folder = TemplateFolder(directory: options.templates.standardizedFileURL)
         ServedPaths.configure([options.templates, options.workspace.root])
         hosts = HostPolicy(boundHost: options.host, loopback: ServerOptions.isLoopback(options.host), allowed: options.allowedHosts)
+        document.set(OpenAPIDocument(endpoints, schemas: Self.schemas).json())
     }
+
+    /// Every route the server has, each described once (`Endpoint`).
+    var endpoints: [Endpoint] {
+        toolEndpoints + templateEndpoints + productEndpoints + runEndpoints + takeEndpoints + pageEndpoints
+    }
+
+    /// The body types the document describes as components.
+    static let schemas: [any Documented.Type] = [
+        APIError.Body.self, Diagnostic.self, RunReport.self, RunRow.self, AssetRow.self, ProductRow.self, TemplateSummary.self,
+        TemplateDocument.self, SavedTemplate.self, Validation.self, RunFields.self, RunStarted.self, Health.self, ImagePath.self,
+        Removed.self, TakeList.self, TakePicked.self,
+    ]
 
     /// The session every run of this server goes through.
     func session(offline: Bool) -> HydrationSession {
         HydrationSession(workspace: options.workspace, database: database, generators: GeneratorSet.make(offline: offline, simulate: nil))
     }
 
-    /// Every route of the contract.
+    /// Every route of the contract, from the endpoints.
     public func router() -> Router<BasicRequestContext> {
+        let endpoints = self.endpoints
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: ErrorShapingMiddleware(logger: logger))
-        addToolRoutes(to: router)
-        addTemplateRoutes(to: router)
-        addProductRoutes(to: router)
-        addRunRoutes(to: router)
-        addTakeRoutes(to: router)
-        addPageRoutes(to: router)
+        router.add(middleware: ErrorShapingMiddleware(logger: logger, routes: RouteTable(endpoints)))
+        for endpoint in endpoints { router.add(endpoint) }
         return router
     }
 
     /// Every request's way in: the gate, then the router.
     func responder() -> ServerGate<RouterResponder<BasicRequestContext>> {
-        ServerGate(inner: router().buildResponder(), hosts: hosts, token: options.token, logger: logger)
+        ServerGate(inner: router().buildResponder(), hosts: hosts, token: options.token, routes: RouteTable(endpoints), logger: logger)
     }
 
     /// Serves until SIGINT or SIGTERM, then cancels the runs in flight first (each is recorded
@@ -105,19 +117,9 @@ struct RunsDrain: Service {
     }
 }
 
-extension Router<BasicRequestContext> {
-    /// A GET route that answers HEAD too, with the same status and headers and no body
-    /// (RFC 9110: a server that serves GET serves HEAD; download tools and players probe with it).
-    @discardableResult
-    func getAndHead(_ path: RouterPath, use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) -> Self {
-        get(path, use: handler)
-        head(path) { request, context in
-            var response = try await handler(request, context)
-            // The length GET would send, and no body.
-            let length = response.headers[.contentLength].flatMap(Int.init) ?? response.body.contentLength
-            response.body = ResponseBody(contentLength: length) { writer in try await writer.finish(nil) }
-            return response
-        }
-        return self
-    }
+/// The document's bytes, set once the server's endpoints exist (its own route serves it).
+final class DocumentBox: Sendable {
+    private let data = Mutex(Data())
+    func set(_ value: Data) { data.withLock { $0 = value } }
+    var value: Data { data.withLock { $0 } }
 }

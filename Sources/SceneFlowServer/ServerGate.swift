@@ -24,6 +24,7 @@ struct ServerGate<Inner: HTTPResponder>: HTTPResponder where Inner.Context == Ba
     let inner: Inner
     let hosts: HostPolicy
     let token: String?
+    let routes: RouteTable
     let logger: Logger
 
     static var cookie: String { "sceneflow_token" }
@@ -53,7 +54,7 @@ struct ServerGate<Inner: HTTPResponder>: HTTPResponder where Inner.Context == Ba
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            response = ErrorShaping.response(for: error, method: request.method, path: shownPath, logger: logger)
+            response = ErrorShaping.response(for: error, method: request.method, path: shownPath, routes: routes, logger: logger)
         }
         Self.secure(&response.headers)
         let elapsed = ContinuousClock.now - start
@@ -134,20 +135,20 @@ struct ServerGate<Inner: HTTPResponder>: HTTPResponder where Inner.Context == Ba
 /// Errors become the contract's shape, in one place: the gate's refusals, the router's own
 /// 404 and 405, and anything a route lets escape.
 enum ErrorShaping {
-    static func response(for error: Error, method: HTTPRequest.Method, path: String, logger: Logger) -> Response {
+    static func response(for error: Error, method: HTTPRequest.Method, path: String, routes: RouteTable, logger: Logger) -> Response {
         switch error {
         case let error as APIError:
             return error.response()
         case let error as HTTPParserError:
             return APIError(error == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest, "bad_request",
                             "the request is malformed: \(ErrorShaping.describe(error))").response()
-        case let error as HTTPResponseError where error.status == .notFound && !Routes.allowed(path).isEmpty:
+        case let error as HTTPResponseError where error.status == .notFound && !routes.allowed(path).isEmpty:
             // The path exists, the method does not.
-            let allowed = Routes.allowed(path)
+            let allowed = routes.allowed(path)
             var refusal = APIError(.methodNotAllowed, "method_not_allowed", "\(method.rawValue) is not served here; use \(allowed.joined(separator: ", "))")
             refusal.headers[.allow] = allowed.joined(separator: ", ")
             return refusal.response()
-        case let error as HTTPResponseError where error.status == .notFound && method == .get && Routes.isPage(path):
+        case let error as HTTPResponseError where error.status == .notFound && method == .get && routes.isPage(path):
             return SceneFlowServer.notFoundPage("There is no page \(path.prefix(200)) here.")
         case let error as HTTPResponseError:
             let status = error.status
@@ -179,6 +180,7 @@ enum ErrorShaping {
 /// become responses in the contract's shape (a page's 404 for people).
 struct ErrorShapingMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -186,7 +188,7 @@ struct ErrorShapingMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            return ErrorShaping.response(for: error, method: request.method, path: request.uri.path, logger: logger)
+            return ErrorShaping.response(for: error, method: request.method, path: request.uri.path, routes: routes, logger: logger)
         }
     }
 }

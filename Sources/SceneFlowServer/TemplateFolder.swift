@@ -88,6 +88,27 @@ struct TemplateSummary: Sendable, Equatable {
     var scenes: Int
     var errors: Int
     var warnings: Int
+
+    /// One row of `GET /api/v1/templates`.
+    struct Row: Encodable {
+        var id: String
+        var file: String
+        var valid: Bool
+        var scenes: Int
+        var errors: Int
+        var warnings: Int
+    }
+
+    func row(id: String, file: String) -> Row {
+        Row(id: id, file: file, valid: valid, scenes: scenes, errors: errors, warnings: warnings)
+    }
+}
+
+extension TemplateSummary: Documented {
+    static var schema: JSONSchema {
+        .object(["id": .string(), "file": .string(), "valid": .boolean, "scenes": .integer, "errors": .integer, "warnings": .integer],
+                required: ["id", "file", "valid", "scenes", "errors", "warnings"])
+    }
 }
 
 /// Template summaries kept by file, reused while the file's size and modification time (to the

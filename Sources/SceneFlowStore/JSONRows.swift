@@ -3,42 +3,118 @@ import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowTemplate
 
-/// The JSON rows of the listing commands (`assets list`, `runs list --format json`) and of the
-/// server's matching routes: one shape for both.
-public enum JSONRows {
-    /// Any encodable value in a row.
-    public struct Value: Encodable, Sendable {
-        let encodeValue: @Sendable (Encoder) throws -> Void
-        public init<T: Encodable & Sendable>(_ value: T) { encodeValue = { try value.encode(to: $0) } }
-        public func encode(to encoder: Encoder) throws { try encodeValue(encoder) }
+/// The rows of the listing commands (`assets list`, `runs list|show --format json`) and of the
+/// server's matching routes: one `Codable` shape for both. Absent values are written as null.
+
+/// A product with stored assets.
+public struct ProductRow: Codable, Sendable, Equatable {
+    public var productID: String
+    public var assets: Int
+
+    public init(productID: String, assets: Int) {
+        self.productID = productID
+        self.assets = assets
     }
 
-    public static func encode(_ rows: [[String: Value]]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(rows), as: UTF8.self)
+    enum CodingKeys: String, CodingKey { case assets; case productID = "product_id" }
+}
+
+/// A stored asset. `file` is the stored file's path (relative to the workspace when served);
+/// `url` (server only) is where its bytes are.
+public struct AssetRow: Codable, Sendable, Equatable {
+    public var assetKey: String
+    public var file: String
+    public var originalName: String
+    public var type: String
+    public var sha256: String
+    public var bytes: Int64
+    public var addedAt: String
+    public var url: String?
+
+    enum CodingKeys: String, CodingKey {
+        case file, type, sha256, bytes, url
+        case assetKey = "asset_key"
+        case originalName = "original_name"
+        case addedAt = "added_at"
+    }
+}
+
+/// A run in the history (`runs list`, `GET /api/v1/runs`); `failed` only in `runs show`.
+public struct RunRow: Codable, Sendable {
+    public struct Failure: Codable, Sendable {
+        public var node: String
+        public var error: String
+        public init(node: String, error: String) {
+            self.node = node
+            self.error = error
+        }
     }
 
-    /// `[{"product_id", "assets"}]`.
-    public static func products(_ products: [(product: String, assets: Int)]) -> [[String: Value]] {
-        products.map { ["product_id": .init($0.product), "assets": .init($0.assets)] }
+    public var runID: String
+    public var template: String
+    public var productID: String?
+    public var status: String
+    public var simulated: Bool
+    public var startedAt: String
+    public var finishedAt: String?
+    public var spend: Money
+    public var spendEstimated: Bool
+    public var counts: RunReport.Counts?
+    public var folder: String
+    public var finalVideo: String?
+    public var supersededBy: String?
+    public var failed: [Failure]?
+
+    enum CodingKeys: String, CodingKey {
+        case template, status, simulated, spend, counts, folder, failed
+        case runID = "run_id"
+        case productID = "product_id"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case spendEstimated = "spend_estimated"
+        case finalVideo = "final_video"
+        case supersededBy = "superseded_by"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runID, forKey: .runID)
+        try c.encode(template, forKey: .template)
+        try c.encode(productID, forKey: .productID)
+        try c.encode(status, forKey: .status)
+        try c.encode(simulated, forKey: .simulated)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(spend, forKey: .spend)
+        try c.encode(spendEstimated, forKey: .spendEstimated)
+        try c.encode(counts, forKey: .counts)
+        try c.encode(folder, forKey: .folder)
+        try c.encode(finalVideo, forKey: .finalVideo)
+        try c.encode(supersededBy, forKey: .supersededBy)
+        try c.encodeIfPresent(failed, forKey: .failed)
     }
 }
 
 extension RunRecord {
-    /// A run in the history, as `runs list --format json` and `GET /api/v1/runs` show it.
-    public var jsonRow: [String: JSONRows.Value] {
-        ["run_id": .init(runID), "template": .init(templateID), "product_id": .init(productID), "status": .init(status),
-         "simulated": .init(simulated), "started_at": .init(startedAt.formatted(.iso8601)),
-         "finished_at": .init(finishedAt?.formatted(.iso8601)), "spend": .init(spend), "spend_estimated": .init(costEstimated),
-         "counts": .init(decodedCounts), "folder": .init(folder), "final_video": .init(finalVideo), "superseded_by": .init(supersededBy)]
+    /// This run as the history lists it.
+    public var row: RunRow {
+        RunRow(runID: runID, template: templateID, productID: productID, status: status, simulated: simulated,
+               startedAt: startedAt.formatted(.iso8601), finishedAt: finishedAt?.formatted(.iso8601), spend: spend,
+               spendEstimated: costEstimated, counts: decodedCounts, folder: folder, finalVideo: finalVideo, supersededBy: supersededBy)
     }
 }
 
 extension WorkspaceDatabase {
-    /// A stored asset, as `assets list --format json` and the server show it.
-    public func jsonRow(_ asset: StoredAsset) -> [String: JSONRows.Value] {
-        ["asset_key": .init(asset.key), "file": .init(file(of: asset).path), "original_name": .init(asset.originalName),
-         "type": .init(asset.mediaType), "sha256": .init(asset.sha256), "bytes": .init(asset.size), "added_at": .init(asset.addedAt.formatted(.iso8601))]
+    /// A stored asset as the listings show it.
+    public func row(_ asset: StoredAsset) -> AssetRow {
+        AssetRow(assetKey: asset.key, file: file(of: asset).path, originalName: asset.originalName, type: asset.mediaType, sha256: asset.sha256,
+                 bytes: asset.size, addedAt: asset.addedAt.formatted(.iso8601))
+    }
+}
+
+/// Rows as the listing commands print them: a pretty-printed JSON array (or object).
+public enum JSONRows {
+    public static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONCoding.pretty.encode(value), as: UTF8.self)
     }
 }

@@ -136,9 +136,7 @@ public struct NodeTakes: Sendable {
         }
 
         public func encoded() throws -> Data {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            return try encoder.encode(self)
+            try JSONCoding.pretty.encode(self)
         }
     }
 }

@@ -21,7 +21,7 @@ import Testing
             let path = route.path.description.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             return "\(route.method.rawValue) /\(path)"
         })
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let document = try #require(try JSONSerialization.jsonObject(with: server.document.value) as? [String: Any])
         #expect(document["openapi"] as? String == "3.1.0")
         let paths = document["paths"] as? [String: [String: Any]] ?? [:]
         let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
@@ -31,7 +31,31 @@ import Testing
             for (method, operation) in methods {
                 let responses = (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:]
                 #expect(responses.keys.contains { $0.hasPrefix("2") }, "\(method) \(path) has a success response")
+                if path.hasPrefix("/api/") {
+                    #expect(["400", "401", "421"].allSatisfy(responses.keys.contains), "\(method) \(path) documents the gate's refusals")
+                }
             }
         }
+        // Every schema a response or body names is in the document.
+        let text = String(decoding: server.document.value, as: UTF8.self)
+        let schemas = Set((document["components"] as? [String: Any])?["schemas"].flatMap { ($0 as? [String: Any])?.keys.map { $0 } } ?? [])
+        for reference in text.components(separatedBy: "\"#/components/schemas/").dropFirst() {
+            let name = String(reference.prefix { $0 != "\"" && $0 != "/" })
+            #expect(schemas.contains(name), "\(name) is referred to and described")
+        }
+    }
+
+    /// The methods a 405 offers come from the same endpoints.
+    @Test func aWrongMethodIsAnsweredWithTheRoutesMethods() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-openapi-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let server = try SceneFlowServer(options: ServerOptions(templates: folder, workspace: Workspace(root: folder.appendingPathComponent("ws"))),
+                                         logger: Logger(label: "test"))
+        let table = RouteTable(server.endpoints)
+        #expect(table.allowed("/api/v1/runs") == ["GET", "HEAD", "POST"])
+        #expect(table.allowed("/api/v1/templates/unboxing") == ["GET", "HEAD", "PUT"])
+        #expect(table.allowed("/runs/20990101-000000-deadbeef") == ["GET", "HEAD"])
+        #expect(table.allowed("/nowhere").isEmpty)
     }
 }

@@ -74,7 +74,7 @@ struct AssetsCommand: AsyncParsableCommand {
             guard let product else {
                 let products = try database.products()
                 if format == .json {
-                    printOut(try JSONRows.encode(JSONRows.products(products)))
+                    printOut(try JSONRows.encode(products.map { ProductRow(productID: $0.product, assets: $0.assets) }))
                     return
                 }
                 if products.isEmpty { printErr("no products stored in \(database.workspace.root.path)") }
@@ -84,7 +84,7 @@ struct AssetsCommand: AsyncParsableCommand {
             let assets = try database.assets(product: product)
             guard !assets.isEmpty else { throw CommandFailure.error("no assets are stored for product \"\(Slug.shown(product))\"") }
             if format == .json {
-                printOut(try JSONRows.encode(assets.map { database.jsonRow($0) }))
+                printOut(try JSONRows.encode(assets.map { database.row($0) }))
                 return
             }
             var rows = [["KEY", "FILE", "TYPE", "SIZE", "SHA256", "ADDED"]]
@@ -173,7 +173,7 @@ struct RunsCommand: AsyncParsableCommand {
             database.settleAbandonedRunsOrWarn()
             let runs = try database.runs(limit: limit, product: product, template: template)
             if format == .json {
-                printOut(try JSONRows.encode(runs.map(\.jsonRow)))
+                printOut(try JSONRows.encode(runs.map(\.row)))
                 return
             }
             var rows = [["RUN", "TEMPLATE", "PRODUCT", "STATUS", "STARTED", "JOBS", "SPEND"]]
@@ -198,9 +198,9 @@ struct RunsCommand: AsyncParsableCommand {
             let record = try RunReference.record(run, database: database, workspace: workspaceOptions.workspace)
             let report = try? RunReport.read(from: URL(fileURLWithPath: record.folder).appendingPathComponent("run.json"))
             if format == .json {
-                var row = record.jsonRow
-                row["failed"] = .init(report?.nodes.filter { $0.status == .failed }.map { ["node": $0.id, "error": $0.error ?? ""] } ?? [])
-                printOut(try JSONRows.encode([row]).dropFirst().dropLast().trimmingCharacters(in: .whitespacesAndNewlines))
+                var row = record.row
+                row.failed = report?.nodes.filter { $0.status == .failed }.map { RunRow.Failure(node: $0.id, error: $0.error ?? "") } ?? []
+                printOut(try JSONRows.encode(row))
                 return
             }
             printOut("run \(record.runID): \(record.status)\(record.simulated ? " (simulated: placeholders, nothing spent)" : "")")

@@ -41,9 +41,22 @@ public actor ImageDecoding {
             return "ffmpeg is not installed, so its pixels cannot be checked (apt-get install ffmpeg)"
         }
         let type = MediaType.sniff(fileAt: url) ?? .png
+        // The image's own bytes are decoded: what follows its end (which the stores leave out)
+        // is not its pixels.
+        var file = url
+        var trimmed: URL?
+        defer { if let trimmed { try? FileManager.default.removeItem(at: trimmed) } }
+        if let info = try? ImageCheck.inspect(path: url.path), let size = try? RegularFile.size(url.path), info.hasTrailingData(fileSize: size),
+           let bytes = try? RegularFile.read(url.path, limit: ImageCheck.maxBytes) {
+            let copy = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-decode-\(UUID().uuidString)")
+            if (try? AtomicFile.write(Data(bytes.prefix(info.length)), to: copy)) != nil {
+                trimmed = copy
+                file = copy
+            }
+        }
         // Read as the local engine reads images: `file:`, patterns off, the decoder by content.
         let command = Command(ffmpeg, arguments: ["-nostdin", "-hide_banner", "-v", "error", "-xerror"]
-                                  + LocalCommands.input(ImageFile(path: url.path, type: type)) + ["-frames:v", "1", "-f", "null", "-"],
+                                  + LocalCommands.input(ImageFile(path: file.path, type: type)) + ["-frames:v", "1", "-f", "null", "-"],
                               stdout: .capture(limit: 1 << 16, keep: .head), stderr: .capture(limit: 16 << 10, keep: .tail))
         do {
             let outcome = try await ChildProcess.run(command)
@@ -52,7 +65,7 @@ public actor ImageDecoding {
                 .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
             if outcome.succeeded && said.isEmpty { return nil }
             let reason = said.isEmpty ? "ffmpeg \(outcome.termination)" : Array(NSOrderedSet(array: said)).compactMap { $0 as? String }.prefix(2).joined(separator: "; ")
-            return "its pixels do not decode (\(reason.replacingOccurrences(of: url.path, with: url.lastPathComponent)))"
+            return "its pixels do not decode (\(reason.replacingOccurrences(of: file.path, with: url.lastPathComponent)))"
         } catch {
             return "its pixels could not be checked: \(error)"
         }

@@ -12,6 +12,17 @@ public enum MusicProbe {
 
     /// Throws `InputFileError` when the file cannot be read (missing, a folder, no permission),
     /// `Problem` when it is not a usable bed.
+    /// What `ffprobe -of json` says of the file.
+    struct Probe: Decodable {
+        struct Stream: Decodable {
+            var codecType: String?
+            enum CodingKeys: String, CodingKey { case codecType = "codec_type" }
+        }
+        struct Format: Decodable { var duration: String? }
+        var streams: [Stream]?
+        var format: Format?
+    }
+
     public static func bed(_ path: String) async throws -> MusicBed {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         _ = try RegularFile.size(url.path)
@@ -23,12 +34,14 @@ public enum MusicProbe {
         } catch {
             throw Problem(description: "--music \(path) is not audio ffmpeg can read")
         }
-        let object = (try? JSONSerialization.jsonObject(with: result.stdout)) as? [String: Any]
-        let streams = object?["streams"] as? [[String: Any]] ?? []
-        guard streams.contains(where: { $0["codec_type"] as? String == "audio" }) else {
+        let probe: Probe
+        do { probe = try JSONCoding.decoder.decode(Probe.self, from: result.stdout) } catch {
+            throw Problem(description: "--music \(path): ffprobe's answer could not be read")
+        }
+        guard (probe.streams ?? []).contains(where: { $0.codecType == "audio" }) else {
             throw Problem(description: "--music \(path) has no audio stream (checked by content)")
         }
-        let seconds = ((object?["format"] as? [String: Any])?["duration"] as? String).flatMap(Double.init) ?? 0
+        let seconds = probe.format?.duration.flatMap(Double.init) ?? 0
         guard seconds >= 1 else { throw Problem(description: "--music \(path) is \(String(format: "%.2f", seconds)) s long; a bed needs at least 1 s") }
         guard seconds <= 3 * 3600 else { throw Problem(description: "--music \(path) is over three hours long") }
         return MusicBed(file: url, sha256: try Digest.sha256(fileAt: url), seconds: seconds)

@@ -42,9 +42,8 @@ public struct ElevenLabsGenerator: Generator {
         }
         let modelID = job.model.id.hasPrefix("elevenlabs/") ? String(job.model.id.dropFirst("elevenlabs/".count)) : job.model.id
         let path = "/v1/text-to-speech/\(voice.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? voice)/with-timestamps?output_format=\(Self.outputFormat)"
-        var body: [String: Any] = ["text": text, "model_id": modelID]
         // A new take asks for another reading (ElevenLabs' `seed`; the first take leaves it unset).
-        if job.take > 1 { body["seed"] = job.take }
+        let body = ElevenLabsRequest(text: text, modelID: modelID, seed: job.take > 1 ? job.take : nil)
         var request = try client.endpoint.request(.post, client.endpoint.url(path), json: body, accept: "application/json")
         let answer = job.scratch.appendingPathComponent("speech.json")
         request.destination = answer
@@ -84,29 +83,19 @@ public struct ElevenLabsGenerator: Generator {
         var words: [TimedWord]?
     }
 
-    private struct Answer: Decodable {
-        struct Alignment: Decodable {
-            var characters: [String]
-            var character_start_times_seconds: [Double]
-            var character_end_times_seconds: [Double]
-        }
-        var audio_base64: String
-        var alignment: Alignment?
-    }
-
     static func decode(_ file: URL, requestID: String?) throws -> TimedSpeech {
-        let answer: Answer
+        let answer: ElevenLabsSpeech
         do {
-            answer = try JSONDecoder().decode(Answer.self, from: Data(contentsOf: file, options: .mappedIfSafe))
+            answer = try JSONCoding.decoder.decode(ElevenLabsSpeech.self, from: Data(contentsOf: file, options: .mappedIfSafe))
         } catch {
             throw GenerationError(.transient, provider: .elevenlabs,
                                   message: "the with-timestamps answer is not the documented JSON (audio_base64, alignment)\(requestID.map { " (request \($0))" } ?? "")")
         }
-        guard let audio = Data(base64Encoded: answer.audio_base64, options: .ignoreUnknownCharacters), !audio.isEmpty else {
+        guard let audio = Data(base64Encoded: answer.audioBase64, options: .ignoreUnknownCharacters), !audio.isEmpty else {
             throw GenerationError(.transient, provider: .elevenlabs, message: "the with-timestamps answer carries no audio in audio_base64")
         }
         let words = answer.alignment.flatMap {
-            TimedWord.words(characters: $0.characters, starts: $0.character_start_times_seconds, ends: $0.character_end_times_seconds)
+            TimedWord.words(characters: $0.characters, starts: $0.characterStartTimesSeconds, ends: $0.characterEndTimesSeconds)
         }
         return TimedSpeech(audio: audio, words: words)
     }
@@ -114,8 +103,9 @@ public struct ElevenLabsGenerator: Generator {
     private func failure(_ response: HTTPResponse) async -> GenerationError {
         var failure = client.failure(response, step: "text-to-speech")
         guard response.status == 429 else { return failure }
-        let detail = ((try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any])?["detail"] as? [String: Any]
-        switch detail?["status"] as? String {
+        // Not the documented shape: no status to act on; the generic failure says what came.
+        let detail = (try? JSONCoding.decoder.decode(ElevenLabsErrorBody.self, from: response.body))?.detail
+        switch detail?.status {
         case "too_many_concurrent_requests":
             let allowed = response.header("maximum-concurrent-requests").flatMap(Int.init)
             let limit = await gate.lower(to: allowed)

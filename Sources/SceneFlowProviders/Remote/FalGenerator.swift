@@ -36,10 +36,8 @@ public struct FalGenerator: Generator {
         }
 
         /// From submit's answer.
-        init?(submitted json: [String: Any], model: String) {
-            guard let id = json["request_id"] as? String, let status = json["status_url"] as? String,
-                  let response = json["response_url"] as? String else { return nil }
-            self.init(model: model, requestID: id, statusURL: status, responseURL: response, cancelURL: json["cancel_url"] as? String)
+        init(submitted answer: FalSubmitted, model: String) {
+            self.init(model: model, requestID: answer.requestID, statusURL: answer.statusURL, responseURL: answer.responseURL, cancelURL: answer.cancelURL)
         }
 
         init(model: String, requestID: String, statusURL: String, responseURL: String, cancelURL: String?) {
@@ -62,7 +60,7 @@ public struct FalGenerator: Generator {
             let output = try await result(handle, job: job)
             guard let media = FalInputs.media(in: output, kind: job.kind) else {
                 job.journal.clear()
-                throw GenerationError(.permanent, provider: .fal, message: "result of \(handle.requestID) has no \(job.kind == .video ? "video" : "image") URL: \(ProviderClient.snippet((try? JSONSerialization.data(withJSONObject: output)) ?? Data()))")
+                throw GenerationError(.permanent, provider: .fal, message: "result of \(handle.requestID) has no \(job.kind == .video ? "video" : "image") URL")
             }
             // The journal stays until the run engine has the output in its cache: a crash while
             // conforming the clip costs a download, not a new (paid) job.
@@ -86,12 +84,14 @@ public struct FalGenerator: Generator {
         if let resumed = Handle(journal: journaled, model: job.model.id) { return resumed }
         let body = try FalInputs.body(for: job)
         let endpoint = client.endpoint
-        let (response, json) = try await client.json(try endpoint.request(.post, endpoint.url("/" + job.model.id), json: body),
-                                                     step: "submit to \(job.model.id)")
-        guard let handle = Handle(submitted: json, model: job.model.id) else {
+        let step = "submit to \(job.model.id)"
+        let response = try await client.send(try endpoint.request(.post, endpoint.url("/" + job.model.id), json: body), step: step)
+        guard response.isSuccess else { throw client.failure(response, step: step) }
+        guard let submitted = try? JSONCoding.decoder.decode(FalSubmitted.self, from: response.body) else {
             throw GenerationError(.transient, provider: .fal, httpStatus: response.status,
-                                  message: "submit to \(job.model.id): the answer has no request_id/status_url/response_url: \(ProviderClient.snippet(response.body))")
+                                  message: "\(step): the answer has no request_id/status_url/response_url: \(ProviderClient.snippet(response.body))")
         }
+        let handle = Handle(submitted: submitted, model: job.model.id)
         do {
             try job.journal.write(handle.entry)
         } catch {
@@ -113,7 +113,7 @@ public struct FalGenerator: Generator {
             let response = try await client.send(try client.endpoint.request(.get, handle.statusURL), step: step)
             if response.status == 404 || response.status == 410 { throw expired(handle, job: job, status: response.status) }
             guard response.isSuccess else { throw client.failure(response, step: step) }
-            switch (try? client.object(response, step: step))?["status"] as? String {
+            switch (try? client.decode(FalStatus.self, response, step: step))?.status {
             case "COMPLETED": return true
             case "IN_QUEUE", "IN_PROGRESS": return nil
             default:
@@ -125,14 +125,14 @@ public struct FalGenerator: Generator {
 
     /// GET `response_url`: a 4xx is the model's own failure (its `detail` shown, not retried);
     /// a 5xx is fal's trouble, retried in place; 404/410 means the result has expired.
-    private func result(_ handle: Handle, job: Job) async throws -> [String: Any] {
+    private func result(_ handle: Handle, job: Job) async throws -> FalOutput {
         let step = "result of \(handle.requestID)"
         return try await Polling.until(client.settings, atDeadline: {
             GenerationError(.transient, provider: .fal, message: "\(step): no answer before the deadline")
         }) {
             let response = try await client.send(try client.endpoint.request(.get, handle.responseURL), step: step)
             if response.status == 404 || response.status == 410 { throw expired(handle, job: job, status: response.status) }
-            if response.isSuccess { return try client.object(response, step: step) }
+            if response.isSuccess { return try client.decode(FalOutput.self, response, step: step) }
             var failure = client.failure(response, step: step)
             // fal's 504 with x-fal-request-timeout-type: user is our own timeout: do not retry.
             if response.header("x-fal-request-timeout-type") == "user" { failure.kind = .permanent }

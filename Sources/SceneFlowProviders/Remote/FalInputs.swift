@@ -9,7 +9,7 @@ enum FalInputs {
     /// fal's image-edit models cap the prompt at 2,500 characters.
     static let maxPrompt = 2500
 
-    static func body(for job: Job) throws -> [String: Any] {
+    static func body(for job: Job) throws -> FalInput {
         let prompt = String(job.prompt.prefix(maxPrompt))
         switch job.work {
         case .frame(let frame):
@@ -18,15 +18,13 @@ enum FalInputs {
             guard !images.isEmpty else {
                 throw GenerationError(.permanent, provider: .fal, message: "\(job.model.id) edits images and this job has none")
             }
-            var body: [String: Any] = ["prompt": prompt, "image_urls": images, "num_images": 1, "output_format": "png"]
-            switch job.model.id {
-            case "fal-ai/kling-image/o1":
-                body["aspect_ratio"] = ratio
-                body["resolution"] = "1K"
-            default:
-                body["aspect_ratio"] = ratio
-            }
-            if job.take > 1, acceptsSeed(job.model.id) { body["seed"] = job.take }
+            var body = FalInput(prompt: prompt)
+            body.imageURLs = images
+            body.numImages = 1
+            body.outputFormat = "png"
+            body.aspectRatio = ratio
+            if job.model.id == "fal-ai/kling-image/o1" { body.resolution = "1K" }
+            if job.take > 1, acceptsSeed(job.model.id) { body.seed = job.take }
             return body
         case .clip(let clip):
             return try videoBody(job, clip, prompt: prompt)
@@ -35,38 +33,36 @@ enum FalInputs {
         }
     }
 
-    private static func videoBody(_ job: Job, _ clip: ClipWork, prompt: String) throws -> [String: Any] {
+    private static func videoBody(_ job: Job, _ clip: ClipWork, prompt: String) throws -> FalInput {
         let ratio = clip.aspectRatio.rawValue
         let first = clip.first, last = clip.last
         let seconds = Int(clip.seconds)
         // With a voice-over from the audio node, the model's own sound is not wanted (and costs more).
         let generateAudio = clip.voiceOver == nil
-        var body: [String: Any] = ["prompt": prompt]
+        var body = FalInput(prompt: prompt)
+        body.generateAudio = generateAudio
         switch job.model.id {
         case "fal-ai/kling-video/v2.6/pro/image-to-video":
-            body["start_image_url"] = try RemoteMedia.dataURI(first, provider: .fal)
-            if let last { body["end_image_url"] = try RemoteMedia.dataURI(last, provider: .fal) }
-            body["duration"] = String(seconds)          // "5" or "10", a string
-            body["generate_audio"] = generateAudio
-            body["negative_prompt"] = "blur, distort, and low quality"
+            body.startImageURL = try RemoteMedia.dataURI(first, provider: .fal)
+            if let last { body.endImageURL = try RemoteMedia.dataURI(last, provider: .fal) }
+            body.duration = String(seconds)          // "5" or "10", a string
+            body.negativePrompt = "blur, distort, and low quality"
         case let id where id.hasSuffix("first-last-frame-to-video"):
             guard let last else {
                 throw GenerationError(.permanent, provider: .fal, message: "\(id) interpolates between two frames and this scene declares no last frame")
             }
-            body["first_frame_url"] = try RemoteMedia.dataURI(first, provider: .fal)
-            body["last_frame_url"] = try RemoteMedia.dataURI(last, provider: .fal)
-            body["duration"] = "\(seconds)s"
-            body["aspect_ratio"] = ratio
-            body["generate_audio"] = generateAudio
-            body["resolution"] = "720p"
+            body.firstFrameURL = try RemoteMedia.dataURI(first, provider: .fal)
+            body.lastFrameURL = try RemoteMedia.dataURI(last, provider: .fal)
+            body.duration = "\(seconds)s"
+            body.aspectRatio = ratio
+            body.resolution = "720p"
         default: // fal-ai/veo3.1/image-to-video, fal-ai/veo3/image-to-video
-            body["image_url"] = try RemoteMedia.dataURI(first, provider: .fal)
-            body["duration"] = "\(seconds)s"
-            body["aspect_ratio"] = ratio
-            body["generate_audio"] = generateAudio
-            body["resolution"] = "720p"
+            body.imageURL = try RemoteMedia.dataURI(first, provider: .fal)
+            body.duration = "\(seconds)s"
+            body.aspectRatio = ratio
+            body.resolution = "720p"
         }
-        if job.take > 1, acceptsSeed(job.model.id) { body["seed"] = job.take }
+        if job.take > 1, acceptsSeed(job.model.id) { body.seed = job.take }
         return body
     }
 
@@ -78,13 +74,8 @@ enum FalInputs {
     }
 
     /// The media URL and content type in a model's output: `{images:[{url}]}` or `{video:{url}}`.
-    static func media(in output: [String: Any], kind: JobKind) -> (url: String, contentType: String?)? {
-        if kind == .video {
-            guard let video = output["video"] as? [String: Any], let url = video["url"] as? String else { return nil }
-            return (url, video["content_type"] as? String)
-        }
-        guard let image = (output["images"] as? [[String: Any]])?.first ?? output["image"] as? [String: Any],
-              let url = image["url"] as? String else { return nil }
-        return (url, image["content_type"] as? String)
+    static func media(in output: FalOutput, kind: JobKind) -> (url: String, contentType: String?)? {
+        guard let media = kind == .video ? output.video : output.images?.first ?? output.image else { return nil }
+        return (media.url, media.contentType)
     }
 }

@@ -26,41 +26,32 @@ public struct GeminiImageGenerator: Generator {
             throw GenerationError(.permanent, provider: .gemini, message: "\(job.model.id) cannot make \(job.kind.noun)")
         }
         let images = try frame.images.map { try RemoteMedia.base64($0, provider: .gemini) }
-        var parts: [[String: Any]] = [["text": job.prompt]]
-        parts += images.map { ["inlineData": ["mimeType": $0.mimeType, "data": $0.data]] }
-        let body: [String: Any] = [
-            "contents": [["role": "user", "parts": parts]],
-            "generationConfig": [
-                "responseModalities": ["TEXT", "IMAGE"],
-                "imageConfig": ["aspectRatio": frame.aspectRatio.rawValue],
-            ],
-        ]
+        let parts = [GooglePart(text: job.prompt)] + images.map { GooglePart(inlineData: GoogleInlineData(mimeType: $0.mimeType, data: $0.data)) }
+        let body = GeminiRequest(contents: [.init(parts: parts)],
+                                 generationConfig: .init(imageConfig: .init(aspectRatio: frame.aspectRatio.rawValue)))
         let endpoint = client.endpoint
         let step = "generateContent"
         let response = try await client.send(try endpoint.request(.post, endpoint.url("/v1beta/models/\(job.model.id):generateContent"), json: body), step: step)
         guard response.isSuccess else { throw GoogleErrors.failure(response, client: client, step: step) }
-        let json = try client.object(response, step: step)
-        let responseID = json["responseId"] as? String
-        let candidate = (json["candidates"] as? [[String: Any]])?.first
-        let replyParts = (candidate?["content"] as? [String: Any])?["parts"] as? [[String: Any]] ?? []
+        let answer = try client.decode(GeminiResponse.self, response, step: step)
+        let candidate = answer.candidates?.first
+        let replyParts = candidate?.content?.parts ?? []
         for part in replyParts {
-            guard let inline = (part["inlineData"] ?? part["inline_data"]) as? [String: Any],
-                  let encoded = inline["data"] as? String else { continue }
-            guard let data = Data(base64Encoded: encoded) else {
+            guard let inline = part.inlineData else { continue }
+            guard let data = Data(base64Encoded: inline.data) else {
                 throw GenerationError(.transient, provider: .gemini, httpStatus: 200, message: "\(step): the image part is not valid base64")
             }
-            let mime = (inline["mimeType"] ?? inline["mime_type"]) as? String
-            let file = RemoteMedia.destination(job, kind: job.kind, contentType: mime)
+            let file = RemoteMedia.destination(job, kind: job.kind, contentType: inline.mimeType)
             try AtomicFile.write(data, to: file)
             try RemoteMedia.verify(file, expect: job.kind, provider: .gemini)
-            return GeneratedOutput(file: file, provider: .gemini, requestID: responseID)
+            return GeneratedOutput(file: file, provider: .gemini, requestID: answer.responseId)
         }
         // A 200 without an image: say why, in Gemini's words.
-        let blocked = (json["promptFeedback"] as? [String: Any])?["blockReason"] as? String
-        let reason = candidate?["finishReason"] as? String ?? blocked ?? "no candidates"
+        let blocked = answer.promptFeedback?.blockReason
+        let reason = candidate?.finishReason ?? blocked ?? "no candidates"
         var message = "\(step): no image in the answer (finishReason \(reason))"
-        if let detail = candidate?["finishMessage"] as? String { message += ": \(detail)" }
-        else if let text = replyParts.compactMap({ $0["text"] as? String }).first {
+        if let detail = candidate?.finishMessage { message += ": \(detail)" }
+        else if let text = replyParts.compactMap(\.text).first {
             message += "; the model replied: \"\(String(text.prefix(200)))\""
         }
         let refused = Self.refusals.contains(reason) || blocked != nil
@@ -72,16 +63,17 @@ public struct GeminiImageGenerator: Generator {
 enum GoogleErrors {
     static func failure(_ response: HTTPResponse, client: ProviderClient, step: String) -> GenerationError {
         var failure = client.failure(response, step: step)
-        guard let error = ((try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any])?["error"] as? [String: Any] else { return failure }
-        let details = error["details"] as? [[String: Any]] ?? []
+        // Not Google's documented shape: the generic failure says what came.
+        guard let error = try? JSONCoding.decoder.decode(GoogleErrorBody.self, from: response.body).error else { return failure }
+        let details = error.details ?? []
         // RetryInfo.retryDelay: "58s", "45.8s".
         for detail in details {
-            if let delay = detail["retryDelay"] as? String, let seconds = Double(delay.trimmingCharacters(in: CharacterSet(charactersIn: "s"))) {
+            if let delay = detail.retryDelay, let seconds = Double(delay.trimmingCharacters(in: CharacterSet(charactersIn: "s"))) {
                 failure.retryAfter = seconds
             }
         }
         // QuotaFailure on a per-day quota: retrying within the run is hopeless.
-        let quotaIDs = details.flatMap { ($0["violations"] as? [[String: Any]]) ?? [] }.compactMap { $0["quotaId"] as? String }
+        let quotaIDs = details.flatMap { $0.violations ?? [] }.compactMap(\.quotaId)
         if response.status == 429, let daily = quotaIDs.first(where: { $0.contains("PerDay") }) {
             failure.kind = .permanent
             failure.retryAfter = nil

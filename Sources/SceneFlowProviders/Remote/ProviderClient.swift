@@ -70,20 +70,20 @@ struct ProviderClient: Sendable {
         }
     }
 
-    /// Sends a request whose answer must be a 2xx JSON object.
-    func json(_ request: HTTPRequest, step: String, timeout: Double? = nil) async throws -> (HTTPResponse, [String: Any]) {
+    /// Sends a request whose answer must be a 2xx JSON body of type `T`.
+    func json<T: Decodable>(_ type: T.Type, _ request: HTTPRequest, step: String, timeout: Double? = nil) async throws -> (HTTPResponse, T) {
         let response = try await send(request, step: step, timeout: timeout)
         guard response.isSuccess else { throw failure(response, step: step) }
-        return (response, try object(response, step: step))
+        return (response, try decode(type, response, step: step))
     }
 
-    /// The body as a JSON object, or a transient failure (a proxy's HTML page, a cut body).
-    func object(_ response: HTTPResponse, step: String) throws -> [String: Any] {
-        guard let object = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any] else {
+    /// The body as the documented `T`, or a transient failure saying what came instead (a
+    /// proxy's HTML page, a cut body, another shape).
+    func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse, step: String) throws -> T {
+        do { return try JSONCoding.decoder.decode(type, from: response.body) } catch {
             throw GenerationError(.transient, provider: provider, httpStatus: response.status,
-                                  message: endpoint.redact("\(step): the response is not a JSON object: \(Self.snippet(response.body))"))
+                                  message: endpoint.redact("\(step): the response is not the documented JSON: \(Self.snippet(response.body))"))
         }
-        return object
     }
 
     /// A non-2xx answer, classified: 408, 429 and 5xx are worth retrying; other 4xx are not.

@@ -76,12 +76,12 @@ public struct ProviderEndpoint: Sendable {
     }
 
     /// A request to `url`, authenticated only if the endpoint owns it.
-    func request(_ method: HTTPRequest.Method, _ url: String, json: Any? = nil, accept: String = "application/json") throws -> HTTPRequest {
+    func request(_ method: HTTPRequest.Method, _ url: String, json: (some Encodable)? = nil as Never?, accept: String = "application/json") throws -> HTTPRequest {
         var headers: [(name: String, value: String)] = [("Accept", accept), ("User-Agent", "sceneflow/1")]
         if owns(url) { headers.append(authHeader) }
         var body: Data?
         if let json {
-            body = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .withoutEscapingSlashes])
+            body = try JSONCoding.compact.encode(json)
             headers.append(("Content-Type", "application/json"))
         }
         return HTTPRequest(method, url, headers: headers, body: body)

@@ -23,20 +23,19 @@ public struct VeoGenerator: Generator {
     public func generate(_ job: Job) async throws -> GeneratedOutput {
         let operation = try await submitOrResume(job)
         let done = try await poll(operation, job: job)
-        if let error = done["error"] as? [String: Any] {
+        if let error = done.error {
             job.journal.clear()
-            let code = error["code"] as? Int
+            let code = error.code
             // UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED: worth another go.
             let transient = [4, 8, 13, 14].contains(code ?? 0)
             throw GenerationError(transient ? .transient : .permanent, provider: .veo,
-                                  message: client.endpoint.redact("operation \(operation) failed: \(error["message"] as? String ?? "code \(code ?? 0)")"))
+                                  message: client.endpoint.redact("operation \(operation) failed: \(error.message ?? "code \(code ?? 0)")"))
         }
-        let result = ((done["response"] as? [String: Any])?["generateVideoResponse"] as? [String: Any]) ?? [:]
-        let samples = result["generatedSamples"] as? [[String: Any]] ?? []
-        guard let uri = (samples.first?["video"] as? [String: Any])?["uri"] as? String else {
+        let result = done.response?.generateVideoResponse
+        guard let uri = result?.generatedSamples?.first?.video?.uri else {
             job.journal.clear()
-            let filtered = result["raiMediaFilteredCount"] as? Int ?? 0
-            let reasons = (result["raiMediaFilteredReasons"] as? [String])?.joined(separator: "; ") ?? ""
+            let filtered = result?.raiMediaFilteredCount ?? 0
+            let reasons = result?.raiMediaFilteredReasons?.joined(separator: "; ") ?? ""
             if filtered > 0 {
                 throw GenerationError(.permanent, provider: .veo,
                                       message: "operation \(operation): the video was removed by Google's safety filters\(reasons.isEmpty ? "" : ": \(reasons)") (not charged; change the prompt or the first frame)")
@@ -65,22 +64,18 @@ public struct VeoGenerator: Generator {
             throw GenerationError(.permanent, provider: .veo, message: "\(job.model.id) cannot make \(job.kind.noun)")
         }
         let image = try RemoteMedia.base64(clip.first, provider: .veo)
-        var instance: [String: Any] = ["prompt": job.prompt, "image": ["bytesBase64Encoded": image.data, "mimeType": image.mimeType]]
+        var instance = VeoRequest.Instance(prompt: job.prompt, image: .init(bytesBase64Encoded: image.data, mimeType: image.mimeType))
         if let last = clip.last, job.model.acceptsLastFrame {
             let frame = try RemoteMedia.base64(last, provider: .veo)
-            instance["lastFrame"] = ["bytesBase64Encoded": frame.data, "mimeType": frame.mimeType]
+            instance.lastFrame = .init(bytesBase64Encoded: frame.data, mimeType: frame.mimeType)
         }
-        let parameters: [String: Any] = [
-            "aspectRatio": clip.aspectRatio.rawValue,
-            "durationSeconds": Int(clip.seconds),
-            "sampleCount": 1,
-        ]
+        let parameters = VeoRequest.Parameters(aspectRatio: clip.aspectRatio.rawValue, durationSeconds: Int(clip.seconds))
         let endpoint = client.endpoint
         let step = "predictLongRunning"
         let response = try await client.send(try endpoint.request(.post, endpoint.url("/v1beta/models/\(job.model.id):predictLongRunning"),
-                                                                  json: ["instances": [instance], "parameters": parameters]), step: step)
+                                                                  json: VeoRequest(instances: [instance], parameters: parameters)), step: step)
         guard response.isSuccess else { throw GoogleErrors.failure(response, client: client, step: step) }
-        guard let name = try client.object(response, step: step)["name"] as? String else {
+        guard let name = try client.decode(VeoOperation.self, response, step: step).name else {
             throw GenerationError(.transient, provider: .veo, httpStatus: response.status, message: "\(step): no operation name in \(ProviderClient.snippet(response.body))")
         }
         do {
@@ -92,7 +87,7 @@ public struct VeoGenerator: Generator {
     }
 
     /// GET `/v1beta/{name}` until `done`. A missing operation (404) is forgotten and resubmitted.
-    private func poll(_ operation: String, job: Job) async throws -> [String: Any] {
+    private func poll(_ operation: String, job: Job) async throws -> VeoOperation {
         let step = "operation \(operation)"
         return try await Polling.until(client.settings, atDeadline: {
             GenerationError(.transient, provider: .veo, message: "\(step) still not done after \(Int(client.settings.pollDeadline)) s")
@@ -103,8 +98,8 @@ public struct VeoGenerator: Generator {
                 throw GenerationError(.transient, provider: .veo, httpStatus: 404, message: "\(step) no longer exists; it will be submitted again")
             }
             guard response.isSuccess else { throw GoogleErrors.failure(response, client: client, step: step) }
-            let json = try client.object(response, step: step)
-            return json["done"] as? Bool == true ? json : nil
+            let state = try client.decode(VeoOperation.self, response, step: step)
+            return state.done == true ? state : nil
         }
     }
 }
