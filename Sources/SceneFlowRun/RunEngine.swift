@@ -50,10 +50,8 @@ public struct RunEngine: Sendable {
         (workspace?.root ?? FileManager.default.temporaryDirectory).appendingPathComponent("tmp/\(runID)", isDirectory: true)
     }
 
-    /// What a child task hands back.
-    typealias Pending = (job: Job, generator: Generator, key: CacheKey)
     /// A started job's key, and its components when the run keeps an explain index.
-    typealias Started = (key: CacheKey, components: [String: String]?)
+    typealias Started = RunState.Started
 
     /// Runs the graph to its end on the process's run loop thread (`RunExecutor.shared`): the
     /// scheduling loop and the jobs' Swift code take turns there, so handing a job over costs no
@@ -76,131 +74,65 @@ public struct RunEngine: Sendable {
         let weights = (0..<count).map { graph.estimate(of: $0, model: builder.models[$0]).seconds }
         let priority = GraphAlgorithms.criticalPath(order: graph.topologicalOrder() ?? Array(0..<count), count: count,
                                                     weight: { weights[$0] }) { graph.successors[$0] }.remaining
-        var schedule = Schedule(graph: graph, priority: priority, limits: options.limits, selected: RunSelection.selected(graph, targets: options.targets))
-        for i in 0..<count where schedule.status[i] == .skipped { recorder.skip(i, reason: RunRecorder.notATarget) }
+        let schedule = Schedule(graph: graph, priority: priority, limits: options.limits, selected: RunSelection.selected(graph, targets: options.targets))
         var forced = [Bool](repeating: false, count: count)
         for i in RunSelection.forced(graph, regenerate: options.regenerate) { forced[i] = true }
-        var files = [[FileRef]](repeating: [], count: count)
-        // Per node, by index (no hashing on the scheduler's path).
-        var pending = [Pending?](repeating: nil, count: count)
-        var keys = [Started?](repeating: nil, count: count)
-        // Identical jobs in one run (two scenes with the same frame) are made once: the first
-        // node with a key leads, the others follow and take its output.
-        var leaders: [String: Int] = [:]
-        var followers: [Int: [Int]] = [:]
-        var cancelled = false, stopped = false
-        let ledger = options.ledger ?? options.budget.map { SpendLedger(limit: $0) }
-        var reservations: [Int: Money] = [:]
-        var lastWrite = ContinuousClock.now
         if let folder {
             do { try folder.create() } catch { recorder.noteWriteFailure("\(error)") }
         }
+        var state = RunState(graph: graph, schedule: schedule, recorder: recorder, ledger: options.ledger ?? options.budget.map { SpendLedger(limit: $0) },
+                             failFast: options.failFast, events: events)
         events(.runStarted(.init(runID: runID, template: graph.templateID, productID: productID,
-                                 jobs: (0..<count).filter { graph.nodes[$0].generates && schedule.status[$0] != .skipped }.count,
+                                 jobs: (0..<count).filter { graph.nodes[$0].generates && state.schedule.status[$0] != .skipped }.count,
                                  simulated: options.simulated, offline: options.offline, folder: folder?.url.path)))
         let attempts = AttemptRunner(retry: options.retry, scratchFolders: options.scratchFolders, events: events)
         let scratchBase = self.scratchBase.path
+        let remembers = state.recorder.remembers
+        var lastWrite = ContinuousClock.now
 
         await withTaskGroup(of: (Int, AttemptRunner.Outcome).self) { group in
-            func end(_ i: Int, _ status: NodeStatus) {
-                for blocked in schedule.end(i, status) {
-                    recorder.block(blocked, by: i)
-                    if graph.nodes[blocked].generates { events(.blocked(node: graph.nodes[blocked].id, by: graph.nodes[i].id)) }
+            func pump() {
+                let starts = state.pump(remembers: remembers) { i, files, recorder in
+                    prepare(i, builder: builder, files: &files, recorder: &recorder, forced: forced[i], scratchBase: scratchBase)
                 }
-                if status == .failed && options.failFast && !stopped {
-                    stopped = true
-                    for s in schedule.stop() { recorder.skip(s, reason: "not run: the run stopped at the first failure") }
+                for start in starts {
+                    group.addTask { (start.index, await execute(start.job, generator: start.generator, key: start.key, attempts: attempts)) }
+                }
+                if state.cancelInFlight {
+                    state.cancelInFlight = false
                     group.cancelAll()
                 }
             }
-            func stopForBudget(_ i: Int, ledger: SpendLedger, estimate: Money) {
-                let reason = "the budget of \(ledger.limit) was reached: \(ledger.spent) spent, \(ledger.reserved) in flight, and \(graph.nodes[i].id) is estimated at \(estimate)"
-                recorder.stopReason = reason
-                events(.skipped(node: graph.nodes[i].id, reason: reason))
-                stopped = true
-                schedule.end(i, .skipped)
-                recorder.skip(i, reason: "not run: \(reason)")
-                for s in schedule.stop() { recorder.skip(s, reason: "not run: the budget of \(ledger.limit) was reached") }
-            }
-            func pump() {
-                while !stopped, let i = schedule.nextReady() {
-                    switch prepare(i, builder: builder, files: &files, recorder: &recorder, forced: forced[i], scratchBase: scratchBase) {
-                    case .done(let status): end(i, status)
-                    case .job(let job, let generator, let key):
-                        if let leader = leaders[key.value] {
-                            followers[leader, default: []].append(i)
-                            continue
-                        }
-                        leaders[key.value] = i
-                        pending[i] = (job, generator, key)
-                        schedule.enqueue(i, on: job.model.provider)
-                    }
-                }
-                while !stopped, let i = schedule.nextStart() {
-                    guard let (job, generator, key) = pending[i] else { continue }
-                    pending[i] = nil
-                    if let ledger {
-                        let estimate = graph.estimate(of: i, model: job.model).cost
-                        guard let reserved = ledger.reserve(estimate, model: job.model.id) else {
-                            stopForBudget(i, ledger: ledger, estimate: estimate)
-                            break
-                        }
-                        reservations[i] = reserved
-                    }
-                    keys[i] = (key, recorder.remembers ? CacheKey.components(of: job) : nil)
-                    recorder[i].status = .running
-                    recorder[i].startedAt = Date()
-                    group.addTask { (i, await execute(job, generator: generator, key: key, attempts: attempts)) }
-                }
-            }
-
             pump()
             while let (i, outcome) = await group.next() {
-                let started = keys[i]
-                keys[i] = nil
-                let status = record(i, outcome, recorder: &recorder, files: &files, started: started, model: builder.models[i])
-                if let ledger, let reserved = reservations.removeValue(forKey: i) {
-                    ledger.settle(reserved: reserved, cost: status == .succeeded ? recorder[i].cost ?? .zero : .zero, model: recorder[i].model ?? "")
-                }
-                end(i, status)
-                if let started { leaders[started.key.value] = nil }
-                for follower in followers.removeValue(forKey: i) ?? [] {
-                    end(follower, follow(follower, leader: i, status: status, recorder: &recorder, files: &files))
-                }
-                if Task.isCancelled && !cancelled {
-                    cancelled = true
-                    stopped = true
-                    for s in schedule.stop() { recorder.skip(s, reason: "cancelled") }
-                    group.cancelAll()
-                }
+                state.complete(i, record: { started, files, recorder in
+                    record(i, outcome, recorder: &recorder, files: &files, started: started, model: builder.models[i])
+                }, follow: { follower, status, files, recorder in
+                    follow(follower, leader: i, status: status, recorder: &recorder, files: &files)
+                })
+                if Task.isCancelled { state.cancel() }
                 pump()
                 if folder != nil, ContinuousClock.now - lastWrite >= .milliseconds(Int(options.reportInterval * 1000)) {
                     lastWrite = ContinuousClock.now
-                    recorder.write(recorder.report(finished: false))
+                    state.recorder.write(state.recorder.report(finished: false))
                 }
             }
         }
-        if Task.isCancelled { cancelled = true }
-        for i in 0..<count where schedule.status[i] == .pending || schedule.status[i] == .running {
-            recorder.skip(i, reason: cancelled ? "cancelled" : "not run")
-        }
-        if cancelled { recorder.stopReason = "cancelled" }
+        var report = state.finish(cancelled: Task.isCancelled)
         if options.scratchFolders { Workspace.removeScratch(self.scratchBase, workspace: workspace) }
-        if graph.indexByID["final.video"].map({ schedule.status[$0].isDone }) == true {
-            recorder.writeTimeline(finishing: options.finishing, words: builder.spokenWords(files: { files[$0] }))
+        if let final = graph.indexByID["final.video"], state.isDone(final) {
+            let files = state.files
+            state.recorder.writeTimeline(finishing: options.finishing, words: builder.spokenWords(files: { files[$0] }))
+            report = state.recorder.report(finished: true, cancelled: state.cancelled, failFast: options.failFast && state.stopped)
         }
         // A failure to write the report itself is reported by the second report (the run fails).
-        let report = recorder.report(finished: true, cancelled: cancelled, failFast: options.failFast && stopped)
-        recorder.write(report)
-        return recorder.writeFailure == nil ? report : recorder.report(finished: true, cancelled: cancelled, failFast: options.failFast && stopped)
+        state.recorder.write(report)
+        return state.recorder.writeFailure == nil ? report : state.recorder.report(finished: true, cancelled: state.cancelled, failFast: options.failFast && state.stopped)
     }
 
     // MARK: Preparing a node
 
-    private enum Preparation {
-        case done(NodeStatus)
-        case job(Job, Generator, CacheKey)
-    }
+    typealias Preparation = RunState.Preparation
 
     /// Inputs and reused frames end here; a job is built and answered from the cache when its
     /// output is there and intact.
