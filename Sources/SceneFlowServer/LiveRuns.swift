@@ -133,7 +133,7 @@ final class LiveRuns: Sendable {
         let task = Task {
             let result = await session.run(prepared) { event in live.append(ServedPaths.scrub(event.jsonLine(runID: live.id))) }
             live.finish(result.report)
-            if result.unrecorded, let database = session.database { self.keepRecording(result.report, folder: result.folder.url, in: database) }
+            if result.unrecorded, let store = session.store { self.keepRecording(result.report, folder: result.folder.url, in: store) }
             self.retire(live.id)
             return result
         }
@@ -145,7 +145,7 @@ final class LiveRuns: Sendable {
 
     /// Tries to record a run's end in the history (and its report) every 2 s until it succeeds,
     /// while the server runs: a full disk that is freed is caught up with.
-    private func keepRecording(_ report: RunReport, folder: URL, in database: WorkspaceDatabase) {
+    private func keepRecording(_ report: RunReport, folder: URL, in database: any RunHistoryStore) {
         let start = table.withLock { t -> Bool in
             t.unrecorded[report.runID] = (report, folder)
             defer { t.retrying = true }

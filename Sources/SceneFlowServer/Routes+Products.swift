@@ -22,12 +22,12 @@ extension SceneFlowServer {
         [
             Endpoint(method: .get, path: "/api/v1/products", operationID: "listProducts", summary: "Products with stored assets",
                      replies: [.list(200, "the products", of: ProductRow.self)]) { _, _ in
-                JSONBody.response(try database.products().map { ProductRow(productID: $0.product, assets: $0.assets) })
+                JSONBody.response(try store.products().map { ProductRow(productID: $0.product, assets: $0.assets) })
             },
             Endpoint(method: .get, path: "/api/v1/products/{product_id}/assets", operationID: "listAssets", summary: "A product's stored assets",
                      parameters: [.productID], replies: [.list(200, "the stored assets", of: AssetRow.self)]) { _, context in
                 let product = try RequestSupport.id(context, "product_id", what: "product id")
-                return JSONBody.response(try database.assets(product: product).map { served(database.row($0), product: product) })
+                return JSONBody.response(try store.assets(product: product).map { served(store.row($0), product: product) })
             },
             Endpoint(method: .post, path: "/api/v1/products/{product_id}/assets/{asset_key}", operationID: "uploadAssets",
                      summary: "Store files for a slot (multipart/form-data, `file` parts; checked by content; replaces the slot's files)",
@@ -51,8 +51,8 @@ extension SceneFlowServer {
                 guard !files.isEmpty else { throw APIError.badRequest("the form has no `file` part") }
                 try await Self.refuseUndecodable(files)
                 do {
-                    let stored = try database.addAssets(product: product, key: key, files: files, slotType: slotType)
-                    return JSONBody.response(.created, stored.map { served(database.row($0), product: product) })
+                    let stored = try store.addAssets(product: product, key: key, files: files, slotType: slotType)
+                    return JSONBody.response(.created, stored.map { served(store.row($0), product: product) })
                 } catch let error as StoreError {
                     let tooLarge = error.isTooLarge
                     throw APIError(tooLarge ? .contentTooLarge : .unprocessableContent, tooLarge ? "too_large" : "invalid_asset", error.description)
@@ -63,7 +63,7 @@ extension SceneFlowServer {
                      replies: [.json(200, "removed", Removed.self), .error(404, "the product has no assets for that key")]) { _, context in
                 let product = try RequestSupport.id(context, "product_id", what: "product id")
                 let key = try Self.assetKey(context)
-                let removed = try database.removeAssets(product: product, key: key)
+                let removed = try store.removeAssets(product: product, key: key)
                 guard !removed.isEmpty else { throw APIError.notFound("product \"\(product)\" has no assets for \"\(key)\"") }
                 return JSONBody.response(Removed(removed: removed.count))
             },

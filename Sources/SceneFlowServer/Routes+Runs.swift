@@ -108,7 +108,7 @@ extension SceneFlowServer {
             return written
         }
         let product = try RequestSupport.query(request, "product_id").map { try Self.checkedID($0, what: "product id") }
-        var rows = try database.runs(limit: 200, product: product, template: template)
+        var rows = try store.runs(limit: 200, product: product, template: template)
         for i in rows.indices {
             guard let report = runs.unrecordedReport(rows[i].runID) else { continue }
             rows[i].status = report.status.rawValue
@@ -139,7 +139,7 @@ extension SceneFlowServer {
         let file = folder.appendingPathComponent("run.json")
         guard let data = FileManager.default.contents(atPath: file.path) else { throw APIError.notFound("run \(id) has no report") }
         if runs[id] == nil, (try? RunReport.decoder.decode(RunReport.self, from: data))?.status == .running {
-            do { try database.settleAbandonedRuns() } catch { logger.warning("runs could not be settled", metadata: ["error": "\(error)"]) }
+            do { try store.settleAbandonedRuns() } catch { logger.warning("runs could not be settled", metadata: ["error": "\(error)"]) }
             return FileManager.default.contents(atPath: file.path) ?? data
         }
         return data
@@ -148,7 +148,7 @@ extension SceneFlowServer {
     /// A run's folder: this process's runs first, then the history (404 for neither).
     func runFolder(_ id: String) throws -> URL {
         if let live = runs[id] { return live.folder }
-        guard case .found(let record) = try database.lookup(id), record.runID == id else {
+        guard case .found(let record) = try store.lookup(id), record.runID == id else {
             throw APIError.notFound("no run \(id)")
         }
         return URL(fileURLWithPath: record.folder)
@@ -190,7 +190,7 @@ extension SceneFlowServer {
         }
         var inputs = HydrationInputs()
         if let productID {
-            inputs = try database.hydrationInputs(product: productID, requireAssets: false)
+            inputs = try store.hydrationInputs(product: productID, requireAssets: false)
         }
         var hydration = HydrationRequest(template: checked, inputs: inputs)
         hydration.targets = targets

@@ -17,7 +17,7 @@ extension SceneFlowServer {
                      replies: [.json(200, "the takes", TakeList.self), .error(404, "no such run or node"),
                                .error(409, "a node without takes (a rehearsal, an input, a job that never started)")]) { _, context in
                 let (id, takes) = try nodeTakes(context)
-                let picked = try database.picks(template: takes.report.template.id)[takes.jobKey]
+                let picked = try store.picks(template: takes.report.template.id)[takes.jobKey]
                 let listing = takes.listing(picked: picked) { "/api/v1/runs/\(id)/nodes/\(takes.node.id)/takes/\($0)" }
                 return JSONBody.raw(.ok, try listing.encoded())
             },
@@ -36,7 +36,7 @@ extension SceneFlowServer {
                 let (_, takes) = try nodeTakes(context)
                 let take = try Self.takeNumber(context)
                 _ = try output(takes, take)
-                let previous = try takes.pick(take, in: database)
+                let previous = try takes.pick(take, in: store)
                 return JSONBody.response(TakePicked(node: takes.node.id, jobKey: takes.jobKey, picked: take, previous: previous))
             },
             Endpoint(method: .get, path: "/api/v1/products/{product_id}/assets/{asset_key}/files/{sha256}", operationID: "assetFile",
@@ -47,10 +47,10 @@ extension SceneFlowServer {
                 let key = try Self.assetKey(context)
                 let sha = context.parameters.get("sha256") ?? ""
                 guard sha.count == 64, sha.allSatisfy(\.isHexDigit) else { throw APIError.badRequest("\"\(Slug.shown(sha))\" is not a SHA-256") }
-                guard let asset = try database.assets(product: product).first(where: { $0.key == key && $0.sha256 == sha.lowercased() }) else {
+                guard let asset = try store.assets(product: product).first(where: { $0.key == key && $0.sha256 == sha.lowercased() }) else {
                     throw APIError.notFound("product \"\(product)\" has no file \(sha.prefix(12))… for \"\(key)\"")
                 }
-                let file = database.file(of: asset)
+                let file = store.file(of: asset)
                 return try FileResponse.response(for: file, inside: file.deletingLastPathComponent(), request: request)
             },
         ]

@@ -74,11 +74,11 @@ extension SceneFlowServer {
         }
         var cached = Set<Int>()
         if let product = try RequestSupport.query(request, "product_id").map({ try Self.checkedID($0, what: "product id") }) {
-            let inputs = try database.hydrationInputs(product: product, requireAssets: false)
+            let inputs = try store.hydrationInputs(product: product, requireAssets: false)
             let resolver = InputResolver(templateDirectory: checked.loaded.directory, assets: inputs, replacements: inputs.replacements(for: graph))
             cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline),
                                                  inputs: resolver, cache: FileOutputCache(directory: options.workspace.cacheDirectory),
-                                                 picks: try database.picks(template: checked.id))
+                                                 picks: try store.picks(template: checked.id))
         }
         guard let plan = Planner.plan(graph, limits: options.limits, offline: offline, targets: targets, cached: cached) else {
             throw APIError.invalid("the template's graph has a cycle", diagnostics: checked.diagnostics)

@@ -18,7 +18,8 @@ import Synchronization
 /// framing is answered in the contract's shape by `FramingErrors`.
 public struct SceneFlowServer: Sendable {
     let options: ServerOptions
-    let database: WorkspaceDatabase
+    /// Assets, history and picks: the workspace's database (team mode: the team's `Store`).
+    let store: any Store
     let runs: LiveRuns
     let folder: TemplateFolder
     let summaries = TemplateSummaries()
@@ -33,8 +34,8 @@ public struct SceneFlowServer: Sendable {
         self.options = options
         self.logger = logger
         try options.workspace.create()
-        database = try WorkspaceDatabase(workspace: options.workspace)
-        _ = try database.settleAbandonedRuns()
+        store = try WorkspaceDatabase(workspace: options.workspace)
+        try store.settleAbandonedRuns()
         runs = LiveRuns(limits: options.limits)
         folder = TemplateFolder(directory: options.templates.standardizedFileURL)
         ServedPaths.configure([options.templates, options.workspace.root])
@@ -56,7 +57,7 @@ public struct SceneFlowServer: Sendable {
 
     /// The session every run of this server goes through.
     func session(offline: Bool) -> HydrationSession {
-        HydrationSession(workspace: options.workspace, database: database, generators: GeneratorSet.make(offline: offline, simulate: nil))
+        HydrationSession(workspace: options.workspace, store: store, generators: GeneratorSet.make(offline: offline, simulate: nil))
     }
 
     /// Every route of the contract, from the endpoints.

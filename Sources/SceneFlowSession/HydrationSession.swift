@@ -66,12 +66,13 @@ public struct HydrationResult: Sendable {
 /// history. Nothing is spent until every check has passed.
 public struct HydrationSession: Sendable {
     public let workspace: Workspace
-    public let database: WorkspaceDatabase?
+    /// Assets, history and picks: the workspace's database, or a team's (`Store`).
+    public let store: (any Store)?
     public let generators: GeneratorSet
 
-    public init(workspace: Workspace, database: WorkspaceDatabase?, generators: GeneratorSet) {
+    public init(workspace: Workspace, store: (any Store)?, generators: GeneratorSet) {
         self.workspace = workspace
-        self.database = database
+        self.store = store
         self.generators = generators
     }
 
@@ -111,7 +112,7 @@ public struct HydrationSession: Sendable {
         var inputs = InputResolver(templateDirectory: checked.loaded.directory, assets: request.inputs, remoteImages: remote,
                                    replacements: request.replacements)
         if !options.simulated {
-            do { options.picks = try database?.picks(template: checked.id) ?? [:] } catch { throw .folder("\(error)") }
+            do { options.picks = try store?.picks(template: checked.id) ?? [:] } catch { throw .folder("\(error)") }
         }
         options.finishing.burnCaptions = request.burnCaptions
         options.finishing.captionFiles = request.captionFiles || request.burnCaptions
@@ -173,7 +174,7 @@ public struct HydrationSession: Sendable {
         recorder.productID = prepared.engine.productID
         let report = recorder.report(finished: true, cancelled: true)
         recorder.write(report)
-        _ = try? await database?.patiently { try $0.record(report, folder: prepared.folder.url) }
+        _ = try? await store?.patiently { try $0.record(report, folder: prepared.folder.url) }
         try? FileManager.default.removeItem(at: workspace.scratchDirectory.appendingPathComponent(prepared.engine.runID))
     }
 
@@ -187,7 +188,7 @@ public struct HydrationSession: Sendable {
             try folder.create()
             try folder.write(try starting.encoded(), as: "run.json")
             try workspace.claimScratch(runID: engine.runID)
-            try await database?.patiently { try $0.begin(starting, folder: folder.url) }
+            try await store?.patiently { try $0.begin(starting, folder: folder.url) }
         } catch {
             throw .unrecordable("the run could not be recorded, so it was not started: \(error)")
         }
@@ -210,7 +211,7 @@ public struct HydrationSession: Sendable {
         do { try RunFolders.finish(prepared.folder, runID: report.runID, workspace: workspace) } catch {
             result.warnings.append("the run folder's list of delivered files could not be written (a later run there will refuse the folder): \(error)")
         }
-        do { try await database?.patiently { try $0.record(report, folder: prepared.folder.url) } } catch {
+        do { try await store?.patiently { try $0.record(report, folder: prepared.folder.url) } } catch {
             // run.json is the run's truth; the history is told later (the server keeps trying,
             // `runs import` adds it by hand, and the next process that settles runs imports it).
             result.unrecorded = true

@@ -39,8 +39,11 @@ public enum AssetLimits {
 
 extension WorkspaceDatabase {
     /// The file of a stored asset.
+    /// Where the stored files' bytes are (`assets/ab/<sha256>.<type>`).
+    public var assetBlobs: FolderBlobStore { FolderBlobStore(root: assetsDirectory) }
+
     public func file(of asset: StoredAsset) -> URL {
-        assetsDirectory.appendingPathComponent(String(asset.sha256.prefix(2))).appendingPathComponent("\(asset.sha256).\(asset.mediaType)")
+        assetBlobs.path("\(asset.sha256).\(asset.mediaType)")
     }
 
     /// Stores files for a product's slot, checked by content (images by `ImageCheck`: type,
@@ -87,7 +90,7 @@ extension WorkspaceDatabase {
         let added: [StoredAsset] = try guarded {
             try queue.write { db in
                 trash.reset()
-                for item in incoming { try place(item.temporary, as: file(of: item.asset)) }
+                for item in incoming { try assetBlobs.publish(item.temporary, as: file(of: item.asset).lastPathComponent) }
                 var old: [StoredAsset] = []
                 if !append {
                     let request = StoredAsset.filter(Column("product_id") == product && Column("key") == key)
@@ -117,16 +120,6 @@ extension WorkspaceDatabase {
         mutating func empty() {
             for move in moves { unlink(move.to.path) }
             moves = []
-        }
-    }
-
-    /// Puts a new file in place under its content name, unless the same content is there already.
-    private func place(_ temporary: URL, as target: URL) throws {
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var info = stat()
-        if stat(target.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG { return }
-        guard rename(temporary.path, target.path) == 0 else {
-            throw StoreError("cannot store \(target.lastPathComponent): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -104,7 +104,7 @@ extension RunRecord {
     }
 }
 
-extension WorkspaceDatabase {
+extension AssetStore {
     /// A stored asset as the listings show it.
     public func row(_ asset: StoredAsset) -> AssetRow {
         AssetRow(assetKey: asset.key, file: file(of: asset).path, originalName: asset.originalName, type: asset.mediaType, sha256: asset.sha256,

@@ -78,7 +78,7 @@ public struct NodeTakes: Sendable {
 
     /// Approves take `n`: later runs of the job use it. Returns the take picked before, if any.
     @discardableResult
-    public func pick(_ n: Int, in database: WorkspaceDatabase) throws -> Int? {
+    public func pick(_ n: Int, in database: any TakePickStore) throws -> Int? {
         _ = try output(n)
         let previous = try database.pick(of: jobKey, template: report.template.id)?.take
         try database.pick(TakePick(jobKey: jobKey, take: n, node: node.id, templateID: report.template.id, runID: report.runID))

@@ -203,17 +203,4 @@ public final class WorkspaceDatabase: Sendable {
     }
 }
 
-extension WorkspaceDatabase {
-    /// Runs `body`, trying again while another process holds the database (each try waits the
-    /// busy timeout), for at most `seconds`: recording a run outlasts a long write elsewhere.
-    public func patiently<T>(for seconds: Double = 30, _ body: (WorkspaceDatabase) throws -> T) async throws -> T {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            do { return try body(self) } catch let error as StoreError where error.isLocked && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
-    }
-}
-
 func formatSeconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }

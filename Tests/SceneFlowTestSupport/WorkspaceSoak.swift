@@ -87,7 +87,7 @@ public struct WorkspaceSoak: Sendable {
             let said = String(decoding: outcome.stderr, as: UTF8.self)
             // Success, a documented refusal, or an assets command on a product with nothing stored.
             let refusedFolder = status == 64 && said.contains("in use by")
-            let nothingToRemove = arguments[1] == "remove" && status == 1 && said.contains("nothing matched")
+            let nothingToRemove = arguments[1] == "remove" && ((status == 1 && said.contains("nothing matched")) || (status == 66 && said.contains("no workspace")))
             if !(status == 0 || refusedFolder || nothingToRemove) {
                 violations.append("`sceneflow \(arguments.prefix(4).joined(separator: " "))…` ended \(outcome.termination): \(said.suffix(400))")
             }

@@ -52,7 +52,7 @@ struct BatchCommand: AsyncParsableCommand {
         let coalescer = JobCoalescer()
         // One budget for the whole batch: every product's jobs draw on the same ledger.
         let ledger = engineOptions.budget.map { SpendLedger(limit: $0) }
-        let session = HydrationSession(workspace: workspace, database: database, generators: engineOptions.generators())
+        let session = HydrationSession(workspace: workspace, store: database, generators: engineOptions.generators())
         let progress = RunProgress(json: engineOptions.json)
         let signals = SignalBox(progress: progress)
         defer { signals.remove() }

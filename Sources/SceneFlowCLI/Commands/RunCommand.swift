@@ -138,7 +138,7 @@ enum Hydration {
         let database: WorkspaceDatabase
         do { database = try WorkspaceDatabase(workspace: workspace) } catch { throw CommandFailure.error("\(error)") }
         database.settleAbandonedRunsOrWarn()
-        let session = HydrationSession(workspace: workspace, database: database, generators: engine.generators())
+        let session = HydrationSession(workspace: workspace, store: database, generators: engine.generators())
         let runID = request.runID
         // Signals are trapped from here on: one before the run is recorded stops the command with
         // nothing recorded; one after ends the run `cancelled`, recorded as such.

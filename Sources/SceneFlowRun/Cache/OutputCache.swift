@@ -106,9 +106,12 @@ public protocol OutputCache: Sendable {
 /// anything that is not a regular file where an entry belongs, is moved to `quarantine/`.
 public struct FileOutputCache: OutputCache {
     public let directory: URL
+    /// The objects' bytes; their metadata (`<key>.json`) is kept beside them.
+    public let blobs: FolderBlobStore
 
     public init(directory: URL) {
         self.directory = directory
+        blobs = FolderBlobStore(root: directory)
     }
 
     private func paths(_ key: String, ext: String) -> (file: URL, metadata: URL) {
@@ -151,13 +154,7 @@ public struct FileOutputCache: OutputCache {
             // folder): set it aside, never written over in place.
             var info = stat()
             if lstat(target.file.path, &info) == 0 { quarantine(key, reason: "in the way of a new entry") }
-            // rename replaces atomically: a reader never finds the name missing.
-            if rename(file.path, target.file.path) != 0 {
-                // Another file system: copy beside the target, then rename.
-                try FileCopy.copy(file, to: target.file)
-                try? FileManager.default.removeItem(at: file)
-            }
-            chmod(target.file.path, 0o444)
+            try blobs.publish(file, as: target.file.lastPathComponent)
             guard stat(target.file.path, &info) == 0 else { throw AtomicFile.WriteError(path: target.file.path, reason: String(cString: strerror(errno))) }
             metadata.bytes = Int(info.st_size)
             metadata.modified = Self.modified(info)
@@ -178,9 +175,7 @@ public struct FileOutputCache: OutputCache {
         // Every file of the entry (`<key>.<ext>`, whatever its extension or kind), then its metadata last.
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
             .filter { $0.hasPrefix(key + ".") && $0 != "\(key).json" && $0 != "\(key).takes.json" }
-        for name in names {
-            rename(folder.appendingPathComponent(name).path, quarantineDirectory.appendingPathComponent("\(stamp)-\(name)").path)
-        }
+        for name in names { blobs.setAside(name, into: quarantineDirectory, tag: stamp) }
         if metadata != nil {
             rename(metadataURL.path, quarantineDirectory.appendingPathComponent("\(stamp)-\(key).json").path)
         }

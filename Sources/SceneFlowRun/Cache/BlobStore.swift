@@ -1,0 +1,73 @@
+import Foundation
+import SceneFlowBasics
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where bytes named by their content live: cache objects (`<cache key>.<ext>`), stored assets
+/// (`<sha256>.<ext>`), pinned inputs. A name always holds the same bytes, so a blob is written
+/// once and never rewritten; a reader holding one never sees it change. The embedded default
+/// is a folder (`FolderBlobStore`); team mode puts a shared folder or an S3-compatible bucket
+/// behind the same protocol.
+public protocol BlobStore: Sendable {
+    /// Where `name`'s bytes can be read on this host, if the store has them.
+    func locate(_ name: String) -> URL?
+    /// Takes `file` in as `name` (moved where it can be, else copied and flushed), unless the
+    /// store has `name` already: then that blob is kept and `file` discarded. Returns where the
+    /// blob can be read.
+    @discardableResult
+    func publish(_ file: URL, as name: String) throws -> URL
+    /// Moves `name` out of the store into `folder` (a damaged blob, kept for inspection).
+    func setAside(_ name: String, into folder: URL, tag: String)
+}
+
+/// Blobs as files in a folder, sharded by the name's first two characters: `ab/abcdef….png`.
+/// Files are made read-only once in place.
+public struct FolderBlobStore: BlobStore {
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+    }
+
+    /// The file `name` is (or would be) at.
+    public func path(_ name: String) -> URL {
+        root.appendingPathComponent(String(name.prefix(2))).appendingPathComponent(name)
+    }
+
+    public func locate(_ name: String) -> URL? {
+        var info = stat()
+        let url = path(name)
+        return stat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG ? url : nil
+    }
+
+    public func publish(_ file: URL, as name: String) throws -> URL {
+        let target = path(name)
+        if locate(name) != nil {
+            try? FileManager.default.removeItem(at: file)
+            return target
+        }
+        do { try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true) } catch {
+            throw AtomicFile.WriteError(path: target.deletingLastPathComponent().path, reason: (error as NSError).localizedDescription)
+        }
+        chmod(file.path, 0o444)
+        // rename replaces atomically: a reader never finds the name missing or half written.
+        if rename(file.path, target.path) != 0 {
+            // Another file system: copy beside the target (flushed), then rename.
+            try FileCopy.copy(file, to: target)
+            chmod(target.path, 0o444)
+            try? FileManager.default.removeItem(at: file)
+        }
+        AtomicFile.syncFolder(target.deletingLastPathComponent())
+        return target
+    }
+
+    public func setAside(_ name: String, into folder: URL, tag: String) {
+        var info = stat()
+        let url = path(name)
+        guard lstat(url.path, &info) == 0 else { return }
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        rename(url.path, folder.appendingPathComponent("\(tag)-\(name)").path)
+    }
+}
