@@ -11,7 +11,7 @@ extension RunEngine {
         if let coalescer = options.coalescer {
             guard await coalescer.lead(key.value) else {
                 // Another run made (or failed to make) the same output meanwhile.
-                if case .hit(let made) = cache.lookup(key.value) { return .reused(made) }
+                if case .hit(let made) = cache.lookup(key) { return .reused(made) }
                 return await execute(job, generator: generator, key: key, attempts: attempts)
             }
             let outcome = await limited(job, generator: generator, key: key, attempts: attempts)
@@ -41,11 +41,11 @@ extension RunEngine {
                                           requestID: output.requestID, cost: output.cost,
                                           sha256: try output.sha256 ?? Digest.sha256(fileAt: output.file), fileExtension: ext, runID: runID)
             metadata.words = output.words
-            let stored = try cache.store(key.value, file: output.file, metadata: metadata)
+            let stored = try cache.store(key, file: output.file, metadata: metadata)
             if job.take > 1 {
                 var first = job
                 first.take = 1
-                try cache.recordTake(job.take, key: key.value, of: CacheKey(first).value)
+                try cache.recordTake(job.take, key: key, of: CacheKey(first))
             }
             job.journal.clear()
             return stored

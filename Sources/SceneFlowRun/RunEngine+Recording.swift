@@ -32,7 +32,7 @@ extension RunEngine {
         case .delivered: return true
         case .failed: return false
         case .damaged(let why):
-            cache.quarantine(stored.metadata.key, reason: why)
+            if let key = CacheKey(validating: stored.metadata.key) { cache.quarantine(key, reason: why) }
             recorder.fail(i, message: "\(why); it was set aside, and the next run makes it again", attempts: recorder[i].attempts)
             return false
         }

@@ -181,7 +181,7 @@ public struct RunEngine: Sendable {
         recorder[i].take = job.take
         recorder[i].jobKey = key == jobKey ? nil : jobKey.value
         var reason: String
-        var lookup = forced ? .miss : cache.lookup(key.value)
+        var lookup = forced ? .miss : cache.lookup(key)
         if case .hit(let stored) = lookup {
             switch recorder.adopt(i, stored) {
             case .delivered:
@@ -194,7 +194,7 @@ public struct RunEngine: Sendable {
                 return .done(.failed)
             case .damaged(let why):
                 // Caught while delivering: set aside, and made again like any damaged entry.
-                cache.quarantine(key.value, reason: why)
+                cache.quarantine(key, reason: why)
                 lookup = .damaged(reason: why)
             }
         }

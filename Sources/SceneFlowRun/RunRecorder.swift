@@ -194,7 +194,7 @@ public struct RunRecorder: Sendable {
     /// The components of the last job made for node `i` of this template, if any.
     public func previousComponents(_ i: Int) -> [String: String]? {
         guard let file = indexFile(i), let data = FileManager.default.contents(atPath: file.path) else { return nil }
-        return try? JSONDecoder().decode([String: String].self, from: data)
+        return try? JSONCoding.decoder.decode([String: String].self, from: data)
     }
 
     /// Why node `i` must run (its job is `job`, its key `key`): nothing before, or what changed
@@ -214,10 +214,8 @@ public struct RunRecorder: Sendable {
         guard let file = indexFile(i) else { return }
         var entry = components
         entry["key"] = key.value
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if let data = try? encoder.encode(entry) { try? AtomicFile.write(data, to: file) }
+        if let data = try? JSONCoding.compact.encode(entry) { try? AtomicFile.write(data, to: file) }
     }
 }
 
@@ -259,8 +257,6 @@ struct Timeline: Encodable {
     }
 
     func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try JSONCoding.pretty.encode(self)
     }
 }

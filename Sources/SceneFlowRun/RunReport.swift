@@ -319,16 +319,7 @@ public struct RunReport: Sendable, Codable {
         try decoder.decode(RunReport.self, from: Data(try InputFileError.readFile(url.path)))
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
+    static var encoder: JSONEncoder { JSONCoding.pretty }
 
-    public static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
+    public static var decoder: JSONDecoder { JSONCoding.decoder }
 }

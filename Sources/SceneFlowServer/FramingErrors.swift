@@ -3,6 +3,7 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import SceneFlowBasics
 
 /// Malformed framing (a bad chunk size, a negative or repeated `Content-Length`, one beside
 /// `Transfer-Encoding`, headers over the limit) in the contract's error shape.
@@ -84,8 +85,6 @@ final class FramingErrors: ChannelDuplexHandler, RemovableChannelHandler {
 
     private static func body(for error: HTTPParserError) -> ByteBuffer {
         let payload = APIError.Body(error: .init(code: "bad_request", message: "the request is malformed: \(ErrorShaping.describe(error))"))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return ByteBuffer(bytes: (try? encoder.encode(payload)) ?? Data())
+        return ByteBuffer(bytes: (try? JSONCoding.compact.encode(payload)) ?? Data())
     }
 }

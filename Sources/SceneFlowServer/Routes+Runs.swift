@@ -160,14 +160,14 @@ extension SceneFlowServer {
         }
         let bytes = try await RequestSupport.body(request, limit: 1 << 20)
         let keys: ObjectKeys
-        do { keys = try JSONDecoder().decode(ObjectKeys.self, from: Data(bytes)) } catch {
+        do { keys = try JSONCoding.decoder.decode(ObjectKeys.self, from: Data(bytes)) } catch {
             throw APIError.badRequest("the body is not a JSON object")
         }
         if let unknown = keys.names.sorted().first(where: { !Self.runFields.contains($0) }) {
             throw APIError.badRequest("unknown field \"\(Slug.shown(unknown))\"\(Suggestions.didYouMean(unknown, in: Self.runFields.sorted())); a run takes \(Self.runFields.sorted().joined(separator: ", "))")
         }
         let fields: RunFields
-        do { fields = try JSONDecoder().decode(RunFields.self, from: Data(bytes)) } catch {
+        do { fields = try JSONCoding.decoder.decode(RunFields.self, from: Data(bytes)) } catch {
             throw APIError.badRequest("the run request does not fit its shape: \(Self.decodingProblem(error))")
         }
         let templateID = try Self.checkedID(fields.template, what: "template id")
@@ -316,9 +316,7 @@ extension SceneFlowServer {
             var stopReason: String?
             enum CodingKeys: String, CodingKey { case event, status; case runID = "run_id"; case stopReason = "stop_reason" }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(Finished(runID: id, status: report?.status.rawValue ?? "unknown", stopReason: report?.stopReason))) ?? Data()
+        let data = (try? JSONCoding.compact.encode(Finished(runID: id, status: report?.status.rawValue ?? "unknown", stopReason: report?.stopReason))) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 }

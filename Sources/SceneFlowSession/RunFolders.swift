@@ -124,13 +124,11 @@ public enum RunFolders {
     }
 
     static func readMarker(_ url: URL) -> Marker? {
-        FileManager.default.contents(atPath: url.appendingPathComponent(markerName).path).flatMap { try? JSONDecoder().decode(Marker.self, from: $0) }
+        FileManager.default.contents(atPath: url.appendingPathComponent(markerName).path).flatMap { try? JSONCoding.decoder.decode(Marker.self, from: $0) }
     }
 
     static func writeMarker(_ marker: Marker, in url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(marker), to: url.appendingPathComponent(markerName))
+        try AtomicFile.write(try JSONCoding.pretty.encode(marker), to: url.appendingPathComponent(markerName))
     }
 
     /// What a run of an earlier version wrote in its folder: its nodes' outputs, its report,

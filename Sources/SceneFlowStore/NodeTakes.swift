@@ -51,11 +51,11 @@ public struct NodeTakes: Sendable {
             throw .noNode(run: report.runID, template: report.template.id, node: id, known: report.nodes.filter { $0.job != nil }.map(\.id))
         }
         guard !report.simulated else { throw .simulated(run: report.runID) }
-        guard node.job != nil, let key = node.jobKey ?? node.cacheKey else {
+        guard node.job != nil, let written = node.jobKey ?? node.cacheKey, let key = CacheKey(validating: written) else {
             throw .notGenerated(run: report.runID, node: node.id, status: node.job == nil ? nil : node.status.rawValue)
         }
         self.node = node
-        jobKey = key
+        jobKey = written
         do { takes = try Takes.all(of: key, in: cache).map { Take(take: $0.take, lookup: cache.lookup($0.key)) } } catch {
             throw .damagedIndex(node: node.id, reason: "\(error)")
         }

@@ -68,12 +68,10 @@ public struct RunRecord: Sendable, Codable, Equatable, FetchableRecord, Persista
         simulated = report.simulated
         self.folder = folder.path
         finalVideo = report.finalVideo.map { folder.appendingPathComponent($0).path }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        counts = (try? encoder.encode(report.counts)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        counts = (try? JSONCoding.compact.encode(report.counts)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    public var decodedCounts: RunReport.Counts? { try? JSONDecoder().decode(RunReport.Counts.self, from: Data(counts.utf8)) }
+    public var decodedCounts: RunReport.Counts? { try? JSONCoding.decoder.decode(RunReport.Counts.self, from: Data(counts.utf8)) }
 }
 
 /// What a run id (or a prefix of one) names.

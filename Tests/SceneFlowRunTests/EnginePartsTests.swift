@@ -152,7 +152,7 @@ import Testing
     func stored(_ cache: FileOutputCache, _ folder: URL, content: String = "frame bytes") throws -> StoredOutput {
         let file = folder.appendingPathComponent("out-\(UUID().uuidString).png")
         try Data(content.utf8).write(to: file)
-        return try cache.store("ab" + String(repeating: "c", count: 62), file: file,
+        return try cache.store(CacheKey(validating: "ab" + String(repeating: "c", count: 62))!, file: file,
                                metadata: OutputMetadata(key: "ab" + String(repeating: "c", count: 62), node: "n", model: "m", provider: .local,
                                                         sha256: Digest.sha256(content), fileExtension: "png"))
     }
@@ -162,14 +162,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let cache = FileOutputCache(directory: folder.appendingPathComponent("cache"))
         let entry = try stored(cache, folder)
-        guard case .hit = cache.lookup(entry.metadata.key) else { Issue.record("a fresh entry is a hit"); return }
+        guard case .hit = cache.lookup(CacheKey(validating: entry.metadata.key)!) else { Issue.record("a fresh entry is a hit"); return }
         #expect(!FileManager.default.isWritableFile(atPath: entry.url.path) || getuid() == 0, "stored read-only")
         // Truncated in place (as root can, whatever the mode).
         chmod(entry.url.path, 0o644)
         let handle = try FileHandle(forWritingTo: entry.url)
         try handle.truncate(atOffset: 3)
         try handle.close()
-        guard case .damaged(let reason) = cache.lookup(entry.metadata.key) else { Issue.record("a truncated entry is damaged"); return }
+        guard case .damaged(let reason) = cache.lookup(CacheKey(validating: entry.metadata.key)!) else { Issue.record("a truncated entry is damaged"); return }
         #expect(reason.contains("changed on disk"))
     }
 
@@ -180,9 +180,9 @@ import Testing
         let entry = try stored(cache, folder)
         chmod(entry.url.path, 0o644)
         try Data("FRAME BYTES".utf8).write(to: entry.url)   // same size, new time
-        guard case .damaged = cache.lookup(entry.metadata.key) else { Issue.record("other bytes are damaged"); return }
+        guard case .damaged = cache.lookup(CacheKey(validating: entry.metadata.key)!) else { Issue.record("other bytes are damaged"); return }
         try Data("frame bytes".utf8).write(to: entry.url)   // the right bytes again, new time: the digest says it is fine
-        guard case .hit = cache.lookup(entry.metadata.key) else { Issue.record("the right bytes are a hit"); return }
+        guard case .hit = cache.lookup(CacheKey(validating: entry.metadata.key)!) else { Issue.record("the right bytes are a hit"); return }
     }
 }
 

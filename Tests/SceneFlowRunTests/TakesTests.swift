@@ -17,11 +17,12 @@ import Testing
         }
         let first = await run()
         let jobKey = try #require(first.node("hook.first_frame")?.cacheKey)
+        let key = try #require(CacheKey(validating: jobKey))
         _ = await run(regenerate: ["hook.first_frame"])
         let third = await run(regenerate: ["hook.first_frame"])
         #expect(third.node("hook.first_frame")?.take == 3)
         #expect(third.node("hook.first_frame")?.jobKey == jobKey)
-        let takes = try Takes.all(of: jobKey, in: cache)
+        let takes = try Takes.all(of: key, in: cache)
         #expect(takes.map(\.take) == [1, 2, 3])
         #expect(Set(takes.map(\.key)).count == 3)
         for take in takes {
@@ -36,7 +37,7 @@ import Testing
         try Data("{\"2\": ".utf8).write(to: index)
         let repaired = await run()
         #expect(repaired.node("hook.first_frame")?.take == 3 && repaired.status(of: "hook.first_frame") == .cached)
-        #expect(try cache.takeIndex(jobKey).keys.sorted() == [2, 3], "the index is whole again")
+        #expect(try cache.takeIndex(key).keys.sorted() == [2, 3], "the index is whole again")
         let picked = await run(picks: [jobKey: 1])
         #expect(picked.node("hook.first_frame")?.take == 1 && picked.status(of: "hook.first_frame") == .cached)
         #expect(picked.node("final.video")?.sha256 == first.node("final.video")?.sha256, "the cut is the first run's again")
@@ -47,12 +48,12 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-takes-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let cache = FileOutputCache(directory: dir)
-        let job = String(repeating: "a", count: 64), good = String(repeating: "b", count: 64)
+        let job = CacheKey(validating: String(repeating: "a", count: 64))!, good = CacheKey(validating: String(repeating: "b", count: 64))!
         try cache.recordTake(2, key: good, of: job)
         #expect(try cache.takeIndex(job) == [2: good])
         // A hand-edited index: only well-formed entries count.
-        let file = dir.appendingPathComponent("aa/\(job).takes.json")
-        try Data(#"{"2": "\#(good)", "3": "../../etc/passwd", "x": "\#(good)", "1": "\#(good)"}"#.utf8).write(to: file)
+        let file = dir.appendingPathComponent("aa/\(job.value).takes.json")
+        try Data(#"{"2": "\#(good.value)", "3": "../../etc/passwd", "x": "\#(good.value)", "1": "\#(good.value)"}"#.utf8).write(to: file)
         #expect(try cache.takeIndex(job) == [2: good])
         // A damaged index is never read as "one take".
         try Data("not json".utf8).write(to: file)

@@ -15,6 +15,12 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     public static func == (a: CacheKey, b: CacheKey) -> Bool { a.value == b.value }
     public func hash(into hasher: inout Hasher) { hasher.combine(value) }
 
+    /// A key read back (from a report, an index, metadata): 64 lowercase hex digits, or nil.
+    public init?(validating text: String) {
+        guard text.utf8.count == 64, text.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+        value = text
+    }
+
     /// Bump when the meaning of a component changes: every earlier output is then a miss.
     static let version = "sceneflow-cache-v2"
 

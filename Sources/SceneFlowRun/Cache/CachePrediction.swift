@@ -26,7 +26,7 @@ public enum CachePrediction {
             guard !regenerate.contains(i), graph.predecessors[i].allSatisfy({ files[$0] != nil }),
                   var job = try? builder.job(for: i, files: { files[$0] ?? [] }, scratch: URL(fileURLWithPath: "/")) else { continue }
             let key = Takes.choose(&job, cache: cache, picks: picks, regenerate: false).key
-            if case .hit(let stored) = cache.lookup(key.value) {
+            if case .hit(let stored) = cache.lookup(key) {
                 cached.insert(i)
                 files[i] = [FileRef(stored)]
             }

@@ -51,7 +51,7 @@ public struct InputPins: Sendable {
         }
         let ext = Self.safeExtension(source.pathExtension)
         let indexFile = directory.appendingPathComponent("index/\(Digest.sha256(source.standardizedFileURL.path)).json")
-        if let data = FileManager.default.contents(atPath: indexFile.path), let entry = try? JSONDecoder().decode(Entry.self, from: data),
+        if let data = FileManager.default.contents(atPath: indexFile.path), let entry = try? JSONCoding.decoder.decode(Entry.self, from: data),
            entry == Self.entry(before, sha256: entry.sha256, ext: entry.fileExtension, pinned: Self.status(of: pinned(entry.sha256, entry.fileExtension).path)) {
             return FileRef(url: pinned(entry.sha256, entry.fileExtension), sha256: entry.sha256)
         }
@@ -101,7 +101,7 @@ public struct InputPins: Sendable {
             AtomicFile.syncFolder(target.deletingLastPathComponent())
         }
         // The index only saves a copy next time; a run is right without it.
-        if let data = try? JSONEncoder().encode(Self.entry(before, sha256: digest, ext: ext, pinned: Self.status(of: target.path))) {
+        if let data = try? JSONCoding.compact.encode(Self.entry(before, sha256: digest, ext: ext, pinned: Self.status(of: target.path))) {
             try? AtomicFile.write(data, to: indexFile)
         }
         return FileRef(url: target, sha256: digest)

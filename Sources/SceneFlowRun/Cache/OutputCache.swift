@@ -78,18 +78,18 @@ public enum CacheLookup: Sendable {
 
 /// The content-addressed cache: outputs by the hash of everything that made them.
 public protocol OutputCache: Sendable {
-    func lookup(_ key: String) -> CacheLookup
+    func lookup(_ key: CacheKey) -> CacheLookup
     /// Takes ownership of `file` (moves it). Atomic: a crash leaves no half entry. An entry is
     /// published once: when an intact one exists already (another process made the same job
     /// meanwhile), it is kept and returned, and `file` is discarded.
-    func store(_ key: String, file: URL, metadata: OutputMetadata) throws -> StoredOutput
+    func store(_ key: CacheKey, file: URL, metadata: OutputMetadata) throws -> StoredOutput
     /// Moves a damaged entry out of the way (kept aside for inspection), so it is made again.
-    func quarantine(_ key: String, reason: String)
+    func quarantine(_ key: CacheKey, reason: String)
     /// The keys of a job's takes after the first, by take number (empty: one take at most).
     /// Throws `TakeIndexDamaged` when the index is there but cannot be read.
-    func takeIndex(_ jobKey: String) throws -> [Int: String]
+    func takeIndex(_ jobKey: CacheKey) throws -> [Int: CacheKey]
     /// Notes that take `take` of the job keyed `jobKey` is cached under `key`.
-    func recordTake(_ take: Int, key: String, of jobKey: String) throws
+    func recordTake(_ take: Int, key: CacheKey, of jobKey: CacheKey) throws
 }
 
 /// The cache in a workspace: `objects/ab/<key>.<ext>` and `objects/ab/<key>.json`.
@@ -114,16 +114,17 @@ public struct FileOutputCache: OutputCache {
         blobs = FolderBlobStore(root: directory)
     }
 
-    private func paths(_ key: String, ext: String) -> (file: URL, metadata: URL) {
+    private func paths(_ cacheKey: CacheKey, ext: String) -> (file: URL, metadata: URL) {
+        let key = cacheKey.value
         let folder = directory.appendingPathComponent(String(key.prefix(2)))
         return (folder.appendingPathComponent("\(key).\(ext)"), folder.appendingPathComponent("\(key).json"))
     }
 
-    public func lookup(_ key: String) -> CacheLookup {
+    public func lookup(_ key: CacheKey) -> CacheLookup {
         let metadataURL = paths(key, ext: "").metadata
         guard let data = FileManager.default.contents(atPath: metadataURL.path),
               let metadata = try? Self.decoder.decode(OutputMetadata.self, from: data),
-              metadata.key == key, Self.safeExtension(metadata.fileExtension) else { return .miss }
+              metadata.key == key.value, Self.safeExtension(metadata.fileExtension) else { return .miss }
         let file = paths(key, ext: metadata.fileExtension).file
         var info = stat()
         guard stat(file.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .miss }
@@ -138,7 +139,7 @@ public struct FileOutputCache: OutputCache {
         return .hit(StoredOutput(url: file, metadata: metadata))
     }
 
-    public func store(_ key: String, file: URL, metadata: OutputMetadata) throws -> StoredOutput {
+    public func store(_ key: CacheKey, file: URL, metadata: OutputMetadata) throws -> StoredOutput {
         var metadata = metadata
         guard Self.safeExtension(metadata.fileExtension) else { throw AtomicFile.WriteError(path: file.path, reason: "unusable extension") }
         let target = paths(key, ext: metadata.fileExtension)
@@ -166,8 +167,9 @@ public struct FileOutputCache: OutputCache {
     /// The folder damaged entries are moved to (`cache/quarantine/`, beside `objects/`).
     public var quarantineDirectory: URL { directory.deletingLastPathComponent().appendingPathComponent("quarantine") }
 
-    public func quarantine(_ key: String, reason: String) {
-        let metadataURL = paths(key, ext: "").metadata
+    public func quarantine(_ cacheKey: CacheKey, reason: String) {
+        let key = cacheKey.value
+        let metadataURL = paths(cacheKey, ext: "").metadata
         let metadata = FileManager.default.contents(atPath: metadataURL.path).flatMap { try? Self.decoder.decode(OutputMetadata.self, from: $0) }
         let folder = directory.appendingPathComponent(String(key.prefix(2)))
         let stamp = "\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())"
@@ -183,35 +185,35 @@ public struct FileOutputCache: OutputCache {
         try? AtomicFile.write(Data(note.utf8), to: quarantineDirectory.appendingPathComponent("\(stamp)-\(key).why"))
     }
 
-    public func takeIndex(_ jobKey: String) throws -> [Int: String] {
+    public func takeIndex(_ jobKey: CacheKey) throws -> [Int: CacheKey] {
         let file = takesFile(jobKey)
         guard FileManager.default.fileExists(atPath: file.path) else { return [:] }
         guard let data = FileManager.default.contents(atPath: file.path) else { throw TakeIndexDamaged(file: file.path, reason: "it cannot be opened") }
         let entries: [String: String]
-        do { entries = try JSONDecoder().decode([String: String].self, from: data) } catch {
+        do { entries = try JSONCoding.decoder.decode([String: String].self, from: data) } catch {
             throw TakeIndexDamaged(file: file.path, reason: data.isEmpty ? "it is empty" : "it is not a takes index")
         }
-        var index: [Int: String] = [:]
+        var index: [Int: CacheKey] = [:]
         for (take, key) in entries {
             // Only well-formed entries: a take number and a key of this cache's alphabet.
-            guard let n = Int(take), n > 1, key.count == 64, key.allSatisfy(\.isHexDigit) else { continue }
+            guard let n = Int(take), n > 1, let key = CacheKey(validating: key.lowercased()) else { continue }
             index[n] = key
         }
         return index
     }
 
-    public func recordTake(_ take: Int, key: String, of jobKey: String) throws {
+    public func recordTake(_ take: Int, key: CacheKey, of jobKey: CacheKey) throws {
         guard take > 1 else { return }
         // A damaged index is replaced by what is known now (a run rebuilds it first: `Takes`).
         var index = (try? takeIndex(jobKey)) ?? [:]
         index[take] = key
         let file = takesFile(jobKey)
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try AtomicFile.write(try Self.encoder.encode(Dictionary(uniqueKeysWithValues: index.map { (String($0.key), $0.value) })), to: file)
+        try AtomicFile.write(try Self.encoder.encode(Dictionary(uniqueKeysWithValues: index.map { (String($0.key), $0.value.value) })), to: file)
     }
 
-    private func takesFile(_ jobKey: String) -> URL {
-        directory.appendingPathComponent(String(jobKey.prefix(2))).appendingPathComponent("\(jobKey).takes.json")
+    private func takesFile(_ jobKey: CacheKey) -> URL {
+        directory.appendingPathComponent(String(jobKey.value.prefix(2))).appendingPathComponent("\(jobKey.value).takes.json")
     }
 
     static func modified(_ info: stat) -> Double {
@@ -223,51 +225,42 @@ public struct FileOutputCache: OutputCache {
         !ext.isEmpty && ext.count <= 8 && ext.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }()
+    static var encoder: JSONEncoder { JSONCoding.pretty }
 
-    static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
-    }()
+    static var decoder: JSONDecoder { JSONCoding.decoder }
 }
 
 /// A cache in memory, for benchmarks and tests of the scheduler itself.
 public final class MemoryOutputCache: OutputCache, Sendable {
-    private let entries: Mutex<[String: StoredOutput]>
-    private let takes = Mutex<[String: [Int: String]]>([:])
+    private let entries: Mutex<[CacheKey: StoredOutput]>
+    private let takes = Mutex<[CacheKey: [Int: CacheKey]]>([:])
 
     public init(capacity: Int = 0) {
-        var dictionary: [String: StoredOutput] = [:]
+        var dictionary: [CacheKey: StoredOutput] = [:]
         dictionary.reserveCapacity(capacity)
         entries = Mutex(dictionary)
     }
 
-    public func lookup(_ key: String) -> CacheLookup {
+    public func lookup(_ key: CacheKey) -> CacheLookup {
         entries.withLock { $0[key] }.map { .hit($0) } ?? .miss
     }
 
-    public func store(_ key: String, file: URL, metadata: OutputMetadata) throws -> StoredOutput {
+    public func store(_ key: CacheKey, file: URL, metadata: OutputMetadata) throws -> StoredOutput {
         let stored = StoredOutput(url: file, metadata: metadata)
         entries.withLock { $0[key] = stored }
         return stored
     }
 
-    public func takeIndex(_ jobKey: String) -> [Int: String] {
+    public func takeIndex(_ jobKey: CacheKey) -> [Int: CacheKey] {
         takes.withLock { $0[jobKey] ?? [:] }
     }
 
-    public func recordTake(_ take: Int, key: String, of jobKey: String) throws {
+    public func recordTake(_ take: Int, key: CacheKey, of jobKey: CacheKey) throws {
         guard take > 1 else { return }
         takes.withLock { $0[jobKey, default: [:]][take] = key }
     }
 
-    public func quarantine(_ key: String, reason: String) {
+    public func quarantine(_ key: CacheKey, reason: String) {
         _ = entries.withLock { $0.removeValue(forKey: key) }
     }
 }

@@ -20,8 +20,8 @@ public enum Takes {
         job.take = 1
         let jobKey = CacheKey(job)
         var repaired: String?
-        let index: [Int: String]
-        do { index = try cache.takeIndex(jobKey.value) } catch {
+        let index: [Int: CacheKey]
+        do { index = try cache.takeIndex(jobKey) } catch {
             // Never taken for "one take": a take's key is the job's with its number, so the
             // takes still in the cache are found again by trying numbers, and the index rewritten.
             index = rebuild(job, jobKey: jobKey, cache: cache)
@@ -30,7 +30,7 @@ public enum Takes {
         let newest = index.keys.max() ?? 1
         let take: Int
         if regenerate {
-            if index.isEmpty, case .miss = cache.lookup(jobKey.value) { take = 1 } else { take = newest + 1 }
+            if index.isEmpty, case .miss = cache.lookup(jobKey) { take = 1 } else { take = newest + 1 }
         } else if let picked = picks[jobKey.value], picked >= 1 {
             take = picked
         } else {
@@ -43,26 +43,26 @@ public enum Takes {
 
     /// The takes after the first that the cache holds for `job`, found by trying take numbers
     /// (a gap of 20 ends the search), and written back as the job's index.
-    static func rebuild(_ job: Job, jobKey: CacheKey, cache: OutputCache) -> [Int: String] {
+    static func rebuild(_ job: Job, jobKey: CacheKey, cache: OutputCache) -> [Int: CacheKey] {
         var probe = job
-        var index: [Int: String] = [:]
+        var index: [Int: CacheKey] = [:]
         var misses = 0
         var take = 2
         while misses < 20, take < 10_000 {
             probe.take = take
-            let key = CacheKey(probe).value
+            let key = CacheKey(probe)
             if case .miss = cache.lookup(key) { misses += 1 } else {
                 index[take] = key
                 misses = 0
             }
             take += 1
         }
-        for (n, key) in index { try? cache.recordTake(n, key: key, of: jobKey.value) }
+        for (n, key) in index { try? cache.recordTake(n, key: key, of: jobKey) }
         return index
     }
 
     /// The takes of the job keyed `jobKey`, by number, with their keys (take 1 is the job key).
-    public static func all(of jobKey: String, in cache: OutputCache) throws -> [(take: Int, key: String)] {
+    public static func all(of jobKey: CacheKey, in cache: OutputCache) throws -> [(take: Int, key: CacheKey)] {
         var index = try cache.takeIndex(jobKey)
         index[1] = jobKey
         return index.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

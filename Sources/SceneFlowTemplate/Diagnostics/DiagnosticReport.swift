@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowBasics
 
 /// The two output forms of `sceneflow validate` (CLI contract, "Diagnostics").
 public enum DiagnosticReport {
@@ -13,9 +14,7 @@ public enum DiagnosticReport {
             var valid: Bool
             var diagnostics: [Diagnostic]
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let body = Body(valid: !diagnostics.hasErrors, diagnostics: Diagnostic.sortedByPosition(diagnostics))
-        return String(decoding: try! encoder.encode(body), as: UTF8.self)
+        return String(decoding: try! JSONCoding.pretty.encode(body), as: UTF8.self)
     }
 }

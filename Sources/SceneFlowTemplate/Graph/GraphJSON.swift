@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowBasics
 
 /// `sceneflow graph --format json`: the contract's node and edge list, with the ids and edge
 /// types of template-v1, for other tools.
@@ -35,8 +36,6 @@ public enum GraphJSON {
             },
             edges: graph.edges.map { Body.Edge(from: graph.nodes[$0.from].id, to: graph.nodes[$0.to].id, type: $0.type.rawValue) }
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(body), as: UTF8.self)
+        return String(decoding: try! JSONCoding.pretty.encode(body), as: UTF8.self)
     }
 }

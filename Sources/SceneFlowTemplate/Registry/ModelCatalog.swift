@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowBasics
 
 /// The registry as JSON (`sceneflow models --format json`, `GET /api/v1/models`): one object per
 /// model, with the facts a user chooses by.
@@ -38,8 +39,6 @@ public enum ModelCatalog {
                   aspectRatios: m.aspectRatios.map { r in AspectRatio.allCases.filter(r.contains).map(\.rawValue) },
                   maxInputImages: m.maxInputImages, acceptsLastFrame: m.kinds.contains(.video) ? m.acceptsLastFrame : nil, note: m.note)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(entries)) ?? Data("[]".utf8), as: UTF8.self)
+        return String(decoding: (try? JSONCoding.pretty.encode(entries)) ?? Data("[]".utf8), as: UTF8.self)
     }
 }
