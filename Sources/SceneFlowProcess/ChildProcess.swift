@@ -146,6 +146,11 @@ public final class ChildProcess: Sendable {
 
     /// Starts `command` and returns at once; `exit()` waits for it.
     public static func launch(_ command: Command) throws -> ChildProcess {
+        // The fast test tier (`scripts/test fast`) promises to start no process: a test that
+        // would, and is not tagged as one that does, fails here instead of slowing the tier.
+        if ProcessInfo.processInfo.environment["SCENEFLOW_TEST_TIER"] == "fast" {
+            throw ChildProcessForbidden(executable: command.executable.lastPathComponent)
+        }
         let launcher = Launcher(command: command)
         return try launcher.start()
     }
@@ -385,5 +390,13 @@ private final class CStringArray {
     deinit {
         for i in 0..<count { free(pointers[i]) }
         pointers.deallocate()
+    }
+}
+
+/// A child process asked for where none may start (the fast test tier).
+public struct ChildProcessForbidden: Error, CustomStringConvertible, Sendable {
+    public var executable: String
+    public var description: String {
+        "\(executable) was not started: SCENEFLOW_TEST_TIER=fast starts no process (tag the suite .endToEnd or .ffmpeg)"
     }
 }

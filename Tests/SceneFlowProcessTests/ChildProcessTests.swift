@@ -1,10 +1,10 @@
 import Foundation
 import SceneFlowProcess
-import Testing
+import SceneFlowTestTags
 
 /// The one way SceneFlow starts programs: output read as it comes, caps, exit statuses,
 /// cancellation that stops the child, no orphans.
-@Suite(.timeLimit(.minutes(2))) struct ChildProcessTests {
+@Suite(.timeLimit(.minutes(2)), .tags(.endToEnd)) struct ChildProcessTests {
     let sh = Command.find("sh")!
 
     func run(_ script: String, stdout: Command.Output = .capture, stderr: Command.Output = .capture(limit: 1 << 20, keep: .head)) async throws -> ChildOutcome {

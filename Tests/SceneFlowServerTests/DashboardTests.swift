@@ -7,7 +7,7 @@ import Testing
 /// through the form, a product hydrated frames first, a frame regenerated and a take picked,
 /// clips and the final cut, which plays. Screenshots of each step are written to
 /// `.build/dashboard-screenshots/` (the path is printed).
-@Suite(.timeLimit(.minutes(15)), .serialized) struct DashboardTests {
+@Suite(.timeLimit(.minutes(15)), .tags(.endToEnd), .serialized) struct DashboardTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/dashboard_test.py")
     static let screenshots = packageRoot.appendingPathComponent(".build/dashboard-screenshots")
 

@@ -7,7 +7,7 @@ import Testing
 /// type, headers, body schema), invalid requests refused, undocumented methods answered 405.
 /// Left out: `positive_data_acceptance`, because a template can fit the schema and still be
 /// refused for what it means (an avatar it never declares): that is a 422 by design.
-@Suite(.timeLimit(.minutes(8)), .serialized) struct SchemathesisTests {
+@Suite(.timeLimit(.minutes(8)), .tags(.endToEnd), .serialized) struct SchemathesisTests {
     @Test func theServerKeepsItsDocumentUnderGeneratedRequests() async throws {
         let server = try await ServerProcess.start()
         defer { Task { _ = await server.stop() } }

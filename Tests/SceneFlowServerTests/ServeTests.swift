@@ -3,7 +3,7 @@ import SceneFlowTestSupport
 import Testing
 
 /// `sceneflow serve` end to end: a real server process on a loopback port, curl as the client.
-@Suite(.timeLimit(.minutes(10)), .serialized) struct ServeTests {
+@Suite(.timeLimit(.minutes(10)), .tags(.endToEnd), .serialized) struct ServeTests {
     static let product = packageRoot.appendingPathComponent("samples/products/grinder/product.png")
 
     @Test func uploadRunWatchDownloadAndHistory() async throws {
@@ -250,7 +250,7 @@ import Testing
 
 /// Runs of a server share its provider limits, as a batch's products do: counted at the fake
 /// provider server, never more fal jobs in flight than `--limit fal=2`, and the limit reached.
-@Suite(.timeLimit(.minutes(6)), .serialized) struct ServeLimitTests {
+@Suite(.timeLimit(.minutes(6)), .tags(.endToEnd), .serialized) struct ServeLimitTests {
     @Test func concurrentRunsShareTheProviderLimits() async throws {
         let providers = try await FakeProviders(scenario: ["fal_work_seconds": 0.6])
         let server = try await ServerProcess.start(arguments: ["--limit", "fal=2", "--concurrency", "16"], environment: providers.environment)
@@ -284,7 +284,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(3)), .serialized) struct ServeUploadLimitTests {
+@Suite(.timeLimit(.minutes(3)), .tags(.endToEnd), .serialized) struct ServeUploadLimitTests {
     /// A body declared larger than any upload is refused before it is read (413), and nothing
     /// is stored. (The 64 MB image cap itself is the asset store's: `StoreTests`.)
     @Test func anOversizedUploadIs413BeforeItIsRead() async throws {

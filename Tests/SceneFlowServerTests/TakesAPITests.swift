@@ -4,7 +4,7 @@ import Testing
 
 /// Reviewing takes over the API, as the run page does: a frame regenerated, both takes listed
 /// with their files, one picked and used by the next run; a stored asset's bytes for thumbnails.
-@Suite(.timeLimit(.minutes(10)), .serialized) struct TakesAPITests {
+@Suite(.timeLimit(.minutes(10)), .tags(.endToEnd), .serialized) struct TakesAPITests {
     @Test func takesAreListedServedAndPicked() async throws {
         let server = try await ServerProcess.start()
         defer { Task { _ = await server.stop() } }

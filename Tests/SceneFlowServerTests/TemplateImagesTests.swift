@@ -4,7 +4,7 @@ import Testing
 
 /// The editor's image uploads (an avatar's or background's picture, stored beside the
 /// templates) and YAML bodies validated back as JSON for the form.
-@Suite(.timeLimit(.minutes(5)), .serialized) struct TemplateImagesTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd), .serialized) struct TemplateImagesTests {
     @Test func anImageIsStoredBesideTheTemplatesByContent() async throws {
         let server = try await ServerProcess.start()
         defer { Task { _ = await server.stop() } }
