@@ -42,7 +42,7 @@ public actor GraphvizRenderer {
             defer { free(buffer) }
             return Data(bytes: buffer, count: length)
         }
-        let data = try layoutAndRender(graph, format: format, engine: diagram.layout == .fixed ? "nop2" : "dot")
+        let data = try layoutAndRender(graph, format: format, layout: diagram.layout == .fixed ? "nop2" : "dot")
         guard format == .svg else { return data }
         return Data(SVGTitles.apply(diagram.tooltips, to: String(decoding: data, as: UTF8.self)).utf8)
     }
@@ -65,8 +65,8 @@ public actor GraphvizRenderer {
     }
 
     /// `dot` layout, then rendering into memory; the layout is freed either way.
-    private func layoutAndRender(_ graph: UnsafeMutablePointer<Agraph_t>, format: DiagramFormat, engine: String = "dot") throws -> Data {
-        guard withCString(engine, { gvLayout(context, graph, $0) }) == 0 else {
+    private func layoutAndRender(_ graph: UnsafeMutablePointer<Agraph_t>, format: DiagramFormat, layout: String = "dot") throws -> Data {
+        guard withCString(layout, { gvLayout(context, graph, $0) }) == 0 else {
             throw GraphvizError(description: "Graphviz could not lay out the diagram")
         }
         defer { gvFreeLayout(context, graph) }

@@ -164,13 +164,13 @@ public struct CutWork: Sendable {
 
 /// What a generator made.
 public struct GeneratedOutput: Sendable {
-    /// A file inside the job's scratch folder; the engine moves it into the cache.
+    /// A file inside the job's scratch folder; the scheduler moves it into the cache.
     public var file: URL
     public var provider: Provider
     public var requestID: String? = nil
     /// What the provider reports it charged, where it does.
     public var cost: Money? = nil
-    /// The file's SHA-256, if the generator already knows it (else the engine computes it).
+    /// The file's SHA-256, if the generator already knows it (else the scheduler computes it).
     public var sha256: String? = nil
     /// For speech, when each word is said, where the provider reports it (kept with the output
     /// in the cache, and used to time the captions).

@@ -2,7 +2,7 @@ import Foundation
 import SceneFlowBasics
 import SceneFlowTemplate
 
-/// Everything a run knows while it goes on, as one value the engine's loop drives: which nodes
+/// Everything a run knows while it goes on, as one value the scheduler's loop drives: which nodes
 /// are ready, waiting for a slot, running, finished or blocked (`Schedule`); the record of each
 /// node (`RunRecorder`) and the files it made; identical jobs led by one node and followed by
 /// the others; the budget's reservations; and whether the run has stopped (fail-fast, the
@@ -10,7 +10,7 @@ import SceneFlowTemplate
 ///
 /// The loop asks it for the jobs to start (`pump`), hands it each outcome (`complete`), and
 /// tells it of cancellation (`cancel`); `cancelInFlight` says when jobs already running must be
-/// cancelled. It starts no task and runs no process: the engine does, so this is tested alone.
+/// cancelled. It starts no task and runs no process: the scheduler does, so this is tested alone.
 struct RunState {
     /// A node's job, prepared and not started, or what preparing it decided.
     enum Preparation {

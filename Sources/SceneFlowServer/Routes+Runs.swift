@@ -203,7 +203,7 @@ extension SceneFlowServer {
         hydration.options.coalescer = runs.coalescer
         hydration.options.reportInterval = 0.25
         let session = session(offline: offline)
-        // The run's events are kept from the first one (the engine's `run_started`).
+        // The run's events are kept from the first one (the scheduler's `run_started`).
         let live = LiveRun(id: hydration.runID, folder: options.workspace.runsDirectory.appendingPathComponent(hydration.runID))
         let prepared: PreparedHydration
         do {

@@ -41,7 +41,7 @@ public struct HydrationRequest: Sendable {
 /// A hydration that passed every check: nothing has been spent yet.
 public struct PreparedHydration: Sendable {
     public let request: HydrationRequest
-    public let engine: RunEngine
+    public let scheduler: Scheduler
     public let folder: RunFolder
     /// What would run, its time and cost (cached nodes cost nothing).
     public let plan: Plan?
@@ -146,10 +146,10 @@ public struct HydrationSession: Sendable {
         let inputFiles = request.inputs.files.map(\.url) + Array(request.replacements.values)
         let folder = try RunFolders.prepare(out: request.out, runID: request.runID, workspace: workspace, inputs: inputFiles)
         let generators = self.generators
-        let engine = RunEngine(runID: request.runID, graph: graph, template: checked.reference, inputs: inputs, cache: cache,
+        let scheduler = Scheduler(runID: request.runID, graph: graph, template: checked.reference, inputs: inputs, cache: cache,
                                options: options, folder: folder, workspace: workspace, productID: request.inputs.productID,
                                generators: { generators.generator(for: $0) }, events: events)
-        return PreparedHydration(request: request, engine: engine, folder: folder, plan: plan)
+        return PreparedHydration(request: request, scheduler: scheduler, folder: folder, plan: plan)
     }
 
     /// Records a prepared run before anyone is told it exists (the server answers 202 after
@@ -158,9 +158,9 @@ public struct HydrationSession: Sendable {
     /// from a live one), and the scratch folder claimed. A run that cannot be recorded (a full
     /// disk, a read-only workspace) is refused here, with nothing spent and nothing left behind.
     public func begin(_ prepared: PreparedHydration) async throws(HydrationError) {
-        do { try await recordStart(prepared.engine, folder: prepared.folder) } catch {
+        do { try await recordStart(prepared.scheduler, folder: prepared.folder) } catch {
             if prepared.request.out == nil { workspace.remove(prepared.folder.url) }
-            try? FileManager.default.removeItem(at: workspace.scratchDirectory.appendingPathComponent(prepared.engine.runID))
+            try? FileManager.default.removeItem(at: workspace.scratchDirectory.appendingPathComponent(prepared.scheduler.runID))
             throw error
         }
     }
@@ -168,26 +168,26 @@ public struct HydrationSession: Sendable {
     /// Records a run that was begun but will not be run (its batch could not start) as
     /// `cancelled`, saying why.
     public func abandon(_ prepared: PreparedHydration, reason: String) async {
-        var recorder = RunRecorder(runID: prepared.engine.runID, template: prepared.engine.template, graph: prepared.engine.graph,
+        var recorder = RunRecorder(runID: prepared.scheduler.runID, template: prepared.scheduler.template, graph: prepared.scheduler.graph,
                                    folder: prepared.folder, indexDirectory: nil)
         recorder.stopReason = reason
-        recorder.productID = prepared.engine.productID
+        recorder.productID = prepared.scheduler.productID
         let report = recorder.report(finished: true, cancelled: true)
         recorder.write(report)
         _ = try? await store?.patiently { try $0.record(report, folder: prepared.folder.url) }
-        try? FileManager.default.removeItem(at: workspace.scratchDirectory.appendingPathComponent(prepared.engine.runID))
+        try? FileManager.default.removeItem(at: workspace.scratchDirectory.appendingPathComponent(prepared.scheduler.runID))
     }
 
-    func recordStart(_ engine: RunEngine, folder: RunFolder) async throws(HydrationError) {
-        var recorder = RunRecorder(runID: engine.runID, template: engine.template, graph: engine.graph, folder: folder, indexDirectory: nil)
-        recorder.simulated = engine.options.simulated
-        recorder.offline = engine.options.offline
-        recorder.productID = engine.productID
+    func recordStart(_ scheduler: Scheduler, folder: RunFolder) async throws(HydrationError) {
+        var recorder = RunRecorder(runID: scheduler.runID, template: scheduler.template, graph: scheduler.graph, folder: folder, indexDirectory: nil)
+        recorder.simulated = scheduler.options.simulated
+        recorder.offline = scheduler.options.offline
+        recorder.productID = scheduler.productID
         let starting = recorder.report(finished: false)
         do {
             try folder.create()
             try folder.write(try starting.encoded(), as: "run.json")
-            try workspace.claimScratch(runID: engine.runID)
+            try workspace.claimScratch(runID: scheduler.runID)
             try await store?.patiently { try $0.begin(starting, folder: folder.url) }
         } catch {
             throw .unrecordable("the run could not be recorded, so it was not started: \(error)")
@@ -197,11 +197,11 @@ public struct HydrationSession: Sendable {
     /// Runs a prepared hydration to its end (cancel the calling task to stop it: jobs in flight
     /// are cancelled, the report says `cancelled`).
     public func run(_ prepared: PreparedHydration, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async -> HydrationResult {
-        let engine = prepared.engine
-        let report = await engine.run()
+        let scheduler = prepared.scheduler
+        let report = await scheduler.run()
         var result = HydrationResult(report: report, folder: prepared.folder)
         do {
-            let diagram = try await RunDiagram.render(LoadedRun(report: report, folder: prepared.folder.url), graph: engine.graph,
+            let diagram = try await RunDiagram.render(LoadedRun(report: report, folder: prepared.folder.url), graph: scheduler.graph,
                                                       template: prepared.request.template.template)
             try prepared.folder.write(diagram, as: "run.svg")
             result.diagram = try prepared.folder.file("run.svg")

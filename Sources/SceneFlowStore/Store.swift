@@ -5,7 +5,7 @@ import SceneFlowTemplate
 
 // The store's seams: what the rest of SceneFlow asks of the shared state, as protocols. The
 // embedded default is the workspace's SQLite database (`WorkspaceDatabase`, through GRDB); team
-// mode puts another implementation behind the same protocols without touching the engine, the
+// mode puts another implementation behind the same protocols without touching the scheduler, the
 // session, the server or the commands.
 
 /// Products' assets: files stored against a product id and a slot, checked by content, kept

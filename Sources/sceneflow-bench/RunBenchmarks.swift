@@ -4,7 +4,7 @@ import SceneFlowProviders
 import SceneFlowRun
 import SceneFlowTemplate
 
-/// Finishes at once with a fixed output: measures the engine, not the generator.
+/// Finishes at once with a fixed output: measures the scheduler, not the generator.
 struct InstantGenerator: Generator {
     let file: URL
     func generate(_ job: Job) async throws -> GeneratedOutput {
@@ -38,11 +38,11 @@ enum RunBenchmarks {
         var nodes = 0
         var report: RunReport?
         for _ in 0..<3 {
-            let engine = RunEngine(checked: checked, inputs: inputs, cache: MemoryOutputCache(capacity: checked.graph.nodes.count), options: options,
+            let scheduler = Scheduler(checked: checked, inputs: inputs, cache: MemoryOutputCache(capacity: checked.graph.nodes.count), options: options,
                                    folder: nil, workspace: nil, generators: { _ in InstantGenerator(file: product) })
-            nodes = engine.graph.nodes.count
+            nodes = scheduler.graph.nodes.count
             let start = DispatchTime.now().uptimeNanoseconds
-            report = await engine.run()
+            report = await scheduler.run()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         precondition(report?.status == .succeeded, "benchmark run must succeed")
@@ -72,9 +72,9 @@ enum RunBenchmarks {
         let start = DispatchTime.now().uptimeNanoseconds
         let reports = await withTaskGroup(of: RunReport.self) { group in
             for inputs in inputsList {
-                let engine = RunEngine(checked: checked, inputs: inputs, cache: store, options: options,
+                let scheduler = Scheduler(checked: checked, inputs: inputs, cache: store, options: options,
                                        folder: nil, workspace: nil, generators: { _ in InstantGenerator(file: output) })
-                group.addTask { await engine.run() }
+                group.addTask { await scheduler.run() }
             }
             return await group.reduce(into: [RunReport]()) { $0.append($1) }
         }
@@ -99,12 +99,12 @@ enum RunBenchmarks {
             for _ in 0..<3 {
                 var options = RunOptions()
                 options.limits = limits
-                let engine = RunEngine(checked: checked, inputs: try sampleInputs(template), cache: MemoryOutputCache(),
+                let scheduler = Scheduler(checked: checked, inputs: try sampleInputs(template), cache: MemoryOutputCache(),
                                        options: options, folder: nil,
                                        workspace: Workspace(root: directory.appendingPathComponent("ws-\(UUID().uuidString)")),
                                        generators: { _ in SimulatedGenerator(speed: speed) })
                 let start = DispatchTime.now().uptimeNanoseconds
-                let report = await engine.run()
+                let report = await scheduler.run()
                 precondition(report.status == .succeeded)
                 measured.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
@@ -144,12 +144,12 @@ enum RunBenchmarks {
             var wall: [Double] = []
             var video = 0.0
             for pass in 0..<2 {
-                let engine = RunEngine(checked: checked, inputs: try sampleInputs(template),
+                let scheduler = Scheduler(checked: checked, inputs: try sampleInputs(template),
                                        cache: FileOutputCache(directory: workspace.cacheDirectory), options: options,
                                        folder: RunFolder(url: workspace.runsDirectory.appendingPathComponent("r\(pass)")), workspace: workspace,
                                        generators: { _ in engineGenerator })
                 let start = DispatchTime.now().uptimeNanoseconds
-                let report = await engine.run()
+                let report = await scheduler.run()
                 wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                 precondition(report.status == .succeeded, "\(report.nodes.compactMap(\.error))")
                 video = checked.graph.totalSeconds

@@ -98,7 +98,7 @@ import Testing
         #expect(asset?["sha256"] as? String == original, "the report names what the run read")
         #expect(try await digestsMatch(out).isEmpty)
 
-        // The same run with the original file elsewhere makes the very same frame (deterministic engine).
+        // The same run with the original file elsewhere makes the very same frame (deterministic scheduler).
         let control = dir.appendingPathComponent("control")
         let fresh = ["--workspace", dir.appendingPathComponent("ws2").path]
         #expect(try await sceneflow(["run"] + Self.unboxing + ["--offline", "--out", control.path] + fresh).status == 0)

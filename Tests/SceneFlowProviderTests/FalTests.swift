@@ -25,7 +25,7 @@ import Testing
         #expect(submit.body["aspect_ratio"] as? String == "9:16")
         // The status URL fal returned drops the model's subpath; a built one would 404.
         #expect(server.requests("fal.unknown").isEmpty)
-        #expect(test.journal?.requestID == output.requestID, "kept until the run engine has stored the output")
+        #expect(test.journal?.requestID == output.requestID, "kept until the scheduler has stored the output")
     }
 
     @Test func klingClipSendsStartAndEndFramesAndADurationString() async throws {

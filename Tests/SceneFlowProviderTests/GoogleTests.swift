@@ -81,7 +81,7 @@ import Testing
         #expect(server.requests("veo.download").allSatisfy { $0.googleKey == FakeProviders.keys["GEMINI_API_KEY"] })
         let media = server.requests("media")
         #expect(!media.isEmpty && media.allSatisfy { $0.keysSent.isEmpty })
-        #expect(test.journal?.operation == output.requestID, "kept until the run engine has stored the output")
+        #expect(test.journal?.operation == output.requestID, "kept until the scheduler has stored the output")
     }
 
     @Test func aSafetyFilteredOperationIsAClearPermanentFailure() async throws {

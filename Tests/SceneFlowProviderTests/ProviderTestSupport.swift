@@ -18,7 +18,7 @@ func quickSettings(timeout: Double = 60) -> RemoteSettings {
     return settings
 }
 
-/// A job as the run engine would build it, with real image files and a real journal.
+/// A job as the scheduler would build it, with real image files and a real journal.
 struct TestJob {
     let folder: URL
     var job: Job

@@ -49,10 +49,10 @@ struct Counted: Generator {
             let store = FileOutputCache(directory: h.workspace.cacheDirectory)
             return await withTaskGroup(of: RunReport.self) { group in
                 for (id, inputs) in products {
-                    let engine = RunEngine(checked: h.checked, inputs: inputs, cache: store, options: options,
+                    let scheduler = Scheduler(checked: h.checked, inputs: inputs, cache: store, options: options,
                                            folder: RunFolder(url: h.workspace.runsDirectory.appendingPathComponent(UUID().uuidString).appendingPathComponent(id)),
                                            workspace: h.workspace, generators: { _ in Counted(inner: local, recorder: recorder) })
-                    group.addTask { await engine.run() }
+                    group.addTask { await scheduler.run() }
                 }
                 return await group.reduce(into: []) { $0.append($1) }
             }

@@ -18,7 +18,7 @@ import Testing
         options.budget = Money(parsing: "1.00")
         // Each frame is estimated at $0.028 (Kling O1) and really costs $0.30: after the first,
         // the ledger expects $0.30.
-        let report = await h.engine(TestGenerator(recorder: recorder, cost: Money(parsing: "0.30")), options: options, assets: [:]).run()
+        let report = await h.scheduler(TestGenerator(recorder: recorder, cost: Money(parsing: "0.30")), options: options, assets: [:]).run()
         #expect(report.status == .partial)
         #expect(report.cost <= Money(parsing: "1.00")!, "spent \(report.cost)")
         #expect(report.counts.made == 3, "three frames at $0.30 fit in $1.00, a fourth would not: made \(report.counts.made)")
@@ -34,7 +34,7 @@ import Testing
         defer { h.cleanup() }
         var options = RunOptions()
         options.budget = Money(parsing: "100")
-        let report = await h.engine(TestGenerator(recorder: Recorder(), cost: Money(parsing: "0.30")), options: options, assets: [:]).run()
+        let report = await h.scheduler(TestGenerator(recorder: Recorder(), cost: Money(parsing: "0.30")), options: options, assets: [:]).run()
         #expect(report.status == .succeeded && report.stopReason == nil)
     }
 
@@ -48,7 +48,7 @@ import Testing
         let reports = await withTaskGroup(of: RunReport.self) { group in
             for h in harnesses {
                 // No price reported: each job costs its estimate, so the limit holds exactly.
-                group.addTask { await h.engine(TestGenerator(recorder: Recorder(), delay: 0.01), options: options, assets: [:]).run() }
+                group.addTask { await h.scheduler(TestGenerator(recorder: Recorder(), delay: 0.01), options: options, assets: [:]).run() }
             }
             return await group.reduce(into: [RunReport]()) { $0.append($1) }
         }

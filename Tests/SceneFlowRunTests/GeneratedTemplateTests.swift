@@ -80,10 +80,10 @@ import Testing
 
             // A run on a test generator: everything made, the events well-formed.
             let lines = EventLines()
-            let engine = RunEngine(checked: checked, inputs: try inputs(dir), cache: MemoryOutputCache(), options: quick(),
+            let scheduler = Scheduler(checked: checked, inputs: try inputs(dir), cache: MemoryOutputCache(), options: quick(),
                                    folder: nil, workspace: nil, generators: { _ in TestGenerator(recorder: Recorder()) },
                                    events: { lines.add($0.jsonLine(runID: "r")) })
-            let report = await engine.run()
+            let report = await scheduler.run()
             #expect(report.status == .succeeded, "\(label): \(report.nodes.filter { $0.status == .failed }.prefix(2).map { "\($0.id): \($0.error ?? "")" })")
             #expect(report.counts.made + report.counts.cached == report.counts.jobs, "\(label): \(report.counts)")
             #expect(lines.all.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) is [String: Any] }, "\(label)")

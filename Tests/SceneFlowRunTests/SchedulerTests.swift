@@ -12,7 +12,7 @@ import Testing
         let recorder = Recorder()
         var options = RunOptions()
         options.retry = quickRetries()
-        let report = await h.engine(TestGenerator(recorder: recorder, failing: ["hook.last_frame"]), options: options).run()
+        let report = await h.scheduler(TestGenerator(recorder: recorder, failing: ["hook.last_frame"]), options: options).run()
         #expect(report.status == .partial)
         #expect(report.ids(.failed) == ["hook.last_frame"])
         #expect(report.ids(.blocked) == ["hook.video", "demo.first_frame", "demo.video", "final.video"])
@@ -35,7 +35,7 @@ import Testing
         options.retry = quickRetries()
         let delays = DelayLog()
         let start = Date()
-        let report = await h.engine(TestGenerator(recorder: recorder, flaky: ["hook.first_frame": 2], retryAfter: 0.3), options: options,
+        let report = await h.scheduler(TestGenerator(recorder: recorder, flaky: ["hook.first_frame": 2], retryAfter: 0.3), options: options,
                                     events: { if case .retrying(let node, _, let delay, _) = $0 { delays.add(node, delay) } }).run()
         #expect(report.status == .succeeded)
         #expect(report.node("hook.first_frame")?.attempts == 3)
@@ -49,7 +49,7 @@ import Testing
         defer { h.cleanup() }
         var options = RunOptions()
         options.retry = quickRetries(2)
-        let report = await h.engine(TestGenerator(recorder: Recorder(), flaky: ["reaction.audio": 10]), options: options).run()
+        let report = await h.scheduler(TestGenerator(recorder: Recorder(), flaky: ["reaction.audio": 10]), options: options).run()
         #expect(report.node("reaction.audio")?.status == .failed)
         #expect(report.node("reaction.audio")?.attempts == 3)
         #expect(report.node("reaction.audio")?.error?.contains("HTTP 429") == true)
@@ -67,7 +67,7 @@ import Testing
         options.retry = quickRetries()
         // Flaky jobs back off inside their slot: retries must not push past the limits either.
         let flaky = Dictionary(uniqueKeysWithValues: (0..<30).filter { $0 % 3 == 0 }.map { ("s\($0).audio", 2) })
-        let report = await h.engine(TestGenerator(recorder: recorder, delay: 0.01, flaky: flaky,
+        let report = await h.scheduler(TestGenerator(recorder: recorder, delay: 0.01, flaky: flaky,
                                                                   holdUntilInFlight: (.fal, 3)), options: options).run()
         #expect(report.status == .succeeded, "\(report.stopReason ?? "") \(report.nodes.compactMap(\.error).prefix(3))")
         #expect(recorder.maxInFlight[.fal] == 3, "fal never exceeded, and the limit was reached")
@@ -78,10 +78,10 @@ import Testing
     @Test func secondRunIsEntirelyCachedAndAnEditRerunsExactlyItsDependents() async throws {
         let h = try Harness(sample: "samples/unboxing.json")
         defer { h.cleanup() }
-        let first = await h.engine(TestGenerator(recorder: Recorder())).run()
+        let first = await h.scheduler(TestGenerator(recorder: Recorder())).run()
         #expect(first.status == .succeeded)
         let recorder = Recorder()
-        let second = await h.engine(TestGenerator(recorder: recorder)).run()
+        let second = await h.scheduler(TestGenerator(recorder: recorder)).run()
         #expect(recorder.calls.isEmpty)
         #expect(second.ids(.cached) == Set(second.nodes.filter { $0.job != nil }.map(\.id)))
 
@@ -90,7 +90,7 @@ import Testing
         var edited = h
         edited.loaded = LoadedTemplate.parse(bytes: Array(text.utf8), path: h.loaded.path)
         let editRecorder = Recorder()
-        let third = await edited.engine(TestGenerator(recorder: editRecorder)).run()
+        let third = await edited.scheduler(TestGenerator(recorder: editRecorder)).run()
         #expect(editRecorder.generated == ["reaction.audio", "reaction.video", "final.video"])
         #expect(third.node("reaction.audio")?.reason?.contains("dialogue changed") == true)
         #expect(third.node("reaction.video")?.reason?.contains("input reaction.audio changed") == true)
@@ -100,11 +100,11 @@ import Testing
     @Test func regenerateRerunsExactlyTheDescendants() async throws {
         let h = try Harness(sample: "samples/unboxing.json")
         defer { h.cleanup() }
-        _ = await h.engine(TestGenerator(recorder: Recorder())).run()
+        _ = await h.scheduler(TestGenerator(recorder: Recorder())).run()
         let recorder = Recorder()
         var options = RunOptions()
         options.regenerate = ["hook.last_frame"]
-        let report = await h.engine(TestGenerator(recorder: recorder), options: options).run()
+        let report = await h.scheduler(TestGenerator(recorder: recorder), options: options).run()
         #expect(recorder.generated == ["hook.last_frame", "hook.video", "demo.video", "final.video"])
         #expect(report.node("hook.last_frame")?.reason == "take 2, forced by --regenerate")
         #expect(report.node("hook.first_frame")?.status == .cached && report.node("reaction.video")?.status == .cached)
@@ -117,7 +117,7 @@ import Testing
         options.failFast = true
         options.limits = RunLimits(concurrency: 1)
         let recorder = Recorder()
-        let report = await h.engine(TestGenerator(recorder: recorder, delay: 0.01, failing: ["intro.first_frame"]), options: options,
+        let report = await h.scheduler(TestGenerator(recorder: recorder, delay: 0.01, failing: ["intro.first_frame"]), options: options,
                                     assets: ["product_1": "samples/products/grinder/product.png", "brand_logo": "samples/products/grinder/logo.png"]).run()
         #expect(report.status == .failed)
         #expect(report.ids(.failed) == ["intro.first_frame"])
@@ -134,8 +134,8 @@ import Testing
         let h = try Harness(sample: "samples/unboxing.json")
         defer { h.cleanup() }
         let recorder = Recorder()
-        let engine = h.engine(TestGenerator(recorder: recorder, delay: 5))
-        let task = Task { await engine.run() }
+        let scheduler = h.scheduler(TestGenerator(recorder: recorder, delay: 5))
+        let task = Task { await scheduler.run() }
         // Cancel once a job is really in flight (a 5 s sleep in the generator).
         #expect(await waitUntil(timeout: 120) { !recorder.generated.isEmpty })
         task.cancel()
@@ -143,7 +143,7 @@ import Testing
         #expect(report.status == .cancelled)
         #expect(recorder.generated.isSubset(of: Set(recorder.cancelled)), "every job in flight saw the cancellation and stopped")
         #expect(report.nodes.filter { !$0.kind.isInput }.allSatisfy { $0.status == .skipped })
-        let folder = try #require(engine.folder?.url)
+        let folder = try #require(scheduler.folder?.url)
         #expect(try RunReport.read(from: folder.appendingPathComponent("run.json")).status == .cancelled)
     }
 
@@ -160,7 +160,7 @@ import Testing
         let h = try Harness(sample: "samples/unboxing.json")
         defer { h.cleanup() }
         let folder = h.workspace.runsDirectory.appendingPathComponent("r1")
-        _ = await h.engine(TestGenerator(recorder: Recorder()), runFolder: folder).run()
+        _ = await h.scheduler(TestGenerator(recorder: Recorder()), runFolder: folder).run()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("run.json"))) as? [String: Any])
         #expect(object["status"] as? String == "succeeded")
         #expect((object["template"] as? [String: Any])?["id"] as? String == "grinder-unboxing")

@@ -13,7 +13,7 @@ import Testing
             var options = RunOptions()
             options.regenerate = regenerate
             options.picks = picks
-            return await h.engine(TestGenerator(recorder: Recorder()), options: options).run()
+            return await h.scheduler(TestGenerator(recorder: Recorder()), options: options).run()
         }
         let first = await run()
         let jobKey = try #require(first.node("hook.first_frame")?.cacheKey)
@@ -67,7 +67,7 @@ import Testing
         let h = try Harness(sample: "samples/unboxing.json")
         defer { h.cleanup() }
         let folder = h.workspace.runsDirectory.appendingPathComponent("round-trip")
-        let report = await h.engine(TestGenerator(recorder: Recorder()), runFolder: folder).run()
+        let report = await h.scheduler(TestGenerator(recorder: Recorder()), runFolder: folder).run()
         #expect(report.counts.reused == 1)
         let read = try LoadedRun.read(folder.path).report
         #expect(read.counts == report.counts, "\(read.counts) vs \(report.counts)")

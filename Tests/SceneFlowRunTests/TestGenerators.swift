@@ -87,7 +87,7 @@ struct TestGenerator: Generator {
     }
 }
 
-/// A template, a workspace and an engine around them.
+/// A template, a workspace and an scheduler around them.
 struct Harness {
     var workspace: Workspace
     var loaded: LoadedTemplate
@@ -111,9 +111,9 @@ struct Harness {
         return inputs
     }
 
-    func engine(_ generator: Generator, options: RunOptions = RunOptions(), assets: [String: String]? = nil,
-                runFolder: URL? = nil, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) -> RunEngine {
-        RunEngine(checked: checked, inputs: assets.map { inputs($0) } ?? inputs(),
+    func scheduler(_ generator: Generator, options: RunOptions = RunOptions(), assets: [String: String]? = nil,
+                runFolder: URL? = nil, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) -> Scheduler {
+        Scheduler(checked: checked, inputs: assets.map { inputs($0) } ?? inputs(),
                   cache: FileOutputCache(directory: workspace.cacheDirectory), options: options,
                   folder: RunFolder(url: runFolder ?? workspace.runsDirectory.appendingPathComponent(UUID().uuidString)),
                   workspace: workspace, generators: { _ in generator }, events: events)

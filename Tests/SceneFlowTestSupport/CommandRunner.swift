@@ -153,7 +153,7 @@ public func unusedPort() throws -> Int {
 
 /// Runs `body`, failing the test (naming `label`) if it has not finished within `seconds`: one
 /// slow or hung case of a property test fails by name. The body is cancelled at the deadline
-/// (the engine, child processes and sleeps all stop on cancellation); one that ignored it would
+/// (the scheduler, child processes and sleeps all stop on cancellation); one that ignored it would
 /// still be stopped by its suite's time limit.
 public func withDeadline(seconds: Double, _ label: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
     let work = Task { try await body() }

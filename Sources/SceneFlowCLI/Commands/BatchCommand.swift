@@ -34,7 +34,7 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(help: "The batch folder (default: a new folder under the workspace's runs/); one run folder per product inside.")
     var out: String?
 
-    @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var execution: ExecutionOptions
 
     func run() async throws {
         let checked = try ValidTemplate.load(template)
@@ -51,9 +51,9 @@ struct BatchCommand: AsyncParsableCommand {
         let shared = ConcurrencyLimiter(limits: limits)
         let coalescer = JobCoalescer()
         // One budget for the whole batch: every product's jobs draw on the same ledger.
-        let ledger = engineOptions.budget.map { SpendLedger(limit: $0) }
-        let session = HydrationSession(workspace: workspace, store: database, generators: engineOptions.generators())
-        let progress = RunProgress(json: engineOptions.json)
+        let ledger = execution.budget.map { SpendLedger(limit: $0) }
+        let session = HydrationSession(workspace: workspace, store: database, generators: execution.generators())
+        let progress = RunProgress(json: execution.json)
         let signals = SignalBox(progress: progress)
         defer { signals.remove() }
         var prepared: [(PreparedHydration, String?)] = []
@@ -64,7 +64,7 @@ struct BatchCommand: AsyncParsableCommand {
             request.replacements = product.inputs.replacements(for: checked.graph)
             request.runID = "\(batchID)-\(product.id)"
             request.out = folder.appendingPathComponent(product.id)
-            try engineOptions.configure(&request, limits: limits)
+            try execution.configure(&request, limits: limits)
             request.budget = nil
             request.options.ledger = ledger
             request.options.sharedLimiter = shared
@@ -78,7 +78,7 @@ struct BatchCommand: AsyncParsableCommand {
                 throw CommandFailure(status: ExitStatus.of(error)?.0 ?? 1, message: "product \"\(product.id)\" (line \(product.line)): \(ExitStatus.of(error)?.1 ?? "\(error)")\n\(products): nothing was run")
             }
         }
-        if let budget = engineOptions.budget, total > budget, engineOptions.simulate == nil {
+        if let budget = execution.budget, total > budget, execution.simulate == nil {
             throw CommandFailure.error("the batch's jobs that would run are estimated at \(total), above the budget of \(budget) (--max-cost); nothing was run")
         }
         if !progress.isJSON { printErr("batch of \(prepared.count) product\(prepared.count == 1 ? "" : "s") → \(folder.path)") }

@@ -39,7 +39,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The run folder (default: a new folder under the workspace's runs/). An existing one must be empty or hold an earlier run, whose files are replaced.")
     var out: String?
 
-    @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var execution: ExecutionOptions
 
     func run() async throws {
         let checked = try ValidTemplate.load(template)
@@ -48,9 +48,9 @@ struct RunCommand: AsyncParsableCommand {
         var request = HydrationRequest(template: checked, inputs: inputs)
         request.targets = targets
         request.out = out.map { URL(fileURLWithPath: $0) }
-        try engineOptions.configure(&request, limits: limitOptions.limits())
-        let progress = RunProgress(json: engineOptions.json)
-        let result = try await Hydration.run(request, workspace: workspace, engine: engineOptions, progress: progress)
+        try execution.configure(&request, limits: limitOptions.limits())
+        let progress = RunProgress(json: execution.json)
+        let result = try await Hydration.run(request, workspace: workspace, options: execution, progress: progress)
         try Hydration.conclude([result], progress: progress)
     }
 }
@@ -66,7 +66,7 @@ enum CaptionsChoice: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-struct EngineOptions: ParsableArguments {
+struct ExecutionOptions: ParsableArguments {
     @Option(help: "Retries of a transient failure (timeouts, 429, 5xx), with capped exponential backoff.")
     var retries: Int = 3
 
@@ -134,11 +134,11 @@ enum Hydration {
         var signal: Int32?
     }
 
-    static func run(_ request: HydrationRequest, workspace: Workspace, engine: EngineOptions, progress: RunProgress) async throws -> Outcome {
+    static func run(_ request: HydrationRequest, workspace: Workspace, options: ExecutionOptions, progress: RunProgress) async throws -> Outcome {
         let database: WorkspaceDatabase
         do { database = try WorkspaceDatabase(workspace: workspace) } catch { throw CommandFailure.error("\(error)") }
         database.settleAbandonedRunsOrWarn()
-        let session = HydrationSession(workspace: workspace, store: database, generators: engine.generators())
+        let session = HydrationSession(workspace: workspace, store: database, generators: options.generators())
         let runID = request.runID
         // Signals are trapped from here on: one before the run is recorded stops the command with
         // nothing recorded; one after ends the run `cancelled`, recorded as such.
@@ -159,7 +159,7 @@ enum Hydration {
         let task = Task {
             await withTaskGroup(of: (Int, HydrationResult).self) { group in
                 for (i, (prepared, label)) in runs.enumerated() {
-                    let runID = prepared.engine.runID
+                    let runID = prepared.scheduler.runID
                     group.addTask { (i, await session.run(prepared) { progress.handle($0, runID: runID, label: label) }) }
                 }
                 var results = [HydrationResult?](repeating: nil, count: runs.count)

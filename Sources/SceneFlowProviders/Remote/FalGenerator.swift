@@ -62,7 +62,7 @@ public struct FalGenerator: Generator {
                 job.journal.clear()
                 throw GenerationError(.permanent, provider: .fal, message: "result of \(handle.requestID) has no \(job.kind == .video ? "video" : "image") URL")
             }
-            // The journal stays until the run engine has the output in its cache: a crash while
+            // The journal stays until the scheduler has the output in its cache: a crash while
             // conforming the clip costs a download, not a new (paid) job.
             var file = try await download(media, job: job, handle: handle)
             if let finisher, case .clip(let clip) = job.work { file = try await finisher.finish(clip: file, work: clip, job: job) }

@@ -45,7 +45,7 @@ public struct VeoGenerator: Generator {
         let file = RemoteMedia.destination(job, kind: .video, contentType: "video/mp4")
         _ = try await client.download(uri, to: file, maxBytes: client.settings.maxVideoBytes, step: "download of \(operation)")
         try RemoteMedia.verify(file, expect: .video, provider: .veo)
-        // The journal stays until the run engine has stored the output (see FalGenerator).
+        // The journal stays until the scheduler has stored the output (see FalGenerator).
         var finished = file
         if let finisher, case .clip(let clip) = job.work { finished = try await finisher.finish(clip: file, work: clip, job: job) }
         return GeneratedOutput(file: finished, provider: .veo, requestID: operation)

@@ -4,7 +4,7 @@ import SceneFlowBasics
 import SceneFlowTemplate
 
 /// A job's cache key: the SHA-256 of everything that shapes its output, in a fixed order per
-/// kind of work: the kind, the model, the prompt, the parameters that matter to the engine that
+/// kind of work: the kind, the model, the prompt, the parameters that matter to the generator that
 /// runs it, the take, and the digest of every input in the order the job reads them. Each
 /// component is length-prefixed, so no prompt can forge another job's key.
 public struct CacheKey: Sendable, Hashable, CustomStringConvertible {

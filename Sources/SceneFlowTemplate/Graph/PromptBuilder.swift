@@ -1,4 +1,4 @@
-/// The one place prompts are written, for every engine and provider.
+/// The one place prompts are written, for every scheduler and provider.
 ///
 /// The dashboard this replaces put a scene's dialogue into every video prompt, so non-speaking
 /// scenes got lines read into them; here dialogue reaches a prompt only when the scene speaks.

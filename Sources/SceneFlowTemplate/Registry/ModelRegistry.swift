@@ -8,7 +8,7 @@ public enum Provider: String, Sendable, CaseIterable, Codable, Comparable {
     /// Veo through the Gemini API: same key and host as `gemini`, its own quota.
     case veo
     case elevenlabs
-    /// The offline engine: ffmpeg and espeak-ng on this machine.
+    /// The local engine: ffmpeg and espeak-ng on this machine.
     case local
 
     /// The environment variable holding the key; `nil` for the local engine.

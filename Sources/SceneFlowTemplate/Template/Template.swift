@@ -85,7 +85,8 @@ public struct Background: Sendable {
     public var image: Located<String>?
 }
 
-/// A collection-level dependency slot: assets supplied at hydration time.
+/// A slot (an entry of the template's `dependencies`): files of one type, named by its asset key,
+/// that each product supplies at hydration time.
 public struct Slot: Sendable {
     public var index: Int
     public var type: Located<SlotType>?
@@ -271,7 +272,7 @@ public struct Template: Sendable {
     public enum IDNamespace: String, Sendable {
         case avatar, background, assetKey, scene
         /// Some scene's `dependencies` could not be read, so slot usage cannot be judged.
-        case sceneDependencies
+        case sceneSlots
     }
 
     public var aspectRatio: AspectRatio { aspectRatioValue?.value ?? .portrait }

@@ -66,7 +66,7 @@ public struct TemplateDecoder {
                     template.scenes.append(scene)
                 } else {
                     template.scenes.append(Scene(index: e.index, anchor: e.value.anchor))
-                    template.unreadableIDs.formUnion([.scene, .sceneDependencies])
+                    template.unreadableIDs.formUnion([.scene, .sceneSlots])
                 }
             }
             if case .array(let items) = scenes.kind, items.isEmpty {
@@ -140,7 +140,7 @@ public struct TemplateDecoder {
         scene.background = string(object.take("background"), path: "\(path).background")
         let dependencies = object.take("dependencies")
         if let dependencies, case .array = dependencies.kind {} else if dependencies != nil {
-            template.unreadableIDs.insert(.sceneDependencies)
+            template.unreadableIDs.insert(.sceneSlots)
         }
         for e in elements(dependencies, path: "\(path).dependencies") {
             if let key = string(e.value, path: e.path) { scene.dependencies.append(key) }

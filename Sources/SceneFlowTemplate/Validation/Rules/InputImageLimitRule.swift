@@ -4,7 +4,7 @@ struct InputImageLimitRule: ValidationRule {
 
     func check(_ context: ValidationContext, into findings: inout Findings) {
         for scene in context.template.scenes {
-            let dependencyImages = scene.dependencies.reduce(0) { sum, key in
+            let slotImages = scene.dependencies.reduce(0) { sum, key in
                 guard let slot = context.slotByKey[key.value], slot.type?.value.isImage ?? false else { return sum }
                 return sum + max(0, slot.max?.value ?? 1)
             }
@@ -13,10 +13,10 @@ struct InputImageLimitRule: ValidationRule {
                 let kind: JobKind = isLast ? .lastFrame : .firstFrame
                 let choice = context.template.modelChoice(kind, scene: scene, frame: (spec, isLast))
                 guard let model = context.usableModel(choice, for: kind), let limit = model.maxInputImages else { continue }
-                // A first frame combines avatar, background and dependency images; a last frame
+                // A first frame combines avatar, background and the images of the slots it shows; a last frame
                 // starts from the scene's first frame plus the same dependencies.
-                let count = isLast ? 1 + dependencyImages
-                    : (scene.avatar == nil ? 0 : 1) + (scene.background == nil ? 0 : 1) + dependencyImages
+                let count = isLast ? 1 + slotImages
+                    : (scene.avatar == nil ? 0 : 1) + (scene.background == nil ? 0 : 1) + slotImages
                 guard count > limit else { continue }
                 findings.error(.tooManyInputImages,
                                "\(kind.rawValue) of scene \"\(scene.id?.value ?? "#\(scene.index)")\" needs up to \(count) input images, but \(model.id) takes at most \(limit)",

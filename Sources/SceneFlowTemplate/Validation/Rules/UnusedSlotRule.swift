@@ -3,7 +3,7 @@ struct UnusedSlotRule: ValidationRule {
     static let codes: [DiagnosticCode] = [.unusedSlot]
 
     func check(_ context: ValidationContext, into findings: inout Findings) {
-        guard !context.cannotJudge(.sceneDependencies) else { return }
+        guard !context.cannotJudge(.sceneSlots) else { return }
         var used = Set<String>()
         for scene in context.template.scenes {
             for key in scene.dependencies { used.insert(key.value) }

@@ -4,7 +4,7 @@ import SceneFlowTemplate
 
 /// Running one job in a child task: coalescing with other runs of a batch, shared slots, the
 /// attempts, and storing the output in the cache.
-extension RunEngine {
+extension Scheduler {
     // MARK: Running a job (in a child task)
 
     func execute(_ job: Job, generator: Generator, key: CacheKey, attempts: AttemptRunner) async -> AttemptRunner.Outcome {

@@ -2,7 +2,7 @@ import Foundation
 import SceneFlowTemplate
 
 /// Turning a job's outcome into the node's record, its files for the nodes after it, and its event.
-extension RunEngine {
+extension Scheduler {
     // MARK: Recording an outcome
 
     /// A node whose job was identical to `leader`'s takes its outcome.

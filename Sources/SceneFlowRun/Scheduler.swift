@@ -13,7 +13,7 @@ import SceneFlowTemplate
 /// its node finishes, so a killed run loses only the jobs in flight.
 ///
 /// All mutable state lives in `run()`, owned by the one task that drives it.
-public struct RunEngine: Sendable {
+public struct Scheduler: Sendable {
     public let runID: String
     public let graph: SceneGraph
     public let template: RunReport.TemplateRef
@@ -214,9 +214,9 @@ public struct RunEngine: Sendable {
     }
 }
 
-extension RunEngine {
+extension Scheduler {
     /// A run of a checked template with these inputs (no remote images, no replacements): for
-    /// tests, benchmarks and programs that drive the engine without a session.
+    /// tests, benchmarks and programs that drive the scheduler without a session.
     public init(checked: CheckedTemplate, inputs: HydrationInputs, cache: OutputCache, options: RunOptions, folder: RunFolder?,
                 workspace: Workspace?, runID: String = Workspace.newRunID(), generators: @escaping @Sendable (ModelInfo) -> Generator?,
                 events: @escaping @Sendable (RunEvent) -> Void = { _ in }) {
