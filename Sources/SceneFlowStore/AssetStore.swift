@@ -9,28 +9,6 @@ import SceneFlowTemplate
 import Glibc
 #endif
 
-/// An asset stored against a product.
-public struct StoredAsset: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "assets"
-    public var productID: String
-    public var key: String
-    public var sha256: String
-    /// By content: png, jpeg, webp, mp4, mov, webm.
-    public var mediaType: String
-    public var size: Int64
-    /// The file name it was added from, for people.
-    public var originalName: String
-    public var addedAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case key, sha256, size
-        case productID = "product_id"
-        case mediaType = "media_type"
-        case originalName = "original_name"
-        case addedAt = "added_at"
-    }
-}
-
 /// The largest files the store takes: images as `ImageCheck` allows, videos up to 1 GB.
 public enum AssetLimits {
     public static let maxImageBytes = ImageCheck.maxBytes

@@ -1,94 +1,20 @@
 import Foundation
-import SceneFlowBasics
+import GRDB
 import SceneFlowRun
-import SceneFlowTemplate
 
-// The store's seams: what the rest of SceneFlow asks of the shared state, as protocols. The
-// embedded default is the workspace's SQLite database (`WorkspaceDatabase`, through GRDB); team
-// mode puts another implementation behind the same protocols without touching the scheduler, the
-// session, the server or the commands.
-
-/// Products' assets: files stored against a product id and a slot, checked by content, kept
-/// once by content (in a `BlobStore`).
-public protocol AssetStore: Sendable {
-    /// Stores files for a product's slot (replacing the slot's files, unless `append`).
-    @discardableResult
-    func addAssets(product: String, key: String, files: [URL], slotType: SlotType?, append: Bool) throws -> [StoredAsset]
-    /// Removes a product's files for a key (or those whose digest starts with `sha256`); returns them.
-    @discardableResult
-    func removeAssets(product: String, key: String?, sha256: String?) throws -> [StoredAsset]
-    func assets(product: String) throws -> [StoredAsset]
-    /// Every product with how many assets it has.
-    func products() throws -> [(product: String, assets: Int)]
-    /// Where a stored asset's bytes can be read on this host.
-    func file(of asset: StoredAsset) -> URL
-    /// A product's stored files as hydration inputs.
-    func hydrationInputs(product: String, except keys: Set<String>, requireAssets: Bool) throws -> HydrationInputs
-}
-
-/// The run history.
-public protocol RunHistoryStore: Sendable {
-    /// Records a run as it starts (`running`, with this process's identity).
-    func begin(_ report: RunReport, folder: URL) throws
-    /// Records a run as it ends.
-    func record(_ report: RunReport, folder: URL) throws
-    func runs(limit: Int, product: String?, template: String?) throws -> [RunRecord]
-    /// A run by its id, or by a prefix that names exactly one run.
-    func lookup(_ id: String) throws -> RunLookup
-    /// Runs whose process died while they ran, settled (`interrupted`, or as their report says).
-    @discardableResult
-    func settleAbandonedRuns() throws -> [RunRecord]
-    /// A run added from its folder's `run.json`.
-    @discardableResult
-    func importRun(folder: URL) throws -> RunRecord
-}
-
-/// The takes users picked, per template and job.
-public protocol TakePickStore: Sendable {
-    func pick(_ pick: TakePick) throws
-    func picks(template: String) throws -> [String: Int]
-    func pick(of jobKey: String, template: String) throws -> TakePick?
-}
-
-/// All the shared state a session, a server or a command works with.
-public typealias Store = AssetStore & RunHistoryStore & TakePickStore
-
-/// A store's failure that is worth waiting out (another process holds it).
-public protocol WaitableStoreError: Error {
-    var isLocked: Bool { get }
-}
-
-extension StoreError: WaitableStoreError {}
-
-extension RunHistoryStore {
-    /// Runs `body`, trying again while the store is held by another process (each try waits the
-    /// store's own timeout), for at most `seconds`: recording a run outlasts a long write elsewhere.
-    public func patiently<T>(for seconds: Double = 30, _ body: (Self) throws -> T) async throws -> T {
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            do { return try body(self) } catch let error as WaitableStoreError where error.isLocked && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
-    }
-
-    public func runs(limit: Int = 20) throws -> [RunRecord] { try runs(limit: limit, product: nil, template: nil) }
-}
-
-extension AssetStore {
-    @discardableResult
-    public func addAssets(product: String, key: String, files: [URL], slotType: SlotType? = nil) throws -> [StoredAsset] {
-        try addAssets(product: product, key: key, files: files, slotType: slotType, append: false)
-    }
-
-    @discardableResult
-    public func removeAssets(product: String, key: String? = nil) throws -> [StoredAsset] {
-        try removeAssets(product: product, key: key, sha256: nil)
-    }
-
-    public func hydrationInputs(product: String, requireAssets: Bool = true) throws -> HydrationInputs {
-        try hydrationInputs(product: product, except: [], requireAssets: requireAssets)
-    }
-}
+// The workspace's SQLite database is the embedded implementation of the store's protocols
+// (`SceneFlowRun/Store`): each record is a GRDB record of its table.
 
 extension WorkspaceDatabase: AssetStore, RunHistoryStore, TakePickStore {}
+
+extension StoredAsset: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "assets"
+}
+
+extension RunRecord: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "runs"
+}
+
+extension TakePick: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "take_picks"
+}

@@ -4,38 +4,6 @@ import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowTemplate
 
-/// A take a user approved: later runs of the same job of the same template use it
-/// (`RunOptions.picks`). Another template with an identical job does not inherit it: a pick
-/// is a review decision about one template's node.
-public struct TakePick: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "take_picks"
-    /// The job's key (its first take's cache key): the same job in any later run.
-    public var jobKey: String
-    public var take: Int
-    public var node: String
-    public var templateID: String
-    /// The run whose take list the pick was made from.
-    public var runID: String
-    public var pickedAt: Date
-
-    public init(jobKey: String, take: Int, node: String, templateID: String, runID: String, pickedAt: Date = Date()) {
-        self.jobKey = jobKey
-        self.take = take
-        self.node = node
-        self.templateID = templateID
-        self.runID = runID
-        self.pickedAt = pickedAt
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case take, node
-        case jobKey = "job_key"
-        case templateID = "template_id"
-        case runID = "run_id"
-        case pickedAt = "picked_at"
-    }
-}
-
 extension WorkspaceDatabase {
     /// Records `pick`, replacing an earlier pick of the same job.
     public func pick(_ pick: TakePick) throws {

@@ -4,23 +4,6 @@ import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowTemplate
 
-/// A problem with the workspace database, said plainly.
-public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    /// A file over the store's size limit (the server answers 413).
-    public var isTooLarge = false
-    /// There is no workspace (or no database in it) where a command only reads one.
-    public var isMissing = false
-    /// Another process holds the database's lock: trying again later may succeed.
-    public var isLocked = false
-    public init(_ description: String, tooLarge: Bool = false, missing: Bool = false, locked: Bool = false) {
-        self.description = description
-        isTooLarge = tooLarge
-        isMissing = missing
-        isLocked = locked
-    }
-}
-
 /// The workspace's SQLite database (`sceneflow.sqlite`): product assets, run history and picked takes.
 ///
 /// Asset files are kept content-addressed beside it (`assets/ab/<sha256>.<ext>`), so the same
