@@ -3,7 +3,7 @@ import PackageDescription
 
 // SceneFlow: a typed dependency graph for generative UGC video templates, run like a build system.
 //
-// Layering (see README "Architecture"): the CLI is a thin layer of argument-parser commands over
+// Layering (see docs/architecture.md): the CLI is a thin layer of argument-parser commands over
 // libraries that never import ArgumentParser. Each C library is owned by exactly one module.
 //
 // Linux only: the HTTP transport drives libcurl with epoll and eventfd, and child processes are
@@ -53,8 +53,9 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        // The run side: the engine, jobs, cache keys and the content-addressed cache, takes,
-        // reports and events, finishing (captions, OTIO), run folders and the workspace.
+        // The run side: the scheduler, jobs, cache keys and the content-addressed cache, takes,
+        // reports and events, finishing (captions, OTIO), run folders, the workspace, and the
+        // store and blob-store protocols (team mode implements them without touching the rest).
         .target(
             name: "SceneFlowRun",
             dependencies: ["SceneFlowBasics", "SceneFlowTemplate", .product(name: "Crypto", package: "swift-crypto")]
@@ -81,7 +82,7 @@ let package = Package(
         .target(name: "SceneFlowHTTP", dependencies: ["CCurl"]),
         // Generators: the local engine (ffmpeg, espeak-ng) and the remote providers (fal, Gemini, Veo, ElevenLabs).
         .target(name: "SceneFlowProviders", dependencies: ["SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowHTTP", "SceneFlowProcess"]),
-        // The workspace database (SQLite through GRDB): product assets and run history.
+        // The embedded store: the workspace database (SQLite through GRDB) behind the store protocols.
         .target(
             name: "SceneFlowStore",
             dependencies: [
@@ -90,7 +91,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // The one way to hydrate (run, each product of a batch, the server): checks, engine, report, history.
+        // The one way to hydrate (run, each product of a batch, the server): checks, scheduler, report, history.
         .target(
             name: "SceneFlowSession",
             dependencies: ["SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowProviders", "SceneFlowStore", "SceneFlowGraphviz"]

@@ -5,7 +5,7 @@ import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowTemplate
 
-/// The dashboard's pages (`../shared/spec/api.md`, "Pages"): an HTML shell per page and one
+/// The dashboard's pages (`docs/api.md`, "Pages"): an HTML shell per page and one
 /// script and one stylesheet from this server. The script reads and writes only through the
 /// API; data reaches the page as text nodes, never as markup. A Content Security Policy allows
 /// nothing from other origins.

@@ -9,7 +9,7 @@ import SceneFlowTemplate
 import ServiceLifecycle
 import Synchronization
 
-/// `sceneflow serve`: the HTTP API of `../shared/spec/api.md` over the same libraries as the
+/// `sceneflow serve`: the HTTP API of `docs/api.md` over the same libraries as the
 /// command line — one validator, one session, one store. Runs execute in this process under
 /// limits shared by every run in flight (as a batch's products share them).
 ///

@@ -10,7 +10,7 @@ import SceneFlowTestSupport
 // for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all);
 // the stress sections children and batch-stress, and the whole-process sections commands,
 // growth, hostile and serve (they start .build/release/sceneflow), run only when named. Figures are medians of several runs, in
-// milliseconds, on whatever machine runs this; the README records this project's machine's.
+// milliseconds, on whatever machine runs this; `docs/benchmarks.md` records this project's machine's.
 
 // `sceneflow-bench generate SCENES [bench|chain|random] [SEED] [json|yaml] DIR`: writes a generated
 // template (and its images) into DIR and prints its path, for trying commands on inputs of any size.

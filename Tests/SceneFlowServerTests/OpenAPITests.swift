@@ -45,6 +45,30 @@ import Testing
         }
     }
 
+    /// `docs/api.md` (the HTTP contract) and the server agree: every route and page in its tables
+    /// is served with that method, and every route the server has is in a table.
+    @Test func theContractPageListsExactlyTheServedRoutes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-openapi-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let server = try SceneFlowServer(options: ServerOptions(templates: folder, workspace: Workspace(root: folder.appendingPathComponent("ws"))),
+                                         logger: Logger(label: "test"))
+        let served = Set(server.endpoints.map { "\($0.method.rawValue) \($0.path)" })
+        let page = try String(contentsOf: Self.packageRoot.appendingPathComponent("docs/api.md"), encoding: .utf8)
+        var documented = Set<String>()
+        for line in page.split(separator: "\n") where line.hasPrefix("| `") {
+            // "| `GET /api/v1/runs/{id}` | ..." or, for a page, "| `/runs/{id}` | ...".
+            let cell = line.dropFirst(3).prefix { $0 != "`" }
+            let words = cell.split(separator: " ")
+            let (method, path) = words.count == 2 ? (String(words[0]), String(words[1])) : ("GET", String(words[0]))
+            documented.insert("\(method) \(path.split(separator: "?")[0])")
+        }
+        #expect(documented.count > 30, "the tables were read")
+        #expect(served == documented, "served but not in docs/api.md: \(served.subtracting(documented).sorted()); in docs/api.md but not served: \(documented.subtracting(served).sorted())")
+    }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
     /// The methods a 405 offers come from the same endpoints.
     @Test func aWrongMethodIsAnsweredWithTheRoutesMethods() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sceneflow-openapi-\(UUID().uuidString)")

@@ -66,7 +66,7 @@ enum FalInputs {
         return body
     }
 
-    /// Models whose documented input has `seed` (`../shared/providers.md`): a new take passes its
+    /// Models whose documented input has `seed` (`docs/providers.md`): a new take passes its
     /// number, so takes differ and each can be made again. Kling O1 and Kling 2.6 have none;
     /// they sample anew on every request.
     static func acceptsSeed(_ model: String) -> Bool {

@@ -1,6 +1,6 @@
 import Foundation
 
-// The documented request and response bodies of the providers (`../shared/providers.md`), as
+// The documented request and response bodies of the providers (`docs/providers.md`), as
 // `Codable` types: what SceneFlow sends is built as one of these and encoded once
 // (`JSONCoding`), what it reads is decoded into one, and a field that is not there or of
 // another type is a clear error, not a silent `nil`. Optional fields a request leaves out are

@@ -30,7 +30,7 @@ public struct ProviderEndpoint: Sendable {
         self.origin = components
     }
 
-    /// The default base URLs of `../shared/spec/cli.md`, overridable for a proxy or a
+    /// The default base URLs of `docs/providers.md`, overridable for a proxy or a
     /// loopback test server.
     public static func defaultBase(for provider: Provider) -> (variable: String, url: String)? {
         switch provider {

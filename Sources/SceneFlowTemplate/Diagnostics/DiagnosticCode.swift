@@ -1,6 +1,6 @@
 /// The stable, kebab-case identifier of every problem SceneFlow reports.
 ///
-/// Scripts match on these, so a code is never renamed or reused; the README's table lists them.
+/// Scripts match on these, so a code is never renamed or reused; `docs/diagnostics.md` lists them.
 public enum DiagnosticCode: String, Sendable, Codable, CaseIterable {
     // Reading the file.
     case syntaxError = "syntax-error"

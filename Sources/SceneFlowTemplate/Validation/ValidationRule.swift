@@ -4,7 +4,7 @@ import Foundation
 /// messages beside it (swift-format's layout), and reports root causes only: a rule skips values
 /// another rule already reported as broken (an unknown id is not also "unused" or "on a cycle").
 public protocol ValidationRule: Sendable {
-    /// The codes this rule can report (documented in the README's table).
+    /// The codes this rule can report (documented in `docs/diagnostics.md`).
     static var codes: [DiagnosticCode] { get }
     func check(_ context: ValidationContext, into findings: inout Findings)
 }

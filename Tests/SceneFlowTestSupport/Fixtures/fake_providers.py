@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Loopback stand-ins for fal, Gemini, Veo (Gemini API) and ElevenLabs, speaking each
-provider's documented HTTP protocol (../shared/providers.md) as bytes over TCP.
+provider's documented HTTP protocol (docs/providers.md) as bytes over TCP.
 
 Standard library only, so it needs nothing installed but python3 (and ffmpeg, which makes
 the media it hands back). One server serves every provider under its own prefix:
