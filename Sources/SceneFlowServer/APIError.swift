@@ -72,4 +72,9 @@ enum JSONBody {
     }
 
     static func raw(_ status: HTTPResponse.Status = .ok, _ text: String) -> Response { raw(status, Data(text.utf8)) }
+
+    /// JSON that has passed through `ServedPaths.scrub` already.
+    static func scrubbed(_ status: HTTPResponse.Status = .ok, _ bytes: [UInt8]) -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
 }

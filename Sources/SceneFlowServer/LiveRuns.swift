@@ -18,6 +18,8 @@ final class LiveRun: Sendable {
         var finished = false
         /// The run's last report, once it has ended: the truth even when the disk would not take it.
         var report: RunReport?
+        /// The report as the API sends it, encoded once.
+        var answer: [UInt8]?
         var watchers: [UUID: AsyncStream<(Int, String)>.Continuation] = [:]
         var task: Task<HydrationResult, Never>?
     }
@@ -41,6 +43,15 @@ final class LiveRun: Sendable {
 
     /// The report the run ended with (nil while it runs).
     var report: RunReport? { state.withLock { $0.report } }
+
+    /// The report the run ended with, as the API sends it (encoded and scrubbed once); nil while it runs.
+    func answer() throws -> [UInt8]? {
+        if let kept = state.withLock({ $0.answer }) { return kept }
+        guard let report else { return nil }
+        let bytes = ServedPaths.scrub(Array(try report.encoded()))
+        state.withLock { $0.answer = bytes }
+        return bytes
+    }
 
     /// Marks the run finished: watchers get what is left, then their streams end.
     func finish(_ report: RunReport? = nil) {

@@ -32,7 +32,7 @@ extension SceneFlowServer {
             Endpoint(method: .get, path: "/api/v1/runs/{id}", operationID: "getRun", summary: "The run report (run.json), live while the run goes on",
                      parameters: [.runID], replies: [.json(200, "the report", RunReport.self), .error(404, "no such run")]) { _, context in
                 let id = try RequestSupport.id(context, "id", what: "run id")
-                return JSONBody.raw(.ok, try report(of: id))
+                return JSONBody.scrubbed(.ok, try answer(of: id))
             },
             Endpoint(method: .get, path: "/api/v1/runs/{id}/events", operationID: "runEvents",
                      summary: "Server-Sent Events: the run's NDJSON events from the start, then live, until run_finished; Last-Event-ID resumes",
@@ -75,7 +75,7 @@ extension SceneFlowServer {
                 // The report names files, and its template: served as the API serves JSON, with
                 // the server's folders written relative.
                 if name == "run.json" {
-                    var response = JSONBody.raw(.ok, try report(of: id))
+                    var response = JSONBody.scrubbed(.ok, try answer(of: id))
                     response.headers[.contentDisposition] = "attachment; filename=\"run.json\""
                     return response
                 }
@@ -133,25 +133,56 @@ extension SceneFlowServer {
     /// in memory is the truth even when the disk would not take it), else its `run.json` — and
     /// a report that says `running` for a run no live process runs is settled `interrupted`
     /// first (the history and the report then agree).
-    func report(of id: String) throws -> Data {
-        if let live = runs[id], let report = live.report { return try report.encoded() }
+    func report(of id: String) throws -> Data { Data(try answer(of: id)) }
+
+    /// Run `id`'s report as the API sends it (server paths scrubbed): a finished run of this
+    /// process from memory, encoded once; any other from its `run.json`, kept while that file is
+    /// the same version (see `ReportCache`). A report that says `running` for a run no process
+    /// runs settles the abandoned runs first, so it is answered `interrupted`, never `running`.
+    func answer(of id: String) throws -> [UInt8] {
+        if let live = runs[id], let bytes = try live.answer() { return bytes }
         let folder = try runFolder(id)
         let file = folder.appendingPathComponent("run.json")
-        guard let data = FileManager.default.contents(atPath: file.path) else { throw APIError.notFound("run \(id) has no report") }
-        if runs[id] == nil, (try? RunReport.decoder.decode(RunReport.self, from: data))?.status == .running {
-            do { try store.settleAbandonedRuns() } catch { logger.warning("runs could not be settled", metadata: ["error": "\(error)"]) }
-            return FileManager.default.contents(atPath: file.path) ?? data
+        if let version = FileVersion(path: file.path), let bytes = reports.bytes(of: id, version: version) { return bytes }
+        guard let version = FileVersion(path: file.path), var data = FileManager.default.contents(atPath: file.path) else {
+            throw APIError.notFound("run \(id) has no report")
         }
-        return data
+        var settled = true
+        let head = try? JSONCoding.decoder.decode(ReportHead.self, from: data)
+        if let head, head.runID != id {
+            // A later run was made in the same folder: its report is not this run's.
+            throw APIError.notFound("run \(id)'s folder now holds run \(Slug.shown(head.runID)); its report was replaced")
+        }
+        if runs[id] == nil, head?.status == RunReport.Status.running.rawValue {
+            do { try store.settleAbandonedRuns() } catch { logger.warning("runs could not be settled", metadata: ["error": "\(error)"]) }
+            if let now = FileManager.default.contents(atPath: file.path) { data = now }
+            settled = false
+        }
+        let bytes = ServedPaths.scrub(Array(data))
+        // Kept under the version read before the bytes: a report rewritten in between is read
+        // again at the next request. One that had to be settled is read again too (it may be
+        // another live process's run, or the settling may have failed).
+        if settled { reports.keep(id, folder: folder, version: version, bytes: bytes) }
+        return bytes
+    }
+
+    /// The two fields of a report that say whose it is and whether it is over.
+    private struct ReportHead: Decodable {
+        var runID: String
+        var status: String
+        enum CodingKeys: String, CodingKey { case runID = "run_id", status }
     }
 
     /// A run's folder: this process's runs first, then the history (404 for neither).
     func runFolder(_ id: String) throws -> URL {
         if let live = runs[id] { return live.folder }
+        if let known = reports.folder(of: id) { return known }
         guard case .found(let record) = try store.lookup(id), record.runID == id else {
             throw APIError.notFound("no run \(id)")
         }
-        return URL(fileURLWithPath: record.folder)
+        let folder = URL(fileURLWithPath: record.folder)
+        reports.keep(id, folder: folder)
+        return folder
     }
 
     func startRun(_ request: Request) async throws -> Response {

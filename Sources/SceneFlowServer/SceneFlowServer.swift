@@ -21,6 +21,8 @@ public struct SceneFlowServer: Sendable {
     /// Assets, history and picks: the workspace's database (team mode: the team's `Store`).
     let store: any Store
     let runs: LiveRuns
+    /// Reports as `GET /runs/{id}` answers them, and the folders of run ids.
+    let reports = ReportCache()
     let folder: TemplateFolder
     let summaries = TemplateSummaries()
     let hosts: HostPolicy

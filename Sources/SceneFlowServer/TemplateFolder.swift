@@ -118,8 +118,7 @@ extension TemplateSummary: Documented {
 /// `maxAge` seconds.
 final class TemplateSummaries: Sendable {
     private struct Entry {
-        var size: Int64
-        var modified: timespec
+        var version: FileVersion
         var made: ContinuousClock.Instant
         var summary: TemplateSummary
     }
@@ -129,15 +128,13 @@ final class TemplateSummaries: Sendable {
     init(maxAge: Duration = .seconds(10)) { self.maxAge = maxAge }
 
     func summary(of url: URL) -> TemplateSummary {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else { return SceneFlowServer.summary(url) }
+        guard let version = FileVersion(path: url.path) else { return SceneFlowServer.summary(url) }
         let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[url.path] }), entry.size == Int64(info.st_size),
-           entry.modified.tv_sec == info.st_mtim.tv_sec, entry.modified.tv_nsec == info.st_mtim.tv_nsec, now - entry.made < maxAge {
+        if let entry = entries.withLock({ $0[url.path] }), entry.version == version, now - entry.made < maxAge {
             return entry.summary
         }
         let summary = SceneFlowServer.summary(url)
-        entries.withLock { $0[url.path] = Entry(size: Int64(info.st_size), modified: info.st_mtim, made: now, summary: summary) }
+        entries.withLock { $0[url.path] = Entry(version: version, made: now, summary: summary) }
         return summary
     }
 }

@@ -20,13 +20,13 @@ import Glibc
 public actor ImageDecoding {
     public static let shared = ImageDecoding()
 
-    private var verdicts: [String: String?] = [:]
+    private var verdicts: [Version: String?] = [:]
+    private struct Version: Hashable { var path: String; var file: FileVersion }
 
     /// Why the image at `url` cannot be decoded, or nil when every pixel decodes.
     public func problem(_ url: URL) async -> String? {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else { return "it cannot be read: \(String(cString: strerror(errno)))" }
-        let version = "\(url.path)|\(info.st_dev)|\(info.st_ino)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)|\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
+        guard let file = FileVersion(path: url.path) else { return "it cannot be read: \(String(cString: strerror(errno)))" }
+        let version = Version(path: url.path, file: file)
         if let known = verdicts[version] { return known }
         let verdict = await Self.decode(url)
         verdicts[version] = verdict

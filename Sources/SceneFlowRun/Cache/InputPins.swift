@@ -117,17 +117,12 @@ public struct InputPins: Sendable {
     }
 
     static func entry(_ info: Glibc.stat, sha256: String, ext: String, pinned: Glibc.stat?) -> Entry {
-        Entry(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-              modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-              changed: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec), sha256: sha256, fileExtension: ext,
-              pinnedSize: pinned.map { Int64($0.st_size) } ?? -1,
-              pinnedModified: pinned.map { Int64($0.st_mtim.tv_sec) * 1_000_000_000 + Int64($0.st_mtim.tv_nsec) } ?? -1)
+        let version = FileVersion(info), pinnedVersion = pinned.map(FileVersion.init)
+        return Entry(device: version.device, inode: version.inode, size: version.size, modified: version.modified, changed: version.changed,
+                     sha256: sha256, fileExtension: ext, pinnedSize: pinnedVersion?.size ?? -1, pinnedModified: pinnedVersion?.modified ?? -1)
     }
 
-    static func sameVersion(_ a: Glibc.stat, _ b: Glibc.stat) -> Bool {
-        a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec
-            && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec
-    }
+    static func sameVersion(_ a: Glibc.stat, _ b: Glibc.stat) -> Bool { FileVersion(a) == FileVersion(b) }
 
     static func safeExtension(_ ext: String) -> String {
         let lower = ext.lowercased()
