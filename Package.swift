@@ -74,6 +74,12 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // zlib (Debian: zlib1g-dev): PNG image data inflated in process. Only SceneFlowProviders imports it.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Starting child processes: fork/exec with a parent-death signal, in C (async-signal-safe).
         .target(name: "CSpawn"),
         // The one way to run a child process (ffmpeg, espeak-ng; in tests sceneflow and servers).
@@ -81,7 +87,7 @@ let package = Package(
         // An HTTP client over curl_multi, on a thread of its own.
         .target(name: "SceneFlowHTTP", dependencies: ["CCurl"]),
         // Generators: the local engine (ffmpeg, espeak-ng) and the remote providers (fal, Gemini, Veo, ElevenLabs).
-        .target(name: "SceneFlowProviders", dependencies: ["SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowHTTP", "SceneFlowProcess"]),
+        .target(name: "SceneFlowProviders", dependencies: ["SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowHTTP", "SceneFlowProcess", "CZlib"]),
         // The embedded store: the workspace database (SQLite through GRDB) behind the store protocols.
         .target(
             name: "SceneFlowStore",
@@ -178,7 +184,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SceneFlowProviderTests",
-            dependencies: ["SceneFlowTestTags", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"]
+            dependencies: ["SceneFlowTestTags", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"],
+            exclude: ["Fixtures"]
         ),
     ]
 )

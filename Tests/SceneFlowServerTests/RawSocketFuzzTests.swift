@@ -15,7 +15,7 @@ import Testing
     @Test(arguments: [1, 2, 3]) func theServerHoldsUnderGeneratedRequests(seed: UInt64) async throws {
         let server = try await ServerProcess.start(host: "0.0.0.0", environment: ["SCENEFLOW_TOKEN": Self.token])
         defer { Task { _ = await server.stop() } }
-        var random = ServerSecurityTests.Seeded(state: seed)
+        var random = SplitMix64(seed: seed)
         let cases = 600
         var statuses: [Int: Int] = [:]
         for index in 0..<cases {

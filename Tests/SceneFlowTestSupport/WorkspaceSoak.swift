@@ -19,18 +19,8 @@ public struct WorkspaceSoak: Sendable {
         self.folder = folder
     }
 
-    /// A deterministic generator (SplitMix64): a failing round is replayed by its seed.
-    public struct Seeded: RandomNumberGenerator, Sendable {
-        var state: UInt64
-        public init(seed: UInt64) { state = seed }
-        public mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// A failing round is replayed by its seed.
+    public typealias Seeded = SplitMix64
 
     /// One round: `width` operations started at once (each after a small random delay), waited for,
     /// then the invariants. Returns what was run and every violation found.

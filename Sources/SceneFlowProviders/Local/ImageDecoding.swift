@@ -8,9 +8,9 @@ import SceneFlowTemplate
 import Glibc
 #endif
 
-/// Decodes an image in full, every pixel, with ffmpeg — errors fatal: any message at ffmpeg's
-/// error level fails it, even when ffmpeg itself would exit 0 (a PNG whose chunks and CRCs are
-/// valid but whose image data does not inflate, or inflates short). `ImageCheck` reads the
+/// Decodes an image in full, every pixel: a PNG in process (`PNGPixels`: its image data
+/// inflated with zlib, every row there), a JPEG or WebP with ffmpeg — errors fatal: any message
+/// at ffmpeg's error level fails it, even when ffmpeg itself would exit 0. `ImageCheck` reads the
 /// structure without a process; this is the second, complete look, taken where processes may
 /// run: `validate`, every hydration before anything is spent, the stores before they keep a
 /// file, and the local engine before it composites one.
@@ -37,10 +37,19 @@ public actor ImageDecoding {
     public static var isAvailable: Bool { Command.find("ffmpeg") != nil }
 
     static func decode(_ url: URL) async -> String? {
+        let type = MediaType.sniff(fileAt: url) ?? .png
+        if type == .png {
+            // In process (zlib): the image's own bytes, whatever follows them.
+            do {
+                let bytes = try RegularFile.read(url.path, limit: ImageCheck.maxBytes)
+                return PNGPixels.problem(bytes).map { "its pixels do not decode (\($0))" }
+            } catch {
+                return "it cannot be read: \(error)"
+            }
+        }
         guard let ffmpeg = Command.find("ffmpeg") else {
             return "ffmpeg is not installed, so its pixels cannot be checked (apt-get install ffmpeg)"
         }
-        let type = MediaType.sniff(fileAt: url) ?? .png
         // The image's own bytes are decoded: what follows its end (which the stores leave out)
         // is not its pixels.
         var file = url
@@ -79,9 +88,13 @@ public enum ImageDecodeCheck {
     public static func diagnostics(_ loaded: LoadedTemplate, inputs: HydrationInputs? = nil, replacements: [String: URL] = [:],
                                    decoder: ImageDecoding = .shared) async -> [Diagnostic] {
         guard let template = loaded.template else { return [] }
-        guard ImageDecoding.isAvailable else {
-            // Said once, as a warning: a run needs ffmpeg anyway and stops on its own check.
-            return [Diagnostic(.warning, .invalidMedia, "images were checked by their structure only: ffmpeg is not installed, so their pixels were not decoded (apt-get install ffmpeg)", path: "")]
+        let canDecodeAll = ImageDecoding.isAvailable
+        var unchecked = false
+        /// PNGs are decoded in process; other types need ffmpeg, and without it are left to the
+        /// run's own check, said once as a warning.
+        func check(_ url: URL) async -> String? {
+            guard canDecodeAll || MediaType.sniff(fileAt: url) == .png else { unchecked = true; return nil }
+            return await decoder.problem(url)
         }
         var findings = Findings()
         let images = template.avatars.map { ($0.image, "avatar \"\($0.id?.value ?? "#\($0.index)")\"", "avatars[\($0.index)].image") }
@@ -89,7 +102,7 @@ public enum ImageDecodeCheck {
         for (image, owner, path) in images {
             guard let image, case .file(let url) = ImageReference.resolve(image.value, templateDirectory: loaded.directory),
                   (try? ImageCheck.inspect(path: url.path)) != nil else { continue }  // missing or malformed: the rules said so
-            if let problem = await decoder.problem(url) {
+            if let problem = await check(url) {
                 findings.error(.invalidMedia, "image of \(owner), \"\(image.value)\": \(problem)", path: path, at: image.anchor)
             }
         }
@@ -98,16 +111,19 @@ public enum ImageDecodeCheck {
             let context = InputContext(loaded: loaded, template: template)
             for file in inputs.files {
                 guard context.template.slotByKey[file.key]?.type?.value.isImage == true, (try? ImageCheck.inspect(path: file.url.path)) != nil else { continue }
-                if let problem = await decoder.problem(file.url) {
+                if let problem = await check(file.url) {
                     diagnostics.append(context.atFile(file, .invalidMedia, "asset \"\(Slug.shown(file.path))\" for slot \"\(file.key)\": \(problem)"))
                 }
             }
         }
         for (node, url) in replacements.sorted(by: { $0.key < $1.key }) where (try? ImageCheck.inspect(path: url.path)) != nil {
-            if let problem = await decoder.problem(url) {
+            if let problem = await check(url) {
                 let flag = node.hasPrefix("avatar:") ? "--avatar" : "--background"
                 diagnostics.append(Diagnostic(.error, .invalidMedia, "\(flag) \(node.drop { $0 != ":" }.dropFirst())=\(url.lastPathComponent): \(problem)", path: flag))
             }
+        }
+        if unchecked {
+            diagnostics.append(Diagnostic(.warning, .invalidMedia, "JPEG and WebP images were checked by their structure only: ffmpeg is not installed, so their pixels were not decoded (apt-get install ffmpeg)", path: ""))
         }
         return diagnostics
     }
