@@ -37,6 +37,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable {
     case lastFrameIgnored = "last-frame-ignored"
     case lastFrameRequired = "last-frame-required"
     case unusedSlot = "unused-slot"
+    case slotNotUsed = "slot-not-used"
     case cycle = "cycle"
     case missingFile = "missing-file"
     case pathEscapesTemplate = "path-escapes-template"

@@ -119,6 +119,7 @@ public struct Validator: Sendable {
         InputImageLimitRule(),
         LastFrameSupportRule(),
         UnusedSlotRule(),
+        SlotNotUsedRule(),
         FrameCycleRule(),
         ImageReferenceRule(),
     ]
