@@ -3,7 +3,8 @@ import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowTemplate
 
-/// The ffmpeg commands that finish the final cut: sound mixed and loudness-normalised, captions
+/// The ffmpeg commands that finish the final cut: sound mixed, levelled to −14 LUFS with true
+/// peaks held (measured on the encoded sound, corrected until it is within tolerance), captions
 /// burned in, provenance tagged. Arguments are lists, never a shell; text reaches libass
 /// through a file.
 struct CutMix: Sendable {
@@ -11,8 +12,15 @@ struct CutMix: Sendable {
     let commands: LocalCommands
 
     static let subtitleFile = "captions.ass"
-    /// EBU R128 target: the loudness of short-form social video.
-    static let target = (integrated: -14.0, truePeak: -1.5, range: 11.0)
+    /// EBU R128 target: the loudness of short-form social video, and the promise: the shipped
+    /// mix within `tolerance` LU of `integrated`, no track's true peak above `truePeak` dBTP.
+    static let target = (integrated: -14.0, truePeak: -1.0, range: 11.0, tolerance: 0.5)
+    /// Where the limiter holds true peaks (4× oversampled), below the promise: AAC adds a little.
+    static let ceiling = -1.8
+    /// A pass is settled when the shipped mix is this close to the target (inside the tolerance).
+    static let settle = 0.2
+    /// Level, encode and measure at most this often.
+    static let maxPasses = 5
 
     /// The audio graph up to `[mix]`: the cut's own sound, or with music: the music looped to
     /// the cut's length (or cut to it), faded in (1 s) and out (2 s), lowered, and ducked under
@@ -47,65 +55,63 @@ struct CutMix: Sendable {
     }
 
     static let mixedFile = "mixed.wav"
+    /// The sound as shipped: the mix and, with music, the stems, encoded once (AAC) and copied
+    /// into `final.mp4`, so what is measured is what plays.
+    static let audioFile = "audio.m4a"
 
-    /// The gain and true-peak limiter that bring a sound measured at `loudness` to the target.
-    static func leveller(_ loudness: Loudness) -> String {
-        let gain = target.integrated - loudness.integratedValue
-        // The limiter holds sample peaks; AAC encoding and inter-sample peaks add up to ~0.8 dB.
-        let limit = pow(10, (target.truePeak - 1.0) / 20)
-        return "volume=\(String(format: "%.2f", gain))dB,alimiter=limit=\(String(format: "%.4f", limit)):attack=5:release=50:level=false"
+    /// A gain, then a true-peak limiter at `ceiling` dBTP (4× oversampled, so the peaks between
+    /// samples are held too).
+    static func leveller(gain: Double, ceiling: Double) -> String {
+        let limit = pow(10, ceiling / 20)
+        return "volume=\(String(format: "%.2f", gain))dB,aresample=192000,alimiter=limit=\(String(format: "%.4f", limit)):attack=5:release=50:level=false,aresample=48000"
     }
 
-    /// Second pass: the mix brought to the target by the measured gain, limited at the true
-    /// peak, written as `mixed.wav` (the limiter takes a little loudness from a peaky mix: the
-    /// last pass measures again and corrects). With music, the stems get the same gain, unlimited.
-    func level(loudness: Loudness?) -> [String] {
-        let chain = loudness.map { ";[mix]\(Self.leveller($0)),aresample=48000[out]" } ?? ";[mix]aresample=48000[out]"
+    /// One levelling pass: the mix (and, with music, each stem) brought up or down by `gain` and
+    /// limited at `ceiling`, written as WAV. Without a gain (a silent cut), the mix as it is.
+    func level(gain: Double?, ceiling: Double) -> [String] {
+        let chain = gain.map { Self.leveller(gain: $0, ceiling: ceiling) } ?? "aresample=48000"
         let length = ["-t", LocalCommands.seconds(work.seconds)]
-        var arguments = LocalCommands.quiet + inputs
-        var graph = audioGraph(stems: hasStems) + chain
-        var outputs = ["-map", "[out]", "-c:a", "pcm_s16le"] + length + [Self.mixedFile]
+        var graph = audioGraph(stems: hasStems) + ";[mix]\(chain)[out]"
+        var outputs = ["-map", "[out]", "-c:a", "pcm_f32le"] + length + [Self.mixedFile]
         if hasStems {
             for stem in Self.stems {
-                graph += ";[\(stem.label)]\(Self.gain(loudness)),aresample=48000[\(stem.label)out]"
-                outputs += ["-map", "[\(stem.label)out]", "-c:a", "pcm_s16le"] + length + [stem.file]
+                graph += ";[\(stem.label)]\(chain)[\(stem.label)out]"
+                outputs += ["-map", "[\(stem.label)out]", "-c:a", "pcm_f32le"] + length + [stem.file]
             }
         }
-        arguments += ["-filter_complex", graph]
-        return arguments + outputs
+        return LocalCommands.quiet + inputs + ["-filter_complex", graph] + outputs
     }
 
-    /// The leveller's gain alone, for a stem.
-    static func gain(_ loudness: Loudness?) -> String {
-        "volume=\(String(format: "%.2f", loudness.map { target.integrated - $0.integratedValue } ?? 0))dB"
+    /// Encodes the levelled mix (and stems, as the second and third tracks) as AAC: `audio.m4a`.
+    func encodeAudio() -> [String] {
+        var arguments = LocalCommands.quiet + ["-i", Self.mixedFile]
+        var maps = ["-map", "0:a"]
+        if hasStems {
+            for (n, stem) in Self.stems.enumerated() {
+                arguments += ["-i", stem.file]
+                maps += ["-map", "\(n + 1):a"]
+            }
+        }
+        return arguments + maps + ["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000"] + LocalCommands.bitexact + [Self.audioFile]
     }
 
-    /// Measures a file's loudness (loudnorm's JSON at info level).
-    static func measure(file: String) -> [String] {
-        ["-nostdin", "-hide_banner", "-nostats", "-v", "info", "-y", "-i", file,
+    /// Measures one audio track of a file (loudnorm's JSON at info level): integrated loudness
+    /// and true peak.
+    static func measure(file: String, track: Int = 0) -> [String] {
+        ["-nostdin", "-hide_banner", "-nostats", "-v", "info", "-y", "-i", file, "-map", "0:a:\(track)",
          "-af", "loudnorm=I=\(target.integrated):TP=\(target.truePeak):LRA=\(target.range):print_format=json", "-f", "null", "-"]
     }
 
-    /// Last pass: the picture copied or, with captions, drawn over and encoded as the clips are;
-    /// the levelled sound corrected by what the limiter took; with music, the stems as two more
-    /// audio tracks (not default, titled) corrected by the same gain; provenance in the metadata,
-    /// the comment naming the run that made the cut.
-    func finish(input: String, correction: Loudness?, output: String) -> [String] {
+    /// The last step: the picture copied or, with captions, drawn over and encoded as the clips
+    /// are; the shipped sound copied from `audio.m4a` (the mix default, the stems after it, not
+    /// default, titled); provenance in the metadata, the comment naming the run that made the cut.
+    func finish(input: String, output: String) -> [String] {
         let burn = !work.burnedCaptions.isEmpty
-        var graph = "[1:a]" + (correction.map { Self.leveller($0) + "," } ?? "") + "aresample=48000[out]"
-        var stemInputs: [String] = [], stemMaps: [String] = []
-        if hasStems {
-            for (n, stem) in Self.stems.enumerated() {
-                stemInputs += ["-i", stem.file]
-                graph += ";[\(n + 2):a]\(Self.gain(correction)),aresample=48000[\(stem.label)]"
-                stemMaps += ["-map", "[\(stem.label)]"]
-            }
-        }
-        if burn { graph += ";[0:v]ass=\(Self.subtitleFile)[picture]" }
-        var arguments = LocalCommands.quiet + ["-i", input, "-i", Self.mixedFile] + stemInputs + ["-filter_complex", graph,
-                                               "-map", burn ? "[picture]" : "0:v", "-map", "[out]"] + stemMaps
-        arguments += burn ? LocalCommands.encode : ["-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart"]
-        arguments += LocalCommands.bitexact
+        var arguments = LocalCommands.quiet + ["-i", input, "-i", Self.audioFile]
+        if burn { arguments += ["-filter_complex", "[0:v]ass=\(Self.subtitleFile)[picture]"] }
+        arguments += ["-map", burn ? "[picture]" : "0:v", "-map", "1:a"]
+        arguments += burn ? LocalCommands.encodeVideo : ["-c:v", "copy"]
+        arguments += ["-c:a", "copy", "-movflags", "+faststart"] + LocalCommands.bitexact
         var metadata = work.metadata
         if let run = work.runID { metadata["comment", default: "Made with SceneFlow"] += " · run \(run)" }
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { arguments += ["-metadata", "\(key)=\(value)"] }
@@ -160,6 +166,7 @@ struct CutMix: Sendable {
     struct Loudness: Sendable {
         var integrated: String, truePeak: String, range: String, threshold: String, offset: String
         var integratedValue: Double { Double(integrated) ?? CutMix.target.integrated }
+        var truePeakValue: Double { Double(truePeak) ?? 0 }
 
         init?(log: String) {
             guard let start = log.range(of: "{", options: .backwards), let end = log.range(of: "}", options: .backwards),

@@ -28,8 +28,9 @@ struct LocalCommands: Sendable {
     /// The caption drawn on a frame, written beside the command in its scratch folder.
     static let captionFile = "caption.txt"
 
-    static let encode = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
-                         "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart"]
+    /// The picture's encoding, shared by every clip and a cut with captions drawn in.
+    static let encodeVideo = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+    static let encode = encodeVideo + ["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart"]
     static let bitexact = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1"]
     static let quiet = ["-nostdin", "-hide_banner", "-v", "error", "-y"]
 

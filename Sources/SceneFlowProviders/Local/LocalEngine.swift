@@ -118,8 +118,9 @@ public struct LocalEngine: Generator {
     }
 
     /// All clips in scene order, joined without re-encoding (they share one encoding), then
-    /// finished (`Finishing`): the sound mixed with the music bed when there is one and
-    /// normalised to −14 LUFS in two passes of `loudnorm`; the captions burned in on request;
+    /// finished (`Finishing`): the sound mixed with the music bed when there is one, levelled to
+    /// −14 LUFS ±0.5 with true peaks at most −1 dBTP, measured on the encoded sound; the captions
+    /// burned in on request;
     /// the provenance written into the file's metadata.
     func cut(_ work: CutWork, job: Job) async throws -> URL {
         guard !work.clips.isEmpty else { throw GenerationError(.permanent, provider: .local, message: "no clips to combine") }
@@ -130,17 +131,33 @@ public struct LocalEngine: Generator {
         if !work.burnedCaptions.isEmpty {
             try Data(mix.subtitles().utf8).write(to: job.scratch.appendingPathComponent(CutMix.subtitleFile))
         }
-        // Measure, level, measure again, finish. A cut with no sound at all (every scene silent,
-        // no music) stays silent.
+        // Measure the mix; level it, encode it and measure what ships, correcting the gain (and,
+        // for a peaky mix, the limiter's ceiling) until the loudness is within the tolerance;
+        // then finish. A cut with no sound at all (every scene silent, no music) stays silent.
         func loudness(_ arguments: [String]) async throws -> CutMix.Loudness? {
             do { return CutMix.Loudness(log: try await ffmpeg.run(arguments, in: job.scratch).stderr) } catch let failure as ToolRunner.Failure {
                 throw GenerationError(.permanent, provider: .local, message: "the cut's loudness cannot be measured: \(failure.description)")
             }
         }
-        let measured = try await loudness(mix.measure(input: "joined.mp4"))
-        try await runFFmpeg(mix.level(loudness: measured), job)
-        let correction = measured == nil ? nil : try await loudness(CutMix.measure(file: CutMix.mixedFile))
-        try await runFFmpeg(mix.finish(input: "joined.mp4", correction: correction, output: "final.mp4"), job)
+        var gain = try await loudness(mix.measure(input: "joined.mp4")).map { CutMix.target.integrated - $0.integratedValue }
+        var ceiling = CutMix.ceiling
+        for _ in 0..<CutMix.maxPasses {
+            try await runFFmpeg(mix.level(gain: gain, ceiling: ceiling), job)
+            try await runFFmpeg(mix.encodeAudio(), job)
+            guard let applied = gain, let shipped = try await loudness(CutMix.measure(file: CutMix.audioFile)) else { break }
+            var peaks = [shipped.truePeakValue]
+            if mix.hasStems {
+                for track in 1...CutMix.stems.count {
+                    if let stem = try await loudness(CutMix.measure(file: CutMix.audioFile, track: track)) { peaks.append(stem.truePeakValue) }
+                }
+            }
+            let miss = CutMix.target.integrated - shipped.integratedValue
+            let over = (peaks.max() ?? 0) - CutMix.target.truePeak
+            if abs(miss) <= CutMix.settle && over <= 0 { break }
+            gain = applied + miss
+            if over > 0 { ceiling -= over + 0.2 }
+        }
+        try await runFFmpeg(mix.finish(input: "joined.mp4", output: "final.mp4"), job)
         return job.scratch.appendingPathComponent("final.mp4")
     }
 

@@ -99,7 +99,7 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
             body("resolution", String(clip.resolution))
         case .cut(let cut):
             // How the cut is finished: what is burned in, the music, the loudness target, the tags.
-            body("mix", "gain-to--14LUFS+limiter+stems;v6")
+            body("mix", "-14LUFS±0.5 measured-encoded+4x-true-peak-limiter+stems;v7")
             body("captions", cut.burnedCaptions.map { "\(formatNumber($0.start))-\(formatNumber($0.end)):\($0.text)" }.joined(separator: "\n"))
             body("music", cut.music?.sha256 ?? "")
             body("metadata", cut.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
