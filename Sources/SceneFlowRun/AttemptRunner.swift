@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowBasics
 import SceneFlowTemplate
 
 /// Runs one job to an end: attempts, retries of transient failures after the policy's delay
@@ -21,38 +22,48 @@ public struct AttemptRunner: Sendable {
         self.sleep = sleep
     }
 
+    /// Each attempt's start, length and failure, in order (the last one made it, unless failed).
+    public typealias Log = [RunReport.Attempt]
+
     public enum Outcome: Sendable {
-        case made(StoredOutput, attempts: Int, seconds: Double)
+        case made(StoredOutput, log: Log, seconds: Double)
         /// Another run of the same batch made it meanwhile.
         case reused(StoredOutput)
-        case failed(GenerationError, attempts: Int)
+        case failed(GenerationError, log: Log)
         case cancelled(attempts: Int)
     }
 
     public func run(_ job: Job, generator: Generator, store: @Sendable (GeneratedOutput, Job) throws -> StoredOutput) async -> Outcome {
         var attempt = 1
+        var log: Log = []
         let begin = ContinuousClock.now
+        func seconds(since start: ContinuousClock.Instant) -> Double {
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
         while true {
             if Task.isCancelled { return .cancelled(attempts: attempt - 1) }
             var current = job
             current.attempt = attempt
             events(.started(node: job.node, attempt: attempt, provider: job.model.provider))
+            let startedAt = Date(), start = ContinuousClock.now
             do {
                 if scratchFolders { try FileManager.default.createDirectory(at: current.scratch, withIntermediateDirectories: true) }
                 defer { if scratchFolders { try? FileManager.default.removeItem(at: current.scratch) } }
                 let output = try await generator.generate(current)
                 let stored = try store(output, current)
-                let elapsed = ContinuousClock.now - begin
-                return .made(stored, attempts: attempt, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                log.append(RunReport.Attempt(startedAt: startedAt, seconds: seconds(since: start)))
+                return .made(stored, log: log, seconds: seconds(since: begin))
             } catch is CancellationError {
                 return .cancelled(attempts: attempt)
             } catch {
                 if Task.isCancelled { return .cancelled(attempts: attempt) }
                 let failure = (error as? GenerationError)
-                    ?? GenerationError(.permanent, provider: job.model.provider, message: Redaction.redact("\(error)"))
+                    ?? GenerationError(.permanent, provider: job.model.provider, message: Redaction.redact(ErrorText.describe(error)))
+                log.append(RunReport.Attempt(startedAt: startedAt, seconds: seconds(since: start), error: failure.description))
                 guard let delay = retry.delay(after: failure, attempt: attempt) else {
                     events(.failed(node: job.node, error: failure.description, attempts: attempt))
-                    return .failed(failure, attempts: attempt)
+                    return .failed(failure, log: log)
                 }
                 events(.retrying(node: job.node, attempt: attempt + 1, delay: delay, error: failure.description))
                 do { try await sleep(delay) } catch { return .cancelled(attempts: attempt) }

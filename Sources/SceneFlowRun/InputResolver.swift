@@ -28,11 +28,11 @@ public struct InputResolver: Sendable {
 
     public func files(for node: SceneGraph.Node) throws(RunError) -> [FileRef] {
         func digest(_ url: URL) throws(RunError) -> FileRef {
-            if let pins {
-                do { return try pins.pin(url) } catch { throw RunError("\(node.id): \(error)") }
-            }
-            do { return FileRef(url: url, sha256: try Digest.sha256(fileAt: url)) } catch {
-                throw RunError("\(node.id): cannot read \(url.path): \(RunFolder.reason(error))")
+            do {
+                if let pins { return try pins.pin(url) }
+                return FileRef(url: url, sha256: try Digest.sha256(fileAt: url))
+            } catch {
+                throw RunError(Self.unreadable(node, file: url, error: error))
             }
         }
         if let replacement = replacements[node.id] { return [try digest(replacement)] }
@@ -55,5 +55,31 @@ public struct InputResolver: Sendable {
         default:
             return []
         }
+    }
+
+    /// What a person reads when an input cannot be read at run time: which input (by what the
+    /// template and the product call it), which file (its name only), what is wrong with it and
+    /// what to do. No path of the workspace, no Foundation error text.
+    static func unreadable(_ node: SceneGraph.Node, file: URL, error: any Error) -> String {
+        let name = file.lastPathComponent
+        let what: String
+        switch node.kind {
+        case .asset: what = "the product's file for slot \"\(node.input ?? node.id)\" (\(name))"
+        case .avatar: what = "the image of avatar \"\(node.id.drop { $0 != ":" }.dropFirst())\" (\(name))"
+        case .background: what = "the image of background \"\(node.id.drop { $0 != ":" }.dropFirst())\" (\(name))"
+        default: what = "\(node.id) (\(name))"
+        }
+        var isDirectory: ObjCBool = false
+        let problem: String
+        if !FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) {
+            problem = "the file no longer exists"
+        } else if isDirectory.boolValue {
+            problem = "it is a folder, not a file"
+        } else if !FileManager.default.isReadableFile(atPath: file.path) {
+            problem = "it cannot be read (permission denied)"
+        } else {
+            problem = ErrorText.describe(error).replacingOccurrences(of: file.path, with: name)
+        }
+        return "\(what) cannot be used: \(problem). Replace it (upload another file) or put it back, then retry"
     }
 }

@@ -201,13 +201,16 @@ public struct GenerationError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// A delay the server asked for (Retry-After, Gemini's retryDelay).
     public var retryAfter: Double?
+    /// The input node at fault (`background:kitchen`), when an input is what failed.
+    public var input: String?
 
-    public init(_ kind: Kind, provider: Provider, httpStatus: Int? = nil, message: String, retryAfter: Double? = nil) {
+    public init(_ kind: Kind, provider: Provider, httpStatus: Int? = nil, message: String, retryAfter: Double? = nil, input: String? = nil) {
         self.kind = kind
         self.provider = provider
         self.httpStatus = httpStatus
         self.message = message
         self.retryAfter = retryAfter
+        self.input = input
     }
 
     /// "fal: HTTP 422: prompt too long", as the run report shows it.

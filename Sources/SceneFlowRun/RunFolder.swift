@@ -77,9 +77,5 @@ public struct RunFolder: Sendable {
     public static func isPlainName(_ name: String) -> Bool { FileName.isPlain(name) }
 
     /// The system's reason for a file error ("No space left on device"), not Foundation's sentence.
-    public static func reason(_ error: Error) -> String {
-        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-        if let code = underlying?.code, underlying?.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(code))) }
-        return (error as NSError).localizedDescription
-    }
+    public static func reason(_ error: Error) -> String { ErrorText.describe(error) }
 }

@@ -29,7 +29,12 @@ public struct RunRecorder: Sendable {
         self.folder = folder
         self.indexDirectory = indexDirectory
         self.startedAt = startedAt
-        nodes = graph.nodes.map { RunReport.Node(id: $0.id, kind: $0.kind, job: $0.job) }
+        nodes = graph.nodes.indices.map { i in
+            var node = RunReport.Node(id: graph.nodes[i].id, kind: graph.nodes[i].kind, job: graph.nodes[i].job)
+            let reads = graph.predecessors[i].map { graph.nodes[$0].id }
+            node.reads = reads.isEmpty ? nil : reads
+            return node
+        }
     }
 
     public subscript(i: Int) -> RunReport.Node {
@@ -92,9 +97,10 @@ public struct RunRecorder: Sendable {
         done(i, .succeeded, reason: "the same image as \(graph.nodes[source].id)")
     }
 
-    public mutating func fail(_ i: Int, message: String, attempts: Int, at time: Date = Date()) {
+    public mutating func fail(_ i: Int, message: String, attempts: Int, input: String? = nil, at time: Date = Date()) {
         nodes[i].status = .failed
         nodes[i].attempts = attempts
+        nodes[i].input = input
         nodes[i].error = Redaction.redact(message)
         nodes[i].finishedAt = time
     }

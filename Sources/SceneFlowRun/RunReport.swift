@@ -48,6 +48,24 @@ public struct RunReport: Sendable, Codable {
         }
     }
 
+    /// One attempt of a job: when it started, how long it took, and why it failed (if it did).
+    public struct Attempt: Sendable, Codable, Equatable {
+        public var startedAt: Date
+        public var seconds: Double
+        public var error: String?
+
+        public init(startedAt: Date, seconds: Double, error: String? = nil) {
+            self.startedAt = startedAt
+            self.seconds = (seconds * 1000).rounded() / 1000
+            self.error = error
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case seconds, error
+            case startedAt = "started_at"
+        }
+    }
+
     public struct Node: Sendable, Codable {
         public var id: String
         public var kind: NodeKind
@@ -55,6 +73,10 @@ public struct RunReport: Sendable, Codable {
         public var job: JobKind?
         public var status: NodeStatus
         public var attempts: Int
+        /// Each attempt of this run's job, with its timing and failure.
+        public var attemptLog: [Attempt]?
+        /// The nodes this node reads (its inputs, frames, voice-over, clips), by id.
+        public var reads: [String]?
         public var model: String?
         public var provider: Provider?
         /// Relative to the run folder.
@@ -64,6 +86,9 @@ public struct RunReport: Sendable, Codable {
         public var finishedAt: Date?
         /// Provider, HTTP status where there was one, and message, with secrets removed.
         public var error: String?
+        /// For a failed node: the input at fault (`avatar:maya`, `background:kitchen`,
+        /// `asset:product_1`), when the failure is that input's, so it can be replaced.
+        public var input: String?
         /// Why the node ran (or was reused): for `sceneflow explain`.
         public var reason: String?
         public var cacheKey: String?
@@ -116,6 +141,8 @@ public struct RunReport: Sendable, Codable {
             }
             status = try c.decode(NodeStatus.self, forKey: .status)
             attempts = try c.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
+            attemptLog = try? c.decodeIfPresent([Attempt].self, forKey: .attemptLog)
+            reads = try c.decodeIfPresent([String].self, forKey: .reads)
             model = try c.decodeIfPresent(String.self, forKey: .model)
             provider = try? c.decodeIfPresent(Provider.self, forKey: .provider)
             output = try c.decodeIfPresent(String.self, forKey: .output)
@@ -123,6 +150,7 @@ public struct RunReport: Sendable, Codable {
             startedAt = try? c.decodeIfPresent(Date.self, forKey: .startedAt)
             finishedAt = try? c.decodeIfPresent(Date.self, forKey: .finishedAt)
             error = try c.decodeIfPresent(String.self, forKey: .error)
+            input = try c.decodeIfPresent(String.self, forKey: .input)
             reason = try c.decodeIfPresent(String.self, forKey: .reason)
             cacheKey = try c.decodeIfPresent(String.self, forKey: .cacheKey)
             prompt = try c.decodeIfPresent(String.self, forKey: .prompt)
@@ -137,7 +165,7 @@ public struct RunReport: Sendable, Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, kind, job, operation, status, attempts, model, provider, output, sha256, error, reason, prompt, cost, offline, source, take
+            case id, kind, job, operation, status, attempts, model, provider, output, sha256, error, input, reason, prompt, cost, offline, source, take
             case jobKey = "job_key"
             case startedAt = "started_at"
             case finishedAt = "finished_at"
@@ -145,6 +173,8 @@ public struct RunReport: Sendable, Codable {
             case requestID = "request_id"
             case costEstimated = "cost_estimated"
             case madeBy = "made_by"
+            case attemptLog = "attempt_log"
+            case reads
         }
 
         // `output` and `error` are always present (null when none), as in the contract's example.
@@ -155,6 +185,8 @@ public struct RunReport: Sendable, Codable {
             try c.encodeIfPresent(job, forKey: .job)
             try c.encode(status, forKey: .status)
             try c.encode(attempts, forKey: .attempts)
+            try c.encodeIfPresent(attemptLog, forKey: .attemptLog)
+            try c.encodeIfPresent(reads, forKey: .reads)
             try c.encodeIfPresent(model, forKey: .model)
             try c.encodeIfPresent(provider, forKey: .provider)
             try c.encode(output, forKey: .output)
@@ -162,6 +194,7 @@ public struct RunReport: Sendable, Codable {
             try c.encodeIfPresent(startedAt, forKey: .startedAt)
             try c.encodeIfPresent(finishedAt, forKey: .finishedAt)
             try c.encode(error, forKey: .error)
+            try c.encodeIfPresent(input, forKey: .input)
             try c.encodeIfPresent(reason, forKey: .reason)
             try c.encodeIfPresent(cacheKey, forKey: .cacheKey)
             try c.encodeIfPresent(prompt, forKey: .prompt)

@@ -42,9 +42,10 @@ extension Scheduler {
                         model: ModelInfo?) -> NodeStatus {
         let node = graph.nodes[i]
         switch outcome {
-        case .made(let stored, let attempts, let seconds):
+        case .made(let stored, let log, let seconds):
             files[i] = [FileRef(stored)]
-            recorder[i].attempts = attempts
+            recorder[i].attempts = log.count
+            recorder[i].attemptLog = log
             guard adopted(i, stored, recorder: &recorder) else { return .failed }
             // Another process published the same job first: its output is the one kept.
             if let maker = stored.metadata.runID, maker != runID { recorder[i].madeBy = maker }
@@ -64,8 +65,9 @@ extension Scheduler {
             recorder.done(i, .cached, reason: "cached: made by another run of this batch")
             events(.finished(node: node.id, status: .cached, seconds: 0, output: recorder[i].output))
             return .cached
-        case .failed(let error, let attempts):
-            recorder.fail(i, message: error.description, attempts: attempts)
+        case .failed(let error, let log):
+            recorder.fail(i, message: error.description, attempts: log.count, input: error.input)
+            recorder[i].attemptLog = log
             return .failed
         case .cancelled(let attempts):
             recorder[i].attempts = attempts

@@ -146,7 +146,7 @@ public struct Scheduler: Sendable {
                 recorder.done(i, .succeeded, reason: "input")
                 return .done(.succeeded)
             } catch {
-                recorder.fail(i, message: error.description, attempts: 0)
+                recorder.fail(i, message: error.description, attempts: 0, input: node.id)
                 return .done(.failed)
             }
         }

@@ -185,7 +185,7 @@ enum MultipartUpload {
                 guard fd >= 0 else { failure = "the upload could not be written: \(String(cString: strerror(errno)))"; return }
                 handle = fd
                 current = url
-            } catch { failure = "the upload could not be written: \(error.localizedDescription)" }
+            } catch { failure = "the upload could not be written: \(ErrorText.describe(error))" }
         }
 
         static func parameter(_ name: String, in header: String) -> String? {

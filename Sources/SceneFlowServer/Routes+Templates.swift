@@ -55,7 +55,7 @@ extension SceneFlowServer {
                 }
                 guard folder.isInside(target) else { throw APIError.badRequest("template \"\(id)\" would be written outside the served folder") }
                 do { try AtomicFile.write(Data(loaded.bytes), to: target) } catch {
-                    throw APIError(.internalServerError, "write_failed", "template \"\(id)\" could not be saved: \(error)")
+                    throw APIError(.internalServerError, "write_failed", "template \"\(id)\" could not be saved: \(ErrorText.describe(error))")
                 }
                 var saved = LoadedTemplate.parse(bytes: loaded.bytes, path: target.path)
                 saved.path = target.lastPathComponent

@@ -51,7 +51,9 @@ extension SceneFlowServer {
                      parameters: [.init("offline", in: .query, .boolean, "every job on the local engine"),
                                   .init("product_id", in: .query, .string(pattern: Endpoint.Parameter.idPattern),
                                         "count what this product's stored files (and picked takes) already made as cached"),
-                                  .init("targets", in: .query, .string(), "comma-separated node ids, scene ids or stages")],
+                                  .init("targets", in: .query, .string(), "comma-separated node ids, scene ids or stages"),
+                                  .init("regenerate", in: .query, .string(),
+                                        "comma-separated nodes to make a new take of: what would be remade (they and what depends on them) and what it would cost")],
                      body: .template,
                      replies: [.json(200, "the plan", .type("object")), .error(422, "an invalid template, or an unknown target")]) { request, _ in
                 try await plan(request)
@@ -72,13 +74,21 @@ extension SceneFlowServer {
                 throw APIError.invalid("\(error)", diagnostics: [])
             }
         }
+        // `regenerate=hook.first_frame`: a new take of each, and what depends on them is remade.
+        var remade = Set<Int>()
+        if let list = RequestSupport.query(request, "regenerate"), !list.isEmpty {
+            do { remade = RunSelection.forced(graph, regenerate: try RunSelection.regenerated(list.split(separator: ",").map(String.init), in: graph)) } catch {
+                throw APIError.invalid("\(error)", diagnostics: [])
+            }
+        }
         var cached = Set<Int>()
-        if let product = try RequestSupport.query(request, "product_id").map({ try Self.checkedID($0, what: "product id") }) {
-            let inputs = try store.hydrationInputs(product: product, requireAssets: false)
+        let product = try RequestSupport.query(request, "product_id").map { try Self.checkedID($0, what: "product id") }
+        if product != nil || !remade.isEmpty {
+            let inputs = try product.map { try store.hydrationInputs(product: $0, requireAssets: false) } ?? HydrationInputs()
             let resolver = InputResolver(templateDirectory: checked.loaded.directory, assets: inputs, replacements: inputs.replacements(for: graph))
             cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline),
                                                  inputs: resolver, cache: FileOutputCache(directory: options.workspace.cacheDirectory),
-                                                 picks: try store.picks(template: checked.id))
+                                                 picks: try store.picks(template: checked.id), regenerate: remade)
         }
         guard let plan = Planner.plan(graph, limits: options.limits, offline: offline, targets: targets, cached: cached) else {
             throw APIError.invalid("the template's graph has a cycle", diagnostics: checked.diagnostics)

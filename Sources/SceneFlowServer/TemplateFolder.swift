@@ -76,7 +76,7 @@ struct TemplateFolder: Sendable {
             if FileManager.default.fileExists(atPath: target.path), (try? Digest.sha256(fileAt: target)) == digest { return relative }
             try AtomicFile.write(bytes, to: target)
         } catch let error as APIError { throw error } catch {
-            throw APIError(.internalServerError, "write_failed", "the image could not be saved: \(error)")
+            throw APIError(.internalServerError, "write_failed", "the image could not be saved: \(ErrorText.describe(error))")
         }
         return relative
     }

@@ -190,7 +190,7 @@ public struct HydrationSession: Sendable {
             try workspace.claimScratch(runID: scheduler.runID)
             try await store?.patiently { try $0.begin(starting, folder: folder.url) }
         } catch {
-            throw .unrecordable("the run could not be recorded, so it was not started: \(error)")
+            throw .unrecordable("the run could not be recorded, so it was not started: \(ErrorText.describe(error))")
         }
     }
 
@@ -206,10 +206,10 @@ public struct HydrationSession: Sendable {
             try prepared.folder.write(diagram, as: "run.svg")
             result.diagram = try prepared.folder.file("run.svg")
         } catch {
-            result.warnings.append("the run's diagram could not be written: \(error)")
+            result.warnings.append("the run's diagram could not be written: \(ErrorText.describe(error))")
         }
         do { try RunFolders.finish(prepared.folder, runID: report.runID, workspace: workspace) } catch {
-            result.warnings.append("the run folder's list of delivered files could not be written (a later run there will refuse the folder): \(error)")
+            result.warnings.append("the run folder's list of delivered files could not be written (a later run there will refuse the folder): \(ErrorText.describe(error))")
         }
         do { try await store?.patiently { try $0.record(report, folder: prepared.folder.url) } } catch {
             // run.json is the run's truth; the history is told later (the server keeps trying,

@@ -94,7 +94,7 @@ public enum RunFolders {
             }
         }
         do { try writeMarker(Marker(workspace: workspace.root.path, runID: runID, files: []), in: url) } catch {
-            throw .folder("--out \(url.path) cannot be marked as this run's: \(error)")
+            throw .folder("--out \(url.path) cannot be marked as this run's: \(ErrorText.describe(error))")
         }
         var folder = RunFolder(url: url)
         folder.ownership = RunFolder.Ownership(lock: lock, present: Set(entries).subtracting(removable))

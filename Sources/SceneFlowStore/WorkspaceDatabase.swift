@@ -35,7 +35,7 @@ public final class WorkspaceDatabase: Sendable {
                              missing: true)
         }
         do { try FileManager.default.createDirectory(at: workspace.root, withIntermediateDirectories: true) } catch {
-            throw StoreError("cannot create the workspace at \(workspace.root.path): \((error as NSError).localizedDescription)")
+            throw StoreError("cannot create the workspace at \(workspace.root.path): \(ErrorText.describe(error))")
         }
         if create, !FileManager.default.fileExists(atPath: path.path) { try Self.createAtomically(path, busyTimeout: busyTimeout) }
         if let problem = Self.notADatabase(path) {

@@ -86,8 +86,10 @@ import Testing
         let slept = Recording<Double>()
         let runner = AttemptRunner(retry: RetryPolicy(retries: 3, base: 1, cap: 60), sleep: { slept.append($0) })
         let outcome = await runner.run(try job(), generator: Flaky(failures: 2)) { output, _ in StoredOutput(url: output.file, metadata: .init(key: "k", node: "n", model: "m", provider: .fal, sha256: "s", fileExtension: "bin")) }
-        guard case .made(_, let attempts, _) = outcome else { Issue.record("made after retries: \(outcome)"); return }
-        #expect(attempts == 3)
+        guard case .made(_, let log, _) = outcome else { Issue.record("made after retries: \(outcome)"); return }
+        #expect(log.count == 3)
+        #expect(log.dropLast().allSatisfy { $0.error?.contains("503") == true } && log.last?.error == nil, "each attempt's failure is kept: \(log)")
+        #expect(zip(log, log.dropFirst()).allSatisfy { $0.startedAt <= $1.startedAt })
         #expect(slept.values.count == 2 && slept.values[0] == 7, "the first wait is what the server asked for")
         #expect(slept.values[1] >= 0 && slept.values[1] <= 2, "then capped exponential backoff with jitter")
     }
@@ -95,8 +97,8 @@ import Testing
     @Test func givingUpAfterTheLimitIsAFailureWithTheLastError() async throws {
         let runner = AttemptRunner(retry: RetryPolicy(retries: 1), sleep: { _ in })
         let outcome = await runner.run(try job(), generator: Flaky(failures: 5)) { _, _ in throw RunError("never stored") }
-        guard case .failed(let error, let attempts) = outcome else { Issue.record("failed: \(outcome)"); return }
-        #expect(attempts == 2 && error.httpStatus == 503)
+        guard case .failed(let error, let log) = outcome else { Issue.record("failed: \(outcome)"); return }
+        #expect(log.count == 2 && error.httpStatus == 503 && log.allSatisfy { $0.error != nil })
     }
 
     @Test func aFailureToStoreIsAFailureOfTheJob() async throws {

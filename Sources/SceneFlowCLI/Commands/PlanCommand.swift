@@ -58,6 +58,9 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var limitOptions: LimitOptions
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
+    @Option(help: ArgumentHelp("Plan a new take of these (node ids, scene ids, stages) and what depends on them, as `run --regenerate` would make them (repeatable).", valueName: "node"))
+    var regenerate: [String] = []
+
     @Flag(help: "Plan the run on the local engine (what `run --offline` does).")
     var offline = false
 
@@ -77,6 +80,10 @@ struct PlanCommand: AsyncParsableCommand {
         do { selection = targets.isEmpty ? nil : try RunSelection.nodes(for: targets, in: graph) } catch {
             throw CommandFailure.usage(error.description)
         }
+        let remade: Set<Int>
+        do { remade = RunSelection.forced(graph, regenerate: try RunSelection.regenerated(regenerate, in: graph)) } catch {
+            throw CommandFailure.usage(error.description)
+        }
         var cached = Set<Int>()
         if !hydration.isEmpty {
             let inputs = try hydration.load(workspace: workspaceOptions.workspace)
@@ -84,7 +91,8 @@ struct PlanCommand: AsyncParsableCommand {
                                          remoteImages: [:], replacements: inputs.replacements(for: graph))
             cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline, resolution: resolution),
                                                  inputs: resolver, cache: FileOutputCache(directory: workspaceOptions.workspace.cacheDirectory),
-                                                 picks: try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace, template: checked.id))
+                                                 picks: try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace, template: checked.id),
+                                                 regenerate: remade)
         }
         guard let plan = Planner.plan(graph, limits: try limitOptions.limits(), offline: offline, targets: selection, cached: cached) else {
             throw CommandFailure.error("the template's graph has a cycle") // validation rejects cycles first

@@ -44,7 +44,7 @@ public actor ImageDecoding {
                 let bytes = try RegularFile.read(url.path, limit: ImageCheck.maxBytes)
                 return PNGPixels.problem(bytes).map { "its pixels do not decode (\($0))" }
             } catch {
-                return "it cannot be read: \(error)"
+                return "it cannot be read: \(ErrorText.describe(error))"
             }
         }
         guard let ffmpeg = Command.find("ffmpeg") else {
@@ -76,7 +76,7 @@ public actor ImageDecoding {
             let reason = said.isEmpty ? "ffmpeg \(outcome.termination)" : Array(NSOrderedSet(array: said)).compactMap { $0 as? String }.prefix(2).joined(separator: "; ")
             return "its pixels do not decode (\(reason.replacingOccurrences(of: file.path, with: url.lastPathComponent)))"
         } catch {
-            return "its pixels could not be checked: \(error)"
+            return "its pixels could not be checked: \(ErrorText.describe(error))"
         }
     }
 }

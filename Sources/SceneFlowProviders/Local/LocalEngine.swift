@@ -43,7 +43,7 @@ public struct LocalEngine: Generator {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw GenerationError(.permanent, provider: .local, message: "\(error)")
+            throw GenerationError(.permanent, provider: .local, message: ErrorText.describe(error))
         }
     }
 
@@ -169,10 +169,11 @@ public struct LocalEngine: Generator {
     func image(_ input: Job.Input) async throws -> ImageFile {
         let info: ImageInfo
         do { info = try ImageCheck.inspect(path: input.file.path) } catch {
-            throw GenerationError(.permanent, provider: .local, message: "\(input.file.lastPathComponent) (\(input.node)): \(error.reason)")
+            throw GenerationError(.permanent, provider: .local, message: "\(input.node): \(error.reason)",
+                                  input: input.node.contains(":") ? input.node : nil)
         }
         if let problem = await ImageDecoding.shared.problem(input.file) {
-            throw GenerationError(.permanent, provider: .local, message: "\(input.node): \(problem)")
+            throw GenerationError(.permanent, provider: .local, message: "\(input.node): \(problem)", input: input.node.contains(":") ? input.node : nil)
         }
         return ImageFile(path: input.file.path, type: info.type)
     }

@@ -67,7 +67,7 @@ public struct ElevenLabsGenerator: Generator {
         let spoken = try Self.decode(answer, requestID: response.header("request-id"))
         let file = job.scratch.appendingPathComponent("speech.mp3")
         do { try spoken.audio.write(to: file, options: .atomic) } catch {
-            throw GenerationError(.transient, provider: .elevenlabs, message: "the speech could not be written to \(file.lastPathComponent): \(error.localizedDescription)")
+            throw GenerationError(.transient, provider: .elevenlabs, message: "the speech could not be written to \(file.lastPathComponent): \(ErrorText.describe(error))")
         }
         try RemoteMedia.verify(file, expect: .audio, provider: .elevenlabs)
         // `character-cost` is the credits charged; priced at the model's list rate.

@@ -97,7 +97,7 @@ public struct FalGenerator: Generator {
         } catch {
             // Without the journal a crash would lose a paid job: give it back if fal still allows.
             await cancel(handle, job: job)
-            throw GenerationError(.permanent, provider: .fal, message: "cannot record fal request \(handle.requestID) in the journal: \(error.localizedDescription)")
+            throw GenerationError(.permanent, provider: .fal, message: "cannot record fal request \(handle.requestID) in the journal: \(ErrorText.describe(error))")
         }
         return handle
     }

@@ -8,12 +8,12 @@ enum RemoteMedia {
     /// An image file as base64 with its MIME type (Gemini and Veo inline parts).
     static func base64(_ input: Job.Input, provider: Provider) throws -> (mimeType: String, data: String) {
         guard let type = MediaType.sniff(fileAt: input.file), type.isImage else {
-            throw GenerationError(.permanent, provider: provider, message: "\(input.node) is not a PNG, JPEG or WebP image")
+            throw GenerationError(.permanent, provider: provider, message: "\(input.node) is not a PNG, JPEG or WebP image", input: input.node)
         }
         do {
             return (type.mimeType, try Data(contentsOf: input.file).base64EncodedString())
         } catch {
-            throw GenerationError(.permanent, provider: provider, message: "cannot read \(input.node): \(error.localizedDescription)")
+            throw GenerationError(.permanent, provider: provider, message: "cannot read \(input.node): \(ErrorText.describe(error))", input: input.node)
         }
     }
 

@@ -81,7 +81,7 @@ public struct VeoGenerator: Generator {
         do {
             try job.journal.write(JournalEntry(provider: .veo, model: job.model.id, operation: name))
         } catch {
-            throw GenerationError(.permanent, provider: .veo, message: "cannot record operation \(name) in the journal: \(error.localizedDescription)")
+            throw GenerationError(.permanent, provider: .veo, message: "cannot record operation \(name) in the journal: \(ErrorText.describe(error))")
         }
         return name
     }

@@ -58,7 +58,7 @@ public struct InputPins: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory.appendingPathComponent("index"), withIntermediateDirectories: true)
         } catch {
-            throw Problem(description: "cannot create \(directory.path): \(error.localizedDescription)")
+            throw Problem(description: "cannot create \(directory.path): \(ErrorText.describe(error))")
         }
         let temporary = directory.appendingPathComponent(".pin-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let output = open(temporary.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -87,7 +87,7 @@ public struct InputPins: Sendable {
         do {
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
-            throw Problem(description: "cannot create \(target.deletingLastPathComponent().path): \(error.localizedDescription)")
+            throw Problem(description: "cannot create \(target.deletingLastPathComponent().path): \(ErrorText.describe(error))")
         }
         var existing = Glibc.stat()
         if stat(target.path, &existing) == 0, existing.st_size == before.st_size, existing.st_mode & S_IFMT == S_IFREG {
