@@ -121,7 +121,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: ["common.js", "lists.js", "editor.js", "hydrate.js", "run.js", "boot.js", "app.css"].map {
+            resources: ["common.js", "lists.js", "editor.js", "hydrate.js", "run.js", "products.js", "boot.js", "app.css"].map {
                 .embedInCode("Pages/Assets/\($0)")
             }
         ),

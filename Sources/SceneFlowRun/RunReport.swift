@@ -309,7 +309,7 @@ public struct RunReport: Sendable, Codable {
             case .failed: c.failed += 1
             case .blocked: c.blocked += 1
             case .skipped: c.skipped += 1
-            case .pending, .running: break
+            case .pending, .queued, .running: break
             }
         }
         return c
@@ -332,7 +332,7 @@ public struct RunReport: Sendable, Codable {
     /// every node that had not ended skipped as interrupted (what had ended stays as recorded).
     public func interrupted(at time: Date = Date()) -> RunReport {
         var nodes = self.nodes
-        for i in nodes.indices where nodes[i].status == .pending || nodes[i].status == .running {
+        for i in nodes.indices where [NodeStatus.pending, .queued, .running].contains(nodes[i].status) {
             nodes[i].status = .skipped
             nodes[i].error = "not finished: the run was interrupted"
         }

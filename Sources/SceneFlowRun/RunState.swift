@@ -91,6 +91,7 @@ struct RunState {
                 leaders[key.value] = i
                 pending[i] = (job, generator, key)
                 schedule.enqueue(i, on: job.model.provider)
+                recorder[i].status = .queued
             }
         }
         while !stopped, let i = schedule.nextStart() {

@@ -137,6 +137,9 @@ final class LiveRuns: Sendable {
 
     subscript(id: String) -> LiveRun? { table.withLock { $0.runs[id] } }
 
+    /// The ids of the runs still going on in this process.
+    var inFlight: [String] { table.withLock { table in table.runs.filter { !$0.value.isFinished }.map(\.key).sorted() } }
+
     /// Starts a prepared hydration in the background.
     func start(_ prepared: PreparedHydration, live: LiveRun, session: HydrationSession) {
         register(live)

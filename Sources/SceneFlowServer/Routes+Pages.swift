@@ -25,6 +25,12 @@ extension SceneFlowServer {
                 guard (try? runFolder(id)) != nil else { return Self.notFoundPage("There is no run \(id).") }
                 return Self.page("run", id: id, title: "Run \(id)")
             },
+            page("/products", "every product, with thumbnails of its stored files") { _, _ in Self.page("products", title: "Products") },
+            page("/products/{product_id}", "a product's files per slot, uploaded and removed, and its runs") { _, context in
+                let id = try RequestSupport.id(context, "product_id", what: "product id")
+                return Self.page("product", id: id, title: "Product \(id)")
+            },
+            page("/queue", "what the server's runs are doing: jobs running and waiting") { _, _ in Self.page("queue", title: "Queue") },
             page("/templates/new", "the editor on a new template") { _, _ in Self.page("editor", title: "New template") },
             page("/templates/{id}", "a template's diagram, diagnostics and editor") { _, context in
                 let id = try RequestSupport.id(context, "id", what: "template id")
@@ -72,7 +78,7 @@ extension SceneFlowServer {
         <link rel="stylesheet" href="/static/app.css">
         </head>
         <body data-page="\(escape(name))" data-id="\(escape(id ?? ""))">
-        <header><nav aria-label="Main"><a href="/">SceneFlow</a> <a href="/runs">Runs</a> <a href="/templates/new">New template</a></nav></header>
+        <header><nav aria-label="Main"><a href="/">SceneFlow</a> <a href="/runs">Runs</a> <a href="/products">Products</a> <a href="/queue">Queue</a> <a href="/templates/new">New template</a></nav></header>
         <main id="main"><p>Loading…</p></main>
         <script src="/static/app.js"></script>
         </body>

@@ -30,9 +30,10 @@ extension SceneFlowServer {
                 return JSONBody.response(try store.assets(product: product).map { served(store.row($0), product: product) })
             },
             Endpoint(method: .post, path: "/api/v1/products/{product_id}/assets/{asset_key}", operationID: "uploadAssets",
-                     summary: "Store files for a slot (multipart/form-data, `file` parts; checked by content; replaces the slot's files)",
+                     summary: "Store files for a slot (multipart/form-data, `file` parts; checked by content; replaces the slot's files unless `append`)",
                      parameters: [.productID, .assetKey, .init("slot_type", in: .query, .oneOf(SlotType.allCases.map { .string($0.rawValue) }),
-                                                               "the slot's type, when known: a file of the other kind is refused")],
+                                                               "the slot's type, when known: a file of the other kind is refused"),
+                                  .init("append", in: .query, .boolean, "keep the slot's other files (add, rather than replace)")],
                      body: .upload,
                      replies: [.list(201, "the stored records", of: AssetRow.self), .error(422, "a file that is not what the slot takes")]) { request, context in
                 let product = try RequestSupport.id(context, "product_id", what: "product id")
@@ -45,13 +46,14 @@ extension SceneFlowServer {
                     }
                     return type
                 }
+                let append = try RequestSupport.flag(request, "append")
                 let scratch = options.workspace.root.appendingPathComponent("tmp/upload-\(UUID().uuidString)")
                 defer { try? FileManager.default.removeItem(at: scratch) }
                 let files = try await MultipartUpload.receive(request, into: scratch, limit: Self.maxUploadBytes)
                 guard !files.isEmpty else { throw APIError.badRequest("the form has no `file` part") }
                 try await Self.refuseUndecodable(files)
                 do {
-                    let stored = try store.addAssets(product: product, key: key, files: files, slotType: slotType)
+                    let stored = try store.addAssets(product: product, key: key, files: files, slotType: slotType, append: append)
                     return JSONBody.response(.created, stored.map { served(store.row($0), product: product) })
                 } catch let error as StoreError {
                     let tooLarge = error.isTooLarge

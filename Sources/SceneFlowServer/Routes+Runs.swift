@@ -23,6 +23,11 @@ extension SceneFlowServer {
                                .error(507, "the run cannot be recorded (a full disk): no run exists")]) { request, _ in
                 try await startRun(request)
             },
+            Endpoint(method: .get, path: "/api/v1/queue", operationID: "queue",
+                     summary: "What this server's runs are doing: jobs running, queued for a provider, or waiting on their inputs",
+                     replies: [.list(200, "the jobs", of: QueueEntry.self)]) { _, _ in
+                JSONBody.response(queue())
+            },
             Endpoint(method: .get, path: "/api/v1/runs", operationID: "listRuns", summary: "Run history, newest first",
                      parameters: [.init("template", in: .query, .string(pattern: Endpoint.Parameter.idPattern), "a template's id (its file name, or the id it writes)"),
                                   .init("product_id", in: .query, .string(pattern: Endpoint.Parameter.idPattern))],
@@ -114,7 +119,64 @@ extension SceneFlowServer {
             rows[i].status = report.status.rawValue
             rows[i].finishedAt = report.finishedAt
         }
-        return JSONBody.response(rows.map(\.row))
+        return JSONBody.response(rows.map { record in
+            var row = record.row
+            if let report = try? JSONCoding.decoder.decode(RunReport.self, from: Data(answer(of: record.runID))) {
+                (row.stage, row.thumbnail) = Self.stageAndThumbnail(report)
+            }
+            return row
+        })
+    }
+
+    /// How far a run went, and the URL of its first made frame.
+    static func stageAndThumbnail(_ report: RunReport) -> (String?, String?) {
+        let made: (RunReport.Node) -> Bool = { $0.status == .succeeded || $0.status == .cached }
+        let stage: String? = report.finalVideo != nil ? "final"
+            : report.nodes.contains { $0.job == .video && made($0) } ? "clips"
+            : report.nodes.contains { ($0.job == .firstFrame || $0.job == .cameraAngle) && made($0) } ? "frames" : nil
+        let frame = report.nodes.first { $0.kind == .firstFrame && made($0) && $0.output != nil }
+        let thumbnail = frame?.output.map { "/api/v1/runs/\(report.runID)/files/\($0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0)" }
+        return (stage, thumbnail)
+    }
+
+    /// A job of a run in flight, as the queue view shows it.
+    struct QueueEntry: Encodable, Documented {
+        var runID: String
+        var template: String
+        var productID: String?
+        var node: String
+        var status: String
+        var provider: String?
+        var model: String?
+        var startedAt: Date?
+        enum CodingKeys: String, CodingKey {
+            case node, status, provider, model, template
+            case runID = "run_id"
+            case productID = "product_id"
+            case startedAt = "started_at"
+        }
+        static var componentName: String { "QueueEntry" }
+        static var schema: JSONSchema {
+            .object(["run_id": .string(), "template": .string(), "product_id": .nullable("string"), "node": .string(),
+                     "status": .oneOf(["running", "queued", "pending"]), "provider": .nullable("string"), "model": .nullable("string"),
+                     "started_at": .nullable("string")],
+                    required: ["run_id", "template", "node", "status"])
+        }
+    }
+
+    /// `GET /api/v1/queue`: every job of this server's runs in flight that is running or waiting
+    /// (queued for a provider's slot, or pending on its inputs), running first, oldest first.
+    func queue() -> [QueueEntry] {
+        var entries: [QueueEntry] = []
+        for id in runs.inFlight {
+            guard let bytes = try? answer(of: id), let report = try? JSONCoding.decoder.decode(RunReport.self, from: Data(bytes)) else { continue }
+            for node in report.nodes where node.job != nil && [NodeStatus.running, .queued, .pending].contains(node.status) {
+                entries.append(QueueEntry(runID: id, template: report.template.id, productID: report.productID, node: node.id,
+                                          status: node.status.rawValue, provider: node.provider?.rawValue, model: node.model, startedAt: node.startedAt))
+            }
+        }
+        let order = ["running": 0, "queued": 1, "pending": 2]
+        return entries.sorted { (order[$0.status] ?? 3, $0.startedAt ?? .distantFuture, $0.runID) < (order[$1.status] ?? 3, $1.startedAt ?? .distantFuture, $1.runID) }
     }
 
     /// `POST /api/v1/runs` (202) and `/cancel` (200).

@@ -13,7 +13,7 @@ extension SceneFlowServer {
         [
             Endpoint(method: .get, path: "/api/v1/health", operationID: "health", summary: "Liveness and version",
                      replies: [.json(200, "the server answers", Health.self)]) { _, _ in
-                JSONBody.response(Health(status: "ok", version: SceneFlowVersion.current))
+                JSONBody.response(Health(status: "ok", version: SceneFlowVersion.current, offline: options.offline))
             },
             Endpoint(method: .get, path: "/api/v1/models", operationID: "models", summary: "The model registry, as `models --format json`",
                      replies: [.json(200, "the models", .array(of: .object(["id": .string(), "provider": .string(), "kinds": .array(of: .string())],
@@ -106,7 +106,11 @@ extension SceneFlowServer {
     struct Health: Encodable, Documented {
         var status: String
         var version: String
-        static var schema: JSONSchema { .object(["status": .constant("ok"), "version": .string()], required: ["status", "version"]) }
+        /// Every job runs on the local engine (`serve --offline`): local models, $0.
+        var offline: Bool
+        static var schema: JSONSchema {
+            .object(["status": .constant("ok"), "version": .string(), "offline": .boolean], required: ["status", "version"])
+        }
     }
 
     /// `POST /api/v1/validate`: as `validate --format json`, and a YAML template as JSON.

@@ -54,7 +54,7 @@ public struct SceneFlowServer: Sendable {
     static let schemas: [any Documented.Type] = [
         APIError.Body.self, Diagnostic.self, RunReport.self, RunRow.self, AssetRow.self, ProductRow.self, TemplateSummary.self,
         TemplateDocument.self, SavedTemplate.self, Validation.self, RunFields.self, RunStarted.self, Health.self, ImagePath.self,
-        Removed.self, TakeList.self, TakePicked.self,
+        Removed.self, TakeList.self, TakePicked.self, QueueEntry.self,
     ]
 
     /// The session every run of this server goes through.

@@ -64,9 +64,13 @@ public struct RunRow: Codable, Sendable {
     public var finalVideo: String?
     public var supersededBy: String?
     public var failed: [Failure]?
+    /// How far the run went: `frames` (frames only), `clips`, or `final` (the cut is made).
+    public var stage: String?
+    /// Where its first scene's first frame can be fetched (the server's listing only).
+    public var thumbnail: String?
 
     enum CodingKeys: String, CodingKey {
-        case template, status, simulated, spend, counts, folder, failed
+        case template, status, simulated, spend, counts, folder, failed, stage, thumbnail
         case runID = "run_id"
         case productID = "product_id"
         case startedAt = "started_at"
@@ -92,6 +96,8 @@ public struct RunRow: Codable, Sendable {
         try c.encode(finalVideo, forKey: .finalVideo)
         try c.encode(supersededBy, forKey: .supersededBy)
         try c.encodeIfPresent(failed, forKey: .failed)
+        try c.encodeIfPresent(stage, forKey: .stage)
+        try c.encodeIfPresent(thumbnail, forKey: .thumbnail)
     }
 }
 

@@ -73,6 +73,24 @@ import Testing
         #expect(server.requests("fal.status").count >= 2)
     }
 
+    /// fal's validation error names the field (`loc`); the job knows which input filled it, so
+    /// the failure names that input (the dashboard offers to replace it), and says nothing of the
+    /// other inputs or of fields that are not images.
+    @Test func a422AboutAnImageNamesTheInputThatFilledIt() async throws {
+        let server = try await FakeProviders(scenario: ["faults": ["fal.result": [
+            ["status": 422, "body": ["detail": [["loc": ["body", "image_urls", 2], "msg": "Could not load the image", "type": "value_error"]]]],
+            ["status": 422, "body": ["detail": [["loc": ["body", "prompt"], "msg": "prompt is too long", "type": "value_error"]]]],
+        ]]])
+        let generator = FalGenerator(endpoint: endpoint(.fal, server), settings: quickSettings(), finisher: nil)
+        let test = try TestJob(model: "fal-ai/kling-image/o1", kind: .firstFrame, inputs: frameInputs)
+        let image = try #require(await failure(of: generator, test.job))
+        #expect(image.kind == .permanent && image.httpStatus == 422)
+        #expect(image.input == "samples/products/grinder/product.png", "image_urls[2] is the third input: \(image.input ?? "none")")
+        #expect(image.message.contains("image_urls.2: Could not load the image"), "\(image.message)")
+        let prompt = try #require(await failure(of: generator, test.job))
+        #expect(prompt.input == nil, "a prompt error blames no input")
+    }
+
     @Test func completedButTheResultIsA422IsPermanentWithFalsDetail() async throws {
         let server = try await FakeProviders()
         // Kling 2.6 takes 5 or 10 s; the job still reaches COMPLETED, and the 422 comes with the result.

@@ -86,7 +86,11 @@ public struct FalGenerator: Generator {
         let endpoint = client.endpoint
         let step = "submit to \(job.model.id)"
         let response = try await client.send(try endpoint.request(.post, endpoint.url("/" + job.model.id), json: body), step: step)
-        guard response.isSuccess else { throw client.failure(response, step: step) }
+        guard response.isSuccess else {
+            var failure = client.failure(response, step: step)
+            if response.status == 422 { failure.input = FalInputs.blamedInput(response.body, job: job) }
+            throw failure
+        }
         guard let submitted = try? JSONCoding.decoder.decode(FalSubmitted.self, from: response.body) else {
             throw GenerationError(.transient, provider: .fal, httpStatus: response.status,
                                   message: "\(step): the answer has no request_id/status_url/response_url: \(ProviderClient.snippet(response.body))")
@@ -134,6 +138,8 @@ public struct FalGenerator: Generator {
             if response.status == 404 || response.status == 410 { throw expired(handle, job: job, status: response.status) }
             if response.isSuccess { return try client.decode(FalOutput.self, response, step: step) }
             var failure = client.failure(response, step: step)
+            // A validation error about one of the images names that input, so it can be replaced.
+            if response.status == 422 { failure.input = FalInputs.blamedInput(response.body, job: job) }
             // fal's 504 with x-fal-request-timeout-type: user is our own timeout: do not retry.
             if response.header("x-fal-request-timeout-type") == "user" { failure.kind = .permanent }
             if failure.kind == .permanent { job.journal.clear() }

@@ -78,4 +78,41 @@ enum FalInputs {
         guard let media = kind == .video ? output.video : output.images?.first ?? output.image else { return nil }
         return (media.url, media.contentType)
     }
+
+    /// The input a fal validation error is about: a 422's `detail[].loc` names the field
+    /// (`["body", "image_urls", 1]`, `["body", "start_image_url"]`), which this job filled from
+    /// one of its inputs. Nil when the error is about something else (the prompt, the duration).
+    static func blamedInput(_ body: Data, job: Job) -> String? {
+        struct Detail: Decodable {
+            struct Item: Decodable { var loc: [Location]? }
+            var detail: [Item]?
+        }
+        enum Location: Decodable {
+            case name(String), index(Int)
+            init(from decoder: Decoder) throws {
+                let value = try decoder.singleValueContainer()
+                if let index = try? value.decode(Int.self) { self = .index(index) } else { self = .name(try value.decode(String.self)) }
+            }
+        }
+        guard let items = (try? JSONCoding.decoder.decode(Detail.self, from: body))?.detail else { return nil }
+        for item in items {
+            let loc = item.loc ?? []
+            for (position, part) in loc.enumerated() {
+                guard case .name(let field) = part else { continue }
+                switch (field, job.work) {
+                case ("image_urls", .frame(let frame)):
+                    if position + 1 < loc.count, case .index(let index) = loc[position + 1], frame.images.indices.contains(index) {
+                        return frame.images[index].node
+                    }
+                case ("start_image_url", .clip(let clip)), ("first_frame_url", .clip(let clip)), ("image_url", .clip(let clip)):
+                    return clip.first.node
+                case ("end_image_url", .clip(let clip)), ("last_frame_url", .clip(let clip)):
+                    return clip.last?.node
+                default:
+                    continue
+                }
+            }
+        }
+        return nil
+    }
 }

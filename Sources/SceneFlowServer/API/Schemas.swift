@@ -28,7 +28,11 @@ extension RunReport: Documented {
         .object(["run_id": .string(), "status": .oneOf(RunReport.Status.allCases.map { .string($0.rawValue) }),
                  "stop_reason": .nullable("string"), "final_video": .nullable("string"),
                  "nodes": .array(of: .object(["id": .string(), "kind": .string(),
-                                              "status": .oneOf(NodeStatus.allCases.map { .string($0.rawValue) })], required: ["id", "status"]))],
+                                              "status": .oneOf(NodeStatus.allCases.map { .string($0.rawValue) }),
+                                              "input": .nullable("string"), "reads": .array(of: .string()),
+                                              "attempt_log": .array(of: .object(["started_at": .string(), "seconds": .number, "error": .nullable("string")],
+                                                                                required: ["started_at", "seconds"]))],
+                                     required: ["id", "status"]))],
                 required: ["run_id", "status", "nodes"])
     }
 }
@@ -39,7 +43,8 @@ extension RunRow: Documented {
         .object(["run_id": .string(), "template": .string(), "product_id": .nullable("string"), "status": .string(), "simulated": .boolean,
                  "started_at": .string(), "finished_at": .nullable("string"), "spend": .string(), "spend_estimated": .boolean,
                  "counts": .any(description: "jobs made, cached, failed, blocked, skipped; inputs; reused frames"),
-                 "folder": .string(), "final_video": .nullable("string"), "superseded_by": .nullable("string")],
+                 "folder": .string(), "final_video": .nullable("string"), "superseded_by": .nullable("string"),
+                 "stage": .oneOf(["frames", "clips", "final"]), "thumbnail": .string(description: "the first scene's first frame (GET)")],
                 required: ["run_id", "template", "status"])
     }
 }

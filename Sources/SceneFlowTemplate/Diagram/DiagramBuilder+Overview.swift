@@ -134,7 +134,7 @@ extension DiagramBuilder {
         guard !options.statuses.isEmpty, let facts = graph.indexByID["\(scene.id).video"].flatMap({ graph.nodes[$0].factsIndex }) else { return nil }
         let statuses = graph.nodesOfScene[facts].compactMap { options.statuses[graph.nodes[$0].id] }
         guard !statuses.isEmpty else { return nil }
-        for status in [NodeStatus.failed, .blocked, .running, .pending, .skipped] where statuses.contains(status) { return status }
+        for status in [NodeStatus.failed, .blocked, .running, .queued, .pending, .skipped] where statuses.contains(status) { return status }
         return statuses.allSatisfy { $0 == .cached } ? .cached : .succeeded
     }
 

@@ -200,6 +200,7 @@ public struct DiagramBuilder {
         case .skipped: return ("#E4E4E4", Hue.grey, "SKIPPED")
         case .running: return ("#FFF8C4", "#8A7A00", "RUNNING")
         case .pending: return ("#FFFFFF", Hue.grey, "PENDING")
+        case .queued: return ("#FFFDE8", "#8A7A00", "QUEUED")
         }
     }
 

@@ -58,6 +58,8 @@ async function editor() {
   let template = null; // the template the text holds, when it parses
   let registry = [];
   try { registry = await api('/models'); } catch (_) { registry = []; }
+  let offlineServer = false;
+  try { offlineServer = !!(await api('/health')).offline; } catch (_) { offlineServer = false; }
   if (id) {
     const doc = await api(`/templates/${id}`);
     template = doc.template || null;
@@ -67,7 +69,8 @@ async function editor() {
                  scenes: [{ id: 'hook', prompt: '', speaking: false, duration_s: 5 }] };
   }
 
-  const idInput = el('input', { id: 'template-id', value: id || '', 'aria-label': 'Template id', pattern: idPatternAttribute, required: true, readonly: !!id });
+  // The file's id. Changing it and saving saves a new file (save as); the old one stays.
+  const idInput = el('input', { id: 'template-id', value: id || '', 'aria-label': 'Template id', pattern: idPatternAttribute, required: true });
   // A new template's file id and the id written inside it go together until they are made to
   // differ: typing the one changes the other while they are the same.
   if (!id) {
@@ -86,6 +89,7 @@ async function editor() {
   const diagram = el('div', { id: 'diagram', 'aria-label': 'Diagram' });
   const form = el('form', { id: 'form', 'aria-label': 'Template form', novalidate: true, onsubmit: (e) => e.preventDefault() });
   let lastDiagnostics = [];
+  const collapsed = new Set(); // scenes folded in the form, by id
   let formShows = null; // the template (as JSON text) the form shows
 
   const textOf = (value) => (format === 'json' ? JSON.stringify(value, null, 2) : toYAML(value));
@@ -133,7 +137,22 @@ async function editor() {
       placeDiagnostics();
       if (result.valid) {
         const svg = await api('/graph?format=svg', { method: 'POST', headers: { 'Content-Type': contentType() }, body: area.value });
-        if (ticket === checking) diagram.replaceChildren(svgImage(svg, 'The template\'s dependency diagram'));
+        if (ticket === checking) {
+          const image = svgImage(svg, 'The template\'s dependency diagram');
+          image.classList.add('zoomable');
+          image.tabIndex = 0;
+          image.setAttribute('role', 'button');
+          image.setAttribute('aria-label', 'The template\'s dependency diagram (enlarge)');
+          image.addEventListener('click', () => zoom(image.src, 'The template\'s dependency diagram, enlarged'));
+          image.addEventListener('keydown', (e) => { if (e.key === 'Enter') zoom(image.src, 'The template\'s dependency diagram, enlarged'); });
+          diagram.replaceChildren(image);
+          diagram.classList.remove('stale');
+        }
+      } else if (ticket === checking && diagram.firstChild) {
+        diagram.classList.add('stale');
+        if (!diagram.querySelector('.stale-note')) {
+          diagram.prepend(el('p', { class: 'stale-note', role: 'note', text: 'Out of date: this diagram shows the last valid version; fix the errors to redraw it.' }));
+        }
       }
     } catch (error) {
       if (ticket === checking) diagnostics.replaceChildren(errorBox(error));
@@ -147,6 +166,7 @@ async function editor() {
     timer = later(400, () => { timer = null; check(); });
   };
   area.addEventListener('input', checkSoon);
+  area.addEventListener('input', () => { dirty = true; });
 
   // A diagnostic's place: its field in the form when there is one, else its line in the text.
   function fieldFor(path) {
@@ -187,7 +207,10 @@ async function editor() {
   // ---- writing the form's edits into the text ----
   // `redraw`: the form's shape changed (an item added, removed or moved, a choice that shows
   // other fields); plain typing leaves the form as it is, so the focus stays put.
+  let dirty = false;
+  window.addEventListener('beforeunload', (event) => { if (dirty) { event.preventDefault(); event.returnValue = ''; } });
   function write(next, redraw) {
+    dirty = true;
     template = next;
     formShows = JSON.stringify(next);
     area.value = textOf(next);
@@ -421,7 +444,6 @@ async function editor() {
         const spec = { source: source || 'generate' };
         if (source === 'last_frame_of') spec.scene = (scenes[i - 1] || {}).id || others[0];
         else if (source === 'first_frame_of' || source === 'camera_angle') spec.scene = others[0];
-        if (source === 'camera_angle') spec.camera = 'close-up';
         set(at('first_frame'), spec.source === 'generate' ? undefined : spec, true);
       },
     });
@@ -448,9 +470,23 @@ async function editor() {
                                   `(template's: ${(template.models && template.models.last_frame) || (defaultModel('last_frame') || {}).id || 'default'})`));
     }
 
+    const folded = collapsed.has(scene.id || `#${i}`);
+    const fold = el('button', { type: 'button', class: 'fold', 'aria-expanded': folded ? 'false' : 'true', 'aria-label': `${folded ? 'Expand' : 'Collapse'} scene ${name}`,
+                                text: folded ? 'Expand' : 'Collapse', onclick: () => {
+      const key = scene.id || `#${i}`;
+      if (collapsed.has(key)) collapsed.delete(key); else collapsed.add(key);
+      renderForm();
+      placeDiagnostics();
+    } });
+    if (folded) {
+      return el('fieldset', { class: 'scene folded', 'aria-label': `Scene ${name}` },
+        el('legend', { text: `Scene ${i + 1}: ${name}` }), el('div', { class: 'actions' }, fold),
+        el('p', { class: 'hint', text: [scene.speaking || scene.dialogue ? 'speaking' : 'silent', scene.duration_s ? `${scene.duration_s} s` : null,
+                                        (scene.first_frame && scene.first_frame.source) || 'generated first frame'].filter(Boolean).join(' · ') }));
+    }
     return el('fieldset', { class: 'scene', 'aria-label': `Scene ${name}` },
       el('legend', { text: `Scene ${i + 1}: ${name}` }),
-      el('div', { class: 'actions' },
+      el('div', { class: 'actions' }, fold, ' ',
         button('↑', `Move ${name} up`, () => move(-1), i === 0, null, fieldID(['scenes', i - 1, 'id'])), ' ',
         button('↓', `Move ${name} down`, () => move(1), i === scenes.length - 1, null, fieldID(['scenes', i + 1, 'id'])), ' ',
         button('Remove', `Remove scene ${name}`, () => set(['scenes', i], undefined, true), scenes.length === 1, null, 'add-scene')),
@@ -482,14 +518,22 @@ async function editor() {
   const save = el('button', { type: 'button', text: 'Save', onclick: async () => {
     const target = idInput.value.trim() || (template && typeof template.id === 'string' ? template.id : '');
     if (!idPattern.test(target)) { status.textContent = 'The template id must be lowercase letters, digits, _ and -.'; idInput.focus(); return; }
+    const savingAs = id && target !== id;
+    if (savingAs || !id) {
+      // A new file never replaces another template.
+      try { await api(`/templates/${target}`); status.textContent = `A template ${target} exists already; choose another id.`; idInput.focus(); return; }
+      catch (error) { if (error.status !== 404) { status.textContent = 'Not saved: ' + error.message; return; } }
+    }
     try {
       const result = await api(`/templates/${target}`, { method: 'PUT', headers: { 'Content-Type': contentType() }, body: area.value });
       const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-      status.textContent = result.valid ? `Saved ${result.file}.` : `Saved ${result.file}, with ${plural(errors, 'error')} to fix.`;
-      if (!id) {
+      const saved = result.valid ? `Saved ${result.file}.` : `Saved ${result.file}, with ${plural(errors, 'error')} to fix.`;
+      status.textContent = savingAs ? `${saved} The template ${id} stays as it was until it is deleted.` : saved;
+      dirty = false;
+      if (target !== id) {
         id = target;
         history.replaceState(null, '', `/templates/${target}`);
-        idInput.readOnly = true;
+        document.querySelector('h1').textContent = `Template ${target}`;
         hydrateLink.hidden = false;
         hydrateLink.href = `/templates/${target}/hydrate`;
       }
@@ -498,8 +542,8 @@ async function editor() {
   const hydrateLink = el('a', { href: id ? `/templates/${id}/hydrate` : '#', text: 'Hydrate', hidden: !id });
 
   show(el('h1', { text: id ? `Template ${id}` : 'New template' }),
-       el('p', { class: 'toolbar' }, el('label', { for: 'template-id', text: 'Template id ' }), idInput, ' ', save, ' ', hydrateLink),
-       status,
+       offlineServer ? el('p', { class: 'notice', role: 'note', text: 'This server runs offline: every job runs on the local engine (local models, $0). The models chosen here are the ones used when it runs with provider keys.' }) : null,
+       el('div', { class: 'toolbar sticky' }, el('label', { for: 'template-id', text: 'Template id ' }), idInput, ' ', save, ' ', hydrateLink, status),
        el('div', { class: 'columns' },
          el('div', {}, form),
          el('div', {}, diagram, diagnostics,

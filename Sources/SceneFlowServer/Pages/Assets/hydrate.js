@@ -124,8 +124,13 @@ async function hydrate() {
       location.href = `/runs/${run.id}`;
     } catch (error) { result.replaceChildren(errorBox(error)); update(); }
   });
-  productInput.addEventListener('change', refreshStored);
-  productInput.addEventListener('input', update);
+  // A typed product id shows its stored files at once (not when the field loses focus).
+  let typing = null;
+  productInput.addEventListener('input', () => {
+    update();
+    clearTimeout(typing);
+    typing = setTimeout(() => { refreshStored(); estimate(); }, 200);
+  });
 
   show(el('h1', { text: `Hydrate ${id}` }),
        invalid.length ? el('div', { class: 'error', role: 'alert' }, el('p', {}, `This template has ${plural(invalid.length, 'error')}; `,
@@ -156,7 +161,6 @@ async function hydrate() {
         + `, about ${Math.round(result.estimated_seconds)} s, ${money(result.estimated_cost)}.`;
     } catch (error) { if (ticket === planTicket) plan.replaceChildren(errorBox(error)); }
   }
-  productInput.addEventListener('change', estimate);
   framesFirst.addEventListener('change', estimate);
   estimate();
   refreshStored();
