@@ -16,14 +16,31 @@ import Testing
         let secrets = ["FAL_KEY": "fal-secret-4e1f9a7c", "GEMINI_API_KEY": "gemini-secret-88b2d0", "ELEVENLABS_API_KEY": "eleven-secret-19c7e3"]
         let server = try await ServerProcess.start(environment: secrets)
         defer { Task { _ = await server.stop() } }
-        try? FileManager.default.removeItem(at: Self.screenshots)
+        try? FileManager.default.removeItem(at: Self.screenshots.appendingPathComponent("journey"))
         let result = try await run("python3", [Self.script.path, server.base, packageRoot.appendingPathComponent("samples/products/grinder/product.png").path,
-                                               sceneflowBinary.path, server.templates.path, Self.screenshots.path] + secrets.values.sorted(),
+                                               sceneflowBinary.path, server.templates.path, Self.screenshots.appendingPathComponent("journey").path] + secrets.values.sorted(),
                                    timeout: 840)
-        print("dashboard screenshots: \(Self.screenshots.path)")
+        print("dashboard screenshots: \(Self.screenshots.appendingPathComponent("journey").path)")
         #expect(result.status == 0 && result.stdout.contains("PASS"), "\(result.stdout.suffix(5000))\n\(result.stderr.suffix(3000))")
-        let shots = (try? FileManager.default.contentsOfDirectory(atPath: Self.screenshots.path)) ?? []
+        let shots = (try? FileManager.default.contentsOfDirectory(atPath: Self.screenshots.appendingPathComponent("journey").path)) ?? []
         #expect(shots.filter { $0.hasSuffix(".png") }.count >= 8, "a screenshot per step: \(shots)")
+    }
+
+    /// A failure met in the pages: in words, in place, with `Retry <node>` and `Replace <slot>`.
+    /// The server uses the loopback providers; fal refuses the product image twice (a 422 whose
+    /// `loc` names `image_urls[2]`), then takes it.
+    @Test func aFailureIsReadableAndFixedInOneStep() async throws {
+        let refusal: [String: Any] = ["status": 422, "body": ["detail": [["loc": ["body", "image_urls", 2], "msg": "Could not load the image", "type": "value_error"]]]]
+        let providers = try await FakeProviders(scenario: ["faults": ["fal.result": [refusal, refusal]]])
+        let server = try await ServerProcess.start(arguments: [], environment: providers.environment)
+        defer { Task { _ = await server.stop() } }
+        let script = Self.script.deletingLastPathComponent().appendingPathComponent("dashboard_failure_test.py")
+        let shots = Self.screenshots.appendingPathComponent("failure")
+        try? FileManager.default.removeItem(at: shots)
+        let result = try await run("python3", [script.path, server.base, packageRoot.appendingPathComponent("samples/products/grinder/product.png").path, shots.path],
+                                   timeout: 400)
+        print("dashboard failure screenshots: \(shots.path)")
+        #expect(result.status == 0 && result.stdout.contains("PASS"), "\(result.stdout.suffix(5000))\n\(result.stderr.suffix(3000))")
     }
 
     @Test func onATokenServerThePagesAskForTheTokenOnce() async throws {
@@ -38,7 +55,7 @@ import Testing
     @Test func pagesAllowNothingFromOtherOrigins() async throws {
         let server = try await ServerProcess.start()
         defer { Task { _ = await server.stop() } }
-        for path in ["/", "/runs", "/templates/new", "/templates/unboxing", "/templates/unboxing/hydrate?product_id=p"] {
+        for path in ["/", "/runs", "/products", "/products/p", "/queue", "/templates/new", "/templates/unboxing", "/templates/unboxing/hydrate?product_id=p"] {
             let page = try await server.request("GET", path)
             #expect(page.status == 200 && page.headers["content-type"]?.hasPrefix("text/html") == true, "\(path)")
             let policy = page.headers["content-security-policy"] ?? ""

@@ -16,116 +16,15 @@ import sys
 import time
 import urllib.request
 
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dashboard_support import (browser, by_id, by_label, check, choose, click, click_id, retry, seen_pages, settle,  # noqa: E402
+                               shot, step, type_into, unlabelled, wait)
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 
 BASE, PRODUCT, BINARY, TEMPLATES, SHOTS = sys.argv[1:6]
 SECRETS = sys.argv[6:]
-os.makedirs(SHOTS, exist_ok=True)
-step = [0]
-seen_pages = []
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--mute-audio",
-                 "--autoplay-policy=no-user-gesture-required", "--window-size=1280,800"):
-        options.add_argument(flag)
-    options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-def check(condition, message, driver=None):
-    if not condition:
-        text = driver.find_element(By.TAG_NAME, "body").text[:3000] if driver else ""
-        if driver:
-            shot(driver, "failure")
-        print(f"FAIL {message}\n--- page ---\n{text}", flush=True)
-        sys.exit(1)
-    print(f"ok   {message}", flush=True)
-
-
-def shot(driver, name):
-    """A full-page screenshot of the current step."""
-    step[0] += 1
-    height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 5000)")
-    width = driver.get_window_size()["width"]
-    driver.set_window_size(width, max(800, height))
-    driver.save_screenshot(os.path.join(SHOTS, f"{step[0]:02d}-{name}.png"))
-    driver.set_window_size(width, 800)
-    seen_pages.append(driver.page_source)
-
-
-def by_label(driver, label):
-    return driver.find_element(By.CSS_SELECTOR, f'[aria-label="{label}"]')
-
-
-def by_id(driver, element_id):
-    return driver.find_element(By.ID, element_id)
-
-
-def wait(driver, seconds, condition, message):
-    def safe(d):
-        try:
-            return condition(d)
-        except StaleElementReferenceException:
-            return False
-    try:
-        return WebDriverWait(driver, seconds).until(safe)
-    except TimeoutException:
-        check(False, message, driver)
-
-
-def settle(driver):
-    """Waits until the editor has no validation in flight and no redraw due (its form's
-    data-pending), as a user waits for the page to catch up."""
-    wait(driver, 30, lambda d: d.execute_script("const f = document.getElementById('form'); return !f || !f.dataset.pending"),
-         "the editor settles")
-
-
-def retry(driver, message, action):
-    """Does `action` on a settled page, again if the page redrew its element meanwhile."""
-    for _ in range(8):
-        settle(driver)
-        try:
-            return action()
-        except StaleElementReferenceException:
-            time.sleep(0.2)
-    check(False, message, driver)
-
-
-def type_into(driver, element_id, text, blur=True):
-    def act():
-        field = wait(driver, 10, lambda d: d.find_element(By.ID, element_id), f"the field {element_id}")
-        # As a user replaces a value: select it all, type over it.
-        field.send_keys(Keys.CONTROL, "a")
-        field.send_keys(text)
-        if blur:
-            driver.execute_script("arguments[0].dispatchEvent(new Event('change')); arguments[0].blur()", field)
-    retry(driver, f"typing into {element_id}", act)
-    settle(driver)
-
-
-def choose(driver, element_id, value, message):
-    retry(driver, message, lambda: Select(wait(driver, 10, lambda d: d.find_element(By.ID, element_id), message)).select_by_value(value))
-    settle(driver)
-
-
-def click_id(driver, element_id, message):
-    retry(driver, message, lambda: wait(driver, 10, lambda d: d.find_element(By.ID, element_id), message).click())
-    settle(driver)
-
-
-def click(driver, xpath, message):
-    """Clicks the element at `xpath`, finding it again if the page redrew it meanwhile."""
-    retry(driver, message, lambda: wait(driver, 10, lambda d: d.find_element(By.XPATH, xpath), message).click())
-    settle(driver)
 
 
 def template_text(driver):
@@ -135,14 +34,6 @@ def template_text(driver):
 def other_origins(driver):
     entries = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     return [e for e in entries if not (e.startswith(BASE) or e.startswith("data:") or e.startswith("blob:"))]
-
-
-def unlabelled(driver):
-    """Form controls without an accessible name (a label or aria-label)."""
-    return driver.execute_script("""
-        return [...document.querySelectorAll('input, select, textarea, button')]
-          .filter(c => c.type !== 'hidden' && !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !(c.textContent || '').trim())
-          .map(c => c.outerHTML.slice(0, 120));""")
 
 
 def api(path):
@@ -155,7 +46,7 @@ def wait_for_run(driver, seconds, message):
     return driver.find_element(By.ID, "summary").text
 
 
-driver = browser()
+driver = browser(SHOTS)
 try:
     # ---- Make Template: a two-scene template, entirely through the form ----
     driver.get(BASE + "/templates/new")
@@ -186,6 +77,11 @@ try:
     wait(driver, 10, lambda d: template_text(d)["scenes"][1].get("first_frame") == {"source": "last_frame_of", "scene": "hook"},
          "scene 2 continues from scene 1's last frame")
     type_into(driver, "f-scenes-1-prompt", "Beans pour in")
+    # Scene 2 opens on scene 1's last frame, so the slot it lists reaches no job: a warning beside the field.
+    wait(driver, 20, lambda d: "slot-not-used" in d.find_element(By.ID, "diagnostics").text or "nothing reads" in d.find_element(By.ID, "f-scenes-1-dependencies-error").text,
+         "a slot a scene lists but cannot show is warned about")
+    check("nothing reads" in by_id(driver, "f-scenes-1-dependencies-error").text, "beside the scene's slots", driver)
+    click_id(driver, "f-scenes-1-dependencies-product-1", "the slot is taken off scene 2")
 
     # A wrong value: its diagnostic appears beside the field, and in the list.
     type_into(driver, "f-scenes-1-id", "Bad Id")
@@ -248,13 +144,53 @@ try:
          "the thumbnail loads")
     shot(driver, "hydrate-stored-thumbnail")
 
-    # Regenerate a frame: a new take; both takes side by side; pick the first.
+    # Details of a node: the prompt sent, its inputs, its attempts.
     driver.get(BASE + "/runs/" + frames_run)
+    retry(driver, "the Details control", lambda: wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'button[aria-label="Details of hook.first_frame"]'),
+                                                     "every job offers its details")[0].click())
+    panel = wait(driver, 10, lambda d: d.find_element(By.CSS_SELECTOR, 'section[aria-label="hook.first_frame: details"]'), "the details panel opens")
+    sent = next(n for n in api(f"/runs/{frames_run}")["nodes"] if n["id"] == "hook.first_frame").get("prompt") or "?"
+    check("Prompt sent" in panel.text and sent in panel.text, f"the details show the prompt actually sent: {panel.text[:300]}", driver)
+    check(driver.find_elements(By.CSS_SELECTOR, 'table[aria-label="Attempts of hook.first_frame"] tbody tr'), "and each attempt with its timing", driver)
+    check("asset:product_1" in panel.text, "and the inputs it read", driver)
+    # A frame opens large, and closes.
+    retry(driver, "the frame", lambda: by_label(driver, "hook.first_frame: the frame (enlarge)").click())
+    zoomed = wait(driver, 10, lambda d: d.find_element(By.CSS_SELECTOR, 'dialog[aria-label="hook.first_frame, enlarged"]'), "the frame opens enlarged")
+    shot(driver, "run-frame-enlarged")
+    zoomed.find_element(By.XPATH, ".//button[normalize-space()='Close']").click()
+    wait(driver, 10, lambda d: not d.find_elements(By.CSS_SELECTOR, 'dialog[aria-label="hook.first_frame, enlarged"]'), "the enlarged frame closes")
+
+    # Regenerate asks first: what it would remake, what it would cost; Cancel spends nothing.
+    runs_before = len(api("/runs"))
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, '[aria-label="Regenerate hook.first_frame"]'), "every generated node has a Regenerate control")
     retry(driver, "the Regenerate control", lambda: by_label(driver, "Regenerate hook.first_frame").click())
+    dialog = wait(driver, 10, lambda d: d.find_element(By.CSS_SELECTOR, 'dialog[aria-label="Regenerate hook.first_frame?"]'), "Regenerate opens a dialog")
+    check(dialog.get_attribute("open") is not None, "the dialog is open (modal)", driver)
+    wait(driver, 20, lambda d: "would be made" in d.find_element(By.CSS_SELECTOR, "dialog .cost").text, "the dialog says what would be made and its cost")
+    only = [li.text for li in dialog.find_elements(By.CSS_SELECTOR, 'ul[aria-label="Nodes to remake"] li')]
+    check(len(only) == 1 and only[0].startswith("hook.first_frame"), f"this node only: only hook.first_frame is remade ({only})", driver)
+    dialog.find_element(By.ID, "scope-after").click()
+    wait(driver, 20, lambda d: len(d.find_elements(By.CSS_SELECTOR, 'dialog ul[aria-label="Nodes to remake"] li')) > 1,
+         "everything after it: the frames that depend on it are listed too")
+    after = [li.text.split(" ")[0] for li in driver.find_elements(By.CSS_SELECTOR, 'dialog ul[aria-label="Nodes to remake"] li')]
+    check("hook.last_frame" in after and "hook.video" not in after, f"after a frames-first run, everything after stays in the frames: {after}", driver)
+    shot(driver, "regenerate-dialog")
+    dialog.find_element(By.XPATH, ".//button[normalize-space()='Cancel']").click()
+    wait(driver, 10, lambda d: not d.find_elements(By.CSS_SELECTOR, 'dialog[aria-label="Regenerate hook.first_frame?"]'), "Cancel closes the dialog")
+    time.sleep(0.5)
+    check(len(api("/runs")) == runs_before and frames_run in driver.current_url, "Cancel started nothing", driver)
+
+    # Regenerate this node only: a new take; its dependents wait.
+    retry(driver, "the Regenerate control", lambda: by_label(driver, "Regenerate hook.first_frame").click())
+    dialog = wait(driver, 10, lambda d: d.find_element(By.CSS_SELECTOR, 'dialog[aria-label="Regenerate hook.first_frame?"]'), "the dialog again")
+    wait(driver, 20, lambda d: d.find_element(By.XPATH, "//dialog//button[normalize-space()='Regenerate']").is_enabled(), "Regenerate is ready once the cost is known")
+    driver.find_element(By.XPATH, "//dialog//button[normalize-space()='Regenerate']").click()
     wait(driver, 30, lambda d: frames_run not in d.current_url and "/runs/" in d.current_url, "regenerating opens a new run")
     regenerated = driver.current_url.rstrip("/").split("/")[-1]
     wait_for_run(driver, 240, "the regenerated frames run finishes")
+    remade = api(f"/runs/{regenerated}")
+    made = sorted(n["id"] for n in remade["nodes"] if n.get("job") and n["status"] == "succeeded")
+    check(made == ["hook.first_frame"], f"only the node was remade: {made}")
     retry(driver, "the Takes control", lambda: wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'button[aria-label="Takes of hook.first_frame"]'),
                                                    "the frame offers its takes")[0].click())
     wait(driver, 20, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure')) == 2,
@@ -263,6 +199,13 @@ try:
                                    for i in d.find_elements(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] img')), "both takes' images load")
     check("used by this run" in driver.find_element(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure:nth-child(2)').text,
           "take 2 is the one this run used", driver)
+    for n in (1, 2):
+        retry(driver, "a Compare control", lambda: by_label(driver, f"Compare take {n} of hook.first_frame").click())
+    compared = wait(driver, 10, lambda d: d.find_element(By.CSS_SELECTOR, '[aria-label="Take 1 and take 2 of hook.first_frame, side by side"]'),
+                    "two takes chosen are compared side by side")
+    wait(driver, 10, lambda d: all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i) for i in compared.find_elements(By.TAG_NAME, "img")),
+         "both compared takes load, large")
+    check(compared.find_elements(By.TAG_NAME, "img")[0].size["width"] > 300, "compared takes are large enough to judge", driver)
     shot(driver, "run-takes-side-by-side")
     retry(driver, "the Pick control", lambda: by_label(driver, "Pick take 1 of hook.first_frame").click())
     wait(driver, 20, lambda d: "picked" in d.find_element(By.ID, "notices").text, "the pick is confirmed")
@@ -299,10 +242,44 @@ try:
     driver.save_screenshot(os.path.join(SHOTS, f"{step[0] + 1:02d}-run-narrow.png"))
     driver.set_window_size(1280, 800)
 
-    # History per template and product.
+    # History per template and product: one thread, thumbnails, how far each run went.
     driver.get(BASE + "/runs?template=two-scene&product_id=shop-1")
     wait(driver, 20, lambda d: len(d.find_elements(By.CSS_SELECTOR, 'table[aria-label="Runs"] tbody tr')) == 3, "the history lists the three runs")
+    check(len(driver.find_elements(By.CSS_SELECTOR, 'section[aria-label="Thread two-scene for shop-1"]')) == 1, "the runs of one template and product are one thread", driver)
+    stages = [td.text for td in driver.find_elements(By.CSS_SELECTOR, 'table[aria-label="Runs"] td.stage')]
+    check(stages.count("frames only") == 2 and stages.count("final cut") == 1, f"each run says how far it went: {stages}", driver)
+    wait(driver, 20, lambda d: len([i for i in d.find_elements(By.CSS_SELECTOR, "img.row-thumb") if d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)]) == 3,
+         "each run shows its first frame")
     shot(driver, "history")
+
+    # The product library: every product with thumbnails; a product's files per slot, its runs.
+    driver.get(BASE + "/products")
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'ul[aria-label="Products"] a[href="/products/shop-1"]'), "the library lists shop-1")
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, ".product img.thumb"), "with thumbnails of its files")
+    shot(driver, "products")
+    driver.get(BASE + "/products/shop-1")
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'section[aria-label="Slot product_1"] img.thumb'), "the product's page shows its files per slot")
+    type_into(driver, "new-key", "logo", blur=False)
+    by_id(driver, "new-files").send_keys(PRODUCT)
+    click(driver, "//button[normalize-space()='Upload']", "the Upload button")
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'section[aria-label="Slot logo"] img.thumb'), "a file uploaded without a template is stored under its slot")
+    check(any(a["asset_key"] == "logo" for a in api("/products/shop-1/assets")), "the store has it")
+    check(len(driver.find_elements(By.CSS_SELECTOR, 'table[aria-label="Runs"] tbody tr')) == 3, "the product's runs are listed", driver)
+    check(not unlabelled(driver), f"every control of the product page has a label: {unlabelled(driver)[:3]}", driver)
+    shot(driver, "product")
+    click(driver, "//button[normalize-space()='Remove logo']", "the Remove control")
+    wait(driver, 20, lambda d: not d.find_elements(By.CSS_SELECTOR, 'section[aria-label="Slot logo"]'), "removing a slot's files takes them off the page")
+    check(not any(a["asset_key"] == "logo" for a in api("/products/shop-1/assets")), "and out of the store")
+
+    # The queue: a run's jobs, running and waiting, with timers.
+    request = urllib.request.Request(BASE + "/api/v1/runs", data=json.dumps({"template": "two-scene", "product_id": "shop-1",
+                                     "regenerate": ["hook.video", "reveal.video"]}).encode(), headers={"Content-Type": "application/json"}, method="POST")
+    queued_run = json.load(urllib.request.urlopen(request))["id"]
+    driver.get(BASE + "/queue")
+    wait(driver, 20, lambda d: any(queued_run in r.text for r in d.find_elements(By.CSS_SELECTOR, 'table[aria-label="Queue"] tbody tr')), "the queue shows the run's jobs")
+    shot(driver, "queue")
+    wait(driver, 120, lambda d: api(f"/runs/{queued_run}")["status"] != "running", "the queued run finishes")
+    wait(driver, 10, lambda d: "Nothing is running" in d.find_element(By.CSS_SELECTOR, 'table[aria-label="Queue"]').text, "and the queue empties")
 
     # ---- The editor on an existing template: a model from the registry, a scene moved ----
     driver.get(BASE + "/templates/unboxing")
@@ -323,6 +300,16 @@ try:
     saved = api("/templates/unboxing")
     check(any(d["code"] == "unknown-avatar" for d in saved["diagnostics"]), "the saved file holds the edit", driver)
     shot(driver, "editor-invalid-saved")
+    check("runs offline" in driver.find_element(By.TAG_NAME, "body").text, "the editor says the server runs offline (local models, $0)", driver)
+    check(driver.find_elements(By.CSS_SELECTOR, "#diagram.stale .stale-note"), "an invalid template's diagram is marked out of date", driver)
+    retry(driver, "a Collapse control", lambda: by_label(driver, f"Collapse scene {first}").click())
+    wait(driver, 10, lambda d: d.find_elements(By.CSS_SELECTOR, f'[aria-label="Expand scene {first}"]'), "a scene collapses")
+    # Save as: a new id saves a new file; the old one stays.
+    type_into(driver, "template-id", "unboxing-copy", blur=False)
+    click(driver, "//button[normalize-space()='Save']", "the Save button")
+    wait(driver, 20, lambda d: "stays as it was" in d.find_element(By.ID, "status").text, "saving under a new id saves a new file and says the old one stays")
+    check(os.path.exists(os.path.join(TEMPLATES, "unboxing-copy.json")) and os.path.exists(os.path.join(TEMPLATES, "unboxing.json")), "both files exist")
+    check(driver.current_url.endswith("/templates/unboxing-copy"), "the page follows the new id", driver)
 
     # Nothing secret on any page; no errors in the console.
     leaks = [secret for source in seen_pages + [driver.page_source] for secret in SECRETS if secret in source]

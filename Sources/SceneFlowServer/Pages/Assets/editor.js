@@ -521,8 +521,9 @@ async function editor() {
     const savingAs = id && target !== id;
     if (savingAs || !id) {
       // A new file never replaces another template.
-      try { await api(`/templates/${target}`); status.textContent = `A template ${target} exists already; choose another id.`; idInput.focus(); return; }
-      catch (error) { if (error.status !== 404) { status.textContent = 'Not saved: ' + error.message; return; } }
+      let existing = [];
+      try { existing = await api('/templates'); } catch (error) { status.textContent = 'Not saved: ' + error.message; return; }
+      if (existing.some((t) => t.id === target)) { status.textContent = `A template ${target} exists already; choose another id.`; idInput.focus(); return; }
     }
     try {
       const result = await api(`/templates/${target}`, { method: 'PUT', headers: { 'Content-Type': contentType() }, body: area.value });

@@ -36,7 +36,7 @@ async function product() {
   const known = el('datalist', { id: 'known-keys' });
   const filesInput = el('input', { id: 'new-files', type: 'file', multiple: true, 'aria-label': 'Files to store',
                                    accept: 'image/png,image/jpeg,image/webp,video/mp4,video/quicktime,video/webm' });
-  const append = el('input', { id: 'append', type: 'checkbox' });
+  const keepOthers = el('input', { id: 'keep-others', type: 'checkbox' });
   const upload = el('button', { type: 'submit', text: 'Upload' });
   const form = el('form', { class: 'upload-form', 'aria-label': 'Upload files', onsubmit: async (e) => {
     e.preventDefault();
@@ -46,7 +46,7 @@ async function product() {
     const data = new FormData();
     for (const file of filesInput.files) data.append('file', file, file.name);
     try {
-      const stored = await api(`/products/${id}/assets/${encodeURIComponent(key)}${append.checked ? '?append=true' : ''}`, { method: 'POST', body: data });
+      const stored = await api(`/products/${id}/assets/${encodeURIComponent(key)}${keepOthers.checked ? '?append=true' : ''}`, { method: 'POST', body: data });
       notices.replaceChildren(el('p', { role: 'status', text: `Stored ${plural(stored.length, 'file')} for ${key}.` }));
       filesInput.value = '';
       await refresh();
@@ -56,7 +56,7 @@ async function product() {
     el('h2', { text: 'Add files' }),
     el('p', {}, el('label', { for: 'new-key', text: 'Slot ' }), keyInput, known),
     el('p', {}, el('label', { for: 'new-files', text: 'Files ' }), filesInput),
-    el('p', {}, append, ' ', el('label', { for: 'append', text: 'Keep the slot\'s other files (add rather than replace)' })),
+    el('p', {}, keepOthers, ' ', el('label', { for: 'keep-others', text: 'Keep the slot\'s other files (add rather than replace)' })),
     upload);
 
   async function refresh() {

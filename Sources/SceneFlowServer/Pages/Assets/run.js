@@ -41,6 +41,13 @@ function media(run, node) {
 // or background's id; and the key the product store takes for it.
 function inputName(nodeID) { return nodeID.slice(nodeID.indexOf(':') + 1); }
 function storeKey(nodeID) { return nodeID.startsWith('asset:') ? inputName(nodeID) : nodeID; }
+function inputWords(nodeID) {
+  const name = inputName(nodeID);
+  if (nodeID.startsWith('asset:')) return `the product's file for slot "${name}"`;
+  if (nodeID.startsWith('avatar:')) return `the image of avatar "${name}"`;
+  if (nodeID.startsWith('background:')) return `the image of background "${name}"`;
+  return nodeID;
+}
 
 async function run() {
   const id = pageID;
@@ -210,7 +217,7 @@ async function run() {
           el('td', { text: String(n + 1) }), el('td', { text: new Date(a.started_at).toLocaleTimeString() }),
           el('td', { text: `${Number(a.seconds).toFixed(2)} s` }), el('td', { class: a.error ? 'bad' : 'ok', text: a.error || 'made' })))))
       : el('p', { class: 'hint', text: node.attempts ? plural(node.attempts, 'attempt') : 'No attempt in this run.' });
-    return el('section', { class: 'details', 'aria-label': `Details of ${node.id}` }, facts, prompt,
+    return el('section', { class: 'details', 'aria-label': `${node.id}: details` }, facts, prompt,
       reads.length ? el('section', {}, el('h5', { text: 'Inputs' }), el('div', { class: 'reads' }, ...reads)) : null,
       el('section', {}, el('h5', { text: 'Attempts' }), attempts));
   }
@@ -285,7 +292,11 @@ async function run() {
         fixes.append(el('button', { type: 'button', text: `Retry ${n.id}`, onclick: (e) => startRun({
           template: templateFile, product_id: report.product_id || undefined, targets: retryTargets, offline: report.offline || undefined }, e.target) }));
       }
-      return el('li', {}, el('strong', { text: `${n.id} failed` }), el('p', { class: 'error-text', text: n.error || 'no reason was recorded' }), fixes);
+      const advice = fault
+        ? `The trouble is ${inputWords(fault)}: ${report.product_id ? 'replace it with another file' : 'replace the file'}, or retry if it may be the provider's passing trouble.`
+        : 'Retry it; if it fails the same way, the message above says what to change.';
+      return el('li', {}, el('strong', { text: `${n.id} failed` }), el('p', { class: 'error-text', text: n.error || 'no reason was recorded' }),
+                el('p', { class: 'advice', text: advice }), fixes);
     });
     const blocked = nodes.filter((n) => n.status === 'blocked').length;
     return [el('h2', { text: 'What failed' }), el('ul', { class: 'problems' }, ...items),
