@@ -26,8 +26,9 @@ public struct SceneFlowCommand: AsyncParsableCommand {
     /// Entry point for the `sceneflow` executable: runs a command and maps every error to the
     /// exit status of the CLI contract, here and nowhere else.
     public static func entryPoint(_ arguments: [String]? = nil) async -> Never {
+        var command: ParsableCommand
+        do { command = try parseAsRoot(arguments) } catch { exit(withError: error) }
         do {
-            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -39,7 +40,11 @@ public struct SceneFlowCommand: AsyncParsableCommand {
                 if let message, !message.isEmpty { printErr(message) }
                 Foundation.exit(status)
             }
-            exit(withError: error)
+            // argument-parser's own (a ValidationError is a usage error, an ExitCode a chosen status).
+            if error is ValidationError || error is ExitCode || error is CleanExit { exit(withError: error) }
+            // Anything else is said in words, never as a Foundation error dump.
+            printErr("error: \(ErrorText.describe(error))")
+            Foundation.exit(ExitStatus.failure)
         }
     }
 }

@@ -49,7 +49,7 @@ public struct FolderBlobStore: BlobStore {
             return target
         }
         do { try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true) } catch {
-            throw AtomicFile.WriteError(path: target.deletingLastPathComponent().path, reason: (error as NSError).localizedDescription)
+            throw AtomicFile.WriteError(path: target.deletingLastPathComponent().path, reason: ErrorText.describe(error))
         }
         chmod(file.path, 0o444)
         // rename replaces atomically: a reader never finds the name missing or half written.
