@@ -35,6 +35,11 @@ public struct Job: Sendable {
     public var work: Work
     /// Which take of this node (1 for the first); a new take varies the output (a seed, framing).
     public var take: Int
+    /// A seed the user chose for this take (providers that take one); else the take number is.
+    public var seed: Int?
+    /// The key of this job's first take, under which its takes are indexed; set when the take
+    /// differs from the job in more than its number (an edited prompt, a chosen seed).
+    public var jobKey: String?
     /// A scratch folder owned by this attempt; the generator writes its output here.
     public var scratch: URL
     /// 1 for the first attempt.
@@ -69,6 +74,23 @@ public struct Job: Sendable {
         case .speech(let speech): return speech.text
         case .clip(let clip): return clip.prompt
         case .cut: return ""
+        }
+    }
+
+    /// Gives a frame or a clip another prompt (a take with an edited prompt); false for work
+    /// whose text is not a prompt (speech says the dialogue, a cut has none).
+    public mutating func replacePrompt(_ text: String) -> Bool {
+        switch work {
+        case .frame(var frame):
+            frame.prompt = text
+            work = .frame(frame)
+            return true
+        case .clip(var clip):
+            clip.prompt = text
+            work = .clip(clip)
+            return true
+        case .speech, .cut:
+            return false
         }
     }
 

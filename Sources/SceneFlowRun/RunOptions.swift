@@ -16,6 +16,13 @@ public struct RunOptions: Sendable {
     public var resolution = 720
     /// Nodes to make a new take of, even if cached (their descendants follow by their keys).
     public var regenerate: Set<String> = []
+    /// For regenerated nodes: the prompt of the new take (a frame's or a clip's), edited.
+    public var prompts: [String: String] = [:]
+    /// For regenerated nodes: the seed of the new take.
+    public var seeds: [String: Int] = [:]
+    /// How many takes each regenerated node gets in this run (1 to 8): the node uses the first;
+    /// the others are kept as its takes, to compare and pick.
+    public var variations = 1
     /// Captions burned in, a music bed, the provenance in the file: the final cut's finishing.
     public var finishing = Finishing()
     /// The take each job uses, by job key (`sceneflow takes pick`); others use their newest take.

@@ -105,6 +105,8 @@ public struct RunReport: Sendable, Codable {
         public var madeBy: String?
         /// Which take of the node this output is (1 unless regenerated).
         public var take: Int?
+        /// The seed the user chose for this take, when one was.
+        public var seed: Int?
         /// The job's key when the take's key differs (take 2 on): `sceneflow takes` finds the
         /// job's other takes by it.
         public var jobKey: String?
@@ -161,11 +163,12 @@ public struct RunReport: Sendable, Codable {
             source = try c.decodeIfPresent(String.self, forKey: .source)
             madeBy = try c.decodeIfPresent(String.self, forKey: .madeBy)
             take = try c.decodeIfPresent(Int.self, forKey: .take)
+            seed = try c.decodeIfPresent(Int.self, forKey: .seed)
             jobKey = try c.decodeIfPresent(String.self, forKey: .jobKey)
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, kind, job, operation, status, attempts, model, provider, output, sha256, error, input, reason, prompt, cost, offline, source, take
+            case id, kind, job, operation, status, attempts, model, provider, output, sha256, error, input, reason, prompt, cost, offline, source, take, seed
             case jobKey = "job_key"
             case startedAt = "started_at"
             case finishedAt = "finished_at"
@@ -205,6 +208,7 @@ public struct RunReport: Sendable, Codable {
             try c.encodeIfPresent(source, forKey: .source)
             try c.encodeIfPresent(madeBy, forKey: .madeBy)
             try c.encodeIfPresent(take, forKey: .take)
+            try c.encodeIfPresent(seed, forKey: .seed)
             try c.encodeIfPresent(jobKey, forKey: .jobKey)
         }
     }

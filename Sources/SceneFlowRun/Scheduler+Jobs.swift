@@ -21,6 +21,25 @@ extension Scheduler {
         return await limited(job, generator: generator, key: key, attempts: attempts)
     }
 
+    /// A regenerated job with `RunOptions.variations` above 1: its own take (the newest number),
+    /// then the others (the numbers before it) in the same slot, each stored and indexed as a take
+    /// of the job (a failed one is a warning: the node has its take).
+    func executeWithVariations(_ job: Job, generator: Generator, key: CacheKey, attempts: AttemptRunner) async -> AttemptRunner.Outcome {
+        let outcome = await execute(job, generator: generator, key: key, attempts: attempts)
+        guard options.variations > 1, options.regenerate.contains(job.node), case .made = outcome else { return outcome }
+        for extra in 1..<min(options.variations, 8) {
+            var next = job
+            next.take = job.take - extra
+            next.seed = job.seed.map { $0 + extra }
+            let nextKey = CacheKey(next)
+            next.journal = JobJournal(file: workspace?.root.appendingPathComponent("journal/\(nextKey.value).json"))
+            if case .failed(let error, _) = await limited(next, generator: generator, key: nextKey, attempts: attempts) {
+                events(.warning(node: job.node, message: "variation take \(next.take) failed: \(error.description)"))
+            }
+        }
+        return outcome
+    }
+
     func limited(_ job: Job, generator: Generator, key: CacheKey, attempts: AttemptRunner) async -> AttemptRunner.Outcome {
         // A job holds its shared slot through its retries, as it holds its run's slot.
         guard let limiter = options.sharedLimiter else { return await attempts.run(job, generator: generator, store: store(key)) }
@@ -45,7 +64,8 @@ extension Scheduler {
             if job.take > 1 {
                 var first = job
                 first.take = 1
-                try cache.recordTake(job.take, key: key, of: CacheKey(first))
+                first.seed = nil
+                try cache.recordTake(job.take, key: key, of: job.jobKey.flatMap(CacheKey.init(validating:)) ?? CacheKey(first))
             }
             job.journal.clear()
             return stored

@@ -96,7 +96,7 @@ public struct Scheduler: Sendable {
                     prepare(i, builder: builder, files: &files, recorder: &recorder, forced: forced[i], scratchBase: scratchBase)
                 }
                 for start in starts {
-                    group.addTask { (start.index, await execute(start.job, generator: start.generator, key: start.key, attempts: attempts)) }
+                    group.addTask { (start.index, await executeWithVariations(start.job, generator: start.generator, key: start.key, attempts: attempts)) }
                 }
                 if state.cancelInFlight {
                     state.cancelInFlight = false
@@ -174,8 +174,26 @@ public struct Scheduler: Sendable {
             recorder.fail(i, message: error.description, attempts: 0)
             return .done(.failed)
         }
-        let (jobKey, key, repaired) = Takes.choose(&job, cache: cache, picks: options.picks, regenerate: forced)
+        var (jobKey, key, repaired) = Takes.choose(&job, cache: cache, picks: options.picks, regenerate: forced)
         if let repaired { events(.warning(node: node.id, message: repaired)) }
+        let variations = forced ? min(max(options.variations, 1), 8) : 1
+        if variations > 1 {
+            // The other variations take the numbers before this one: the node's own take is the
+            // newest, the one later runs use until another is picked.
+            job.take += variations - 1
+            key = CacheKey(job)
+        }
+        if forced, options.prompts[node.id] != nil || options.seeds[node.id] != nil {
+            // A take with an edited prompt or a chosen seed: made under its own key, indexed under the job's.
+            if let prompt = options.prompts[node.id], !job.replacePrompt(prompt) {
+                recorder.fail(i, message: "\(node.id) has no prompt to edit (\(job.kind.noun) takes its text from the template)", attempts: 0)
+                return .done(.failed)
+            }
+            job.seed = options.seeds[node.id]
+            job.jobKey = jobKey.value
+            key = CacheKey(job)
+        }
+        recorder[i].seed = job.seed
         recorder[i].prompt = job.prompt.isEmpty ? nil : job.prompt
         recorder[i].cacheKey = key.value
         recorder[i].take = job.take
@@ -205,6 +223,8 @@ public struct Scheduler: Sendable {
             reason = "made again: \(why)"
         case .miss:
             reason = forced ? "take \(job.take), forced by --regenerate"
+                    + (options.prompts[node.id] != nil ? ", with an edited prompt" : "") + (job.seed.map { ", seed \($0)" } ?? "")
+                    + (variations > 1 ? " (and \(variations - 1) more variation\(variations == 2 ? "" : "s"): take\(variations == 2 ? "" : "s") \(job.take - variations + 1)\(variations == 2 ? "" : "…\(job.take - 1)"))" : "")
                 : job.take > 1 ? "take \(job.take) (\(options.picks[jobKey.value] == job.take ? "picked" : "the newest")) is not in the cache"
                 : recorder.explainMiss(i, key: key, job: job)
         }

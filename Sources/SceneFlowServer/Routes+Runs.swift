@@ -11,7 +11,7 @@ import SceneFlowTemplate
 /// inputs are invalid), the history, a live report, its events (Server-Sent Events, replayed
 /// from the start, `Last-Event-ID` resumes), cancel, its files (with `Range`), its diagram.
 extension SceneFlowServer {
-    static let runFields: Set<String> = ["template", "product_id", "offline", "targets", "regenerate", "max_cost"]
+    static let runFields: Set<String> = ["template", "product_id", "offline", "targets", "regenerate", "max_cost", "prompts", "seeds", "variations"]
 
     var runEndpoints: [Endpoint] {
         [
@@ -288,6 +288,9 @@ extension SceneFlowServer {
         var hydration = HydrationRequest(template: checked, inputs: inputs)
         hydration.targets = targets
         hydration.regenerate = regenerate
+        hydration.options.prompts = fields.prompts ?? [:]
+        hydration.options.seeds = fields.seeds ?? [:]
+        hydration.options.variations = fields.variations ?? 1
         hydration.replacements = inputs.replacements(for: checked.graph)
         hydration.budget = budget
         hydration.options.offline = offline
@@ -330,7 +333,10 @@ extension SceneFlowServer {
         static var schema: JSONSchema {
             .object(["template": .string(pattern: Endpoint.Parameter.idPattern), "product_id": .string(pattern: Endpoint.Parameter.idPattern),
                      "offline": .boolean, "targets": .array(of: .string()), "regenerate": .array(of: .string()),
-                     "max_cost": JSONSchema.number.with { $0.minimum = 0; $0.maximum = 1_000_000 }],
+                     "max_cost": JSONSchema.number.with { $0.minimum = 0; $0.maximum = 1_000_000 },
+                     "prompts": .object([:], description: "regenerated node id → the prompt of its new take (frames and clips)"),
+                     "seeds": .object([:], description: "regenerated node id → the seed of its new take"),
+                     "variations": JSONSchema.integer.with { $0.minimum = 1; $0.maximum = 8 }],
                     required: ["template"], closed: true)
         }
         var template: String
@@ -339,9 +345,12 @@ extension SceneFlowServer {
         var targets: [String]?
         var regenerate: [String]?
         var maxCost: Double?
+        var prompts: [String: String]?
+        var seeds: [String: Int]?
+        var variations: Int?
 
         enum CodingKeys: String, CodingKey {
-            case template, offline, targets, regenerate
+            case template, offline, targets, regenerate, prompts, seeds, variations
             case productID = "product_id"
             case maxCost = "max_cost"
         }

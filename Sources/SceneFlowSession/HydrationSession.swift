@@ -93,6 +93,21 @@ public struct HydrationSession: Sendable {
             options.targets = request.targets.isEmpty ? nil : try RunSelection.nodes(for: request.targets, in: graph)
             options.regenerate = try RunSelection.regenerated(request.regenerate, in: graph)
         } catch { throw .unknownName(error.description) }
+        // A take's edited prompt, seed and variations belong to the nodes it regenerates.
+        for node in Set(options.prompts.keys).union(options.seeds.keys).sorted() where !options.regenerate.contains(node) {
+            throw .unknownName("\(Slug.shown(node)) is given a prompt or a seed but is not regenerated; regenerate it to make a take with them")
+        }
+        if let (node, prompt) = options.prompts.first(where: { $0.value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || $0.value.count > 10_000 }) {
+            throw .unknownName("the prompt for \(node) is \(prompt.isEmpty ? "empty" : "\(prompt.count) characters long; it may be at most 10000")")
+        }
+        for node in options.prompts.keys.sorted() {
+            guard let index = graph.indexByID[node], let job = graph.nodes[index].job,
+                  [JobKind.firstFrame, .lastFrame, .cameraAngle, .video].contains(job) else {
+                throw .unknownName("\(Slug.shown(node)) has no prompt to edit: a voice-over says the scene's dialogue and the cut has no prompt; edit the template instead")
+            }
+        }
+        guard (1...8).contains(options.variations) else { throw .unknownName("variations is \(options.variations); it is 1 to 8") }
+        if options.variations > 1, options.regenerate.isEmpty { throw .unknownName("variations are takes of a regenerated node; name the node to regenerate") }
 
         let selected = RunSelection.selected(graph, targets: options.targets)
         let models = graph.nodes.indices.filter { selected?[$0] ?? true }

@@ -5,6 +5,33 @@ import Foundation
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct TakesTests {
+    /// Variations: several takes in one run, the node's own the newest; an edited prompt and a
+    /// chosen seed make a take under its own key, indexed under the job's, found by later runs.
+    @Test func variationsAndAnEditedPromptAreTakesOfTheSameJob() async throws {
+        let h = try Harness(sample: "samples/unboxing.json")
+        defer { h.cleanup() }
+        let cache = FileOutputCache(directory: h.workspace.cacheDirectory)
+        let recorder = Recorder()
+        let first = await h.scheduler(TestGenerator(recorder: recorder)).run()
+        let jobKey = try #require(first.node("hook.first_frame")?.cacheKey.flatMap(CacheKey.init(validating:)))
+        var options = RunOptions()
+        options.regenerate = ["hook.first_frame"]
+        options.variations = 3
+        options.prompts = ["hook.first_frame": "Maya, closer, smiling"]
+        options.seeds = ["hook.first_frame": 42]
+        let varied = await h.scheduler(TestGenerator(recorder: recorder), options: options).run()
+        let node = try #require(varied.node("hook.first_frame"))
+        #expect(node.take == 4 && node.seed == 42 && node.prompt == "Maya, closer, smiling", "the node's own take is the newest: \(node.take ?? 0)")
+        #expect(node.reason?.contains("2 more variations: takes 2…3") == true, "\(node.reason ?? "")")
+        let takes = try Takes.all(of: jobKey, in: cache)
+        #expect(takes.map(\.take) == [1, 2, 3, 4], "every variation is a take of the job")
+        #expect(Set(takes.map(\.key)).count == 4 && takes.allSatisfy { if case .hit = cache.lookup($0.key) { true } else { false } })
+        // A later run without --regenerate uses the newest take, found by the key it was made under.
+        let later = await h.scheduler(TestGenerator(recorder: recorder)).run()
+        #expect(later.node("hook.first_frame")?.take == 4 && later.status(of: "hook.first_frame") == .cached)
+        #expect(later.node("hook.first_frame")?.cacheKey == node.cacheKey)
+    }
+
     @Test func regeneratingKeepsEveryTakeAndAPickIsUsedByLaterRuns() async throws {
         let h = try Harness(sample: "samples/unboxing.json")
         defer { h.cleanup() }

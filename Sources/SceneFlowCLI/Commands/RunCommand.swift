@@ -85,6 +85,15 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Make a new take of this node even if cached (earlier takes are kept: `sceneflow takes`); what depends on it follows. A scene id makes new takes of all its nodes (repeatable).", valueName: "node"))
     var regenerate: [String] = []
 
+    @Option(help: ArgumentHelp("The prompt of a regenerated frame's or clip's new take (repeatable).", valueName: "node=text"))
+    var prompt: [String] = []
+
+    @Option(help: ArgumentHelp("The seed of a regenerated node's new take, for models that take one (repeatable).", valueName: "node=n"))
+    var seed: [String] = []
+
+    @Option(help: ArgumentHelp("Takes of each regenerated node to make in this run, 1 to 8: the run uses the first, the others wait in `sceneflow takes` to be compared and picked.", valueName: "n"))
+    var variations: Int = 1
+
     // Unconditional: `--max-cost -1` is a (refused) value, not a flag named -1.
     @Option(name: .customLong("max-cost"), parsing: .unconditional, help: ArgumentHelp("Refuse to start if the estimate of what will run is above this many US dollars; stop starting jobs when spend reaches it.", valueName: "usd"))
     var maxCost: String?
@@ -102,6 +111,11 @@ struct ExecutionOptions: ParsableArguments {
         guard retries >= 0, retries <= 100 else { throw ValidationError("--retries must be between 0 and 100") }
         guard (64...4096).contains(resolution) else { throw ValidationError("--resolution must be between 64 and 4096") }
         if let simulate, !(simulate > 0 && simulate.isFinite) { throw ValidationError("--simulate takes a speed above 0") }
+        guard (1...8).contains(variations) else { throw ValidationError("--variations takes 1 to 8") }
+        for pair in prompt + seed where !pair.contains("=") { throw ValidationError("--prompt and --seed take node=value, not \"\(Slug.shown(pair))\"") }
+        for pair in seed where Int(pair.split(separator: "=", maxSplits: 1).last ?? "").map({ $0 >= 0 }) != true {
+            throw ValidationError("--seed takes node=n with n a whole number, 0 or more; got \"\(Slug.shown(pair))\"")
+        }
         if let maxCost, Money(parsing: maxCost) == nil { throw ValidationError("--max-cost takes an amount of US dollars, 0 or more, like 5 or 12.50; got \"\(Slug.shown(maxCost))\"") }
     }
 
@@ -114,6 +128,12 @@ struct ExecutionOptions: ParsableArguments {
         request.options.failFast = failFast
         request.options.resolution = resolution
         request.regenerate = regenerate
+        func pairs(_ list: [String]) -> [(String, String)] {
+            list.map { pair in let parts = pair.split(separator: "=", maxSplits: 1).map(String.init); return (parts[0], parts.count > 1 ? parts[1] : "") }
+        }
+        request.options.prompts = Dictionary(pairs(prompt), uniquingKeysWith: { $1 })
+        request.options.seeds = Dictionary(pairs(seed).compactMap { node, value in Int(value).map { (node, $0) } }, uniquingKeysWith: { $1 })
+        request.options.variations = variations
         request.burnCaptions = captions == .burn
         request.captionFiles = captions != .none
         request.music = music

@@ -43,7 +43,7 @@ public struct ElevenLabsGenerator: Generator {
         let modelID = job.model.id.hasPrefix("elevenlabs/") ? String(job.model.id.dropFirst("elevenlabs/".count)) : job.model.id
         let path = "/v1/text-to-speech/\(voice.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? voice)/with-timestamps?output_format=\(Self.outputFormat)"
         // A new take asks for another reading (ElevenLabs' `seed`; the first take leaves it unset).
-        let body = ElevenLabsRequest(text: text, modelID: modelID, seed: job.take > 1 ? job.take : nil)
+        let body = ElevenLabsRequest(text: text, modelID: modelID, seed: job.seed ?? (job.take > 1 ? job.take : nil))
         var request = try client.endpoint.request(.post, client.endpoint.url(path), json: body, accept: "application/json")
         let answer = job.scratch.appendingPathComponent("speech.json")
         request.destination = answer

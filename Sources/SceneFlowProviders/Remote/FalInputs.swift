@@ -24,7 +24,7 @@ enum FalInputs {
             body.outputFormat = "png"
             body.aspectRatio = ratio
             if job.model.id == "fal-ai/kling-image/o1" { body.resolution = "1K" }
-            if job.take > 1, acceptsSeed(job.model.id) { body.seed = job.take }
+            if acceptsSeed(job.model.id) { body.seed = job.seed ?? (job.take > 1 ? job.take : nil) }
             return body
         case .clip(let clip):
             return try videoBody(job, clip, prompt: prompt)
@@ -62,7 +62,7 @@ enum FalInputs {
             body.aspectRatio = ratio
             body.resolution = "720p"
         }
-        if job.take > 1, acceptsSeed(job.model.id) { body.seed = job.take }
+        if acceptsSeed(job.model.id) { body.seed = job.seed ?? (job.take > 1 ? job.take : nil) }
         return body
     }
 

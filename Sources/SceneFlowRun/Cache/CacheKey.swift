@@ -105,6 +105,7 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
             body("metadata", cut.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"))
         }
         if job.take > 1 { body("take", String(job.take)) }
+        if let seed = job.seed { body("seed", String(seed)) }
         for (n, file) in job.inputs.enumerated() { input(n, file) }
     }
 

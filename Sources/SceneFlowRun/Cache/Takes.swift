@@ -38,7 +38,9 @@ public enum Takes {
         }
         guard take > 1 else { return (jobKey, jobKey, repaired) }
         job.take = take
-        return (jobKey, CacheKey(job), repaired)
+        // A take is found by the key it was made under (an edited prompt or a chosen seed made
+        // it under another key than the job's own with its number).
+        return (jobKey, regenerate ? CacheKey(job) : index[take] ?? CacheKey(job), repaired)
     }
 
     /// The takes after the first that the cache holds for `job`, found by trying take numbers

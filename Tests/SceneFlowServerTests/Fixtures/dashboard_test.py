@@ -184,6 +184,17 @@ try:
     retry(driver, "the Regenerate control", lambda: by_label(driver, "Regenerate hook.first_frame").click())
     dialog = wait(driver, 10, lambda d: d.find_element(By.CSS_SELECTOR, 'dialog[aria-label="Regenerate hook.first_frame?"]'), "the dialog again")
     wait(driver, 20, lambda d: d.find_element(By.XPATH, "//dialog//button[normalize-space()='Regenerate']").is_enabled(), "Regenerate is ready once the cost is known")
+    # Two variations, with an edited prompt: two takes at once.
+    edited = "The grinder, closer, morning light"
+    prompt_box = by_id(driver, "take-prompt")
+    prompt_box.send_keys(Keys.CONTROL, "a")
+    prompt_box.send_keys(edited)
+    variations_box = by_id(driver, "take-variations")
+    variations_box.send_keys(Keys.CONTROL, "a")
+    variations_box.send_keys("2")
+    wait(driver, 20, lambda d: "hook.first_frame ×2" in d.find_element(By.CSS_SELECTOR, 'dialog ul[aria-label="Nodes to remake"]').text,
+         "the dialog counts both variations")
+    wait(driver, 20, lambda d: d.find_element(By.XPATH, "//dialog//button[normalize-space()='Regenerate']").is_enabled(), "Regenerate is ready again")
     driver.find_element(By.XPATH, "//dialog//button[normalize-space()='Regenerate']").click()
     wait(driver, 30, lambda d: frames_run not in d.current_url and "/runs/" in d.current_url, "regenerating opens a new run")
     regenerated = driver.current_url.rstrip("/").split("/")[-1]
@@ -191,14 +202,16 @@ try:
     remade = api(f"/runs/{regenerated}")
     made = sorted(n["id"] for n in remade["nodes"] if n.get("job") and n["status"] == "succeeded")
     check(made == ["hook.first_frame"], f"only the node was remade: {made}")
+    frame = next(n for n in remade["nodes"] if n["id"] == "hook.first_frame")
+    check(frame["prompt"] == edited and frame["take"] == 3, f"the new take was made from the edited prompt, as take 3 (take 2 its variation): {frame.get('take')}, {frame.get('prompt')}")
     retry(driver, "the Takes control", lambda: wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'button[aria-label="Takes of hook.first_frame"]'),
                                                    "the frame offers its takes")[0].click())
-    wait(driver, 20, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure')) == 2,
-         "both takes are shown side by side")
+    wait(driver, 20, lambda d: len(d.find_elements(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure')) == 3,
+         "the three takes are shown side by side")
     wait(driver, 20, lambda d: all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)
-                                   for i in d.find_elements(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] img')), "both takes' images load")
-    check("used by this run" in driver.find_element(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure:nth-child(2)').text,
-          "take 2 is the one this run used", driver)
+                                   for i in d.find_elements(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] img')), "the takes' images load")
+    check("used by this run" in driver.find_element(By.CSS_SELECTOR, '[aria-label="The takes of hook.first_frame"] figure:nth-child(3)').text,
+          "take 3 is the one this run used", driver)
     for n in (1, 2):
         retry(driver, "a Compare control", lambda: by_label(driver, f"Compare take {n} of hook.first_frame").click())
     compared = wait(driver, 10, lambda d: d.find_element(By.CSS_SELECTOR, '[aria-label="Take 1 and take 2 of hook.first_frame, side by side"]'),

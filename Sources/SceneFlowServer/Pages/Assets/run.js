@@ -101,9 +101,21 @@ async function run() {
                                   onchange: () => { scope = value; preview(); } });
       return el('div', { class: 'choice' }, radio, ' ', el('label', { for: `scope-${value}`, text: label }), el('small', { text: ` — ${hint}` }));
     }));
+    // The new take's prompt (frames and clips), seed and how many variations.
+    const promptable = frameKinds.has(node.kind) || node.kind === 'video';
+    const promptBox = promptable ? el('textarea', { id: 'take-prompt', rows: 4, 'aria-label': 'Prompt of the new take' }) : null;
+    if (promptBox) promptBox.value = node.prompt || '';
+    const seedBox = el('input', { id: 'take-seed', type: 'number', min: 0, step: 1, inputmode: 'numeric', placeholder: 'the take number', 'aria-label': 'Seed of the new take' });
+    const variationsBox = el('input', { id: 'take-variations', type: 'number', min: 1, max: 8, step: 1, value: 1, 'aria-label': 'Variations' });
+    const takeFields = el('fieldset', {}, el('legend', { text: 'The new take' }),
+      promptBox ? el('p', {}, el('label', { for: 'take-prompt', text: 'Prompt (edit it for this take only)' }), promptBox) : null,
+      el('p', {}, el('label', { for: 'take-seed', text: 'Seed ' }), seedBox, el('small', { text: ' for models that take one' })),
+      el('p', {}, el('label', { for: 'take-variations', text: 'Variations ' }), variationsBox, el('small', { text: ' takes made at once, to compare and pick (1 to 8)' })));
+    variationsBox.addEventListener('input', () => preview());
     const dialog = el('dialog', { class: 'regenerate', 'aria-label': `Regenerate ${node.id}?` },
-      el('h2', { text: `Regenerate ${node.id}?` }), choices, el('h3', { text: 'Would be made' }), list, cost,
+      el('h2', { text: `Regenerate ${node.id}?` }), choices, takeFields, el('h3', { text: 'Would be made' }), list, cost,
       el('p', { class: 'buttons' }, go, ' ', cancel));
+    const variations = () => Math.min(8, Math.max(1, Math.round(Number(variationsBox.value) || 1)));
     dialog.addEventListener('close', () => dialog.remove());
     cancel.addEventListener('click', () => dialog.close());
     const targetsOf = () => scopes.find((s) => s[0] === scope)[3];
@@ -123,17 +135,26 @@ async function run() {
         const plan = await api('/plan?' + query, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(doc.template) });
         if (mine !== ticket) return;
         const made = (plan.jobs || []).filter((j) => j.status === 'runs');
-        list.replaceChildren(...made.map((j) => el('li', { text: `${j.id} — ${j.model || '?'}, about ${money(j.cost)}` })));
+        const extra = variations() - 1;
+        const own = made.find((j) => j.id === node.id);
+        list.replaceChildren(...made.map((j) => el('li', { text: `${j.id}${j.id === node.id && extra ? ` ×${extra + 1}` : ''} — ${j.model || '?'}, about ${money(j.cost * (j.id === node.id ? extra + 1 : 1))}` })));
         const local = report.offline || offlineServer;
-        cost.textContent = `${plural(made.length, 'job')} would be made, estimated ${money(plan.estimated_cost)}`
+        const total = Number(plan.estimated_cost || 0) + (own ? extra * Number(own.cost || 0) : 0);
+        cost.textContent = `${plural(made.length + (own ? extra : 0), 'job')} would be made, estimated ${money(total)}`
           + (local ? ' (on the local engine: nothing is spent)' : ' at list prices');
         go.disabled = made.length === 0;
       } catch (error) {
         if (mine === ticket) { list.replaceChildren(); cost.replaceChildren(errorBox(error)); }
       }
     }
-    go.addEventListener('click', () => startRun({ template: templateFile, product_id: report.product_id || undefined, regenerate: [node.id],
-                                                  targets: targetsOf() || undefined, offline: report.offline || undefined }, go));
+    go.addEventListener('click', () => {
+      const body = { template: templateFile, product_id: report.product_id || undefined, regenerate: [node.id],
+                     targets: targetsOf() || undefined, offline: report.offline || undefined };
+      if (promptBox && promptBox.value.trim() && promptBox.value !== (node.prompt || '')) body.prompts = { [node.id]: promptBox.value };
+      if (seedBox.value !== '') body.seeds = { [node.id]: Math.max(0, Math.round(Number(seedBox.value))) };
+      if (variations() > 1) body.variations = variations();
+      startRun(body, go);
+    });
     document.body.append(dialog);
     dialog.showModal();
     preview();
