@@ -41,6 +41,19 @@ extension SceneFlowServer {
                 try await Self.refuseUndecodable([file])
                 return JSONBody.response(.created, ImagePath(path: try folder.storeImage(file, for: id)))
             },
+            Endpoint(method: .get, path: "/api/v1/templates/{id}/image", operationID: "templateImage",
+                     summary: "An avatar or background image as a template names it (a path inside the served folder), for previews",
+                     parameters: [.templateID, .init("path", in: .query, .string(), "the image's path as the template writes it", required: true)],
+                     replies: [.media(200, "the image", "image/png"), .error(404, "no such image inside the served folder")]) { request, context in
+                _ = try RequestSupport.id(context, "id", what: "template id")
+                guard let path = RequestSupport.query(request, "path"), !path.isEmpty else { throw APIError.badRequest("?path= names the image") }
+                // Resolved as a template's image is (never outside the folder, symlinks included), and an image by content.
+                guard case .file(let url) = ImageReference.resolve(path, templateDirectory: folder.directory),
+                      (try? ImageCheck.inspect(path: url.path)) != nil else {
+                    throw APIError.notFound("no image \"\(Slug.shown(path))\" in the served folder")
+                }
+                return try FileResponse.response(for: url, inside: url.deletingLastPathComponent(), request: request)
+            },
             Endpoint(method: .put, path: "/api/v1/templates/{id}", operationID: "putTemplate",
                      summary: "Save a template atomically (an invalid one is saved and reported)", parameters: [.templateID], body: .anyTemplate,
                      replies: [.json(200, "saved over the existing file", SavedTemplate.self), .json(201, "saved as a new file", SavedTemplate.self)]) { request, context in

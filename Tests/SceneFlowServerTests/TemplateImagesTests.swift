@@ -34,6 +34,22 @@ import Testing
         #expect(files == [URL(fileURLWithPath: path).lastPathComponent], "only the one image was stored: \(files)")
     }
 
+    /// The editor's previews: an image a template names, inside the served folder, by content;
+    /// nothing else, however its path is spelled.
+    @Test func previewsServeOnlyImagesInsideTheServedFolder() async throws {
+        let server = try await ServerProcess.start()
+        defer { Task { _ = await server.stop() } }
+        let preview = try await server.request("GET", "/api/v1/templates/unboxing/image?path=assets/maya.png")
+        #expect(preview.status == 200 && preview.headers["content-type"] == "image/png", "\(preview.status) \(preview.headers)")
+        try FileManager.default.createSymbolicLink(at: server.templates.appendingPathComponent("assets/out.png"),
+                                                   withDestinationURL: packageRoot.appendingPathComponent("samples/products/grinder/product.png"))
+        for path in ["../ws/sceneflow.sqlite", "..%2F..%2Fetc%2Fpasswd", "/etc/passwd", "unboxing.json", "assets/missing.png", "assets/out.png", "assets", "https://example.com/a.png"] {
+            let answer = try await server.request("GET", "/api/v1/templates/unboxing/image?path=\(path)")
+            #expect(answer.status == 404 || answer.status == 400, "\(path): \(answer.status)")
+            #expect(!answer.text.contains(server.folder.path), "\(path): no server path in \(answer.text)")
+        }
+    }
+
     @Test func aYAMLBodyIsValidatedAndComesBackAsJSON() async throws {
         let server = try await ServerProcess.start()
         defer { Task { _ = await server.stop() } }

@@ -298,6 +298,8 @@ try:
     driver.get(BASE + "/templates/unboxing")
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram img"), "the diagram is drawn")
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, '[aria-label="Model for video"] option'), "the model dropdowns are filled")
+    wait(driver, 20, lambda d: any(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)
+                                   for i in d.find_elements(By.CSS_SELECTOR, "img.preview")), "avatar and background images are previewed")
     choose(driver, "model-video", "local/ffmpeg-clip", "the video model")
     wait(driver, 10, lambda d: template_text(d).get("models", {}).get("video") == "local/ffmpeg-clip", "choosing a video model writes it into the template")
     first = template_text(driver)["scenes"][0]["id"]

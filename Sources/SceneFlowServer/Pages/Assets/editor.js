@@ -301,6 +301,12 @@ async function editor() {
     });
     const row = text(label, path, { placeholder: 'images/… or https://…' });
     row.append(el('span', { class: 'upload' }, ' or ', upload));
+    // A preview of a file inside the served folder (an https image is fetched at run time only).
+    const value = getAt(template, path);
+    if (typeof value === 'string' && value && !/^[a-z]+:/i.test(value)) {
+      row.append(el('img', { class: 'thumb preview', alt: `${owner_}: ${value}`,
+                             src: `/api/v1/templates/${owner()}/image?path=${encodeURIComponent(value)}` }));
+    }
     return row;
   }
 
