@@ -129,23 +129,52 @@ public struct Workspace: Sendable {
         guard Self.isInside(folder, root: scratchDirectory) else {
             throw Problem(description: "the scratch folder of run \(runID) would be outside the workspace")
         }
+        let owner = Data("\(getpid()) \(Self.processStartTime(getpid()) ?? "")".utf8)
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try AtomicFile.write(Data("\(getpid()) \(Self.processStartTime(getpid()) ?? "")".utf8), to: folder.appendingPathComponent(".owner"))
+            try FileManager.default.createDirectory(at: scratchDirectory, withIntermediateDirectories: true)
+            if FileManager.default.fileExists(atPath: folder.path) {
+                try AtomicFile.write(owner, to: folder.appendingPathComponent(".owner"))
+                return
+            }
+            // Made whole under a name the sweep of another process leaves alone, then renamed:
+            // the folder never exists without its owner.
+            let claim = scratchDirectory.appendingPathComponent(".claim-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: claim, withIntermediateDirectories: false)
+            try AtomicFile.write(owner, to: claim.appendingPathComponent(".owner"))
+            guard rename(claim.path, folder.path) == 0 else {
+                let reason = ErrorText.sentence(errno: errno)
+                try? FileManager.default.removeItem(at: claim)
+                throw Problem(description: "cannot claim the scratch folder \(folder.path): \(reason)")
+            }
+        } catch let problem as Problem {
+            throw problem
         } catch {
             throw Problem(description: "cannot claim the scratch folder \(folder.path): \(RunFolder.reason(error))")
         }
     }
 
-    /// Removes scratch folders whose owning process is gone (a `kill -9`, a power loss). Returns their names.
+    /// How long a scratch folder without an owner (an upload in progress, a claim being made) is
+    /// left alone before the sweep takes it for abandoned.
+    public static let unownedScratchAge: TimeInterval = 3600
+
+    /// Removes scratch folders whose owning process is gone (a `kill -9`, a power loss), and
+    /// unowned ones older than `unownedScratchAge`. A folder another process is claiming or
+    /// filling (no owner yet, or a `.claim-` name) is younger than that, so it is left alone.
+    /// Returns their names.
     @discardableResult
     public func removeStaleScratch() -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: scratchDirectory.path)) ?? []
         var removed: [String] = []
         for name in entries {
             let folder = scratchDirectory.appendingPathComponent(name)
-            let owner = (try? String(contentsOf: folder.appendingPathComponent(".owner"), encoding: .utf8))?.split(separator: " ").map(String.init) ?? []
-            if let pid = owner.first.flatMap({ Int32($0) }), Self.processStartTime(pid) == (owner.count > 1 ? owner[1] : nil) { continue }
+            let ownerText = try? String(contentsOf: folder.appendingPathComponent(".owner"), encoding: .utf8)
+            if let ownerText, !name.hasPrefix(".") {
+                let owner = ownerText.split(separator: " ").map(String.init)
+                if let pid = owner.first.flatMap({ Int32($0) }), Self.processStartTime(pid) == (owner.count > 1 ? owner[1] : nil) { continue }
+            } else {
+                let modified = (try? FileManager.default.attributesOfItem(atPath: folder.path)[.modificationDate] as? Date) ?? .distantPast
+                if Date().timeIntervalSince(modified) < Self.unownedScratchAge { continue }
+            }
             if remove(folder) { removed.append(name) }
         }
         return removed

@@ -12,22 +12,8 @@ import Testing
 
     /// A PNG whose chunks and CRCs are all valid, but whose image data does not inflate.
     static func undecodablePNG() -> Data {
-        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
-        func crc(_ bytes: [UInt8]) -> UInt32 {
-            var c: UInt32 = 0xFFFF_FFFF
-            for b in bytes {
-                c ^= UInt32(b)
-                for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-            }
-            return ~c
-        }
-        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-            let body = Array(type.utf8) + data
-            return be32(UInt32(data.count)) + body + be32(crc(body))
-        }
-        let header = be32(64) + be32(64) + [8, 2, 0, 0, 0]
         let garbage: [UInt8] = [0x78, 0x9C] + (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
-        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", garbage) + chunk("IEND", []))
+        return Data(pngFile(width: 64, height: 64, idat: garbage))
     }
 
     func sha256(_ url: URL) async throws -> String {

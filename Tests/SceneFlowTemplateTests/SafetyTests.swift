@@ -75,10 +75,40 @@ import Testing
         let dead = workspace.scratchDirectory.appendingPathComponent("dead")
         try FileManager.default.createDirectory(at: dead, withIntermediateDirectories: true)
         try Data("999999 1".utf8).write(to: dead.appendingPathComponent(".owner"))
+        // Unowned: an upload in progress or a claim being made is young and left alone; an old one is abandoned.
+        let upload = workspace.scratchDirectory.appendingPathComponent("upload-1")
+        let claim = workspace.scratchDirectory.appendingPathComponent(".claim-1")
         let orphan = workspace.scratchDirectory.appendingPathComponent("orphan")
-        try FileManager.default.createDirectory(at: orphan, withIntermediateDirectories: true)
+        for folder in [upload, claim, orphan] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * Workspace.unownedScratchAge)], ofItemAtPath: orphan.path)
         #expect(workspace.removeStaleScratch().sorted() == ["dead", "orphan"])
-        #expect(FileManager.default.fileExists(atPath: workspace.scratchDirectory.appendingPathComponent("live").path))
+        for kept in ["live", "upload-1", ".claim-1"] {
+            #expect(FileManager.default.fileExists(atPath: workspace.scratchDirectory.appendingPathComponent(kept).path), "\(kept) is kept")
+        }
+    }
+
+    /// Claims racing a sweep (another process starting a run): a folder never exists without its
+    /// owner, so no claim loses its folder (this race once failed a run with "cannot write .owner").
+    @Test func claimsRacingASweepAllHoldTheirFolders() async throws {
+        let workspace = Workspace(root: FileManager.default.temporaryDirectory.appendingPathComponent("scratch-\(UUID().uuidString)"))
+        try workspace.create()
+        defer { try? FileManager.default.removeItem(at: workspace.root) }
+        let ids = (0..<200).map { "run-\($0)" }
+        let failures = await withTaskGroup(of: String?.self) { group in
+            group.addTask { for _ in 0..<400 { workspace.removeStaleScratch() }; return nil }
+            for id in ids {
+                group.addTask {
+                    do { try workspace.claimScratch(runID: id); return nil } catch { return "\(id): \(error)" }
+                }
+            }
+            var failed: [String] = []
+            for await failure in group { if let failure { failed.append(failure) } }
+            return failed
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(3))")
+        for id in ids {
+            #expect(FileManager.default.fileExists(atPath: workspace.scratchDirectory.appendingPathComponent("\(id)/.owner").path), "\(id) holds its folder")
+        }
     }
 
     @Test func runFolderNamesArePlain() {

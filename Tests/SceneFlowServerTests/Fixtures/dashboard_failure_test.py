@@ -12,7 +12,7 @@ import sys
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dashboard_support import browser, by_id, by_name, check, click, shot, type_into, unlabelled, wait  # noqa: E402
+from dashboard_support import browser, by_id, by_name, check, click, shot, store_on_product_page, unlabelled, wait  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 BASE, PRODUCT, SHOTS = sys.argv[1:4]
@@ -32,12 +32,7 @@ def finished(driver, run):
 driver = browser(SHOTS)
 try:
     # A product's file, stored from the product page (no template involved).
-    driver.get(BASE + "/products/p1")
-    wait(driver, 20, lambda d: d.find_elements(By.ID, "new-key"), "the product page opens")
-    type_into(driver, "new-key", "product_1", blur=False)
-    by_id(driver, "new-files").send_keys(PRODUCT)
-    click(driver, "//button[normalize-space()='Upload']", "Upload")
-    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'section[aria-label="Slot product_1"] img.thumb'), "the file is stored")
+    store_on_product_page(driver, BASE, "p1", "product_1", PRODUCT)
 
     first = api("/runs", {"template": "unboxing", "product_id": "p1", "targets": ["hook.first_frame"]})["id"]
     driver.get(BASE + "/runs/" + first)

@@ -133,3 +133,13 @@ def unlabelled(driver):
           .map(c => c.outerHTML.slice(0, 120));""")
 
 
+
+
+def store_on_product_page(driver, base, product, key, file):
+    """Stores `file` for `product`'s slot `key` through the product page, as a user does."""
+    driver.get(f"{base}/products/{product}")
+    wait(driver, 20, lambda d: d.find_elements(By.ID, "new-key"), "the product page opens")
+    type_into(driver, "new-key", key, blur=False)
+    by_id(driver, "new-files").send_keys(file)
+    click(driver, "//button[normalize-space()='Upload']", "the Upload button")
+    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, f'section[aria-label="Slot {key}"] img.thumb'), f"the file is stored under {key}")

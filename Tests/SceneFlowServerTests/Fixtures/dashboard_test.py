@@ -18,7 +18,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dashboard_support import (browser, by_id, by_label, check, choose, click, click_id, retry, seen_pages, settle,  # noqa: E402
-                               shot, step, type_into, unlabelled, wait)
+                               shot, step, store_on_product_page, type_into, unlabelled, wait)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -272,10 +272,7 @@ try:
     shot(driver, "products")
     driver.get(BASE + "/products/shop-1")
     wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'section[aria-label="Slot product_1"] img.thumb'), "the product's page shows its files per slot")
-    type_into(driver, "new-key", "logo", blur=False)
-    by_id(driver, "new-files").send_keys(PRODUCT)
-    click(driver, "//button[normalize-space()='Upload']", "the Upload button")
-    wait(driver, 20, lambda d: d.find_elements(By.CSS_SELECTOR, 'section[aria-label="Slot logo"] img.thumb'), "a file uploaded without a template is stored under its slot")
+    store_on_product_page(driver, BASE, "shop-1", "logo", PRODUCT)
     check(any(a["asset_key"] == "logo" for a in api("/products/shop-1/assets")), "the store has it")
     check(len(driver.find_elements(By.CSS_SELECTOR, 'table[aria-label="Runs"] tbody tr')) == 3, "the product's runs are listed", driver)
     check(not unlabelled(driver), f"every control of the product page has a label: {unlabelled(driver)[:3]}", driver)
