@@ -31,13 +31,19 @@ public enum ErrorText {
             case .fileReadTooLarge: return "the file is too large" + named(ns)
             case .fileReadInapplicableStringEncoding, .fileReadUnknownStringEncoding: return "the file is not text in a known encoding" + named(ns)
             case .coderReadCorrupt, .coderValueNotFound, .coderInvalidValue: return "the data is damaged or not in the expected format"
-            default: return scrubbed(ns.localizedDescription)
+            default: return readable(ns)
             }
         default:
             // SceneFlow's own errors, and other Swift errors: their own words.
             if let own = error as? any CustomStringConvertible { return scrubbed(own.description) }
             return scrubbed(String(describing: error))
         }
+    }
+
+    /// Foundation's own words for an error, or its code where it has none.
+    private static func readable(_ error: NSError) -> String {
+        let text = scrubbed(error.localizedDescription).trimmingCharacters(in: .whitespaces)
+        return text.isEmpty || text.contains("(null)") ? "a file operation failed (code \(error.code))" + named(error) : text
     }
 
     /// `strerror`, lowercased as the middle of a sentence.

@@ -40,6 +40,9 @@ public struct Job: Sendable {
     /// The key of this job's first take, under which its takes are indexed; set when the take
     /// differs from the job in more than its number (an edited prompt, a chosen seed).
     public var jobKey: String?
+    /// How many takes of this job the run makes at once (a regenerated node's variations): this
+    /// one and the ones numbered before it.
+    public var variations = 1
     /// A scratch folder owned by this attempt; the generator writes its output here.
     public var scratch: URL
     /// 1 for the first attempt.

@@ -98,7 +98,8 @@ struct RunState {
             guard let (job, generator, key) = pending[i] else { continue }
             pending[i] = nil
             if let ledger {
-                let estimate = graph.estimate(of: i, model: job.model).cost
+                // Every variation of a regenerated node is paid for: all are reserved at once.
+                let estimate = graph.estimate(of: i, model: job.model).cost * job.variations
                 guard let reserved = ledger.reserve(estimate, model: job.model.id) else {
                     stopForBudget(i, ledger: ledger, estimate: estimate)
                     break

@@ -24,20 +24,24 @@ extension Scheduler {
     /// A regenerated job with `RunOptions.variations` above 1: its own take (the newest number),
     /// then the others (the numbers before it) in the same slot, each stored and indexed as a take
     /// of the job (a failed one is a warning: the node has its take).
-    func executeWithVariations(_ job: Job, generator: Generator, key: CacheKey, attempts: AttemptRunner) async -> AttemptRunner.Outcome {
+    func executeWithVariations(_ job: Job, generator: Generator, key: CacheKey, attempts: AttemptRunner) async -> (AttemptRunner.Outcome, [AttemptRunner.Outcome]) {
         let outcome = await execute(job, generator: generator, key: key, attempts: attempts)
-        guard options.variations > 1, options.regenerate.contains(job.node), case .made = outcome else { return outcome }
-        for extra in 1..<min(options.variations, 8) {
+        guard job.variations > 1, case .made = outcome else { return (outcome, []) }
+        var extras: [AttemptRunner.Outcome] = []
+        for extra in 1..<job.variations {
+            if Task.isCancelled { break }
             var next = job
             next.take = job.take - extra
-            next.seed = job.seed.map { $0 + extra }
+            next.seed = job.seed.map { $0 &+ extra }
             let nextKey = CacheKey(next)
             next.journal = JobJournal(file: workspace?.root.appendingPathComponent("journal/\(nextKey.value).json"))
-            if case .failed(let error, _) = await limited(next, generator: generator, key: nextKey, attempts: attempts) {
+            let made = await limited(next, generator: generator, key: nextKey, attempts: attempts)
+            if case .failed(let error, _) = made {
                 events(.warning(node: job.node, message: "variation take \(next.take) failed: \(error.description)"))
             }
+            extras.append(made)
         }
-        return outcome
+        return (outcome, extras)
     }
 
     func limited(_ job: Job, generator: Generator, key: CacheKey, attempts: AttemptRunner) async -> AttemptRunner.Outcome {

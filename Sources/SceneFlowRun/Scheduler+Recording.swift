@@ -38,6 +38,26 @@ extension Scheduler {
         }
     }
 
+    /// A node's other variations: their cost and attempts are the node's too.
+    func recordVariations(_ i: Int, _ outcomes: [AttemptRunner.Outcome], recorder: inout RunRecorder, model: ModelInfo?) {
+        for outcome in outcomes {
+            switch outcome {
+            case .made(let stored, let log, _):
+                recorder[i].attempts += log.count
+                if let cost = stored.metadata.cost {
+                    recorder[i].cost = (recorder[i].cost ?? .zero) + cost
+                } else if let model, model.provider != .local {
+                    recorder[i].cost = (recorder[i].cost ?? .zero) + graph.estimate(of: i, model: model).cost
+                    recorder[i].costEstimated = true
+                }
+            case .failed(_, let log):
+                recorder[i].attempts += log.count
+            case .reused, .cancelled:
+                break
+            }
+        }
+    }
+
     func record(_ i: Int, _ outcome: AttemptRunner.Outcome, recorder: inout RunRecorder, files: inout [[FileRef]], started: Started?,
                         model: ModelInfo?) -> NodeStatus {
         let node = graph.nodes[i]

@@ -90,13 +90,16 @@ public struct Scheduler: Sendable {
         let remembers = state.recorder.remembers
         var lastWrite = ContinuousClock.now
 
-        await withTaskGroup(of: (Int, AttemptRunner.Outcome).self) { group in
+        await withTaskGroup(of: (Int, AttemptRunner.Outcome, [AttemptRunner.Outcome]).self) { group in
             func pump() {
                 let starts = state.pump(remembers: remembers) { i, files, recorder in
                     prepare(i, builder: builder, files: &files, recorder: &recorder, forced: forced[i], scratchBase: scratchBase)
                 }
                 for start in starts {
-                    group.addTask { (start.index, await executeWithVariations(start.job, generator: start.generator, key: start.key, attempts: attempts)) }
+                    group.addTask {
+                        let (outcome, variations) = await executeWithVariations(start.job, generator: start.generator, key: start.key, attempts: attempts)
+                        return (start.index, outcome, variations)
+                    }
                 }
                 if state.cancelInFlight {
                     state.cancelInFlight = false
@@ -104,9 +107,11 @@ public struct Scheduler: Sendable {
                 }
             }
             pump()
-            while let (i, outcome) = await group.next() {
+            while let (i, outcome, variations) = await group.next() {
                 state.complete(i, record: { started, files, recorder in
-                    record(i, outcome, recorder: &recorder, files: &files, started: started, model: builder.models[i])
+                    let status = record(i, outcome, recorder: &recorder, files: &files, started: started, model: builder.models[i])
+                    recordVariations(i, variations, recorder: &recorder, model: builder.models[i])
+                    return status
                 }, follow: { follower, status, files, recorder in
                     follow(follower, leader: i, status: status, recorder: &recorder, files: &files)
                 })
@@ -177,13 +182,21 @@ public struct Scheduler: Sendable {
         var (jobKey, key, repaired) = Takes.choose(&job, cache: cache, picks: options.picks, regenerate: forced)
         if let repaired { events(.warning(node: node.id, message: repaired)) }
         let variations = forced ? min(max(options.variations, 1), 8) : 1
+        let edited = forced && (options.prompts[node.id] != nil || options.seeds[node.id] != nil)
+        // A take made with an edited prompt or a chosen seed is never take 1 (take 1 is the job
+        // as the template has it, under the job's own key).
+        if edited, job.take == 1 {
+            job.take = 2
+            key = CacheKey(job)
+        }
         if variations > 1 {
             // The other variations take the numbers before this one: the node's own take is the
             // newest, the one later runs use until another is picked.
             job.take += variations - 1
+            job.variations = variations
             key = CacheKey(job)
         }
-        if forced, options.prompts[node.id] != nil || options.seeds[node.id] != nil {
+        if edited {
             // A take with an edited prompt or a chosen seed: made under its own key, indexed under the job's.
             if let prompt = options.prompts[node.id], !job.replacePrompt(prompt) {
                 recorder.fail(i, message: "\(node.id) has no prompt to edit (\(job.kind.noun) takes its text from the template)", attempts: 0)

@@ -121,7 +121,9 @@ extension SceneFlowServer {
         }
         return JSONBody.response(rows.map { record in
             var row = record.row
-            if let report = try? JSONCoding.decoder.decode(RunReport.self, from: Data(answer(of: record.runID))) {
+            // A run going on is listed as it is (another process's run is not settled on every listing).
+            if record.status != RunReport.Status.running.rawValue,
+               let report = try? JSONCoding.decoder.decode(RunReport.self, from: Data(answer(of: record.runID))) {
                 (row.stage, row.thumbnail) = Self.stageAndThumbnail(report)
             }
             return row

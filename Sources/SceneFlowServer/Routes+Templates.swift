@@ -48,11 +48,15 @@ extension SceneFlowServer {
                 _ = try RequestSupport.id(context, "id", what: "template id")
                 guard let path = RequestSupport.query(request, "path"), !path.isEmpty else { throw APIError.badRequest("?path= names the image") }
                 // Resolved as a template's image is (never outside the folder, symlinks included), and an image by content.
+                // Read once, then judged and served from memory: the image's own bytes (what follows
+                // its end is not served), with the type its content says.
                 guard case .file(let url) = ImageReference.resolve(path, templateDirectory: folder.directory),
-                      (try? ImageCheck.inspect(path: url.path)) != nil else {
+                      let bytes = try? RegularFile.read(url.path, limit: ImageCheck.maxBytes),
+                      let info = try? ImageCheck.inspect(bytes) else {
                     throw APIError.notFound("no image \"\(Slug.shown(path))\" in the served folder")
                 }
-                return try FileResponse.response(for: url, inside: url.deletingLastPathComponent(), request: request)
+                return Response(status: .ok, headers: [.contentType: "image/\(info.type.rawValue)", .cacheControl: "no-cache"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes.prefix(info.length))))
             },
             Endpoint(method: .put, path: "/api/v1/templates/{id}", operationID: "putTemplate",
                      summary: "Save a template atomically (an invalid one is saved and reported)", parameters: [.templateID], body: .anyTemplate,

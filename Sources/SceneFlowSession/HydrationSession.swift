@@ -98,7 +98,11 @@ public struct HydrationSession: Sendable {
             throw .unknownName("\(Slug.shown(node)) is given a prompt or a seed but is not regenerated; regenerate it to make a take with them")
         }
         if let (node, prompt) = options.prompts.first(where: { $0.value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || $0.value.count > 10_000 }) {
-            throw .unknownName("the prompt for \(node) is \(prompt.isEmpty ? "empty" : "\(prompt.count) characters long; it may be at most 10000")")
+            let blank = prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            throw .unknownName("the prompt for \(node) is \(blank ? "empty" : "\(prompt.count) characters long; it may be at most 10000")")
+        }
+        if let (node, seed) = options.seeds.first(where: { !(0...Int(UInt32.max)).contains($0.value) }) {
+            throw .unknownName("the seed for \(node) is \(seed); a seed is a whole number from 0 to \(UInt32.max)")
         }
         for node in options.prompts.keys.sorted() {
             guard let index = graph.indexByID[node], let job = graph.nodes[index].job,

@@ -32,6 +32,24 @@ import Testing
         #expect(later.node("hook.first_frame")?.cacheKey == node.cacheKey)
     }
 
+    /// A node never made, regenerated with an edited prompt: its take is 2 (take 1 is the job as
+    /// the template has it), later runs find it; every variation is paid for and counted.
+    @Test func anEditedFirstTakeIsFoundLaterAndVariationsAreCounted() async throws {
+        let h = try Harness(sample: "samples/unboxing.json")
+        defer { h.cleanup() }
+        var options = RunOptions()
+        options.regenerate = ["hook.first_frame"]
+        options.prompts = ["hook.first_frame": "Maya, closer"]
+        options.variations = 3
+        let generator = TestGenerator(recorder: Recorder(), cost: Money(parsing: "0.30"))
+        let made = await h.scheduler(generator, options: options).run()
+        let node = try #require(made.node("hook.first_frame"))
+        #expect(node.take == 4, "takes 2, 3 and 4: \(node.take ?? 0)")
+        #expect(node.cost == Money(parsing: "0.90") && node.attempts == 3, "every variation is paid for and counted: \(String(describing: node.cost)), \(node.attempts)")
+        let later = await h.scheduler(TestGenerator(recorder: Recorder())).run()
+        #expect(later.status(of: "hook.first_frame") == .cached && later.node("hook.first_frame")?.cacheKey == node.cacheKey)
+    }
+
     @Test func regeneratingKeepsEveryTakeAndAPickIsUsedByLaterRuns() async throws {
         let h = try Harness(sample: "samples/unboxing.json")
         defer { h.cleanup() }

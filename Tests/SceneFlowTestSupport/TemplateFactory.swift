@@ -87,6 +87,9 @@ public enum TemplateFactory {
                     }
                 }
             }
+            // As a user writes it once `slot-not-used` says so: a scene whose frames are all
+            // reused, continued or re-shot lists no image slot (nothing of it could read one).
+            if !first.isEmpty && !last { deps = deps.filter { $0 == "demo" } }
             if let avatar { fields.append(("avatar", quote(avatar))) }
             if let background { fields.append(("background", quote(background))) }
             fields.append(("dependencies", "[" + deps.map(quote).joined(separator: ", ") + "]"))

@@ -17,6 +17,8 @@ struct CutMix: Sendable {
     static let target = (integrated: -14.0, truePeak: -1.0, range: 11.0, tolerance: 0.5)
     /// Where the limiter holds true peaks (4× oversampled), below the promise: AAC adds a little.
     static let ceiling = -1.8
+    /// The limiter's ceiling is never lowered below this (a mix that needs more is refused).
+    static let lowestCeiling = -9.0
     /// A pass is settled when the shipped mix is this close to the target (inside the tolerance).
     static let settle = 0.2
     /// Level, encode and measure at most this often.

@@ -141,7 +141,8 @@ public struct LocalEngine: Generator {
         }
         var gain = try await loudness(mix.measure(input: "joined.mp4")).map { CutMix.target.integrated - $0.integratedValue }
         var ceiling = CutMix.ceiling
-        for _ in 0..<CutMix.maxPasses {
+        var unsettled: String?
+        for pass in 1...CutMix.maxPasses {
             try await runFFmpeg(mix.level(gain: gain, ceiling: ceiling), job)
             try await runFFmpeg(mix.encodeAudio(), job)
             guard let applied = gain, let shipped = try await loudness(CutMix.measure(file: CutMix.audioFile)) else { break }
@@ -153,9 +154,17 @@ public struct LocalEngine: Generator {
             }
             let miss = CutMix.target.integrated - shipped.integratedValue
             let over = (peaks.max() ?? 0) - CutMix.target.truePeak
-            if abs(miss) <= CutMix.settle && over <= 0 { break }
+            if abs(miss) <= CutMix.settle && over <= 0 { unsettled = nil; break }
+            // Outside the promise after the last pass: the cut is not delivered as if it were within it.
+            unsettled = abs(miss) <= CutMix.target.tolerance && over <= 0 ? nil
+                : String(format: "%.1f LUFS, true peak %.1f dBTP (the promise: %.0f LUFS ±%.1f, at most %.0f dBTP)", shipped.integratedValue,
+                         peaks.max() ?? 0, CutMix.target.integrated, CutMix.target.tolerance, CutMix.target.truePeak)
+            if pass == CutMix.maxPasses { break }
             gain = applied + miss
-            if over > 0 { ceiling -= over + 0.2 }
+            if over > 0 { ceiling = max(CutMix.lowestCeiling, ceiling - over - 0.2) }
+        }
+        if let unsettled {
+            throw GenerationError(.permanent, provider: .local, message: "the cut's sound could not be brought to the promised loudness: \(unsettled)")
         }
         try await runFFmpeg(mix.finish(input: "joined.mp4", output: "final.mp4"), job)
         return job.scratch.appendingPathComponent("final.mp4")

@@ -50,6 +50,7 @@ enum PNGPixels {
         var ended = false
         while offset + 12 <= bytes.count, !ended {
             let length = be32(offset)
+            guard length <= bytes.count - offset - 12 else { return "it ends inside a chunk (truncated?)" }
             let type = bytes[offset + 4..<offset + 8]
             defer { offset += 12 + length }
             if type.elementsEqual("IEND".utf8) { break }

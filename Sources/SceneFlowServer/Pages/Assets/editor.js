@@ -144,7 +144,7 @@ async function editor() {
           image.setAttribute('role', 'button');
           image.setAttribute('aria-label', 'The template\'s dependency diagram (enlarge)');
           image.addEventListener('click', () => zoom(image.src, 'The template\'s dependency diagram, enlarged'));
-          image.addEventListener('keydown', (e) => { if (e.key === 'Enter') zoom(image.src, 'The template\'s dependency diagram, enlarged'); });
+          image.addEventListener('keydown', activates(() => zoom(image.src, 'The template\'s dependency diagram, enlarged')));
           diagram.replaceChildren(image);
           diagram.classList.remove('stale');
         }

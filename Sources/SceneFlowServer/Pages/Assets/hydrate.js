@@ -63,12 +63,18 @@ async function hydrate() {
     .map(([kind, name]) => zone(`${kind}:${name}`, `${kind} ${name}`, '(replaces the template\'s image for this product)', imageTypes, 0, 1, true, null));
   const button = el('button', { type: 'button', id: 'hydrate', text: 'Hydrate', disabled: true });
 
+  let storedTicket = 0;
   async function refreshStored() {
+    const mine = ++storedTicket;
     const product = productInput.value.trim();
-    for (const key of Object.keys(stored)) delete stored[key];
+    const found = {};
     if (idPattern.test(product)) {
-      try { for (const a of await api(`/products/${product}/assets`)) (stored[a.asset_key] = stored[a.asset_key] || []).push(a); } catch (_) {}
+      try { for (const a of await api(`/products/${product}/assets`)) (found[a.asset_key] = found[a.asset_key] || []).push(a); } catch (_) {}
     }
+    // An answer for an id typed before is not this one's.
+    if (mine !== storedTicket) return;
+    for (const key of Object.keys(stored)) delete stored[key];
+    Object.assign(stored, found);
     for (const [key, { have }] of Object.entries(inputs)) {
       const files = stored[key] || [];
       const remove = files.length ? el('button', { type: 'button', text: 'Remove', 'aria-label': `Remove the stored files of ${key}`, onclick: async (e) => {

@@ -27,7 +27,8 @@ const stageNames = { frames: 'frames only', clips: 'clips', final: 'final cut' }
 
 function runTable(runs) {
   const table = el('table', { 'aria-label': 'Runs' },
-    el('thead', {}, el('tr', {}, ...['', 'Run', 'Template', 'Product', 'Stage', 'Status', 'Started', 'Spend'].map((h) => el('th', { scope: 'col', text: h })))));
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, el('span', { class: 'visually-hidden', text: 'First frame' })),
+      ...['Run', 'Template', 'Product', 'Stage', 'Status', 'Started', 'Spend'].map((h) => el('th', { scope: 'col', text: h })))));
   const body = el('tbody');
   for (const r of runs) {
     body.append(el('tr', {},

@@ -15,6 +15,11 @@ function fileURL(run, name) { return `/api/v1/runs/${run}/files/${encodeURICompo
 
 function isImage(name) { return /\.(png|jpe?g|webp)$/i.test(name || ''); }
 
+// A key handler for an element with role=button: Enter and Space act, as on a button.
+function activates(action) {
+  return (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); action(); } };
+}
+
 // A large view of one image, in a dialog (Escape or Close leaves it).
 function zoom(src, label) {
   const dialog = el('dialog', { class: 'zoom', 'aria-label': label },
@@ -30,7 +35,7 @@ function media(run, node) {
   if (isImage(node.output)) {
     return el('img', { src, alt: `${node.id}: the frame`, class: 'frame zoomable', tabindex: 0, role: 'button',
                        'aria-label': `${node.id}: the frame (enlarge)`, onclick: () => zoom(src, `${node.id}, enlarged`),
-                       onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); zoom(src, `${node.id}, enlarged`); } } });
+                       onkeydown: activates(() => zoom(src, `${node.id}, enlarged`)) });
   }
   if (/\.(mp3|wav|m4a)$/i.test(node.output)) return el('audio', { src, controls: true, preload: 'none', 'aria-label': `${node.id}: the voice-over` });
   if (/\.(mp4|mov|webm)$/i.test(node.output)) return el('video', { src, controls: true, preload: 'metadata', class: 'clip', 'aria-label': `${node.id}: the clip` });
@@ -150,7 +155,10 @@ async function run() {
     go.addEventListener('click', () => {
       const body = { template: templateFile, product_id: report.product_id || undefined, regenerate: [node.id],
                      targets: targetsOf() || undefined, offline: report.offline || undefined };
-      if (promptBox && promptBox.value.trim() && promptBox.value !== (node.prompt || '')) body.prompts = { [node.id]: promptBox.value };
+      // The box's text when it was changed, or when this take itself was made from an edited prompt
+      // (the template's prompt would come back otherwise).
+      const editedBefore = /edited prompt/.test(node.reason || '');
+      if (promptBox && promptBox.value.trim() && (promptBox.value !== (node.prompt || '') || editedBefore)) body.prompts = { [node.id]: promptBox.value };
       if (seedBox.value !== '') body.seeds = { [node.id]: Math.max(0, Math.round(Number(seedBox.value))) };
       if (variations() > 1) body.variations = variations();
       startRun(body, go);
@@ -179,8 +187,9 @@ async function run() {
         const label = `${node.id}, take ${take.take}`;
         const preview = take.url && frameKinds.has(node.kind)
           ? el('img', { src: take.url, alt: label, class: 'frame zoomable', tabindex: 0, role: 'button', 'aria-label': `${label} (enlarge)`,
-                        onclick: () => zoom(take.url, `${label}, enlarged`),
-                        onkeydown: (e) => { if (e.key === 'Enter') zoom(take.url, `${label}, enlarged`); } })
+                        onclick: () => zoom(take.url, `${label}, enlarged`), onkeydown: activates(() => zoom(take.url, `${label}, enlarged`)) })
+          : take.url && node.kind === 'video' ? el('video', { src: take.url, controls: true, preload: 'metadata', class: 'clip', 'aria-label': label })
+          : take.url && node.kind === 'audio' ? el('audio', { src: take.url, controls: true, preload: 'none', 'aria-label': label })
           : take.url ? el('a', { href: take.url, text: `take ${take.take}` }) : el('span', { class: 'bad', text: take.missing || 'missing' });
         const pickButton = el('button', { type: 'button', text: take.take === list.picked ? 'Picked' : 'Pick', 'aria-label': `Pick take ${take.take} of ${node.id}`,
                                           disabled: !take.url || take.take === list.picked, onclick: async (e) => {
@@ -270,7 +279,7 @@ async function run() {
     if (node.job && canAct && templateFile && ['succeeded', 'cached', 'failed'].includes(node.status)) {
       actions.append(el('button', { type: 'button', 'aria-label': `Regenerate ${node.id}`, 'aria-haspopup': 'dialog', text: 'Regenerate',
                                     onclick: () => regenerate(node, report) }), ' ');
-      if (frameKinds.has(node.kind) && (node.cache_key || node.job_key) && !report.simulated) {
+      if ((frameKinds.has(node.kind) || node.kind === 'video' || node.kind === 'audio') && (node.cache_key || node.job_key) && !report.simulated) {
         actions.append(el('button', { type: 'button', 'aria-label': `Takes of ${node.id}`, 'aria-expanded': openTakes.has(node.id) ? 'true' : 'false', text: 'Takes',
                                       onclick: toggle(openTakes, 'takes', takesBox, () => takesOf(node, takesBox, report)) }));
       }
@@ -287,14 +296,21 @@ async function run() {
     const failed = nodes.filter((n) => n.status === 'failed');
     if (!failed.length) return [];
     const templateFile = templateFileOf(report);
-    const jobsReading = (inputID) => nodes.filter((n) => n.job && (n.reads || []).includes(inputID) && ['failed', 'blocked'].includes(n.status)).map((n) => n.id);
-    const items = failed.map((n) => {
-      const fault = n.input || (n.id.includes(':') ? n.id : null);
-      const retryTargets = n.job ? [n.id] : jobsReading(n.id);
-      const fixes = el('div', { class: 'fixes' });
-      if (canAct && templateFile && fault && report.product_id) {
+    const isInput = (nodeID) => /^(asset|avatar|background):/.test(nodeID || '');
+    const faultOf = (n) => (isInput(n.input) ? n.input : isInput(n.id) ? n.id : null);
+    const retryTargetsOf = (n) => (n.job ? [n.id] : nodes.filter((m) => m.job && (m.reads || []).includes(n.id) && ['failed', 'blocked'].includes(m.status)).map((m) => m.id));
+    // One Replace per input at fault: it retries every node that failed on it.
+    const faults = new Map();
+    for (const n of failed) {
+      const fault = faultOf(n);
+      if (fault) faults.set(fault, [...(faults.get(fault) || []), ...retryTargetsOf(n)]);
+    }
+    const replaces = new Map();
+    if (canAct && templateFile && report.product_id) {
+      for (const [fault, targets] of faults) {
         const name = inputName(fault);
-        const picker = el('input', { type: 'file', id: `replace-${name}`, accept: 'image/png,image/jpeg,image/webp,video/mp4,video/quicktime,video/webm' });
+        const pickerID = `replace-${fault.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+        const picker = el('input', { type: 'file', id: pickerID, accept: 'image/png,image/jpeg,image/webp,video/mp4,video/quicktime,video/webm' });
         picker.addEventListener('change', async () => {
           if (!picker.files.length) return;
           picker.disabled = true;
@@ -302,19 +318,27 @@ async function run() {
           for (const file of picker.files) data.append('file', file, file.name);
           try {
             await api(`/products/${encodeURIComponent(report.product_id)}/assets/${encodeURIComponent(storeKey(fault))}`, { method: 'POST', body: data });
-            notices.replaceChildren(el('p', { role: 'status', text: `${name} replaced; retrying ${retryTargets.join(', ') || 'the run'}.` }));
-            await startRun({ template: templateFile, product_id: report.product_id, targets: retryTargets.length ? retryTargets : undefined,
-                             offline: report.offline || undefined });
+            const retry = [...new Set(targets)];
+            notices.replaceChildren(el('p', { role: 'status', text: `${name} replaced; retrying ${retry.join(', ') || 'the run'}.` }));
+            await startRun({ template: templateFile, product_id: report.product_id, targets: retry.length ? retry : undefined,
+                             offline: report.offline || undefined }, picker);
           } catch (error) { notices.replaceChildren(errorBox(error)); picker.disabled = false; }
         });
-        fixes.append(el('label', { for: picker.id, class: 'replace', text: `Replace ${name} ` }), picker, ' ');
+        replaces.set(fault, el('span', { class: 'replace-control' }, el('label', { for: pickerID, class: 'replace', text: `Replace ${name} ` }), picker));
       }
+    }
+    const items = failed.map((n) => {
+      const fault = faultOf(n);
+      const retryTargets = retryTargetsOf(n);
+      const fixes = el('div', { class: 'fixes' });
+      if (fault && replaces.has(fault)) { fixes.append(replaces.get(fault), ' '); replaces.delete(fault); }
       if (canAct && templateFile && retryTargets.length) {
         fixes.append(el('button', { type: 'button', text: `Retry ${n.id}`, onclick: (e) => startRun({
           template: templateFile, product_id: report.product_id || undefined, targets: retryTargets, offline: report.offline || undefined }, e.target) }));
       }
       const advice = fault
         ? `The trouble is ${inputWords(fault)}: ${report.product_id ? 'replace it with another file' : 'replace the file'}, or retry if it may be the provider's passing trouble.`
+        : n.input ? `The provider refused what ${n.input} made: regenerate ${n.input}, or retry.`
         : 'Retry it; if it fails the same way, the message above says what to change.';
       return el('li', {}, el('strong', { text: `${n.id} failed` }), el('p', { class: 'error-text', text: n.error || 'no reason was recorded' }),
                 el('p', { class: 'advice', text: advice }), fixes);
@@ -324,9 +348,13 @@ async function run() {
             blocked ? el('p', { class: 'hint', text: `${plural(blocked, 'node')} waited on ${failed.length === 1 ? 'it' : 'them'} and ${blocked === 1 ? 'was' : 'were'} not made.` }) : null];
   }
 
+  let rendering = 0;
   async function render() {
+    const mine = ++rendering;
     let report;
-    try { report = await api(`/runs/${id}`); } catch (error) { board.replaceChildren(errorBox(error)); return; }
+    try { report = await api(`/runs/${id}`); } catch (error) { if (mine === rendering) board.replaceChildren(errorBox(error)); return; }
+    // A slower answer to an earlier render never draws over a newer one.
+    if (mine !== rendering) return;
     const nodes = report.nodes || [];
     // Counted: the jobs (generated nodes), not the inputs or reused frames.
     const counts = {};
