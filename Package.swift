@@ -32,6 +32,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // Team mode: the store on PostgreSQL (SwiftNIO's PostgreSQL client, the one Vapor and
+        // Hummingbird use; it shares the event loops the server already builds).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
         // Tests only: property-based testing on Swift Testing (generated templates of every size and shape).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -97,6 +101,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Team mode's store: assets, run history and picks in PostgreSQL (postgres-nio) behind the
+        // store protocols, its versioned migrations, and the blob stores for shared bytes (a
+        // folder every host mounts, or S3-compatible storage over SceneFlowHTTP's libcurl).
+        .target(
+            name: "SceneFlowTeam",
+            dependencies: [
+                "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowHTTP", "SceneFlowStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The one way to hydrate (run, each product of a batch, the server): checks, scheduler, report, history.
         .target(
             name: "SceneFlowSession",
@@ -133,6 +152,7 @@ let package = Package(
                 "SceneFlowGraphviz",
                 "SceneFlowProviders",
                 "SceneFlowStore",
+                "SceneFlowTeam",
                 "SceneFlowSession",
                 "SceneFlowServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

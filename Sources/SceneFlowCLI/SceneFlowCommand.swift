@@ -4,6 +4,7 @@ import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTeam
 import SceneFlowTemplate
 
 /// `sceneflow`: the root command. Subcommands are thin: they parse arguments, call the
@@ -18,7 +19,7 @@ public struct SceneFlowCommand: AsyncParsableCommand {
         """,
         version: SceneFlowVersion.current,
         subcommands: [ValidateCommand.self, GraphCommand.self, PlanCommand.self, RunCommand.self, BatchCommand.self,
-                      ExplainCommand.self, TakesCommand.self, AssetsCommand.self, RunsCommand.self, ModelsCommand.self, SchemaCommand.self, ServeCommand.self]
+                      ExplainCommand.self, TakesCommand.self, AssetsCommand.self, RunsCommand.self, ModelsCommand.self, SchemaCommand.self, ServeCommand.self, DatabaseCommand.self]
     )
 
     public init() {}
@@ -138,7 +139,7 @@ struct HydrationOptions: ParsableArguments {
     }
 
     /// Reads the inputs: `--asset` wins over `--inputs`, which wins over `--product`'s stored files.
-    func load(workspace: Workspace) throws -> HydrationInputs {
+    func load(workspace: WorkspaceOptions) throws -> HydrationInputs {
         var inputs = HydrationInputs()
         let flagged = Set(assets.compactMap { HydrationInputs.parseAssetArgument($0)?.key })
         if let inputsFile { try inputs.addInputsFile(path: inputsFile, overriddenKeys: flagged) }
@@ -146,7 +147,7 @@ struct HydrationOptions: ParsableArguments {
         inputs.addReplacements(avatars: avatars, backgrounds: backgrounds)
         if let product {
             let explicit = Set(inputs.files.map(\.key))
-            let stored = try WorkspaceDatabase(workspace: workspace, create: false).hydrationInputs(product: product, except: explicit)
+            let stored = try workspace.existingDatabase().hydrationInputs(product: product, except: explicit, requireAssets: true)
             inputs.files += stored.files
             inputs.storedReplacements = stored.storedReplacements
             inputs.productID = product
@@ -160,7 +161,20 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(name: .customLong("workspace"), help: "The workspace folder (default: $SCENEFLOW_HOME, else ./.sceneflow).")
     var workspacePath: String?
 
+    @Option(name: .customLong("database"), help: ArgumentHelp("Team mode: the PostgreSQL database (default: $SCENEFLOW_DATABASE_URL).", valueName: "postgres://user:password@host/db"))
+    var databaseURL: String?
+
+    @Option(name: .customLong("objects"), help: ArgumentHelp("Team mode: where bytes are shared (default: $SCENEFLOW_OBJECTS).", valueName: "file:///path|s3://bucket/prefix"))
+    var objectsURL: String?
+
     var workspace: Workspace { Workspace.resolve(explicit: workspacePath) }
+
+    /// Team mode's settings (none: the embedded default).
+    func team() throws -> TeamConfiguration {
+        do { return try TeamConfiguration.resolve(database: databaseURL, objects: objectsURL) } catch {
+            throw CommandFailure.error("\(error)")
+        }
+    }
 
     /// A workspace named on the command line that exists but is not a folder is a usage error
     /// (exit 64), caught before anything is read or written.
@@ -172,15 +186,40 @@ struct WorkspaceOptions: ParsableArguments {
         }
     }
 
-    /// The workspace's database, created if there is none (commands that store or run).
-    func database() throws -> WorkspaceDatabase { try WorkspaceDatabase(workspace: workspace) }
-
-    /// The database of a workspace that must exist already (commands that only read it): a
-    /// mistyped `--workspace` cannot be read (66) and creates nothing.
-    func existingDatabase() throws -> WorkspaceDatabase {
-        do { return try WorkspaceDatabase(workspace: workspace, create: false) } catch let error as StoreError where error.isMissing {
-            throw InputFileError(path: workspace.root.path, reason: error.description.replacingOccurrences(of: "there is no workspace at \(workspace.root.path) ", with: "no workspace here "))
+    /// The store: the workspace's database, created if there is none (commands that store or
+    /// run), or in team mode the team's database and shared bytes.
+    func database() throws -> any Store {
+        let team = try team()
+        do { return try team.openStore(workspace: workspace, create: true, notices: { printErr("warning: \($0)") }) } catch let error as CommandFailure {
+            throw error
+        } catch {
+            throw CommandFailure.error("\(error)")
         }
+    }
+
+    /// The store of a workspace that must exist already (commands that only read it): a
+    /// mistyped `--workspace` cannot be read (66) and creates nothing. In team mode, the team's.
+    func existingDatabase() throws -> any Store {
+        let team = try team()
+        do { return try team.openStore(workspace: workspace, create: false, notices: { printErr("warning: \($0)") }) } catch let error as StoreError where error.isMissing {
+            throw InputFileError(path: workspace.root.path, reason: error.description.replacingOccurrences(of: "there is no workspace at \(workspace.root.path) ", with: "no workspace here "))
+        } catch let error as CommandFailure {
+            throw error
+        } catch {
+            throw CommandFailure.error("\(error)")
+        }
+    }
+
+    /// A template's picks, read without creating anything: none when the workspace has no
+    /// database yet (embedded), the team's otherwise.
+    func picks(template: String) throws -> [String: Int] {
+        if try !team().isTeam, !FileManager.default.fileExists(atPath: workspace.root.appendingPathComponent("sceneflow.sqlite").path) { return [:] }
+        return try database().picks(template: template)
+    }
+
+    /// A location that names where the store is, for messages.
+    func storeName() -> String {
+        (try? team()).flatMap { $0.database.map { "the database \($0)" } } ?? workspace.root.path
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTeam
 import SceneFlowTemplate
 
 /// Loads and checks a template for a command that acts on it. An invalid template prints the
@@ -32,7 +33,7 @@ enum ValidTemplate {
     }
 }
 
-extension WorkspaceDatabase {
+extension RunHistoryStore {
     /// Settles runs a dead process left `running` (`interrupted`, in the history and their
     /// reports); a failure to do so is said, and does not stop the command.
     func settleAbandonedRunsOrWarn() {

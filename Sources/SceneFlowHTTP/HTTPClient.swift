@@ -83,6 +83,23 @@ public final class HTTPClient: @unchecked Sendable {
         }
     }
 
+    /// Performs the request on the calling thread (`curl_easy_perform`), for synchronous code
+    /// such as a blob store's; it blocks that thread until the transfer ends. Same options,
+    /// limits and errors as `send(_:)`, without the connection cache.
+    public static func perform(_ request: HTTPRequest) throws -> HTTPResponse {
+        _ = globalInit
+        let transfer = Transfer(request)
+        let easy: UnsafeMutableRawPointer
+        do { easy = try transfer.makeHandle() } catch {
+            transfer.release(keepFile: false)
+            throw error
+        }
+        let code = curl_easy_perform(easy)
+        let result = transfer.result(code)
+        transfer.release(keepFile: (try? result.get()) != nil)
+        return try result.get()
+    }
+
     // MARK: The transfer thread
 
     private func wake() {
@@ -210,6 +227,10 @@ final class Transfer: @unchecked Sendable {
     /// errno of a failed write to `destination`, if one failed.
     private var writeError: Int32?
     private var headers: [String: String] = [:]
+    /// The file being uploaded and where the next bytes start and the range ends.
+    private var uploadFD: Int32 = -1
+    private var uploadOffset: Int64 = 0
+    private var uploadEnd: Int64 = 0
 
     init(_ request: HTTPRequest) {
         self.request = request
@@ -239,8 +260,25 @@ final class Transfer: @unchecked Sendable {
         _ = sf_curl_set_string(easy, CURLOPT_ACCEPT_ENCODING, "")
         _ = sf_curl_set_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
 
+        if let signature = request.awsSigV4 {
+            try check(sf_curl_set_string(easy, CURLOPT_AWS_SIGV4, signature.provider), "AWS signature")
+            try check(sf_curl_set_string(easy, CURLOPT_USERNAME, signature.accessKeyID), "AWS key")
+            try check(sf_curl_set_string(easy, CURLOPT_PASSWORD, signature.secretAccessKey), "AWS key")
+        }
         switch request.method {
         case .get: _ = sf_curl_set_long(easy, CURLOPT_HTTPGET, 1)
+        case .head: _ = sf_curl_set_long(easy, CURLOPT_NOBODY, 1)
+        case .put where request.upload != nil:
+            let upload = request.upload!
+            let fd = open(upload.file.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw HTTPError.invalidRequest("cannot read \(upload.file.lastPathComponent): \(String(cString: strerror(errno)))") }
+            uploadFD = fd
+            uploadOffset = upload.offset
+            uploadEnd = upload.offset + upload.length
+            _ = sf_curl_set_long(easy, CURLOPT_UPLOAD, 1)
+            _ = sf_curl_set_offset(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(upload.length))
+            _ = sf_curl_set_callback(easy, CURLOPT_READFUNCTION, readCallback)
+            _ = sf_curl_set_pointer(easy, CURLOPT_READDATA, Unmanaged.passUnretained(self).toOpaque())
         case .post, .put, .delete:
             if request.method != .post { _ = sf_curl_set_string(easy, CURLOPT_CUSTOMREQUEST, request.method.rawValue) }
             if request.method != .delete || request.body != nil {
@@ -271,6 +309,19 @@ final class Transfer: @unchecked Sendable {
         _ = sf_curl_set_callback(easy, CURLOPT_HEADERFUNCTION, headerCallback)
         _ = sf_curl_set_pointer(easy, CURLOPT_HEADERDATA, context)
         return easy
+    }
+
+    /// The next bytes of an upload, read from the file at its own offset; 0 at the range's end.
+    func send(_ data: UnsafeMutablePointer<CChar>, _ count: Int) -> Int {
+        let wanted = Int(min(Int64(count), uploadEnd - uploadOffset))
+        guard wanted > 0 else { return 0 }
+        while true {
+            let n = pread(uploadFD, data, wanted, off_t(uploadOffset))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return Int(CURL_READFUNC_ABORT) }
+            uploadOffset += Int64(n)
+            return n
+        }
     }
 
     /// Body bytes from libcurl; returning less than given aborts the transfer.
@@ -347,7 +398,10 @@ final class Transfer: @unchecked Sendable {
     /// Frees the handle; a failed download's partial file is removed.
     func release(keepFile: Bool) {
         if let easy { curl_easy_cleanup(easy) }
+        easy = nil
         if let headerList { curl_slist_free_all(headerList) }
+        if uploadFD >= 0 { close(uploadFD) }
+        uploadFD = -1
         headerList = nil
         if let file {
             fclose(file)
@@ -373,6 +427,11 @@ private let timerCallback: sf_curl_timer_callback = { _, milliseconds, context i
 private let writeCallback: sf_curl_data_callback = { data, size, count, context in
     guard let data, let context else { return 0 }
     return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().receive(data, size * count)
+}
+
+private let readCallback: sf_curl_data_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().send(data, size * count)
 }
 
 private let headerCallback: sf_curl_data_callback = { data, size, count, context in

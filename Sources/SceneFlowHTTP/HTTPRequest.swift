@@ -3,7 +3,7 @@ import Foundation
 /// One HTTP exchange to make. Every request carries its own timeouts and size cap: a provider
 /// that hangs or streams a 2 GB "image" costs a bounded amount of time and disk.
 public struct HTTPRequest: Sendable {
-    public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT", delete = "DELETE" }
+    public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT", delete = "DELETE", head = "HEAD" }
 
     public var method: Method
     public var url: String
@@ -21,6 +21,10 @@ public struct HTTPRequest: Sendable {
     public var maxBytes: Int64 = 16 << 20
     /// Stream the body to this file instead of memory (large media).
     public var destination: URL?
+    /// Send this part of a file as the body (a PUT), read as it is sent: never whole in memory.
+    public var upload: Upload?
+    /// Sign the request with AWS Signature Version 4 (libcurl computes it: `CURLOPT_AWS_SIGV4`).
+    public var awsSigV4: AWSSignature?
     /// A PEM file of certificate authorities to trust instead of the system's (a company's
     /// TLS-inspecting proxy, a test server). Verification itself is never turned off.
     public var caBundle: String?
@@ -30,6 +34,33 @@ public struct HTTPRequest: Sendable {
         self.url = url
         self.headers = headers
         self.body = body
+    }
+
+    /// A byte range of a file to send as the body.
+    public struct Upload: Sendable {
+        public var file: URL
+        public var offset: Int64
+        public var length: Int64
+        public init(file: URL, offset: Int64 = 0, length: Int64) {
+            self.file = file
+            self.offset = offset
+            self.length = length
+        }
+    }
+
+    /// What libcurl needs to sign a request for AWS (or an S3-compatible server). The secret
+    /// never appears in a message: `description` names the key id's first characters only.
+    public struct AWSSignature: Sendable, CustomStringConvertible {
+        /// `aws:amz:REGION:SERVICE`.
+        public var provider: String
+        public var accessKeyID: String
+        public var secretAccessKey: String
+        public init(region: String, service: String = "s3", accessKeyID: String, secretAccessKey: String) {
+            provider = "aws:amz:\(region):\(service)"
+            self.accessKeyID = accessKeyID
+            self.secretAccessKey = secretAccessKey
+        }
+        public var description: String { "AWS SigV4 (\(provider), key \(accessKeyID.prefix(4))…)" }
     }
 
     /// The value of a header, case-insensitively.

@@ -32,12 +32,13 @@ public struct SceneFlowServer: Sendable {
 
     /// Opens the workspace (its database settled: runs a killed process left `running` are
     /// marked `cancelled`).
-    public init(options: ServerOptions, logger: Logger) throws {
+    /// `store` is the team's in team mode; else the workspace's database is opened.
+    public init(options: ServerOptions, store: (any Store)? = nil, logger: Logger) throws {
         self.options = options
         self.logger = logger
         try options.workspace.create()
-        store = try WorkspaceDatabase(workspace: options.workspace)
-        try store.settleAbandonedRuns()
+        self.store = try store ?? WorkspaceDatabase(workspace: options.workspace)
+        try self.store.settleAbandonedRuns()
         runs = LiveRuns(limits: options.limits)
         folder = TemplateFolder(directory: options.templates.standardizedFileURL)
         ServedPaths.configure([options.templates, options.workspace.root])

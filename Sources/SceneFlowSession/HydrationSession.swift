@@ -230,7 +230,11 @@ public struct HydrationSession: Sendable {
         do { try RunFolders.finish(prepared.folder, runID: report.runID, workspace: workspace) } catch {
             result.warnings.append("the run folder's list of delivered files could not be written (a later run there will refuse the folder): \(ErrorText.describe(error))")
         }
-        do { try await store?.patiently { try $0.record(report, folder: prepared.folder.url) } } catch {
+        do {
+            try await store?.patiently(waiting: { reason in
+                events(.warning(node: "history", message: "waiting to record the run's end: \(reason)"))
+            }) { try $0.record(report, folder: prepared.folder.url) }
+        } catch {
             // run.json is the run's truth; the history is told later (the server keeps trying,
             // `runs import` adds it by hand, and the next process that settles runs imports it).
             result.unrecorded = true

@@ -24,43 +24,12 @@ extension WorkspaceDatabase {
         assetBlobs.path("\(asset.sha256).\(asset.mediaType)")
     }
 
-    /// Stores files for a product's slot, checked by content (images by `ImageCheck`: type,
-    /// structure and size; videos by type and a 1 GB cap; `slotType`, when known, must match).
-    /// The files become the slot's files: earlier ones are replaced, unless `append`. Files are
-    /// streamed (read once, hashed while copied), never held whole in memory.
+    /// Stores files for a product's slot, checked by content (`AssetIntake`). The files become
+    /// the slot's files: earlier ones are replaced, unless `append`.
     @discardableResult
     public func addAssets(product: String, key: String, files: [URL], slotType: SlotType? = nil, append: Bool = false) throws -> [StoredAsset] {
-        if let problem = Slug.problem(product) { throw StoreError("product id \"\(Slug.shown(product))\" is not usable: \(problem)") }
-        let isOverride = HydrationInputs.imageOverrideProblem(key) == nil
-        if !isOverride, let problem = Slug.problem(key) { throw StoreError("asset key \"\(Slug.shown(key))\" is not usable: \(problem)") }
-        if isOverride, files.count != 1 || append {
-            throw StoreError("\(key) takes exactly one image (it replaces the template's image for this product)")
-        }
-        var incoming: [(asset: StoredAsset, temporary: URL)] = []
+        let incoming = try AssetIntake.receive(product: product, key: key, files: files, slotType: slotType, append: append, staging: assetsDirectory)
         defer { for item in incoming { try? FileManager.default.removeItem(at: item.temporary) } }
-        for url in files {
-            let head: [UInt8]
-            do { head = try RegularFile.head(url.path, count: 64) } catch { throw StoreError(error.description) }
-            guard let type = MediaType.sniff(head) else {
-                throw StoreError("\(url.lastPathComponent) is not a PNG, JPEG or WebP image or an MP4, MOV or WebM video (checked by content)")
-            }
-            if isOverride, !type.isImage {
-                throw StoreError("\(url.lastPathComponent) is \(type.rawValue.uppercased()) data; \(key) takes a PNG, JPEG or WebP image")
-            }
-            if let slotType, slotType.isImage != type.isImage {
-                throw StoreError("\(url.lastPathComponent) is \(type.rawValue.uppercased()) data; slot \"\(key)\" (\(slotType.rawValue)) takes \(slotType.isImage ? "a PNG, JPEG or WebP image" : "an MP4, MOV or WebM video")")
-            }
-            // An image is stored without what follows its end (an appended archive or page).
-            var imageLength: Int?
-            if type.isImage {
-                do { imageLength = try ImageCheck.inspect(path: url.path).length } catch {
-                    throw StoreError("\(url.lastPathComponent): \(error.reason)", tooLarge: error.kind == .tooLarge)
-                }
-            }
-            let (sha256, size, temporary) = try stream(url, limit: type.isImage ? AssetLimits.maxImageBytes : AssetLimits.maxVideoBytes, keep: imageLength)
-            incoming.append((StoredAsset(productID: product, key: key, sha256: sha256, mediaType: type.rawValue,
-                                         size: Int64(size), originalName: url.lastPathComponent, addedAt: Date()), temporary))
-        }
         // One write transaction (SQLite's write lock, across processes) holds the file check,
         // the rows and the removal of files no row refers to any more: an `assets remove` of
         // another product cannot delete a file between this one's check and its row.
@@ -109,46 +78,6 @@ extension WorkspaceDatabase {
             let aside = stored.deletingLastPathComponent().appendingPathComponent(".trash-\(stored.lastPathComponent)-\(getpid())-\(UUID().uuidString.prefix(8))")
             if rename(stored.path, aside.path) == 0 { trash.moves.append((stored, aside)) }
         }
-    }
-
-    /// Copies `url` (its first `keep` bytes, when given) into a temporary file in the assets
-    /// folder while hashing it: one read.
-    private func stream(_ url: URL, limit: Int, keep: Int? = nil) throws -> (sha256: String, size: Int, temporary: URL) {
-        let (fd, size): (Int32, Int)
-        do { (fd, size) = try RegularFile.open(url.path) } catch { throw StoreError(error.description) }
-        defer { close(fd) }
-        guard size <= limit else { throw StoreError("\(url.lastPathComponent) is \(ByteCount(size)); the store takes files up to \(ByteCount(limit))", tooLarge: true) }
-        try FileManager.default.createDirectory(at: assetsDirectory, withIntermediateDirectories: true)
-        let temporary = assetsDirectory.appendingPathComponent(".incoming-\(getpid())-\(UUID().uuidString)")
-        let out = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard out >= 0 else { throw StoreError("cannot write to \(assetsDirectory.path): \(String(cString: strerror(errno)))") }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var total = 0
-        var failure: String?
-        while total <= limit && total < keep ?? Int.max {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, (keep ?? Int.max) - total)) }
-            if n < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); break }
-            if n == 0 { break }
-            hasher.update(data: buffer[0..<n])
-            var written = 0
-            while written < n {
-                let w = buffer.withUnsafeBytes { write(out, $0.baseAddress! + written, n - written) }
-                if w < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); break }
-                written += w
-            }
-            if failure != nil { break }
-            total += n
-        }
-        if failure == nil && fsync(out) != 0 { failure = String(cString: strerror(errno)) }
-        close(out)
-        if failure == nil && total > limit { failure = "it grew past \(ByteCount(limit)) while being read" }
-        if let failure {
-            try? FileManager.default.removeItem(at: temporary)
-            throw StoreError("cannot store \(url.lastPathComponent): \(failure)")
-        }
-        chmod(temporary.path, 0o444)
-        return (Digest.hex(hasher.finalize()), total, temporary)
     }
 
     public func assets(product: String) throws -> [StoredAsset] {
@@ -216,5 +145,95 @@ extension WorkspaceDatabase {
             inputs.files.append(.init(key: asset.key, path: asset.originalName, url: file(of: asset), origin: .store(product: product)))
         }
         return inputs
+    }
+}
+
+/// Files on their way into a store: each checked by content (images by `ImageCheck`: type,
+/// structure and size; videos by type and a 1 GB cap; `slotType`, when known, must match) and
+/// copied into a staging folder while hashed, read once and never held whole in memory. Every
+/// store (the workspace's SQLite, team mode's PostgreSQL) takes files in through it.
+public enum AssetIntake {
+    public struct Incoming: Sendable {
+        public var asset: StoredAsset
+        /// The staged copy (read-only); the caller moves it into its blob store or deletes it.
+        public var temporary: URL
+    }
+
+    /// Checks the product id, the key and every file, and stages the files in `staging`.
+    public static func receive(product: String, key: String, files: [URL], slotType: SlotType?, append: Bool, staging: URL) throws -> [Incoming] {
+        if let problem = Slug.problem(product) { throw StoreError("product id \"\(Slug.shown(product))\" is not usable: \(problem)") }
+        let isOverride = HydrationInputs.imageOverrideProblem(key) == nil
+        if !isOverride, let problem = Slug.problem(key) { throw StoreError("asset key \"\(Slug.shown(key))\" is not usable: \(problem)") }
+        if isOverride, files.count != 1 || append {
+            throw StoreError("\(key) takes exactly one image (it replaces the template's image for this product)")
+        }
+        var incoming: [Incoming] = []
+        var done = false
+        defer { if !done { for item in incoming { try? FileManager.default.removeItem(at: item.temporary) } } }
+        for url in files {
+            let head: [UInt8]
+            do { head = try RegularFile.head(url.path, count: 64) } catch { throw StoreError(error.description) }
+            guard let type = MediaType.sniff(head) else {
+                throw StoreError("\(url.lastPathComponent) is not a PNG, JPEG or WebP image or an MP4, MOV or WebM video (checked by content)")
+            }
+            if isOverride, !type.isImage {
+                throw StoreError("\(url.lastPathComponent) is \(type.rawValue.uppercased()) data; \(key) takes a PNG, JPEG or WebP image")
+            }
+            if let slotType, slotType.isImage != type.isImage {
+                throw StoreError("\(url.lastPathComponent) is \(type.rawValue.uppercased()) data; slot \"\(key)\" (\(slotType.rawValue)) takes \(slotType.isImage ? "a PNG, JPEG or WebP image" : "an MP4, MOV or WebM video")")
+            }
+            // An image is stored without what follows its end (an appended archive or page).
+            var imageLength: Int?
+            if type.isImage {
+                do { imageLength = try ImageCheck.inspect(path: url.path).length } catch {
+                    throw StoreError("\(url.lastPathComponent): \(error.reason)", tooLarge: error.kind == .tooLarge)
+                }
+            }
+            let (sha256, size, temporary) = try stream(url, limit: type.isImage ? AssetLimits.maxImageBytes : AssetLimits.maxVideoBytes, keep: imageLength, staging: staging)
+            incoming.append(Incoming(asset: StoredAsset(productID: product, key: key, sha256: sha256, mediaType: type.rawValue,
+                                                        size: Int64(size), originalName: url.lastPathComponent, addedAt: Date()), temporary: temporary))
+        }
+        done = true
+        return incoming
+    }
+
+    /// Copies `url` (its first `keep` bytes, when given) into a temporary file in `staging`
+    /// while hashing it: one read.
+    static func stream(_ url: URL, limit: Int, keep: Int? = nil, staging assetsDirectory: URL) throws -> (sha256: String, size: Int, temporary: URL) {
+        let (fd, size): (Int32, Int)
+        do { (fd, size) = try RegularFile.open(url.path) } catch { throw StoreError(error.description) }
+        defer { close(fd) }
+        guard size <= limit else { throw StoreError("\(url.lastPathComponent) is \(ByteCount(size)); the store takes files up to \(ByteCount(limit))", tooLarge: true) }
+        try FileManager.default.createDirectory(at: assetsDirectory, withIntermediateDirectories: true)
+        let temporary = assetsDirectory.appendingPathComponent(".incoming-\(getpid())-\(UUID().uuidString)")
+        let out = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard out >= 0 else { throw StoreError("cannot write to \(assetsDirectory.path): \(String(cString: strerror(errno)))") }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        var failure: String?
+        while total <= limit && total < keep ?? Int.max {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, (keep ?? Int.max) - total)) }
+            if n < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); break }
+            if n == 0 { break }
+            hasher.update(data: buffer[0..<n])
+            var written = 0
+            while written < n {
+                let w = buffer.withUnsafeBytes { write(out, $0.baseAddress! + written, n - written) }
+                if w < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); break }
+                written += w
+            }
+            if failure != nil { break }
+            total += n
+        }
+        if failure == nil && fsync(out) != 0 { failure = String(cString: strerror(errno)) }
+        close(out)
+        if failure == nil && total > limit { failure = "it grew past \(ByteCount(limit)) while being read" }
+        if let failure {
+            try? FileManager.default.removeItem(at: temporary)
+            throw StoreError("cannot store \(url.lastPathComponent): \(failure)")
+        }
+        chmod(temporary.path, 0o444)
+        return (Digest.hex(hasher.finalize()), total, temporary)
     }
 }

@@ -23,7 +23,7 @@ public struct BatchFile: Sendable {
     /// and each product's inputs (slot counts, files, types, images by content). Every problem
     /// is a diagnostic at the line where its row starts.
     public static func read(path: String, loaded: LoadedTemplate, template: Template,
-                            database: WorkspaceDatabase?) throws -> (BatchFile, [Diagnostic]) {
+                            database: (any AssetStore)?) throws -> (BatchFile, [Diagnostic]) {
         let bytes = try InputFileError.readFile(path, limit: 64 << 20)
         let base = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
         var diagnostics: [Diagnostic] = []

@@ -116,7 +116,7 @@ extension WorkspaceDatabase {
 
     /// Rewrites a settled run's `run.json` as interrupted (or writes one, if the run died before
     /// its first), unless a report already says it ended.
-    static func markInterrupted(_ run: RunRecord) throws {
+    public static func markInterrupted(_ run: RunRecord) throws {
         let folder = RunFolder(url: URL(fileURLWithPath: run.folder))
         let report: RunReport
         if let existing = try? LoadedRun.read(run.folder).report {

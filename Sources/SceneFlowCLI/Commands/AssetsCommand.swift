@@ -4,6 +4,7 @@ import SceneFlowBasics
 import SceneFlowProviders
 import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTeam
 import SceneFlowTemplate
 
 struct AssetsCommand: AsyncParsableCommand {
@@ -77,7 +78,7 @@ struct AssetsCommand: AsyncParsableCommand {
                     printOut(try JSONRows.encode(products.map { ProductRow(productID: $0.product, assets: $0.assets) }))
                     return
                 }
-                if products.isEmpty { printErr("no products stored in \(database.workspace.root.path)") }
+                if products.isEmpty { printErr("no products stored in \(workspaceOptions.storeName())") }
                 printOut(TextTable.render([["PRODUCT", "ASSETS"]] + products.map { [$0.product, String($0.assets)] }, rightAligned: [1]))
                 return
             }

@@ -4,6 +4,7 @@ import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTeam
 import SceneFlowTemplate
 
 struct BatchCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTeam
 import SceneFlowTemplate
 
 struct ExplainCommand: AsyncParsableCommand {
@@ -24,7 +25,7 @@ struct ExplainCommand: AsyncParsableCommand {
     var format: OutputFormat = .text
 
     func run() async throws {
-        let loaded = try RunReference.load(run, workspace: workspaceOptions.workspace)
+        let loaded = try RunReference.load(run, workspace: workspaceOptions)
         let report = loaded.report
         let ids = report.nodes.map(\.id)
         for id in nodes where !ids.contains(id) {
@@ -54,18 +55,18 @@ struct ExplainCommand: AsyncParsableCommand {
 /// A run named on the command line: a run id or a unique prefix of one (from the workspace's
 /// history), a run folder, or a `run.json`.
 enum RunReference {
-    static func load(_ name: String, workspace: Workspace) throws -> LoadedRun {
+    static func load(_ name: String, workspace options: WorkspaceOptions) throws -> LoadedRun {
         if FileManager.default.fileExists(atPath: name) { return try LoadedRun.read(name) }
-        let database: WorkspaceDatabase
-        do { database = try WorkspaceDatabase(workspace: workspace, create: false) } catch let error as StoreError where error.isMissing {
-            throw InputFileError(path: name, reason: "no such run folder, and no workspace history to look a run id up in")
+        let database: any Store
+        do { database = try options.existingDatabase() } catch let error as InputFileError {
+            throw InputFileError(path: name, reason: "no such run folder, and no workspace history to look a run id up in (\(error.reason))")
         }
-        return try LoadedRun.read(record(name, database: database, workspace: workspace).folder)
+        return try LoadedRun.read(record(name, database: database, workspace: options.workspace).folder)
     }
 
     /// The history's record of a run id or unique prefix: an ambiguous prefix is a usage error
     /// (64) listing the runs it names; an unknown one cannot be read (66) and names recent runs.
-    static func record(_ name: String, database: WorkspaceDatabase, workspace: Workspace) throws -> RunRecord {
+    static func record(_ name: String, database: any Store, workspace: Workspace) throws -> RunRecord {
         switch try database.lookup(name) {
         case .found(let record): return record
         case .ambiguous(let ids):

@@ -5,6 +5,7 @@ import SceneFlowGraphviz
 import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTeam
 import SceneFlowTemplate
 
 extension DiagramFormat: ExpressibleByArgument {}
@@ -84,12 +85,12 @@ struct GraphCommand: AsyncParsableCommand {
         if format == .json {
             data = Data((GraphJSON.encode(graph) + "\n").utf8)
         } else if let run {
-            let loaded = try RunReference.load(run, workspace: workspaceOptions.workspace)
+            let loaded = try RunReference.load(run, workspace: workspaceOptions)
             guard loaded.report.template.id == checked.id else {
                 throw CommandFailure.error("\(run) is a run of template \"\(loaded.report.template.id)\", not of \"\(checked.id)\" (\(template))")
             }
             var runOptions = DiagramBuilder.Options(run: loaded, graph: graph)
-            let picks = try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace, template: loaded.report.template.id)
+            let picks = try workspaceOptions.picks(template: loaded.report.template.id)
             for node in loaded.report.nodes {
                 guard let key = node.jobKey ?? node.cacheKey, let picked = picks[key], picked == (node.take ?? 1) else { continue }
                 runOptions.takes[node.id] = "take \(picked), picked"

@@ -3,6 +3,7 @@ import Foundation
 import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTeam
 import SceneFlowTemplate
 
 /// `--concurrency N` and `--limit PROVIDER=N`, shared by plan, run and batch.
@@ -86,12 +87,12 @@ struct PlanCommand: AsyncParsableCommand {
         }
         var cached = Set<Int>()
         if !hydration.isEmpty {
-            let inputs = try hydration.load(workspace: workspaceOptions.workspace)
+            let inputs = try hydration.load(workspace: workspaceOptions)
             let resolver = InputResolver(templateDirectory: checked.loaded.directory, assets: inputs,
                                          remoteImages: [:], replacements: inputs.replacements(for: graph))
             cached = CachePrediction.cachedNodes(graph, builder: JobBuilder(graph: graph, offline: offline, resolution: resolution),
                                                  inputs: resolver, cache: FileOutputCache(directory: workspaceOptions.workspace.cacheDirectory),
-                                                 picks: try WorkspaceDatabase.existingPicks(in: workspaceOptions.workspace, template: checked.id),
+                                                 picks: try workspaceOptions.picks(template: checked.id),
                                                  regenerate: remade)
         }
         guard let plan = Planner.plan(graph, limits: try limitOptions.limits(), offline: offline, targets: selection, cached: cached) else {

@@ -4,6 +4,7 @@ import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowSession
 import SceneFlowStore
+import SceneFlowTeam
 import SceneFlowTemplate
 import Synchronization
 
@@ -44,13 +45,13 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let checked = try ValidTemplate.load(template)
         let workspace = workspaceOptions.workspace
-        let inputs = try hydration.load(workspace: workspace)
+        let inputs = try hydration.load(workspace: workspaceOptions)
         var request = HydrationRequest(template: checked, inputs: inputs)
         request.targets = targets
         request.out = out.map { URL(fileURLWithPath: $0) }
         try execution.configure(&request, limits: limitOptions.limits())
         let progress = RunProgress(json: execution.json)
-        let result = try await Hydration.run(request, workspace: workspace, options: execution, progress: progress)
+        let result = try await Hydration.run(request, workspace: workspace, store: try workspaceOptions.database(), options: execution, progress: progress)
         try Hydration.conclude([result], progress: progress)
     }
 }
@@ -154,9 +155,7 @@ enum Hydration {
         var signal: Int32?
     }
 
-    static func run(_ request: HydrationRequest, workspace: Workspace, options: ExecutionOptions, progress: RunProgress) async throws -> Outcome {
-        let database: WorkspaceDatabase
-        do { database = try WorkspaceDatabase(workspace: workspace) } catch { throw CommandFailure.error("\(error)") }
+    static func run(_ request: HydrationRequest, workspace: Workspace, store database: any Store, options: ExecutionOptions, progress: RunProgress) async throws -> Outcome {
         database.settleAbandonedRunsOrWarn()
         let session = HydrationSession(workspace: workspace, store: database, generators: options.generators())
         let runID = request.runID

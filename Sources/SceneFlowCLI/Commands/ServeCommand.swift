@@ -56,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "sceneflow.serve")
         logger.logLevel = .info
         let server: SceneFlowServer
-        do { server = try SceneFlowServer(options: options, logger: logger) } catch { throw CommandFailure.error("\(error)") }
+        let store = try workspaceOptions.team().isTeam ? try workspaceOptions.database() : nil
+        do { server = try SceneFlowServer(options: options, store: store, logger: logger) } catch { throw CommandFailure.error("\(error)") }
         let host = self.host, folder = options.templates.path
         try await server.run { port in
             printOut("serving \(folder) on http://\(host.contains(":") ? "[\(host)]" : host):\(port)")

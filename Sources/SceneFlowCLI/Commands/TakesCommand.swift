@@ -3,6 +3,7 @@ import Foundation
 import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowStore
+import SceneFlowTeam
 import SceneFlowTemplate
 
 struct TakesCommand: ParsableCommand {
@@ -30,7 +31,7 @@ struct TakesCommand: ParsableCommand {
 
         func takes() throws -> NodeTakes {
             let workspace = workspaceOptions.workspace
-            let report = try RunReference.load(runName, workspace: workspace).report
+            let report = try RunReference.load(runName, workspace: workspaceOptions).report
             do { return try NodeTakes(report: report, node: node, cache: FileOutputCache(directory: workspace.cacheDirectory)) } catch {
                 throw CommandFailure.usage(error.description)
             }
@@ -50,7 +51,7 @@ struct TakesCommand: ParsableCommand {
 
         func run() throws {
             let found = try target.takes()
-            let picked = try WorkspaceDatabase.existingPicks(in: target.workspaceOptions.workspace, template: found.report.template.id)[found.jobKey]
+            let picked = try target.workspaceOptions.picks(template: found.report.template.id)[found.jobKey]
             let used = found.used
             switch format {
             case .json:
@@ -94,8 +95,7 @@ struct TakesCommand: ParsableCommand {
                 if case .noTake = error { throw CommandFailure.usage(error.description) }
                 throw CommandFailure.error(error.description)
             }
-            let database: WorkspaceDatabase
-            do { database = try target.workspaceOptions.database() } catch { throw CommandFailure.error("\(error)") }
+            let database = try target.workspaceOptions.database()
             let previous = try found.pick(take, in: database)
             let change = previous == take ? "already picked" : previous.map { "picked instead of take \($0)" } ?? "picked"
             printOut("take \(take) of \(found.node.id): \(change). Later runs of this job use it\(take == found.used ? "" : ", and remake what depends on \(found.node.id)").")

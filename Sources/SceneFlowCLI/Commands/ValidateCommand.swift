@@ -30,7 +30,7 @@ struct ValidateCommand: AsyncParsableCommand {
         defer { Teardown.skip(loaded, checked as Any) }
         var diagnostics = checked?.diagnostics ?? loaded.validate()
         if !hydration.isEmpty, let checked {
-            let inputs = try hydration.load(workspace: workspaceOptions.workspace)
+            let inputs = try hydration.load(workspace: workspaceOptions)
             diagnostics += InputValidator().validate(inputs, InputContext(loaded: loaded, template: checked.template))
             diagnostics += ReplacementCheck.check(inputs.replacements(for: checked.graph), graph: checked.graph)
             diagnostics += await ImageDecodeCheck.diagnostics(loaded, inputs: inputs, replacements: inputs.replacements(for: checked.graph))

@@ -20,6 +20,35 @@ public protocol BlobStore: Sendable {
     func publish(_ file: URL, as name: String) throws -> URL
     /// Moves `name` out of the store into `folder` (a damaged blob, kept for inspection).
     func setAside(_ name: String, into folder: URL, tag: String)
+    /// Where `name`'s bytes can be read on this host, fetched first if the store is remote;
+    /// throws when the store does not have them or they cannot be fetched (and says why).
+    func fetch(_ name: String) throws -> URL
+    /// Deletes `name` (nothing if it is not there). Callers decide, under their own lock, that
+    /// nothing refers to it any more.
+    func remove(_ name: String) throws
+    /// Whether the store itself has `name` now (for a remote store, asked of the server, not
+    /// of a local copy).
+    func contains(_ name: String) throws -> Bool
+}
+
+extension BlobStore {
+    public func contains(_ name: String) throws -> Bool { locate(name) != nil }
+
+    public func fetch(_ name: String) throws -> URL {
+        guard let url = locate(name) else { throw BlobStoreError("\(name) is not in the store") }
+        return url
+    }
+}
+
+/// A blob that cannot be stored or read, said plainly (never with a key or a signature).
+public struct BlobStoreError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    /// The store is away or throttling: trying again later may succeed.
+    public var isTransient: Bool
+    public init(_ description: String, transient: Bool = false) {
+        self.description = description
+        isTransient = transient
+    }
 }
 
 /// Blobs as files in a folder, sharded by the name's first two characters: `ab/abcdef….png`.
@@ -61,6 +90,12 @@ public struct FolderBlobStore: BlobStore {
         }
         AtomicFile.syncFolder(target.deletingLastPathComponent())
         return target
+    }
+
+    public func remove(_ name: String) throws {
+        if unlink(path(name).path) != 0, errno != ENOENT {
+            throw BlobStoreError("cannot delete \(path(name).path): \(String(cString: strerror(errno)))")
+        }
     }
 
     public func setAside(_ name: String, into folder: URL, tag: String) {

@@ -54,12 +54,16 @@ public typealias Store = AssetStore & RunHistoryStore & TakePickStore
 
 extension RunHistoryStore {
     /// Runs `body`, trying again while the store is held by another process (each try waits the
-    /// store's own timeout), for at most `seconds`: recording a run outlasts a long write elsewhere.
-    public func patiently<T>(for seconds: Double = 30, _ body: (Self) throws -> T) async throws -> T {
+    /// store's own timeout) or its server is away (PostgreSQL restarting), for at most `seconds`:
+    /// recording a run outlasts a long write elsewhere and a database restart. `waiting` hears
+    /// the first wait's reason (a run says so in its events).
+    public func patiently<T>(for seconds: Double = 30, waiting: (String) -> Void = { _ in }, _ body: (Self) throws -> T) async throws -> T {
         let deadline = Date().addingTimeInterval(seconds)
+        var told = false
         while true {
-            do { return try body(self) } catch let error as StoreError where error.isLocked && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(200))
+            do { return try body(self) } catch let error as StoreError where (error.isLocked || error.isUnavailable) && Date() < deadline {
+                if !told { waiting(error.description); told = true }
+                try await Task.sleep(for: .milliseconds(error.isUnavailable ? 500 : 200))
             }
         }
     }

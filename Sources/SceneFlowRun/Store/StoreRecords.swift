@@ -79,6 +79,21 @@ public struct RunRecord: Sendable, Codable, Equatable {
         case processStart = "process_start"
     }
 
+    /// A row as a store reads it back; the rest of the fields are set one by one.
+    public init(runID: String, templateID: String, templateSHA256: String, startedAt: Date, status: String, folder: String, counts: String) {
+        self.runID = runID
+        self.templateID = templateID
+        self.templateSHA256 = templateSHA256
+        self.startedAt = startedAt
+        self.status = status
+        self.folder = folder
+        self.counts = counts
+        cost = 0
+        costMicros = 0
+        costEstimated = false
+        simulated = false
+    }
+
     /// The history's row for `report`, whose folder is `folder`.
     public init(_ report: RunReport, folder: URL) {
         runID = report.runID
@@ -148,10 +163,18 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var isMissing = false
     /// Another process holds the database's lock: trying again later may succeed.
     public var isLocked = false
-    public init(_ description: String, tooLarge: Bool = false, missing: Bool = false, locked: Bool = false) {
+    /// The database server is down or went away (team mode): trying again later may succeed.
+    public var isUnavailable = false
+    /// Concurrent writes collided (a deadlock, a serialization failure): the transaction may be
+    /// tried again at once.
+    public var isRetryableConflict = false
+    public init(_ description: String, tooLarge: Bool = false, missing: Bool = false, locked: Bool = false,
+                unavailable: Bool = false, conflict: Bool = false) {
         self.description = description
         isTooLarge = tooLarge
         isMissing = missing
         isLocked = locked
+        isUnavailable = unavailable
+        isRetryableConflict = conflict
     }
 }

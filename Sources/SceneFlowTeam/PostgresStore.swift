@@ -1,0 +1,324 @@
+import Foundation
+import PostgresNIO
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowStore
+import SceneFlowTemplate
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Team mode's store: assets' rows, the run history and picked takes in PostgreSQL, the assets'
+/// bytes in a shared `BlobStore` (a folder every host mounts, or an S3-compatible bucket) read
+/// through a folder of this host.
+///
+/// The same protocols as the workspace's SQLite database, with the same promises across hosts:
+/// a blob is in the store before a row names it, and a blob no row names is deleted only under
+/// the same per-digest lock (`pg_advisory_xact_lock`) that an add takes to check it, so an `assets
+/// remove` racing an `assets add` of the same file on another host never leaves a row without
+/// its bytes. A run's report is kept in its row, so any host can show any run.
+public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @unchecked Sendable {
+    public let pool: PostgresPool
+    public let blobs: any BlobStore
+    /// Where incoming files are staged on this host.
+    public let staging: URL
+    /// This host's name, recorded with the runs it starts (a dead process is told only on its own host).
+    public let host: String
+
+    /// Opens the store; the schema must be this SceneFlow's (`Migrations.check`).
+    public init(pool: PostgresPool, blobs: any BlobStore, staging: URL, host: String = PostgresStore.hostName) throws {
+        self.pool = pool
+        self.blobs = blobs
+        self.staging = staging
+        self.host = host
+        try Migrations.check(pool)
+    }
+
+    public static var hostName: String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    func name(_ asset: StoredAsset) -> String { "\(asset.sha256).\(asset.mediaType)" }
+
+    // MARK: Assets
+
+    public func addAssets(product: String, key: String, files: [URL], slotType: SlotType?, append: Bool) throws -> [StoredAsset] {
+        let incoming = try AssetIntake.receive(product: product, key: key, files: files, slotType: slotType, append: append, staging: staging)
+        defer { for item in incoming { try? FileManager.default.removeItem(at: item.temporary) } }
+        // Bytes first (outside any transaction: an upload can take a while) …
+        for item in incoming { try blobStep { _ = try blobs.publish(item.temporary, as: name(item.asset)) } }
+        // … then the rows, after checking under each digest's lock that the bytes are still
+        // there (a concurrent remove may have collected them meanwhile: then they go up again).
+        let replaced: [StoredAsset] = try pool.transaction { tx in
+            for sha in Set(incoming.map(\.asset.sha256)).sorted() { try Self.lockDigest(sha, tx) }
+            for item in incoming where try !blobStep({ try blobs.contains(name(item.asset)) }) {
+                let local = try blobStep { try blobs.fetch(name(item.asset)) }
+                try blobStep { _ = try blobs.publish(local, as: name(item.asset)) }
+            }
+            var old: [StoredAsset] = []
+            if !append {
+                old = try tx.query("DELETE FROM sceneflow_assets WHERE product_id = $1 AND key = $2 RETURNING *",
+                                   [PostgresData(string: product), PostgresData(string: key)]).map(Self.asset)
+            }
+            for item in incoming {
+                let a = item.asset
+                try tx.execute("""
+                    INSERT INTO sceneflow_assets (product_id, key, sha256, media_type, size, original_name, added_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    ON CONFLICT (product_id, key, sha256) DO UPDATE SET media_type = excluded.media_type, size = excluded.size,
+                        original_name = excluded.original_name, added_at = excluded.added_at
+                    """, [PostgresData(string: a.productID), PostgresData(string: a.key), PostgresData(string: a.sha256),
+                          PostgresData(string: a.mediaType), PostgresData(int64: a.size), PostgresData(string: a.originalName),
+                          PostgresData(date: a.addedAt)])
+            }
+            return old.filter { o in !incoming.contains { $0.asset.sha256 == o.sha256 } }
+        }
+        try collect(replaced)
+        return incoming.map(\.asset)
+    }
+
+    public func removeAssets(product: String, key: String?, sha256: String?) throws -> [StoredAsset] {
+        if let sha256, sha256.count < 8 || !sha256.allSatisfy(\.isHexDigit) {
+            throw StoreError("--sha256 takes at least 8 hex digits of a digest (`assets list` shows 12), got \"\(Slug.shown(sha256))\"")
+        }
+        let removed: [StoredAsset] = try pool.transaction { tx in
+            var sql = "SELECT * FROM sceneflow_assets WHERE product_id = $1"
+            var binds = [PostgresData(string: product)]
+            if let key { binds.append(PostgresData(string: key)); sql += " AND key = $\(binds.count)" }
+            if let sha256 { binds.append(PostgresData(string: sha256.lowercased() + "%")); sql += " AND sha256 LIKE $\(binds.count)" }
+            let rows = try tx.query(sql + " FOR UPDATE", binds).map(Self.asset)
+            let digests = Set(rows.map(\.sha256))
+            if sha256 != nil, digests.count > 1 {
+                throw StoreError("\(sha256!) matches \(digests.count) files: \(digests.map { String($0.prefix(16)) }.sorted().joined(separator: ", ")); give more of the digest")
+            }
+            try tx.execute("DELETE FROM " + String(sql.dropFirst("SELECT * FROM ".count)), binds)
+            return rows
+        }
+        try collect(removed)
+        return removed
+    }
+
+    /// Deletes the blobs of `assets` that no row names any more, each under its digest's lock.
+    func collect(_ assets: [StoredAsset]) throws {
+        for asset in Dictionary(assets.map { ($0.sha256, $0) }, uniquingKeysWith: { a, _ in a }).values.sorted(by: { $0.sha256 < $1.sha256 }) {
+            try pool.transaction { tx in
+                try Self.lockDigest(asset.sha256, tx)
+                let left = try tx.query("SELECT count(*) FROM sceneflow_assets WHERE sha256 = $1", [PostgresData(string: asset.sha256)])
+                guard try left.first?.makeRandomAccess()[0].decode(Int.self) == 0 else { return }
+                try blobStep { try blobs.remove(name(asset)) }
+            }
+        }
+    }
+
+    static func lockDigest(_ sha256: String, _ tx: PostgresTransaction) throws {
+        try tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [PostgresData(string: "asset:" + sha256)])
+    }
+
+    public func assets(product: String) throws -> [StoredAsset] {
+        try pool.query("SELECT * FROM sceneflow_assets WHERE product_id = $1 ORDER BY key, added_at, seq", [PostgresData(string: product)]).map(Self.asset)
+    }
+
+    public func products() throws -> [(product: String, assets: Int)] {
+        try pool.query("SELECT product_id, count(*) FROM sceneflow_assets GROUP BY product_id ORDER BY product_id").map { row in
+            let r = row.makeRandomAccess()
+            return (try r[0].decode(String.self), try r[1].decode(Int.self))
+        }
+    }
+
+    /// The local copy of an asset's bytes (fetched from the shared store when this host has none).
+    public func file(of asset: StoredAsset) -> URL {
+        blobs.locate(name(asset)) ?? staging.appendingPathComponent(name(asset))
+    }
+
+    public func hydrationInputs(product: String, except keys: Set<String>, requireAssets: Bool) throws -> HydrationInputs {
+        let stored = try assets(product: product)
+        guard !stored.isEmpty || !requireAssets else {
+            let known = try products().map(\.product)
+            throw StoreError("no assets are stored for product \"\(Slug.shown(product))\"\(Suggestions.didYouMean(product, in: known)); add them with `sceneflow assets add --product \(product) KEY FILE...`")
+        }
+        var inputs = HydrationInputs()
+        inputs.productID = product
+        for asset in stored where !keys.contains(asset.key) {
+            let url = try blobStep { try blobs.fetch(name(asset)) }
+            if HydrationInputs.imageOverrideProblem(asset.key) == nil {
+                inputs.storedReplacements[asset.key] = url
+                continue
+            }
+            inputs.files.append(.init(key: asset.key, path: asset.originalName, url: url, origin: .store(product: product)))
+        }
+        return inputs
+    }
+
+    /// A blob store's failure as the store's.
+    func blobStep<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as BlobStoreError {
+            throw StoreError(error.description, unavailable: error.isTransient)
+        }
+    }
+
+    static func asset(_ row: PostgresRow) throws -> StoredAsset {
+        let r = row.makeRandomAccess()
+        return StoredAsset(productID: try r["product_id"].decode(String.self), key: try r["key"].decode(String.self),
+                           sha256: try r["sha256"].decode(String.self), mediaType: try r["media_type"].decode(String.self),
+                           size: try r["size"].decode(Int64.self), originalName: try r["original_name"].decode(String.self),
+                           addedAt: try r["added_at"].decode(Date.self))
+    }
+
+    // MARK: Run history
+
+    public func begin(_ report: RunReport, folder: URL) throws {
+        var record = RunRecord(report, folder: folder)
+        record.pid = getpid()
+        record.processStart = Workspace.processStartTime(getpid())
+        try upsert(record, report: report)
+    }
+
+    public func record(_ report: RunReport, folder: URL) throws {
+        try pool.transaction { tx in
+            try upsert(RunRecord(report, folder: folder), report: report, tx)
+            // Another run that wrote into the same folder of the same host earlier: superseded.
+            try tx.execute("UPDATE sceneflow_runs SET superseded_by = $1 WHERE folder = $2 AND host = $3 AND run_id <> $1 AND superseded_by IS NULL",
+                           [PostgresData(string: report.runID), PostgresData(string: folder.path), PostgresData(string: host)])
+        }
+    }
+
+    func upsert(_ record: RunRecord, report: RunReport, _ tx: PostgresTransaction? = nil) throws {
+        let reportText = (try? JSONCoding.compact.encode(report)).map { String(decoding: $0, as: UTF8.self) }
+        func optional(_ value: String?) -> PostgresData { value.map { PostgresData(string: $0) } ?? .null }
+        let binds: [PostgresData] = [
+            PostgresData(string: record.runID), PostgresData(string: record.templateID), PostgresData(string: record.templateSHA256),
+            optional(record.templatePath), optional(record.productID), PostgresData(string: record.status),
+            PostgresData(date: record.startedAt), record.finishedAt.map { PostgresData(date: $0) } ?? .null,
+            PostgresData(int64: record.costMicros), PostgresData(bool: record.costEstimated), PostgresData(bool: record.simulated),
+            PostgresData(string: record.folder), optional(record.finalVideo), PostgresData(string: record.counts),
+            PostgresData(string: host), record.pid.map { PostgresData(int64: Int64($0)) } ?? .null, optional(record.processStart),
+            optional(reportText),
+        ]
+        let sql = """
+            INSERT INTO sceneflow_runs (run_id, template_id, template_sha256, template_path, product_id, status, started_at, finished_at,
+                cost_micros, cost_estimated, simulated, folder, final_video, counts, host, pid, process_start, report)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+            ON CONFLICT (run_id) DO UPDATE SET template_id = excluded.template_id, template_sha256 = excluded.template_sha256,
+                template_path = excluded.template_path, product_id = excluded.product_id, status = excluded.status,
+                started_at = excluded.started_at, finished_at = excluded.finished_at, cost_micros = excluded.cost_micros,
+                cost_estimated = excluded.cost_estimated, simulated = excluded.simulated, folder = excluded.folder,
+                final_video = excluded.final_video, counts = excluded.counts, host = excluded.host, pid = excluded.pid,
+                process_start = excluded.process_start, report = excluded.report
+            """
+        if let tx { try tx.execute(sql, binds) } else { try pool.query(sql, binds) }
+    }
+
+    public func runs(limit: Int, product: String?, template: String?) throws -> [RunRecord] {
+        var sql = "SELECT * FROM sceneflow_runs"
+        var binds: [PostgresData] = []
+        var conditions: [String] = []
+        if let product { binds.append(PostgresData(string: product)); conditions.append("product_id = $\(binds.count)") }
+        if let template { binds.append(PostgresData(string: template)); conditions.append("template_id = $\(binds.count)") }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        binds.append(PostgresData(int64: Int64(max(0, limit))))
+        sql += " ORDER BY started_at DESC, run_id DESC LIMIT $\(binds.count)"
+        return try pool.query(sql, binds).map(Self.run)
+    }
+
+    public func lookup(_ id: String) throws -> RunLookup {
+        if let exact = try pool.query("SELECT * FROM sceneflow_runs WHERE run_id = $1", [PostgresData(string: id)]).first {
+            return .found(try Self.run(exact))
+        }
+        let escaped = id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        let matches = try pool.query("SELECT * FROM sceneflow_runs WHERE run_id LIKE $1 ESCAPE '\\' ORDER BY run_id LIMIT 11",
+                                     [PostgresData(string: escaped + "%")]).map(Self.run)
+        switch matches.count {
+        case 0: return .none
+        case 1: return .found(matches[0])
+        default: return .ambiguous(matches.map(\.runID))
+        }
+    }
+
+    /// A run's report as its host recorded it (any host can show any run).
+    public func report(of runID: String) throws -> RunReport? {
+        guard let row = try pool.query("SELECT report FROM sceneflow_runs WHERE run_id = $1", [PostgresData(string: runID)]).first,
+              let text = try row.makeRandomAccess()[0].decode(String?.self) else { return nil }
+        return try? JSONCoding.decoder.decode(RunReport.self, from: Data(text.utf8))
+    }
+
+    /// Runs of this host whose process is gone while the history says they run: settled as
+    /// their `run.json` says, or `interrupted`. Runs of other hosts are theirs to settle.
+    public func settleAbandonedRuns() throws -> [RunRecord] {
+        let candidates = try pool.query("SELECT * FROM sceneflow_runs WHERE status = 'running' AND host = $1", [PostgresData(string: host)]).map(Self.run)
+        var settled: [RunRecord] = []
+        for var run in candidates {
+            if let pid = run.pid, run.processStart != nil, Workspace.processStartTime(pid) == run.processStart { continue }
+            if let onDisk = try? LoadedRun.read(run.folder).report, onDisk.status.isFinished {
+                try record(onDisk, folder: URL(fileURLWithPath: run.folder))
+                settled.append(RunRecord(onDisk, folder: URL(fileURLWithPath: run.folder)))
+                continue
+            }
+            run.status = RunReport.Status.interrupted.rawValue
+            run.finishedAt = run.finishedAt ?? Date()
+            try pool.query("UPDATE sceneflow_runs SET status = $1, finished_at = $2, pid = NULL, process_start = NULL WHERE run_id = $3 AND status = 'running'",
+                           [PostgresData(string: run.status), PostgresData(date: run.finishedAt!), PostgresData(string: run.runID)])
+            try WorkspaceDatabase.markInterrupted(run)
+            settled.append(run)
+        }
+        return settled
+    }
+
+    public func importRun(folder: URL) throws -> RunRecord {
+        let loaded: LoadedRun
+        do { loaded = try LoadedRun.read(folder.path) } catch { throw StoreError(error.description) }
+        guard loaded.report.status.isFinished else {
+            throw StoreError("run \(loaded.report.runID) in \(loaded.folder.path) has not ended (its report says running); import it once it has")
+        }
+        try record(loaded.report, folder: loaded.folder)
+        return RunRecord(loaded.report, folder: loaded.folder)
+    }
+
+    static func run(_ row: PostgresRow) throws -> RunRecord {
+        let r = row.makeRandomAccess()
+        var record = RunRecord(runID: try r["run_id"].decode(String.self), templateID: try r["template_id"].decode(String.self),
+                               templateSHA256: try r["template_sha256"].decode(String.self), startedAt: try r["started_at"].decode(Date.self),
+                               status: try r["status"].decode(String.self), folder: try r["folder"].decode(String.self),
+                               counts: try r["counts"].decode(String.self))
+        record.templatePath = try r["template_path"].decode(String?.self)
+        record.productID = try r["product_id"].decode(String?.self)
+        record.finishedAt = try r["finished_at"].decode(Date?.self)
+        record.costMicros = try r["cost_micros"].decode(Int64.self)
+        record.cost = Double(record.costMicros) / 1_000_000
+        record.costEstimated = try r["cost_estimated"].decode(Bool.self)
+        record.simulated = try r["simulated"].decode(Bool.self)
+        record.finalVideo = try r["final_video"].decode(String?.self)
+        record.supersededBy = try r["superseded_by"].decode(String?.self)
+        record.pid = try r["pid"].decode(Int32?.self)
+        record.processStart = try r["process_start"].decode(String?.self)
+        return record
+    }
+
+    // MARK: Picks
+
+    public func pick(_ pick: TakePick) throws {
+        try pool.query("""
+            INSERT INTO sceneflow_take_picks (template_id, job_key, take, node, run_id, picked_at) VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (template_id, job_key) DO UPDATE SET take = excluded.take, node = excluded.node, run_id = excluded.run_id, picked_at = excluded.picked_at
+            """, [PostgresData(string: pick.templateID), PostgresData(string: pick.jobKey), PostgresData(int64: Int64(pick.take)),
+                  PostgresData(string: pick.node), PostgresData(string: pick.runID), PostgresData(date: pick.pickedAt)])
+    }
+
+    public func picks(template: String) throws -> [String: Int] {
+        Dictionary(try pool.query("SELECT job_key, take FROM sceneflow_take_picks WHERE template_id = $1", [PostgresData(string: template)]).map { row in
+            let r = row.makeRandomAccess()
+            return (try r[0].decode(String.self), try r[1].decode(Int.self))
+        }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public func pick(of jobKey: String, template: String) throws -> TakePick? {
+        guard let row = try pool.query("SELECT * FROM sceneflow_take_picks WHERE template_id = $1 AND job_key = $2",
+                                       [PostgresData(string: template), PostgresData(string: jobKey)]).first else { return nil }
+        let r = row.makeRandomAccess()
+        return TakePick(jobKey: try r["job_key"].decode(String.self), take: try r["take"].decode(Int.self), node: try r["node"].decode(String.self),
+                        templateID: try r["template_id"].decode(String.self), runID: try r["run_id"].decode(String.self),
+                        pickedAt: try r["picked_at"].decode(Date.self))
+    }
+}
