@@ -177,6 +177,12 @@ let package = Package(
             name: "SceneFlowStoreTests",
             dependencies: ["SceneFlowTestTags", "SceneFlowStore", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"]
         ),
+        // Team mode against real PostgreSQL and S3-compatible servers (scripts/team-services).
+        .testTarget(
+            name: "SceneFlowTeamTests",
+            dependencies: ["SceneFlowTestTags", "SceneFlowTeam", "SceneFlowStore", "SceneFlowHTTP", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "SceneFlowGraphvizTests",
             dependencies: ["SceneFlowTestTags", "SceneFlowGraphviz", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"]

@@ -76,7 +76,8 @@ public struct AttemptRunner: Sendable {
 /// Removes secrets from text that may reach a log, a report or an error message: the values
 /// of the provider key variables, and anything shaped like a key in a URL or header.
 public enum Redaction {
-    public static let keyVariables = ["FAL_KEY", "GEMINI_API_KEY", "ELEVENLABS_API_KEY", "SCENEFLOW_TOKEN"]
+    public static let keyVariables = ["FAL_KEY", "GEMINI_API_KEY", "ELEVENLABS_API_KEY", "SCENEFLOW_TOKEN",
+                                      "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
 
     public static func redact(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         var result = text
@@ -85,8 +86,13 @@ public enum Redaction {
                 result = result.replacingOccurrences(of: value, with: "[\(name)]")
             }
         }
-        for pattern in [#"(?i)(key=)[^&\s"]+"#, #"(?i)(x-goog-api-key:\s*)\S+"#, #"(?i)(xi-api-key:\s*)\S+"#, #"(?i)(authorization:\s*(key|bearer)\s+)\S+"#] {
-            result = result.replacingOccurrences(of: pattern, with: "$1[redacted]", options: .regularExpression)
+        // The team database's password, wherever its URL's text shows up.
+        if let url = environment["SCENEFLOW_DATABASE_URL"], let password = URLComponents(string: url)?.password, password.count >= 4 {
+            result = result.replacingOccurrences(of: password, with: "[database password]")
+        }
+        for pattern in [#"(?i)(key=)[^&\s"]+"#, #"(?i)(x-goog-api-key:\s*)\S+"#, #"(?i)(xi-api-key:\s*)\S+"#, #"(?i)(authorization:\s*(key|bearer)\s+)\S+"#,
+                        #"(?i)(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@"#, #"(?i)(credential=)[^,\s]+"#, #"(?i)(signature=)[0-9a-f]+"#] {
+            result = result.replacingOccurrences(of: pattern, with: pattern.hasSuffix("@") ? "$1[redacted]@" : "$1[redacted]", options: .regularExpression)
         }
         return result
     }

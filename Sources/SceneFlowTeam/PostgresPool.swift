@@ -67,7 +67,8 @@ public final class PostgresPool: @unchecked Sendable {
             giveBack(connection)
             return value
         } catch {
-            if connection.isClosed { Self.closeQuietly(connection) } else { giveBack(connection) }
+            // A connection that failed (the server restarted, the network broke) is not reused.
+            if connection.isClosed || (error as? StoreError)?.isUnavailable == true { Self.closeQuietly(connection) } else { giveBack(connection) }
             throw error
         }
     }
