@@ -180,7 +180,7 @@ let package = Package(
         // Team mode against real PostgreSQL and S3-compatible servers (scripts/team-services).
         .testTarget(
             name: "SceneFlowTeamTests",
-            dependencies: ["SceneFlowTestTags", "SceneFlowTeam", "SceneFlowStore", "SceneFlowHTTP", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"],
+            dependencies: ["SceneFlowTestTags", "SceneFlowTeam", "SceneFlowStore", "SceneFlowHTTP", "SceneFlowProcess", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
