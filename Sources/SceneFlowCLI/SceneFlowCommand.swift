@@ -41,8 +41,12 @@ public struct SceneFlowCommand: AsyncParsableCommand {
                 if let message, !message.isEmpty { printErr(message) }
                 Foundation.exit(status)
             }
-            // argument-parser's own (a ValidationError is a usage error, an ExitCode a chosen status).
-            if error is ValidationError || error is ExitCode || error is CleanExit { exit(withError: error) }
+            // argument-parser's own (a ValidationError is a usage error, an ExitCode a chosen status,
+            // and the help its `help` command and `--help` ask for: a CommandError it does not
+            // make public) are printed and mapped by it.
+            if error is ValidationError || error is ExitCode || error is CleanExit || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                exit(withError: error)
+            }
             // Anything else is said in words, never as a Foundation error dump.
             printErr("error: \(ErrorText.describe(error))")
             Foundation.exit(ExitStatus.failure)

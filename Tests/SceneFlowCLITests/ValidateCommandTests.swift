@@ -13,6 +13,15 @@ import Testing
         #expect(result.stderr.contains("valid"))
     }
 
+    /// `--help` and `help` print argument-parser's help (on stdout, exit 0), for every command.
+    @Test(arguments: [["--help"], ["help"], ["run", "--help"], ["help", "db"], ["db", "migrate", "--help"], ["assets", "add", "-h"]])
+    func helpIsHelp(_ arguments: [String]) async throws {
+        let result = try await sceneflow(arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("USAGE: sceneflow"))
+        #expect(!result.stderr.contains("CommandError"))
+    }
+
     @Test func invalidTemplateExits1WithCompilerStyleLines() async throws {
         let result = try await sceneflow(["validate", "samples/invalid/unknown-asset-key.json"])
         #expect(result.status == 1)
