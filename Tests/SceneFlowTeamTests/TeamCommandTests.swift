@@ -1,0 +1,189 @@
+import Foundation
+@testable import SceneFlowBasics
+@testable import SceneFlowRun
+@testable import SceneFlowTeam
+import SceneFlowTestSupport
+import SceneFlowTestTags
+import Testing
+
+/// `sceneflow` processes in team mode against the real servers: separate workspaces and working
+/// folders stand for separate hosts (nothing shared on disk but what the servers hold).
+@Suite(.tags(.endToEnd), .timeLimit(.minutes(5)))
+struct TeamCommandTests {
+    struct Host {
+        var folder: URL
+        var environment: [String: String]
+        var workspace: [String] { ["--workspace", folder.appendingPathComponent("ws").path] }
+
+        func sceneflowCommand(_ arguments: [String], timeout: Double = 120) async throws -> CommandResult {
+            try await sceneflow(arguments + workspace, in: folder, environment: environment, timeout: timeout)
+        }
+    }
+
+    func hosts(_ count: Int, services: TeamServices, database: DatabaseURL, objects: String? = nil) throws -> [Host] {
+        let location = services.freshLocation()
+        let objects = objects ?? "s3://\(location.bucket)/\(location.prefix)"
+        return try (0..<count).map { _ in Host(folder: try temporaryDirectory(), environment: services.environment(database: database, objects: objects)) }
+    }
+
+    func runs(_ result: CommandResult) throws -> [[String: Any]] {
+        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+    }
+
+    /// The issue's flow: assets added on one host, a run of that product on another, the
+    /// history read on a third; all agree, and the run read the bytes that were added.
+    @Test func assetsOnOneHostARunOnAnotherTheHistoryOnAThird() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try hosts(3, services: services, database: database)
+        let add1 = try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path])
+        #expect(add1.status == 0, "\(add1.stderr)")
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "brand_logo", logoImage.path]).status == 0)
+
+        let template = packageRoot.appendingPathComponent("samples/testimonial.yaml").path
+        let run = try await h[1].sceneflowCommand(["run", template, "--product", "grinder", "--simulate", "1000"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try FileManager.default.contentsOfDirectory(at: h[1].folder.appendingPathComponent("ws/runs"), includingPropertiesForKeys: nil)
+            .map { $0.appendingPathComponent("run.json") }.first { FileManager.default.fileExists(atPath: $0.path) })
+        let loaded = try RunReport.read(from: report)
+        let inputDigests = Set(loaded.nodes.filter { $0.kind.isInput }.compactMap(\.sha256))
+        #expect(inputDigests.contains(Digest.sha256(try Data(contentsOf: productImage))), "the run read the product image added on the first host")
+
+        let listed = try runs(try await h[2].sceneflowCommand(["runs", "list", "--format", "json"]))
+        #expect(listed.count == 1)
+        #expect(listed.first?["run_id"] as? String == loaded.runID)
+        #expect(listed.first?["status"] as? String == "succeeded")
+        #expect(listed.first?["product_id"] as? String == "grinder")
+        let products = try await h[2].sceneflowCommand(["assets", "list"])
+        #expect(products.stdout.contains("grinder"), "\(products.stdout)\(products.stderr)")
+        for result in [add1, run] { #expect(!(result.stdout + result.stderr).contains(services.databasePassword)) }
+    }
+
+    /// The same flow with bytes in a folder every host mounts.
+    @Test func aSharedFolderServesEveryHost() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let shared = try temporaryDirectory()
+        let h = try hosts(2, services: services, database: database, objects: "file://\(shared.path)")
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        let stored = try #require(FileManager.default.enumerator(atPath: shared.path)?.allObjects.compactMap { $0 as? String }.first { $0.hasSuffix(".png") })
+        #expect(stored.hasPrefix("assets/"))
+        let listed = try await h[1].sceneflowCommand(["assets", "list", "--product", "grinder"])
+        #expect(listed.status == 0 && listed.stdout.contains("product.png"), "\(listed.stderr)")
+        let missing = try await h[1].sceneflowCommand(["assets", "list", "--objects", "file:///no/such/shared/folder"])
+        #expect(missing.status == 1 && missing.stderr.contains("the shared folder /no/such/shared/folder"), "\(missing.stderr)")
+    }
+
+    /// `db migrate` from several hosts at once: each migration runs once, all succeed, and
+    /// running it again changes nothing. Commands refuse a schema that is missing or newer.
+    @Test func migrationsRunOnceFromManyHostsAndEveryCommandChecksTheSchema() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase(migrated: false)
+        let h = try hosts(4, services: services, database: database)
+        let unmigrated = try await h[0].sceneflowCommand(["runs", "list"])
+        #expect(unmigrated.status == 1 && unmigrated.stderr.contains("run `sceneflow db migrate`"), "\(unmigrated.stderr)")
+
+        let results = try await withThrowingTaskGroup(of: CommandResult.self) { group in
+            for host in h { group.addTask { try await host.sceneflowCommand(["db", "migrate"]) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+        #expect(results.filter { $0.stdout.contains("applied migration 1") }.count == 1, "\(results.map(\.stdout))")
+        let again = try await h[1].sceneflowCommand(["db", "migrate"])
+        #expect(again.status == 0 && again.stdout.contains("up to date"))
+        let status = try await h[2].sceneflowCommand(["db", "status", "--json"])
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(summary["schema_version"] as? Int == Migrations.latest)
+        #expect((summary["database"] as? String)?.contains(services.databasePassword) == false)
+
+        // A newer SceneFlow migrated it: this one refuses rather than misreads.
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        try pool.query("INSERT INTO sceneflow_schema (version, summary) VALUES (99, 'from the future')")
+        for arguments in [["runs", "list"], ["assets", "list"], ["db", "migrate"]] {
+            let newer = try await h[3].sceneflowCommand(arguments)
+            #expect(newer.status == 1 && newer.stderr.contains("schema version 99, newer than this SceneFlow's"), "\(arguments): \(newer.stderr)")
+        }
+    }
+
+    /// Wrong settings end in seconds with exit 1 and a message that names the server, never the
+    /// password or the secret key.
+    @Test func badSettingsAreClearFastAndKeepSecrets() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let host = try hosts(1, services: services, database: database)[0]
+        var wrongPassword = URLComponents(string: host.environment["SCENEFLOW_DATABASE_URL"]!)!
+        wrongPassword.password = "not-the-password-4711"
+        var down = URLComponents(string: host.environment["SCENEFLOW_DATABASE_URL"]!)!
+        down.port = try unusedPort()
+        var noDatabase = URLComponents(string: host.environment["SCENEFLOW_DATABASE_URL"]!)!
+        noDatabase.path = "/no_such_database"
+        let cases: [(String, [String: String], String)] = [
+            ("wrong password", ["SCENEFLOW_DATABASE_URL": wrongPassword.string!], "refused the login of sceneflow"),
+            ("server down", ["SCENEFLOW_DATABASE_URL": down.string!], "cannot connect to the database postgres://sceneflow@127.0.0.1:\(down.port!)/"),
+            ("no such database", ["SCENEFLOW_DATABASE_URL": noDatabase.string!], "does not exist"),
+            ("not a URL", ["SCENEFLOW_DATABASE_URL": "mysql://root:hunter22@db/x"], "expected postgres://"),
+            ("no objects", ["SCENEFLOW_OBJECTS": ""], "SCENEFLOW_OBJECTS"),
+            ("no bucket", ["SCENEFLOW_OBJECTS": "s3://no-such-bucket-here/x"], "the bucket no-such-bucket-here does not exist"),
+            ("no credentials", ["AWS_SECRET_ACCESS_KEY": ""], "needs credentials"),
+        ]
+        for (label, change, expected) in cases {
+            var environment = host.environment
+            environment.merge(change) { $1 }
+            let started = Date()
+            let result = try await sceneflow(["assets", "list"] + host.workspace, in: host.folder, environment: environment, timeout: 60)
+            #expect(result.status == 1, "\(label): \(result.status) \(result.stderr)")
+            #expect(result.stderr.contains(expected), "\(label): \(result.stderr)")
+            #expect(Date().timeIntervalSince(started) < 15, "\(label) took too long")
+            for secret in [services.databasePassword, "not-the-password-4711", "hunter22", services.secretAccessKey] {
+                #expect(!(result.stdout + result.stderr).contains(secret), "\(label) printed a secret")
+            }
+        }
+    }
+
+    /// PostgreSQL restarting while a run works: the run waits to record its end, says so in
+    /// its events, loses nothing, and the history has it. (A private pair of servers: the
+    /// shared ones keep serving the other tests.)
+    @Test func aDatabaseRestartDuringARunLosesNothing() async throws {
+        _ = try TeamServices.required()
+        let folder = try temporaryDirectory().appendingPathComponent("services")
+        let script = packageRoot.appendingPathComponent("scripts/team-services")
+        let started = try await run(script, ["start", folder.path], timeout: 120)
+        #expect(started.status == 0, "\(started.stderr)")
+        defer { _ = Task { try? await run(script, ["stop", folder.path], timeout: 60) } }
+        var own = try TeamServices.required()
+        let env = try String(contentsOf: folder.appendingPathComponent("env"), encoding: .utf8)
+        func value(_ name: String) -> String? {
+            env.split(separator: "\n").first { $0.hasPrefix("export \(name)=") }.map { String($0.dropFirst("export \(name)=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }
+        }
+        own.databaseURL = try #require(value("SCENEFLOW_TEST_DATABASE_URL"))
+        own.s3Endpoint = try #require(value("SCENEFLOW_TEST_S3_ENDPOINT"))
+        own.accessKeyID = try #require(value("SCENEFLOW_TEST_AWS_ACCESS_KEY_ID"))
+        own.secretAccessKey = try #require(value("SCENEFLOW_TEST_AWS_SECRET_ACCESS_KEY"))
+        own.servicesFolder = folder.path
+        let database = try own.freshDatabase()
+        let host = try hosts(1, services: own, database: database)[0]
+        #expect(try await host.sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+
+        let template = packageRoot.appendingPathComponent("samples/unboxing.json").path
+        let running = Task { try await host.sceneflowCommand(["run", template, "--product", "grinder", "--simulate", "40", "--json"], timeout: 180) }
+        let runsFolder = host.folder.appendingPathComponent("ws/runs")
+        @Sendable func report() -> RunReport? {
+            guard let folder = try? FileManager.default.contentsOfDirectory(at: runsFolder, includingPropertiesForKeys: nil).first else { return nil }
+            return try? RunReport.read(from: folder.appendingPathComponent("run.json"))
+        }
+        #expect(await waitUntil(timeout: 60) { report()?.status == .running })
+        try await own.postgres("pg-stop")
+        // The jobs finish while the database is down; then the run waits to record its end.
+        #expect(await waitUntil(timeout: 120) { report()?.status.isFinished == true })
+        try await Task.sleep(for: .seconds(2))
+        try await own.postgres("pg-start")
+        let result = try await running.value
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("waiting to record the run's end"), "the wait is an event")
+        #expect(!result.stdout.contains(own.databasePassword) && !result.stderr.contains(own.databasePassword))
+        let listed = try runs(try await host.sceneflowCommand(["runs", "list", "--format", "json"]))
+        #expect(listed.first?["status"] as? String == "succeeded")
+        #expect(listed.first?["run_id"] as? String == report()?.runID)
+    }
+}
