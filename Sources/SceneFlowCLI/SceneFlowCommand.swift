@@ -221,6 +221,18 @@ struct WorkspaceOptions: ParsableArguments {
         return try database().picks(template: template)
     }
 
+    /// The hydration session over `store`, sharing outputs with every host in team mode.
+    func session(store: any Store, generators: GeneratorSet) throws -> HydrationSession {
+        let team = try team()
+        let notices: @Sendable (String) -> Void = { printErr("warning: \($0)") }
+        var session = HydrationSession(workspace: workspace, store: store, generators: generators)
+        do { session.sharedObjects = try team.sharedObjects(workspace: workspace, notices: notices) } catch {
+            throw CommandFailure.error("\(error)")
+        }
+        session.notices = notices
+        return session
+    }
+
     /// A location that names where the store is, for messages.
     func storeName() -> String {
         (try? team()).flatMap { $0.database.map { "the database \($0)" } } ?? workspace.root.path

@@ -20,6 +20,8 @@ public struct SceneFlowServer: Sendable {
     let options: ServerOptions
     /// Assets, history and picks: the workspace's database (team mode: the team's `Store`).
     let store: any Store
+    /// Team mode: where outputs are shared with every host.
+    let sharedObjects: (any BlobStore)?
     let runs: LiveRuns
     /// Reports as `GET /runs/{id}` answers them, and the folders of run ids.
     let reports = ReportCache()
@@ -33,8 +35,9 @@ public struct SceneFlowServer: Sendable {
     /// Opens the workspace (its database settled: runs a killed process left `running` are
     /// marked `cancelled`).
     /// `store` is the team's in team mode; else the workspace's database is opened.
-    public init(options: ServerOptions, store: (any Store)? = nil, logger: Logger) throws {
+    public init(options: ServerOptions, store: (any Store)? = nil, sharedObjects: (any BlobStore)? = nil, logger: Logger) throws {
         self.options = options
+        self.sharedObjects = sharedObjects
         self.logger = logger
         try options.workspace.create()
         self.store = try store ?? WorkspaceDatabase(workspace: options.workspace)
@@ -60,7 +63,7 @@ public struct SceneFlowServer: Sendable {
 
     /// The session every run of this server goes through.
     func session(offline: Bool) -> HydrationSession {
-        HydrationSession(workspace: options.workspace, store: store, generators: GeneratorSet.make(offline: offline, simulate: nil))
+        HydrationSession(workspace: options.workspace, store: store, generators: GeneratorSet.make(offline: offline, simulate: nil), sharedObjects: sharedObjects)
     }
 
     /// Every route of the contract, from the endpoints.

@@ -69,11 +69,17 @@ public struct HydrationSession: Sendable {
     /// Assets, history and picks: the workspace's database, or a team's (`Store`).
     public let store: (any Store)?
     public let generators: GeneratorSet
+    /// Team mode: where outputs are shared with every host (`SharedOutputCache`); nil keeps
+    /// them in this workspace only.
+    public var sharedObjects: (any BlobStore)?
+    /// Told what the shared cache could not do (a run goes on with its local cache).
+    public var notices: @Sendable (String) -> Void = { _ in }
 
-    public init(workspace: Workspace, store: (any Store)?, generators: GeneratorSet) {
+    public init(workspace: Workspace, store: (any Store)?, generators: GeneratorSet, sharedObjects: (any BlobStore)? = nil) {
         self.workspace = workspace
         self.store = store
         self.generators = generators
+        self.sharedObjects = sharedObjects
     }
 
     /// Checks everything and builds the run; throws (with nothing spent) when it cannot start.
@@ -127,7 +133,9 @@ public struct HydrationSession: Sendable {
                                                   into: workspace.remoteImagesDirectory)
         } catch { throw .remoteImages("\(error)") }
 
-        let cache = FileOutputCache(directory: request.simulate != nil ? workspace.simulatedCacheDirectory : workspace.cacheDirectory)
+        let local = FileOutputCache(directory: request.simulate != nil ? workspace.simulatedCacheDirectory : workspace.cacheDirectory)
+        // Rehearsals' placeholders are never shared.
+        let cache: any OutputCache = request.simulate == nil ? sharedObjects.map { SharedOutputCache(local: local, shared: $0, notices: notices) } ?? local : local
         var inputs = InputResolver(templateDirectory: checked.loaded.directory, assets: request.inputs, remoteImages: remote,
                                    replacements: request.replacements)
         if !options.simulated {

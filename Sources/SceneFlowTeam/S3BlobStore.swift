@@ -53,6 +53,9 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
     public var multipartThreshold: Int64
     public var partSize: Int64
     public var patience: Double
+    /// Names are `<sha256>.<ext>` (stored assets): what is read is checked against its name.
+    /// Off for cache objects, named by their cache key (their metadata holds the digest).
+    public var verifiesContentNames: Bool
     public let notices: @Sendable (String) -> Void
 
     public init(location: S3Location, folder: String, localCache: URL, multipartThreshold: Int64 = 64 << 20, partSize: Int64 = 16 << 20,
@@ -63,6 +66,7 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
         self.multipartThreshold = multipartThreshold
         self.partSize = max(5 << 20, partSize)
         self.patience = patience
+        verifiesContentNames = folder == "assets/"
         self.notices = notices
     }
 
@@ -100,7 +104,7 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
         let response = try send(request, what: "read \(name)")
         if response.status == 404 { throw BlobStoreError("\(name) is not in \(location)") }
         guard response.isSuccess else { throw failure(response, "read \(name)") }
-        if let expected = Self.contentDigest(name) {
+        if verifiesContentNames, let expected = Self.contentDigest(name) {
             let digest = try Digest.sha256(fileAt: temporary)
             guard digest == expected else {
                 throw BlobStoreError("\(name) read from \(location) is damaged (its digest is \(digest.prefix(12))…); it was not used")
@@ -111,6 +115,17 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
 
     /// Uploads `file` as `name` unless the bucket has it; the file then becomes the local copy.
     public func publish(_ file: URL, as name: String) throws -> URL {
+        try upload(file, as: name)
+        return try local.publish(file, as: name)
+    }
+
+    /// Uploads a copy of `file` (read as it is sent); `file` stays where it is.
+    public func store(copyOf file: URL, as name: String) throws {
+        try upload(file, as: name)
+    }
+
+    /// A conditional create of `name` from `file`: a name the bucket has already is kept.
+    func upload(_ file: URL, as name: String) throws {
         let size: Int64
         do { size = Int64(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0) } catch {
             throw BlobStoreError("cannot read \(file.lastPathComponent): \(ErrorText.describe(error))")
@@ -127,7 +142,6 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
             // concurrent conditional write is finishing it.
             guard response.isSuccess || response.status == 412 || response.status == 409 else { throw failure(response, "store \(name)") }
         }
-        return try local.publish(file, as: name)
     }
 
     public func remove(_ name: String) throws {

@@ -107,6 +107,12 @@ public struct TeamConfiguration: Sendable {
         }
     }
 
+    /// Where outputs are shared with every host (the cache's `objects/`), in team mode.
+    public func sharedObjects(workspace: Workspace, notices: @escaping @Sendable (String) -> Void = { _ in }) throws -> (any BlobStore)? {
+        guard isTeam else { return nil }
+        return try blobs("objects", workspace: workspace, notices: notices)
+    }
+
     /// The store for `workspace`: the workspace's SQLite database, or in team mode PostgreSQL
     /// (its schema checked) with the shared blob store. `create` is for the embedded default:
     /// commands that only read pass false, so a mistyped `--workspace` creates nothing.

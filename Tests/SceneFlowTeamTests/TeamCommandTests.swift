@@ -59,6 +59,33 @@ struct TeamCommandTests {
         for result in [add1, run] { #expect(!(result.stdout + result.stderr).contains(services.databasePassword)) }
     }
 
+    /// One cache for the team: what one host made, another reuses (downloaded once, verified),
+    /// and pays for nothing.
+    @Test(.tags(.ffmpeg)) func anOutputMadeOnOneHostIsReusedOnAnother() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try hosts(2, services: services, database: database)
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        let template = packageRoot.appendingPathComponent("samples/unboxing.json").path
+        let first = try await h[0].sceneflowCommand(["run", template, "--product", "grinder", "--offline"], timeout: 240)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try await h[1].sceneflowCommand(["run", template, "--product", "grinder", "--offline"], timeout: 240)
+        #expect(second.status == 0, "\(second.stderr)")
+        let listed = try runs(try await h[1].sceneflowCommand(["runs", "list", "--format", "json"]))
+        #expect(listed.count == 2)
+        let newest = try #require(listed.first?["counts"] as? [String: Any])
+        #expect(newest["made"] as? Int == 0, "\(newest)")
+        #expect((newest["cached"] as? Int ?? 0) > 0)
+        let oldest = try #require(listed.last?["counts"] as? [String: Any])
+        #expect(oldest["cached"] as? Int == 0 && (oldest["made"] as? Int ?? 0) > 0, "\(oldest)")
+        // The second host's delivery is the first host's cut, byte for byte.
+        func finalVideo(_ host: Host) throws -> String {
+            let folder = try #require(try FileManager.default.contentsOfDirectory(at: host.folder.appendingPathComponent("ws/runs"), includingPropertiesForKeys: nil).first)
+            return try Digest.sha256(fileAt: folder.appendingPathComponent("final.mp4"))
+        }
+        #expect(try finalVideo(h[0]) == finalVideo(h[1]))
+    }
+
     /// The same flow with bytes in a folder every host mounts.
     @Test func aSharedFolderServesEveryHost() async throws {
         let services = try TeamServices.required()

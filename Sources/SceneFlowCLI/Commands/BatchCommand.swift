@@ -53,7 +53,7 @@ struct BatchCommand: AsyncParsableCommand {
         let coalescer = JobCoalescer()
         // One budget for the whole batch: every product's jobs draw on the same ledger.
         let ledger = execution.budget.map { SpendLedger(limit: $0) }
-        let session = HydrationSession(workspace: workspace, store: database, generators: execution.generators())
+        let session = try workspaceOptions.session(store: database, generators: execution.generators())
         let progress = RunProgress(json: execution.json)
         let signals = SignalBox(progress: progress)
         defer { signals.remove() }

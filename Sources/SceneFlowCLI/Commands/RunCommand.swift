@@ -51,7 +51,8 @@ struct RunCommand: AsyncParsableCommand {
         request.out = out.map { URL(fileURLWithPath: $0) }
         try execution.configure(&request, limits: limitOptions.limits())
         let progress = RunProgress(json: execution.json)
-        let result = try await Hydration.run(request, workspace: workspace, store: try workspaceOptions.database(), options: execution, progress: progress)
+        let session = try workspaceOptions.session(store: try workspaceOptions.database(), generators: execution.generators())
+        let result = try await Hydration.run(request, session: session, options: execution, progress: progress)
         try Hydration.conclude([result], progress: progress)
     }
 }
@@ -155,9 +156,9 @@ enum Hydration {
         var signal: Int32?
     }
 
-    static func run(_ request: HydrationRequest, workspace: Workspace, store database: any Store, options: ExecutionOptions, progress: RunProgress) async throws -> Outcome {
+    static func run(_ request: HydrationRequest, session: HydrationSession, options: ExecutionOptions, progress: RunProgress) async throws -> Outcome {
+        guard let database = session.store else { throw CommandFailure.error("no store") }
         database.settleAbandonedRunsOrWarn()
-        let session = HydrationSession(workspace: workspace, store: database, generators: options.generators())
         let runID = request.runID
         // Signals are trapped from here on: one before the run is recorded stops the command with
         // nothing recorded; one after ends the run `cancelled`, recorded as such.

@@ -56,8 +56,15 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "sceneflow.serve")
         logger.logLevel = .info
         let server: SceneFlowServer
-        let store = try workspaceOptions.team().isTeam ? try workspaceOptions.database() : nil
-        do { server = try SceneFlowServer(options: options, store: store, logger: logger) } catch { throw CommandFailure.error("\(error)") }
+        let team = try workspaceOptions.team()
+        let store = team.isTeam ? try workspaceOptions.database() : nil
+        do {
+            let log = logger
+            let objects = try team.sharedObjects(workspace: options.workspace, notices: { log.warning("\($0)") })
+            server = try SceneFlowServer(options: options, store: store, sharedObjects: objects, logger: logger)
+        } catch {
+            throw CommandFailure.error("\(error)")
+        }
         let host = self.host, folder = options.templates.path
         try await server.run { port in
             printOut("serving \(folder) on http://\(host.contains(":") ? "[\(host)]" : host):\(port)")

@@ -29,10 +29,22 @@ public protocol BlobStore: Sendable {
     /// Whether the store itself has `name` now (for a remote store, asked of the server, not
     /// of a local copy).
     func contains(_ name: String) throws -> Bool
+    /// Puts a copy of `file` in as `name` (unless the store has it); `file` stays where it is.
+    func store(copyOf file: URL, as name: String) throws
 }
 
 extension BlobStore {
     public func contains(_ name: String) throws -> Bool { locate(name) != nil }
+
+    public func store(copyOf file: URL, as name: String) throws {
+        if locate(name) != nil { return }
+        let copy = file.deletingLastPathComponent().appendingPathComponent(".copy-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileCopy.copy(file, to: copy)
+        do { try publish(copy, as: name) } catch {
+            try? FileManager.default.removeItem(at: copy)
+            throw error
+        }
+    }
 
     public func fetch(_ name: String) throws -> URL {
         guard let url = locate(name) else { throw BlobStoreError("\(name) is not in the store") }
