@@ -1,0 +1,50 @@
+import Foundation
+@testable import SceneFlowBasics
+import SceneFlowHTTP
+import SceneFlowProcess
+@testable import SceneFlowTeam
+import SceneFlowTestSupport
+import SceneFlowTestTags
+import Testing
+
+/// `sceneflow serve` in team mode, a real server process: its API and pages show the team's
+/// products and history, added and made by other processes on other "hosts".
+@Suite(.tags(.endToEnd), .timeLimit(.minutes(3)))
+struct TeamServerTests {
+    @Test func theServerShowsTheTeamsProductsAndRuns() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let location = services.freshLocation()
+        let environment = services.environment(database: database, objects: "s3://\(location.bucket)/\(location.prefix)")
+        let cli = try temporaryDirectory()
+        #expect(try await sceneflow(["assets", "add", "--product", "grinder", "product_1", productImage.path, "--workspace", cli.appendingPathComponent("ws").path],
+                                    in: cli, environment: environment).status == 0)
+        let made = try await sceneflow(["run", packageRoot.appendingPathComponent("samples/unboxing.json").path, "--product", "grinder", "--simulate", "1000",
+                                        "--workspace", cli.appendingPathComponent("ws").path], in: cli, environment: environment)
+        #expect(made.status == 0, "\(made.stderr)")
+
+        let serverFolder = try temporaryDirectory()
+        let port = try unusedPort()
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        let server = try ChildProcess.launch(Command(sceneflowBinary, arguments: ["serve", packageRoot.appendingPathComponent("samples").path, "--port", "\(port)",
+                                                                                  "--workspace", serverFolder.appendingPathComponent("ws").path],
+                                                     environment: env, workingDirectory: serverFolder, stdout: .discard, stderr: .capture(limit: 4 << 20, keep: .tail)))
+        defer { server.terminate() }
+        #expect(await waitUntil(timeout: 60) { isListening(port: port) })
+        func get(_ path: String) throws -> HTTPResponse { try HTTPClient.perform(HTTPRequest(.get, "http://127.0.0.1:\(port)\(path)")) }
+
+        let products = try get("/api/v1/products")
+        #expect(products.status == 200 && String(decoding: products.body, as: UTF8.self).contains("\"grinder\""), "\(String(decoding: products.body, as: UTF8.self))")
+        let runs = try get("/api/v1/runs")
+        let text = String(decoding: runs.body, as: UTF8.self)
+        #expect(runs.status == 200 && text.contains("unboxing") && text.contains("succeeded"), "\(text)")
+        let assets = try get("/api/v1/products/grinder/assets")
+        #expect(assets.status == 200 && String(decoding: assets.body, as: UTF8.self).contains("product.png"))
+        #expect(try get("/products/grinder").status == 200)
+        server.terminate()
+        let logged = String(decoding: await server.exit().stderr, as: UTF8.self)
+        #expect(logged.contains("/api/v1/products/grinder/assets"), "the server logged its requests")
+        #expect(!logged.contains(services.databasePassword) && !logged.contains(services.secretAccessKey), "the log keeps secrets out")
+    }
+}
