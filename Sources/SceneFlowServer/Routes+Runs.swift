@@ -209,6 +209,8 @@ extension SceneFlowServer {
         let file = folder.appendingPathComponent("run.json")
         if let version = FileVersion(path: file.path), let bytes = reports.bytes(of: id, version: version) { return bytes }
         guard let version = FileVersion(path: file.path), var data = FileManager.default.contents(atPath: file.path) else {
+            // Team mode: a run made on another host, as the history keeps its report.
+            if let kept = try store.report(of: id) { return ServedPaths.scrub(Array(try kept.encoded())) }
             throw APIError.notFound("run \(id) has no report")
         }
         var settled = true

@@ -54,6 +54,10 @@ struct TeamCommandTests {
         #expect(listed.first?["run_id"] as? String == loaded.runID)
         #expect(listed.first?["status"] as? String == "succeeded")
         #expect(listed.first?["product_id"] as? String == "grinder")
+        let shown = try await h[2].sceneflowCommand(["runs", "show", loaded.runID])
+        #expect(shown.status == 0 && shown.stdout.contains("run \(loaded.runID): succeeded"), "\(shown.stderr)")
+        let explained = try await h[2].sceneflowCommand(["explain", loaded.runID, "intro.first_frame"])
+        #expect(explained.status == 0, "explain reads the history's report on a host without the folder: \(explained.stderr)")
         let products = try await h[2].sceneflowCommand(["assets", "list"])
         #expect(products.stdout.contains("grinder"), "\(products.stdout)\(products.stderr)")
         for result in [add1, run] { #expect(!(result.stdout + result.stderr).contains(services.databasePassword)) }

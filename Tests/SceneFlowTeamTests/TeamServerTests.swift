@@ -39,6 +39,13 @@ struct TeamServerTests {
         let runs = try get("/api/v1/runs")
         let text = String(decoding: runs.body, as: UTF8.self)
         #expect(runs.status == 200 && text.contains("unboxing") && text.contains("succeeded"), "\(text)")
+        // A run made on another host: its folder is not here, its report is in the history.
+        let runID = try #require(try FileManager.default.contentsOfDirectory(atPath: cli.appendingPathComponent("ws/runs").path).first)
+        try FileManager.default.removeItem(at: cli.appendingPathComponent("ws/runs"))
+        let one = try get("/api/v1/runs/\(runID)")
+        #expect(one.status == 200)
+        let report = try #require(try JSONSerialization.jsonObject(with: one.body) as? [String: Any])
+        #expect(report["status"] as? String == "succeeded" && report["run_id"] as? String == runID)
         let assets = try get("/api/v1/products/grinder/assets")
         #expect(assets.status == 200 && String(decoding: assets.body, as: UTF8.self).contains("product.png"))
         #expect(try get("/products/grinder").status == 200)

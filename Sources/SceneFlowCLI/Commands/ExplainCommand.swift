@@ -61,7 +61,12 @@ enum RunReference {
         do { database = try options.existingDatabase() } catch let error as InputFileError {
             throw InputFileError(path: name, reason: "no such run folder, and no workspace history to look a run id up in (\(error.reason))")
         }
-        return try LoadedRun.read(record(name, database: database, workspace: options.workspace).folder)
+        let found = try record(name, database: database, workspace: options.workspace)
+        // A run made on another host of the team: its report as the history keeps it.
+        if !FileManager.default.fileExists(atPath: found.folder), let report = try database.report(of: found.runID) {
+            return LoadedRun(report: report, folder: URL(fileURLWithPath: found.folder))
+        }
+        return try LoadedRun.read(found.folder)
     }
 
     /// The history's record of a run id or unique prefix: an ambiguous prefix is a usage error

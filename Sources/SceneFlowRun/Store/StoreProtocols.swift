@@ -40,6 +40,9 @@ public protocol RunHistoryStore: Sendable {
     /// A run added from its folder's `run.json`.
     @discardableResult
     func importRun(folder: URL) throws -> RunRecord
+    /// A run's report as the history keeps it, for a run whose folder is on another host (team
+    /// mode); nil where reports live only in run folders (the embedded default).
+    func report(of runID: String) throws -> RunReport?
 }
 
 /// The takes users picked, per template and job.
@@ -69,6 +72,8 @@ extension RunHistoryStore {
     }
 
     public func runs(limit: Int = 20) throws -> [RunRecord] { try runs(limit: limit, product: nil, template: nil) }
+
+    public func report(of runID: String) throws -> RunReport? { nil }
 }
 
 extension AssetStore {
