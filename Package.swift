@@ -162,7 +162,7 @@ let package = Package(
         .executableTarget(name: "sceneflow", dependencies: ["SceneFlowCLI"]),
         // `swift run -c release sceneflow-bench`: prints the speed figures the issues ask for.
         // `providers` starts the loopback provider server of the test support target.
-        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowStore", "SceneFlowTestSupport", "SceneFlowProcess"]),
+        .executableTarget(name: "sceneflow-bench", dependencies: ["SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", "SceneFlowGraphviz", "SceneFlowProviders", "SceneFlowHTTP", "SceneFlowStore", "SceneFlowTeam", "SceneFlowTestSupport", "SceneFlowProcess"]),
         .testTarget(
             name: "SceneFlowTemplateTests",
             dependencies: ["SceneFlowTestTags", "SceneFlowBasics", "SceneFlowTemplate", "SceneFlowRun", .product(name: "PropertyBased", package: "swift-property-based")],

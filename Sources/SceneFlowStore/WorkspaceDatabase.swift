@@ -161,6 +161,10 @@ public final class WorkspaceDatabase: Sendable {
             try db.drop(table: "take_picks")
             try db.rename(table: "take_picks_v4", to: "take_picks")
         }
+        migrator.registerMigration("v5") { db in
+            // The history is listed newest first, by template and by product.
+            try db.create(index: "runs_started", on: "runs", columns: ["started_at", "run_id"])
+        }
         return migrator
     }
 

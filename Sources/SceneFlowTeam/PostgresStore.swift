@@ -212,7 +212,7 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     }
 
     public func runs(limit: Int, product: String?, template: String?) throws -> [RunRecord] {
-        var sql = "SELECT * FROM sceneflow_runs"
+        var sql = "SELECT \(Self.runColumns) FROM sceneflow_runs"
         var binds: [PostgresData] = []
         var conditions: [String] = []
         if let product { binds.append(PostgresData(string: product)); conditions.append("product_id = $\(binds.count)") }
@@ -224,11 +224,11 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     }
 
     public func lookup(_ id: String) throws -> RunLookup {
-        if let exact = try pool.query("SELECT * FROM sceneflow_runs WHERE run_id = $1", [PostgresData(string: id)]).first {
+        if let exact = try pool.query("SELECT \(Self.runColumns) FROM sceneflow_runs WHERE run_id = $1", [PostgresData(string: id)]).first {
             return .found(try Self.run(exact))
         }
         let escaped = id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-        let matches = try pool.query("SELECT * FROM sceneflow_runs WHERE run_id LIKE $1 ESCAPE '\\' ORDER BY run_id LIMIT 11",
+        let matches = try pool.query("SELECT \(Self.runColumns) FROM sceneflow_runs WHERE run_id LIKE $1 ESCAPE '\\' ORDER BY run_id LIMIT 11",
                                      [PostgresData(string: escaped + "%")]).map(Self.run)
         switch matches.count {
         case 0: return .none
@@ -247,7 +247,7 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     /// Runs of this host whose process is gone while the history says they run: settled as
     /// their `run.json` says, or `interrupted`. Runs of other hosts are theirs to settle.
     public func settleAbandonedRuns() throws -> [RunRecord] {
-        let candidates = try pool.query("SELECT * FROM sceneflow_runs WHERE status = 'running' AND host = $1", [PostgresData(string: host)]).map(Self.run)
+        let candidates = try pool.query("SELECT \(Self.runColumns) FROM sceneflow_runs WHERE status = 'running' AND host = $1", [PostgresData(string: host)]).map(Self.run)
         var settled: [RunRecord] = []
         for var run in candidates {
             if let pid = run.pid, run.processStart != nil, Workspace.processStartTime(pid) == run.processStart { continue }
@@ -275,6 +275,9 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         try record(loaded.report, folder: loaded.folder)
         return RunRecord(loaded.report, folder: loaded.folder)
     }
+
+    /// Every column of a history row but the report (read only by `report(of:)`).
+    static let runColumns = "run_id, template_id, template_sha256, template_path, product_id, status, started_at, finished_at, cost_micros, cost_estimated, simulated, folder, final_video, counts, superseded_by, pid, process_start"
 
     static func run(_ row: PostgresRow) throws -> RunRecord {
         let r = row.makeRandomAccess()

@@ -8,7 +8,7 @@ import SceneFlowTestSupport
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
 // for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all);
-// the stress sections children and batch-stress, and the whole-process sections commands,
+// the stress sections children and batch-stress, the store's backends (store), and the whole-process sections commands,
 // growth, hostile and serve (they start .build/release/sceneflow), run only when named. Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; `docs/benchmarks.md` records this project's machine's.
 
@@ -168,6 +168,12 @@ if requested.contains("serve") {
         exit(1)
     }
     try await ServeBenchmarks.run(binary: binary, directory: workDirectory)
+    print("")
+}
+
+if requested.contains("store") {
+    print("## The store on each backend (embedded SQLite; team mode's PostgreSQL with S3 or a shared folder)")
+    try await StoreBenchmarks.run(directory: workDirectory)
     print("")
 }
 
