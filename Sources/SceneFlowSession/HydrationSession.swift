@@ -225,7 +225,8 @@ public struct HydrationSession: Sendable {
     /// are cancelled, the report says `cancelled`).
     public func run(_ prepared: PreparedHydration, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async -> HydrationResult {
         let scheduler = prepared.scheduler
-        let report = await scheduler.run()
+        // A shared store's waits during the jobs are the run's events.
+        let report = await StorageNotices.$observer.withValue({ events(.warning(node: "objects", message: $0)) }) { await scheduler.run() }
         var result = HydrationResult(report: report, folder: prepared.folder)
         do {
             let diagram = try await RunDiagram.render(LoadedRun(report: report, folder: prepared.folder.url), graph: scheduler.graph,

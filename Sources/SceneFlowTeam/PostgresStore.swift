@@ -48,15 +48,15 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     public func addAssets(product: String, key: String, files: [URL], slotType: SlotType?, append: Bool) throws -> [StoredAsset] {
         let incoming = try AssetIntake.receive(product: product, key: key, files: files, slotType: slotType, append: append, staging: staging)
         defer { for item in incoming { try? FileManager.default.removeItem(at: item.temporary) } }
-        // Bytes first (outside any transaction: an upload can take a while) …
-        for item in incoming { try blobStep { _ = try blobs.publish(item.temporary, as: name(item.asset)) } }
+        // Bytes first (outside any transaction: an upload can take a while; the staged file is
+        // kept until the rows are in) …
+        for item in incoming { try blobStep { try blobs.store(copyOf: item.temporary, as: name(item.asset)) } }
         // … then the rows, after checking under each digest's lock that the bytes are still
-        // there (a concurrent remove may have collected them meanwhile: then they go up again).
+        // there (a concurrent remove may have collected them meanwhile: then they go in again).
         let replaced: [StoredAsset] = try pool.transaction { tx in
             for sha in Set(incoming.map(\.asset.sha256)).sorted() { try Self.lockDigest(sha, tx) }
             for item in incoming where try !blobStep({ try blobs.contains(name(item.asset)) }) {
-                let local = try blobStep { try blobs.fetch(name(item.asset)) }
-                try blobStep { _ = try blobs.publish(local, as: name(item.asset)) }
+                try blobStep { try blobs.store(copyOf: item.temporary, as: name(item.asset)) }
             }
             var old: [StoredAsset] = []
             if !append {

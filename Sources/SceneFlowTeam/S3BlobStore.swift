@@ -244,7 +244,8 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
             } catch let error as HTTPError {
                 throw BlobStoreError("cannot \(what) at \(location): \(error)")
             }
-            notices("object store \(location): \(reason) while trying to \(what); trying again in \(String(format: "%.1f", delay)) s (attempt \(attempt + 1))")
+            let notice = "object store \(location): \(reason) while trying to \(what); trying again in \(String(format: "%.1f", delay)) s (attempt \(attempt + 1))"
+            if let observer = StorageNotices.observer { observer(notice) } else { notices(notice) }
             Thread.sleep(forTimeInterval: delay)
             delay = min(delay * 2, 5)
             attempt += 1

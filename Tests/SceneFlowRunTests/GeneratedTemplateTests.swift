@@ -10,7 +10,7 @@ import Testing
 /// (a failure prints the seed that reproduces it). Each goes through everything that does not
 /// need a child process: loading, validation, the graph, both diagram views, the plan, and a
 /// run on a test generator, with the invariants a user relies on.
-@Suite(.timeLimit(.minutes(3)), .shrinking(false)) struct GeneratedTemplateTests {
+@Suite(.timeLimit(.minutes(6)), .shrinking(false)) struct GeneratedTemplateTests {
     static let cases = Gen.int(in: 1...300)
 
     @Test func everyGeneratedTemplateValidatesPlansDrawsAndRuns() async throws {

@@ -27,8 +27,9 @@ final class FlakyProxy: Sendable {
 
     deinit { process.terminate() }
 
-    func fail(_ count: Int, status: Int = 503) throws {
-        _ = try HTTPClient.perform(HTTPRequest(.post, "\(endpoint)/__proxy/fail?count=\(count)&status=\(status)"))
+    /// The next `count` requests (of `method`, if given) get `status`.
+    func fail(_ count: Int, status: Int = 503, method: String? = nil) throws {
+        _ = try HTTPClient.perform(HTTPRequest(.post, "\(endpoint)/__proxy/fail?count=\(count)&status=\(status)\(method.map { "&method=\($0)" } ?? "")"))
     }
 
     struct Stats: Decodable {

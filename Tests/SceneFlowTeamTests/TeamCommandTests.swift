@@ -90,6 +90,32 @@ struct TeamCommandTests {
         #expect(try finalVideo(h[0]) == finalVideo(h[1]))
     }
 
+    /// An object store that throttles while a run shares its outputs: the run waits, retries,
+    /// says so in its events, and every output is shared once it passes.
+    @Test(.tags(.ffmpeg)) func anObjectStoreThrottlingDuringARunIsWaitedForAndTold() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let proxy = try await FlakyProxy(upstream: services.s3Endpoint)
+        var host = try hosts(1, services: services, database: database)[0]
+        host.environment["SCENEFLOW_S3_ENDPOINT"] = proxy.endpoint
+        #expect(try await host.sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        try proxy.fail(4, status: 503, method: "PUT")
+        let template = packageRoot.appendingPathComponent("samples/unboxing.json").path
+        let run = try await host.sceneflowCommand(["run", template, "--product", "grinder", "--offline", "--json"], timeout: 240)
+        #expect(run.status == 0, "\(run.stderr)")
+        let waits = run.stdout.split(separator: "\n").filter { $0.contains("\"warning\"") && $0.contains("HTTP 503 SlowDown") }
+        #expect(waits.count == 4, "each wait is an event: \(run.stdout.suffix(2000))")
+        #expect(try proxy.stats().failed == 4)
+        #expect(!run.stdout.contains(services.secretAccessKey) && !run.stderr.contains(services.secretAccessKey))
+        // Every output went in after all: a second host reuses the whole run.
+        var second = try hosts(1, services: services, database: database)[0]
+        second.environment = host.environment
+        let again = try await second.sceneflowCommand(["run", template, "--product", "grinder", "--offline"], timeout: 240)
+        #expect(again.status == 0)
+        let listed = try runs(try await second.sceneflowCommand(["runs", "list", "--format", "json"]))
+        #expect((listed.first?["counts"] as? [String: Any])?["made"] as? Int == 0)
+    }
+
     /// The same flow with bytes in a folder every host mounts.
     @Test func aSharedFolderServesEveryHost() async throws {
         let services = try TeamServices.required()
@@ -165,7 +191,8 @@ struct TeamCommandTests {
             let result = try await sceneflow(["assets", "list"] + host.workspace, in: host.folder, environment: environment, timeout: 60)
             #expect(result.status == 1, "\(label): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains(expected), "\(label): \(result.stderr)")
-            #expect(Date().timeIntervalSince(started) < 15, "\(label) took too long")
+            // Seconds, not a hang (the connect timeout is 5 s; a loaded CI machine starts processes slowly).
+            #expect(Date().timeIntervalSince(started) < 30, "\(label) took too long")
             for secret in [services.databasePassword, "not-the-password-4711", "hunter22", services.secretAccessKey] {
                 #expect(!(result.stdout + result.stderr).contains(secret), "\(label) printed a secret")
             }

@@ -4,7 +4,8 @@
 
 Forwards every request to UPSTREAM_URL unchanged (method, path, headers, body) and returns the
 upstream's answer. Control (answered by the proxy itself, never forwarded):
-    POST /__proxy/fail?count=N&status=503   the next N requests get that status (an S3 error body)
+    POST /__proxy/fail?count=N&status=503[&method=PUT]   the next N requests (of that method) get
+                                            that status (an S3 error body)
     GET  /__proxy/stats                     JSON: requests forwarded, by method, and failed
 Writes the port it listens on to PORT_FILE once it is ready.
 """
@@ -17,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 upstream = urllib.parse.urlsplit(sys.argv[1])
 lock = threading.Lock()
-state = {"fail": 0, "status": 503, "forwarded": 0, "failed": 0, "by_method": {}}
+state = {"fail": 0, "status": 503, "method": None, "forwarded": 0, "failed": 0, "by_method": {}}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -44,10 +45,11 @@ class Handler(BaseHTTPRequestHandler):
                 if url.path == "/__proxy/fail":
                     state["fail"] = int(query.get("count", "1"))
                     state["status"] = int(query.get("status", "503"))
+                    state["method"] = query.get("method")
                 payload = json.dumps(state).encode()
             return self.reply(200, payload, "application/json")
         with lock:
-            failing = state["fail"] > 0
+            failing = state["fail"] > 0 and state["method"] in (None, self.command)
             if failing:
                 state["fail"] -= 1
                 state["failed"] += 1
