@@ -58,6 +58,66 @@ public enum Migrations {
             PRIMARY KEY (template_id, job_key)
         );
         """),
+        (2, "the job queue: jobs, their dependencies, provider slots, workers, the request journal", """
+        CREATE TABLE sceneflow_limits (
+            provider text PRIMARY KEY,
+            slots integer NOT NULL CHECK (slots >= 0 AND slots <= 1000)
+        );
+        CREATE TABLE sceneflow_slots (
+            provider text NOT NULL,
+            slot integer NOT NULL,
+            job_id bigint,
+            PRIMARY KEY (provider, slot)
+        );
+        CREATE TABLE sceneflow_workers (
+            name text PRIMARY KEY,
+            host text NOT NULL,
+            pid integer NOT NULL,
+            started_at timestamptz NOT NULL DEFAULT now(),
+            heartbeat_at timestamptz NOT NULL DEFAULT now(),
+            stopped_at timestamptz
+        );
+        CREATE TABLE sceneflow_jobs (
+            id bigserial PRIMARY KEY,
+            run_id text NOT NULL,
+            node text NOT NULL,
+            provider text NOT NULL,
+            cache_key text,
+            priority integer NOT NULL DEFAULT 0,
+            state text NOT NULL,
+            pending integer NOT NULL DEFAULT 0,
+            attempt integer NOT NULL DEFAULT 0,
+            worker text,
+            lease_until timestamptz,
+            payload text NOT NULL DEFAULT '',
+            result text,
+            error text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            ready_at timestamptz,
+            claimed_at timestamptz,
+            finished_at timestamptz,
+            UNIQUE (run_id, node)
+        );
+        CREATE INDEX sceneflow_jobs_ready ON sceneflow_jobs (priority DESC, id) WHERE state = 'ready';
+        CREATE INDEX sceneflow_jobs_leases ON sceneflow_jobs (lease_until) WHERE state = 'running';
+        CREATE INDEX sceneflow_jobs_run ON sceneflow_jobs (run_id);
+        CREATE TABLE sceneflow_job_edges (
+            parent bigint NOT NULL REFERENCES sceneflow_jobs (id) ON DELETE CASCADE,
+            child bigint NOT NULL REFERENCES sceneflow_jobs (id) ON DELETE CASCADE,
+            PRIMARY KEY (parent, child)
+        );
+        CREATE INDEX sceneflow_job_edges_child ON sceneflow_job_edges (child);
+        CREATE TABLE sceneflow_journal (
+            cache_key text PRIMARY KEY,
+            job_id bigint NOT NULL,
+            attempt integer NOT NULL,
+            state text NOT NULL,
+            request_id text,
+            urls text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        """),
     ]
 
     public static var latest: Int { all.last?.version ?? 0 }

@@ -104,6 +104,17 @@ public final class PostgresPool: @unchecked Sendable {
         }
     }
 
+    /// A connection of its own, for async callers that keep one (a worker, a listener); the
+    /// caller closes it.
+    public func connect() async throws -> PostgresConnection {
+        let id = lock.withLock { () -> Int in defer { nextID += 1 }; return nextID }
+        do {
+            return try await PostgresConnection.connect(on: Self.group.next(), configuration: configuration, id: id, logger: logger)
+        } catch {
+            throw Self.describe(error, url: url, connecting: true)
+        }
+    }
+
     private func borrow() throws -> PostgresConnection {
         let reused: PostgresConnection? = lock.withLock {
             while let connection = idle.popLast() {
