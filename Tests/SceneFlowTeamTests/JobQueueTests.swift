@@ -23,7 +23,7 @@ struct JobQueueTests {
             try await setup.enqueue(runID: "r\(batch)", (0..<1_000).map { JobQueue.NewJob(node: "n\($0)", provider: ["fal", "local", "elevenlabs"][$0 % 3]) })
         }
         await setup.close()
-        let claimedTwice = Locked<[Int64]>([]), seen = Locked<Set<Int64>>([])
+        let claimedTwice = Shared<[Int64]>([]), seen = Shared<Set<Int64>>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
             for w in 0..<8 {
                 group.addTask {
@@ -56,7 +56,7 @@ struct JobQueueTests {
         let setup = try await JobQueue.connect(pool)
         try await setup.setLimit(provider: "fal", slots: 3)
         try await setup.enqueue(runID: "r", (0..<120).map { JobQueue.NewJob(node: "n\($0)", provider: $0 % 4 == 0 ? "local" : "fal") })
-        let inFlight = Locked<(now: Int, peak: Int)>((0, 0))
+        let inFlight = Shared<(now: Int, peak: Int)>((0, 0))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for w in 0..<4 {
                 group.addTask {
@@ -138,9 +138,67 @@ struct JobQueueTests {
 }
 
 /// A value shared by concurrent tasks of a test.
-final class Locked<Value>: @unchecked Sendable {
+final class Shared<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
     init(_ value: Value) { self.value = value }
     func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T { try lock.withLock { try body(&value) } }
+}
+
+/// Workers over the queue: batches claimed and completed, dependencies followed, a worker
+/// stopped mid-batch hands its jobs back, and nothing is done twice or lost.
+@Suite(.tags(.endToEnd), .timeLimit(.minutes(4)))
+struct QueueWorkerTests {
+    @Test func workersDrainABatchWhileOneIsStoppedAndStartedAgain() async throws {
+        let services = try TeamServices.required()
+        let pool = try PostgresPool(url: try services.freshDatabase())
+        defer { pool.shutdown() }
+        let setup = try await JobQueue.connect(pool)
+        try await setup.setLimit(provider: "fal", slots: 3)
+        // 100 runs of a small template: two frames, then a clip needing both, then a cut.
+        for run in 0..<100 {
+            try await setup.enqueue(runID: "r\(run)", [
+                .init(node: "a.first_frame", provider: "fal"), .init(node: "b.first_frame", provider: "fal"),
+                .init(node: "a.video", provider: "local", parents: ["a.first_frame", "b.first_frame"]),
+                .init(node: "final.video", provider: "local", parents: ["a.video"]),
+            ])
+        }
+        let executions = Shared<[String: Int]>([:]), falNow = Shared<(now: Int, peak: Int)>((0, 0))
+        let handler: QueueWorker.Handler = { job in
+            if job.provider == "fal" { falNow.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+            defer { if job.provider == "fal" { falNow.withLock { $0.now -= 1 } } }
+            try await Task.sleep(for: .milliseconds(2))
+            executions.withLock { $0["\(job.runID)/\(job.node)", default: 0] += 1 }
+            return "done by attempt \(job.attempt)"
+        }
+        let workers = (0..<3).map { QueueWorker(pool: pool, name: "w\($0)", concurrency: 4, lease: 5, pollInterval: 0.2, handler: handler) }
+        let tasks = workers.map { worker in Task { try await worker.run() } }
+        // One worker stops and comes back, twice, while the batch drains.
+        var restarted: Task<Int, Error>?
+        for _ in 0..<2 {
+            try await Task.sleep(for: .milliseconds(300))
+            tasks[0].cancel()
+            _ = try? await tasks[0].value
+            restarted?.cancel()
+            _ = try? await restarted?.value
+            restarted = Task { try await workers[0].run() }
+        }
+        #expect(await waitUntil(timeout: 120) { ((try? pool.query("SELECT count(*) FROM sceneflow_jobs WHERE state = 'succeeded'").first?.makeRandomAccess()[0].decode(Int.self)) ?? 0) == 400 })
+        for task in tasks.dropFirst() { task.cancel() }
+        restarted?.cancel()
+        for task in tasks { _ = try? await task.value }
+        _ = try? await restarted?.value
+        #expect(try await setup.counts() == ["succeeded": 400])
+        #expect(falNow.withLock { $0.peak } <= 3, "fal's limit held across the workers")
+        let runs = executions.withLock { $0 }
+        #expect(runs.count == 400)
+        // A job cancelled by a stopping worker is handed back and done again: at most twice.
+        #expect(runs.values.allSatisfy { $0 <= 2 })
+        let order = try pool.query("""
+            SELECT count(*) FROM sceneflow_jobs c JOIN sceneflow_job_edges e ON e.child = c.id JOIN sceneflow_jobs p ON p.id = e.parent
+            WHERE c.claimed_at < p.finished_at
+            """)
+        #expect(try order.first?.makeRandomAccess()[0].decode(Int.self) == 0, "no job was claimed before its parents finished")
+        await setup.close()
+    }
 }

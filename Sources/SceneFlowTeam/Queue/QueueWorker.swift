@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SceneFlowRun
+
+/// A worker's loop over the `JobQueue`: claims what it has room for, runs each job in a child
+/// task, completes finished jobs in batches (each fenced by its attempt), renews its leases and
+/// reaps dead workers' jobs on a timer, and sleeps until a `NOTIFY` (or, at most, the poll
+/// interval: polling stays the source of truth) when there is nothing to claim.
+///
+/// A heartbeat that does not list a job the worker runs means its lease was taken over (the
+/// worker was paused or cut off): that job is cancelled and never completed by this worker. A
+/// heartbeat that fails stops the worker claiming until one succeeds. Cancelling the task that
+/// runs `run()` stops claiming, cancels the jobs in flight and hands them back.
+public final class QueueWorker: Sendable {
+    public typealias Handler = @Sendable (JobQueue.ClaimedJob) async throws -> String
+
+    public let pool: PostgresPool
+    /// The name it is shown by (`db status`).
+    public let name: String
+    public let concurrency: Int
+    public let lease: Double
+    public let pollInterval: Double
+    let handler: Handler
+    let logger: Logger
+
+    public init(pool: PostgresPool, name: String, concurrency: Int, lease: Double = 30, pollInterval: Double = 1,
+                logger: Logger = Logger(label: "sceneflow.worker"), handler: @escaping Handler) {
+        self.pool = pool
+        self.name = name
+        self.concurrency = max(1, concurrency)
+        self.lease = lease
+        self.pollInterval = pollInterval
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// What the loop is waiting for; job tasks, the listener and the timer post here.
+    final class Mailbox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var finished: [(JobQueue.ClaimedJob, JobQueue.Outcome)] = []
+        private var waiter: CheckedContinuation<Void, Never>?
+        private var signalled = false
+
+        func post(_ outcome: (JobQueue.ClaimedJob, JobQueue.Outcome)? = nil) {
+            let resume: CheckedContinuation<Void, Never>? = lock.withLock {
+                if let outcome { finished.append(outcome) }
+                signalled = true
+                defer { waiter = nil }
+                return waiter
+            }
+            resume?.resume()
+        }
+
+        func take() -> [(JobQueue.ClaimedJob, JobQueue.Outcome)] {
+            lock.withLock { defer { finished = [] }; return finished }
+        }
+
+        /// Returns at once if something was posted since the last wait.
+        func wait() async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now: Bool = lock.withLock {
+                    if signalled { signalled = false; return true }
+                    waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+            lock.withLock { signalled = false }
+        }
+    }
+
+    /// Runs until the calling task is cancelled. Returns how many jobs this worker completed.
+    @discardableResult
+    public func run() async throws -> Int {
+        // Each run of a worker holds its leases under an identity of its own: a worker restarted
+        // under the same name must not renew (or complete) what its previous life held.
+        let name = "\(self.name)#\(UUID().uuidString.prefix(8).lowercased())"
+        let queue = try await JobQueue.connect(pool)
+        let mailbox = Mailbox()
+        var running: [JobQueue.JobKey: (job: JobQueue.ClaimedJob, task: Task<Void, Never>)] = [:]
+        var completed = 0
+        let host = PostgresStore.hostName, pid = getpid()
+        _ = try await queue.heartbeat(worker: name, host: host, pid: pid, lease: lease)
+
+        // Wake-ups: a connection of its own, listening.
+        let listener = Task {
+            guard let connection = try? await pool.connect() else { return }
+            defer { Task { try? await connection.close() } }
+            do {
+                for try await _ in try await connection.listen(JobQueue.channel) { mailbox.post() }
+            } catch {}
+        }
+        // Leases and the reaper: a connection of its own, so a slow claim never delays them.
+        let heartbeatEvery = min(5, lease / 4)
+        let lost = Locked<Set<JobQueue.JobKey>>([]), held = Locked<Set<JobQueue.JobKey>>([])
+        let healthy = Locked(true)
+        let beats = Task {
+            guard let beat = try? await JobQueue.connect(pool) else { return }
+            defer { Task { await beat.close() } }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(heartbeatEvery * 1000)))
+                do {
+                    let mine = held.value
+                    let still = try await beat.heartbeat(worker: name, host: host, pid: pid, lease: lease)
+                    let gone = mine.subtracting(still)
+                    if !gone.isEmpty { lost.mutate { $0.formUnion(gone) }; mailbox.post() }
+                    healthy.set(true)
+                    try await beat.reap()
+                } catch {
+                    if Task.isCancelled { break }
+                    healthy.set(false)
+                    logger.warning("heartbeat failed; not claiming until the database answers", metadata: ["worker": "\(name)", "error": "\(error)"])
+                }
+            }
+        }
+        let ticks = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(pollInterval * 1000)))
+                mailbox.post()
+            }
+        }
+        defer {
+            listener.cancel()
+            beats.cancel()
+            ticks.cancel()
+        }
+
+        do {
+            while !Task.isCancelled {
+                // Jobs whose lease was taken over: stop them, never complete them.
+                for key in lost.take() {
+                    if let entry = running.removeValue(forKey: key) {
+                        entry.task.cancel()
+                        logger.warning("lease lost; job stopped", metadata: ["run": "\(entry.job.runID)", "job": "\(entry.job.node)", "attempt": "\(key.attempt)"])
+                    }
+                }
+                let finished = mailbox.take().filter { running[JobQueue.JobKey(id: $0.0.id, attempt: $0.0.attempt)] != nil }
+                if !finished.isEmpty {
+                    let taken = try await queue.complete(finished)
+                    completed += taken.count
+                    for (job, _) in finished { running[JobQueue.JobKey(id: job.id, attempt: job.attempt)] = nil }
+                    held.set(Set(running.keys))
+                }
+                var claimed: [JobQueue.ClaimedJob] = []
+                if healthy.value, running.count < concurrency {
+                    claimed = try await queue.claim(worker: name, capacity: concurrency - running.count, lease: lease)
+                    for job in claimed {
+                        let key = JobQueue.JobKey(id: job.id, attempt: job.attempt)
+                        let handler = self.handler
+                        running[key] = (job, Task {
+                            let outcome: JobQueue.Outcome
+                            do { outcome = .succeeded(result: try await handler(job)) } catch is CancellationError {
+                                return
+                            } catch {
+                                outcome = .failed(error: Redaction.redact("\(error)"))
+                            }
+                            mailbox.post((job, outcome))
+                        })
+                    }
+                    held.set(Set(running.keys))
+                }
+                if claimed.isEmpty && finished.isEmpty { await mailbox.wait() }
+            }
+        } catch {
+            for entry in running.values { entry.task.cancel() }
+            await queue.close()
+            throw error
+        }
+        // Stopping: what is still running is cancelled and handed back (outside the cancelled
+        // task, so the statements are sent).
+        for entry in running.values { entry.task.cancel() }
+        let unfinished = running.values.map(\.job)
+        await Task.detached {
+            try? await queue.handBack(unfinished)
+            try? await queue.stopped(worker: name)
+            await queue.close()
+        }.value
+        return completed
+    }
+}
+
+/// A value behind a lock, shared by a worker's tasks.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func set(_ value: Value) { lock.withLock { stored = value } }
+    func mutate(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
+}
+
+extension Locked where Value == Set<JobQueue.JobKey> {
+    func take() -> Value { lock.withLock { defer { stored = [] }; return stored } }
+}
