@@ -8,7 +8,7 @@ import SceneFlowTestSupport
 
 // `swift run -c release sceneflow-bench [section...]`: prints the speed figures the issues ask
 // for. Sections: validate, graph, render, scheduler, batch, makespan, local, providers (default: all);
-// the stress sections children and batch-stress, the store's backends (store), and the whole-process sections commands,
+// the stress sections children and batch-stress, the store's backends (store), the team queue (queue), and the whole-process sections commands,
 // growth, hostile and serve (they start .build/release/sceneflow), run only when named. Figures are medians of several runs, in
 // milliseconds, on whatever machine runs this; `docs/benchmarks.md` records this project's machine's.
 
@@ -23,6 +23,17 @@ if CommandLine.arguments.dropFirst().first == "generate" {
     let format = args.count > 3 ? TemplateFactory.Format(rawValue: args[3]) ?? .json : .json
     print(try TemplateFactory.write(scenes: scenes, shape: shape, seed: seed, format: format, into: directory).path)
     exit(0)
+}
+
+// `sceneflow-bench queue-worker URL NAME CONCURRENCY LEASE`: one worker process of the queue benchmark.
+if CommandLine.arguments.dropFirst().first == "queue-worker" {
+    try await QueueBenchmarks.worker(Array(CommandLine.arguments.dropFirst(2)))
+}
+if CommandLine.arguments.dropFirst().first == "queue-peer-enqueue" {
+    try await QueueBenchmarks.enqueue(Array(CommandLine.arguments.dropFirst(2)))
+}
+if CommandLine.arguments.dropFirst().first == "queue-peer-spec" {
+    try QueueBenchmarks.peerSpec()
 }
 
 let requested = Set(CommandLine.arguments.dropFirst())
@@ -174,6 +185,12 @@ if requested.contains("serve") {
 if requested.contains("store") {
     print("## The store on each backend (embedded SQLite; team mode's PostgreSQL with S3 or a shared folder)")
     try await StoreBenchmarks.run(directory: workDirectory)
+    print("")
+}
+
+if requested.contains("queue") {
+    print("## The team's job queue in PostgreSQL: worker processes draining it")
+    try await QueueBenchmarks.run(directory: workDirectory)
     print("")
 }
 
