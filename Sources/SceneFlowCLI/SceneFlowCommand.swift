@@ -27,6 +27,8 @@ public struct SceneFlowCommand: AsyncParsableCommand {
     /// Entry point for the `sceneflow` executable: runs a command and maps every error to the
     /// exit status of the CLI contract, here and nowhere else.
     public static func entryPoint(_ arguments: [String]? = nil) async -> Never {
+        // A closed pipe is an EPIPE from `write`, handled where output is written.
+        signal(SIGPIPE, SIG_IGN)
         var command: ParsableCommand
         do { command = try parseAsRoot(arguments) } catch { exit(withError: error) }
         do {
@@ -241,13 +243,28 @@ struct WorkspaceOptions: ParsableArguments {
 
 /// Standard output: results (and, with `--json`, only NDJSON).
 func printOut(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    writeAll(1, Array((text + "\n").utf8))
+}
+
+/// Writes every byte to `fd`. A reader that went away (`sceneflow runs list | head -1`) ends the
+/// command as SIGPIPE would (128 + 13, with nothing printed), never with a crash.
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            if errno == EPIPE { exit(128 + SIGPIPE) }
+            return
+        }
+        offset += n
+    }
 }
 
 /// Standard error: messages for people, with control characters from inputs made visible
 /// (an id or path cannot move the cursor or change colours).
 func printErr(_ text: String) {
-    FileHandle.standardError.write(Data((Terminal.visible(text) + "\n").utf8))
+    writeAll(2, Array((Terminal.visible(text) + "\n").utf8))
 }
 
 enum Terminal {

@@ -91,7 +91,7 @@ public enum Redaction {
             result = result.replacingOccurrences(of: password, with: "[database password]")
         }
         for pattern in [#"(?i)(key=)[^&\s"]+"#, #"(?i)(x-goog-api-key:\s*)\S+"#, #"(?i)(xi-api-key:\s*)\S+"#, #"(?i)(authorization:\s*(key|bearer)\s+)\S+"#,
-                        #"(?i)(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@"#, #"(?i)(credential=)[^,\s]+"#, #"(?i)(signature=)[0-9a-f]+"#] {
+                        #"(?i)(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@"#, #"(?i)\b((?:s3|file|https?)://)[^\s/@]+@"#, #"(?i)(credential=)[^,\s]+"#, #"(?i)(signature=)[0-9a-f]+"#] {
             result = result.replacingOccurrences(of: pattern, with: pattern.hasSuffix("@") ? "$1[redacted]@" : "$1[redacted]", options: .regularExpression)
         }
         return result

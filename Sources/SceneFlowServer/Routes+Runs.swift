@@ -239,13 +239,20 @@ extension SceneFlowServer {
         enum CodingKeys: String, CodingKey { case runID = "run_id", status }
     }
 
-    /// A run's folder: this process's runs first, then the history (404 for neither).
+    /// Where nothing can exist (`/dev/null` is a file): the folder of a run made on another host
+    /// of the team, whose files are not here (its report is served from the history).
+    static let elsewhere = URL(fileURLWithPath: "/dev/null/run-on-another-host")
+
+    /// A run's folder: this process's runs first, then the history (404 for neither). A run the
+    /// history records on another host (team mode: its folder is `host:/path`) has no folder
+    /// here, whatever this host has at that path.
     func runFolder(_ id: String) throws -> URL {
         if let live = runs[id] { return live.folder }
         if let known = reports.folder(of: id) { return known }
         guard case .found(let record) = try store.lookup(id), record.runID == id else {
             throw APIError.notFound("no run \(id)")
         }
+        guard record.folder.hasPrefix("/") else { return Self.elsewhere }
         let folder = URL(fileURLWithPath: record.folder)
         reports.keep(id, folder: folder)
         return folder

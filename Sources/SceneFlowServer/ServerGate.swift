@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
+import SceneFlowRun
 
 /// The one door every request goes through before any route (API contract, "Access" and
 /// "Additions"), in this order:
@@ -155,6 +156,12 @@ enum ErrorShaping {
             let code = status == .notFound ? "not_found" : status == .methodNotAllowed ? "method_not_allowed" : status.code == 413 ? "too_large" : "bad_request"
             let message = status == .notFound ? "no such route: \(method.rawValue) \(path.prefix(200))" : status.reasonPhrase
             return APIError(status, code, message).response()
+        case let error as StoreError:
+            // The store said what is wrong (no SQL, no password): a database that is away is
+            // worth trying again (503), anything else is the server's failure.
+            logger.error("store failed", metadata: ["path": .string(String(path.prefix(200))), "error": .string(Redaction.redact(error.description))])
+            return APIError(error.isUnavailable || error.isLocked ? .serviceUnavailable : .internalServerError,
+                            error.isUnavailable || error.isLocked ? "unavailable" : "internal", Redaction.redact(error.description)).response()
         default:
             logger.error("unexpected error", metadata: ["path": .string(String(path.prefix(200))), "type": .string("\(type(of: error))")])
             return APIError(.internalServerError, "internal", "the server failed: \(type(of: error))").response()

@@ -40,14 +40,16 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
                 case "disable": tls = .disable
                 case "allow", "prefer": tls = .prefer
                 case "require", "verify-ca", "verify-full": tls = .require
-                default: throw DatabaseURLError("sslmode=\(item.value ?? "") in the database URL is not one of disable, prefer, require, verify-ca, verify-full")
+                default: throw DatabaseURLError("the database URL's sslmode is not one of disable, prefer, require, verify-ca, verify-full")
                 }
             default:
-                throw DatabaseURLError("the database URL's option \"\(item.name)\" is not known (only sslmode is)")
+                throw DatabaseURLError("the database URL has an option other than sslmode (the only one read)")
             }
         }
-        self.host = host
+        // An IPv6 literal is written in brackets; the address is what is inside them.
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         port = components.port ?? 5432
+        guard (1...65_535).contains(port) else { throw DatabaseURLError("the database URL's port \(port) is not a TCP port (1 to 65535)") }
         self.user = components.percentEncodedUser?.removingPercentEncoding ?? user
         password = components.percentEncodedPassword?.removingPercentEncoding
         self.database = database.removingPercentEncoding ?? database

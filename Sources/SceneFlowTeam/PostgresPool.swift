@@ -17,6 +17,9 @@ public final class PostgresPool: @unchecked Sendable {
     public let url: DatabaseURL
     /// Seconds to wait for the server to answer a connection.
     public let connectTimeout: Double
+    /// Seconds a statement may take before the connection is given up (a frozen server, a
+    /// network that drops packets): `SCENEFLOW_DATABASE_TIMEOUT`, default 15.
+    public let queryTimeout: Double
     private let configuration: PostgresConnection.Configuration
     private let lock = NSLock()
     private var idle: [PostgresConnection] = []
@@ -28,9 +31,10 @@ public final class PostgresPool: @unchecked Sendable {
         return logger
     }()
 
-    public init(url: DatabaseURL, connectTimeout: Double = 5) throws {
+    public init(url: DatabaseURL, connectTimeout: Double = 5, queryTimeout: Double? = nil) throws {
         self.url = url
         self.connectTimeout = connectTimeout
+        self.queryTimeout = queryTimeout ?? ProcessInfo.processInfo.environment["SCENEFLOW_DATABASE_TIMEOUT"].flatMap(Double.init).map { max(0.5, $0) } ?? 15
         let tls: PostgresConnection.Configuration.TLS
         switch url.tls {
         case .disable: tls = .disable
@@ -125,7 +129,9 @@ public final class PostgresPool: @unchecked Sendable {
         if let reused { return reused }
         let id = lock.withLock { () -> Int in defer { nextID += 1 }; return nextID }
         do {
-            return try PostgresConnection.connect(on: Self.group.next(), configuration: configuration, id: id, logger: logger).block()
+            let connection = try PostgresConnection.connect(on: Self.group.next(), configuration: configuration, id: id, logger: logger).block()
+            Self.timeouts.withLock { $0[ObjectIdentifier(connection)] = queryTimeout }
+            return connection
         } catch {
             throw Self.describe(error, url: url, connecting: true)
         }
@@ -140,17 +146,27 @@ public final class PostgresPool: @unchecked Sendable {
         if close { Self.closeQuietly(connection) }
     }
 
-    /// Closes and waits: postgres-nio wants every connection closed before it is released.
-    static func closeQuietly(_ connection: PostgresConnection) {
+    /// Closes and waits (a second at most when the server is not answering): postgres-nio wants
+    /// every connection closed before it is released.
+    static func closeQuietly(_ connection: PostgresConnection, wait: Bool = true) {
         let closing: EventLoopFuture<Void> = connection.close()
-        _ = try? closing.block()
+        _ = try? closing.block(timeout: wait ? 5 : 1)
+        timeouts.withLock { $0[ObjectIdentifier(connection)] = nil }
     }
 
     static func run(_ sql: String, _ binds: [PostgresData], on connection: PostgresConnection, url: DatabaseURL) throws -> [PostgresRow] {
-        do { return try connection.query(sql, binds).block().rows } catch {
+        do { return try connection.query(sql, binds).block(timeout: timeout(of: connection)).rows } catch let error as BlockTimeout {
+            // A server that stopped answering: this connection is not used again.
+            closeQuietly(connection, wait: false)
+            throw StoreError("the database \(url) did not answer within \(Int(error.seconds)) s; try again when it does", unavailable: true)
+        } catch {
             throw describe(error, url: url, connecting: false)
         }
     }
+
+    /// The timeout of the pool a connection belongs to (connections remember their pool's URL only).
+    static func timeout(of connection: PostgresConnection) -> Double { timeouts.withLock { $0[ObjectIdentifier(connection)] } ?? 15 }
+    static let timeouts = LockedTable()
 
     /// A PostgreSQL failure as a `StoreError`: what went wrong and with which server, never the
     /// password or the statement's values. A server that is down or went away is
@@ -238,21 +254,37 @@ public struct PostgresTransaction {
 }
 
 extension EventLoopFuture where Value: Sendable {
-    /// Waits for the future from synchronous code. The pool's futures complete on its own event
-    /// loop thread, never the caller's.
-    func block() throws -> Value {
+    /// Waits for the future from synchronous code, for `timeout` seconds at most (then throws
+    /// `BlockTimeout`). The pool's futures complete on its own event loop thread, never the caller's.
+    func block(timeout: Double? = nil) throws -> Value {
         let semaphore = DispatchSemaphore(value: 0)
         let box = ResultBox<Value>()
         whenComplete { result in
-            box.result = result
+            box.lock.withLock { box.result = result }
             semaphore.signal()
         }
-        semaphore.wait()
-        return try box.result!.get()
+        if let timeout {
+            if semaphore.wait(timeout: .now() + timeout) == .timedOut { throw BlockTimeout(seconds: timeout) }
+        } else {
+            semaphore.wait()
+        }
+        return try box.lock.withLock { box.result! }.get()
     }
+}
+
+struct BlockTimeout: Error {
+    var seconds: Double
+}
+
+/// Per-connection settings, by identity.
+final class LockedTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var table: [ObjectIdentifier: Double] = [:]
+    func withLock<T>(_ body: (inout [ObjectIdentifier: Double]) -> T) -> T { lock.withLock { body(&table) } }
 }
 
 /// A result handed from the event loop thread to a waiting thread (the semaphore orders them).
 final class ResultBox<Value>: @unchecked Sendable {
+    let lock = NSLock()
     var result: Result<Value, Error>?
 }

@@ -49,8 +49,17 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         let incoming = try AssetIntake.receive(product: product, key: key, files: files, slotType: slotType, append: append, staging: staging)
         defer { for item in incoming { try? FileManager.default.removeItem(at: item.temporary) } }
         // Bytes first (outside any transaction: an upload can take a while; the staged file is
-        // kept until the rows are in) …
-        for item in incoming { try blobStep { try blobs.store(copyOf: item.temporary, as: name(item.asset)) } }
+        // kept until the rows are in). Bytes already there are checked: damaged ones (written
+        // behind SceneFlow's back) are replaced by the file being added …
+        for item in incoming {
+            let blob = name(item.asset)
+            try blobStep {
+                if try blobs.contains(blob), try !blobs.verify(blob, sha256: item.asset.sha256) {
+                    try blobs.remove(blob)
+                }
+                try blobs.store(copyOf: item.temporary, as: blob)
+            }
+        }
         // … then the rows, after checking under each digest's lock that the bytes are still
         // there (a concurrent remove may have collected them meanwhile: then they go in again).
         let replaced: [StoredAsset] = try pool.transaction { tx in
@@ -220,16 +229,16 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         binds.append(PostgresData(int64: Int64(max(0, limit))))
         sql += " ORDER BY started_at DESC, run_id DESC LIMIT $\(binds.count)"
-        return try pool.query(sql, binds).map(Self.run)
+        return try pool.query(sql, binds).map(run)
     }
 
     public func lookup(_ id: String) throws -> RunLookup {
         if let exact = try pool.query("SELECT \(Self.runColumns) FROM sceneflow_runs WHERE run_id = $1", [PostgresData(string: id)]).first {
-            return .found(try Self.run(exact))
+            return .found(try run(exact))
         }
         let escaped = id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
         let matches = try pool.query("SELECT \(Self.runColumns) FROM sceneflow_runs WHERE run_id LIKE $1 ESCAPE '\\' ORDER BY run_id LIMIT 11",
-                                     [PostgresData(string: escaped + "%")]).map(Self.run)
+                                     [PostgresData(string: escaped + "%")]).map(run)
         switch matches.count {
         case 0: return .none
         case 1: return .found(matches[0])
@@ -247,7 +256,7 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     /// Runs of this host whose process is gone while the history says they run: settled as
     /// their `run.json` says, or `interrupted`. Runs of other hosts are theirs to settle.
     public func settleAbandonedRuns() throws -> [RunRecord] {
-        let candidates = try pool.query("SELECT \(Self.runColumns) FROM sceneflow_runs WHERE status = 'running' AND host = $1", [PostgresData(string: host)]).map(Self.run)
+        let candidates = try pool.query("SELECT \(Self.runColumns) FROM sceneflow_runs WHERE status = 'running' AND host = $1", [PostgresData(string: host)]).map(run)
         var settled: [RunRecord] = []
         for var run in candidates {
             if let pid = run.pid, run.processStart != nil, Workspace.processStartTime(pid) == run.processStart { continue }
@@ -277,10 +286,13 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     }
 
     /// Every column of a history row but the report (read only by `report(of:)`).
-    static let runColumns = "run_id, template_id, template_sha256, template_path, product_id, status, started_at, finished_at, cost_micros, cost_estimated, simulated, folder, final_video, counts, superseded_by, pid, process_start"
+    static let runColumns = "host, run_id, template_id, template_sha256, template_path, product_id, status, started_at, finished_at, cost_micros, cost_estimated, simulated, folder, final_video, counts, superseded_by, pid, process_start"
 
-    static func run(_ row: PostgresRow) throws -> RunRecord {
+    /// A history row. A run of another host keeps its folder there: it is shown as
+    /// `host:/path`, which no code on this host takes for a folder of its own.
+    func run(_ row: PostgresRow) throws -> RunRecord {
         let r = row.makeRandomAccess()
+        let runHost = try r["host"].decode(String?.self)
         var record = RunRecord(runID: try r["run_id"].decode(String.self), templateID: try r["template_id"].decode(String.self),
                                templateSHA256: try r["template_sha256"].decode(String.self), startedAt: try r["started_at"].decode(Date.self),
                                status: try r["status"].decode(String.self), folder: try r["folder"].decode(String.self),
@@ -296,6 +308,11 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         record.supersededBy = try r["superseded_by"].decode(String?.self)
         record.pid = try r["pid"].decode(Int32?.self)
         record.processStart = try r["process_start"].decode(String?.self)
+        if let runHost, runHost != host {
+            record.folder = "\(runHost):\(record.folder)"
+            record.finalVideo = record.finalVideo.map { "\(runHost):\($0)" }
+            record.pid = nil
+        }
         return record
     }
 

@@ -104,10 +104,10 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
         let response = try send(request, what: "read \(name)")
         if response.status == 404 { throw BlobStoreError("\(name) is not in \(location)") }
         guard response.isSuccess else { throw failure(response, "read \(name)") }
-        if verifiesContentNames, let expected = Self.contentDigest(name) {
+        if verifiesContentNames, let expected = BlobNames.contentDigest(name) {
             let digest = try Digest.sha256(fileAt: temporary)
             guard digest == expected else {
-                throw BlobStoreError("\(name) read from \(location) is damaged (its digest is \(digest.prefix(12))…); it was not used")
+                throw BlobStoreError("\(name) read from \(location) is damaged (its digest is \(digest.prefix(12))…); it was not used", damaged: true)
             }
         }
         return try local.publish(temporary, as: name)
@@ -150,6 +150,20 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
         try local.remove(name)
     }
 
+    /// Downloads the bucket's bytes of `name` (past any local copy) and hashes them.
+    public func verify(_ name: String, sha256: String) throws -> Bool {
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent(".verify-\(getpid())-\(UUID().uuidString.prefix(8))")
+        defer { unlink(temporary.path) }
+        var request = signed(.get, url(key(name)))
+        request.destination = temporary
+        request.maxBytes = 4 << 30
+        request.timeout = 600
+        let response = try send(request, what: "read \(name)")
+        if response.status == 404 { return false }
+        guard response.isSuccess else { throw failure(response, "read \(name)") }
+        return try Digest.sha256(fileAt: temporary) == sha256
+    }
+
     public func contains(_ name: String) throws -> Bool {
         let response = try send(signed(.head, url(key(name))), what: "look for \(name)")
         if response.status == 404 { return false }
@@ -163,7 +177,9 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
 
     /// Checks that the bucket is there and the credentials are accepted (a `HEAD` of the bucket).
     public func check() throws {
-        let response = try send(signed(.head, "\(location.endpoint)/\(Self.encode(location.bucket))"), what: "reach the bucket", patience: 5)
+        var probe = signed(.head, "\(location.endpoint)/\(Self.encode(location.bucket))")
+        probe.timeout = 10
+        let response = try send(probe, what: "reach the bucket", patience: 2)
         switch response.status {
         case 200..<300: return
         case 404: throw BlobStoreError("the bucket \(location.bucket) does not exist at \(location.endpoint)")
@@ -264,11 +280,6 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
         }
     }
 
-    /// The digest a content name promises (`<64 hex>.<ext>`), if it is one.
-    static func contentDigest(_ name: String) -> String? {
-        let stem = name.split(separator: ".").first.map(String.init) ?? name
-        return stem.count == 64 && stem.allSatisfy(\.isHexDigit) ? stem.lowercased() : nil
-    }
 
     /// The text of the first `<tag>` in an XML body (S3's answers are small and flat).
     static func xmlValue(_ tag: String, in body: Data) -> String? {

@@ -53,7 +53,7 @@ public struct TeamConfiguration: Sendable {
         if text.hasPrefix("file://") {
             let path = String(text.dropFirst("file://".count))
             guard path.hasPrefix("/") else {
-                throw TeamConfigurationError("SCENEFLOW_OBJECTS \(text) is not an absolute folder; use file:///shared/path")
+                throw TeamConfigurationError("SCENEFLOW_OBJECTS \(Redaction.redact(text)) is not an absolute folder; use file:///shared/path")
             }
             return .folder(URL(fileURLWithPath: path).standardizedFileURL)
         }
@@ -62,7 +62,13 @@ public struct TeamConfiguration: Sendable {
             let bucket = String(rest.prefix { $0 != "/" })
             let prefix = String(rest.dropFirst(bucket.count).drop { $0 == "/" })
             guard !bucket.isEmpty, bucket.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }) else {
-                throw TeamConfigurationError("SCENEFLOW_OBJECTS \(text) names no usable bucket; use s3://bucket/prefix")
+                throw TeamConfigurationError("SCENEFLOW_OBJECTS \(Redaction.redact(text)) names no usable bucket; use s3://bucket/prefix")
+            }
+            // A prefix is folders: no empty, "." or ".." segment (a client would resolve those, and
+            // reach outside the bucket or prefix).
+            let segments = prefix.split(separator: "/", omittingEmptySubsequences: false)
+            if !prefix.isEmpty, segments.dropLast(prefix.hasSuffix("/") ? 1 : 0).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+                throw TeamConfigurationError("SCENEFLOW_OBJECTS \(Redaction.redact(text)) has an empty, \".\" or \"..\" folder in its prefix; use s3://bucket/folder/folder")
             }
             guard let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty, let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
                 throw TeamConfigurationError("s3://\(bucket) needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
@@ -92,7 +98,9 @@ public struct TeamConfiguration: Sendable {
             guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
                 throw TeamConfigurationError("the shared folder \(root.path) (SCENEFLOW_OBJECTS) is not there; mount it, or create it on the shared volume")
             }
-            return FolderBlobStore(root: root.appendingPathComponent(folder))
+            var store = FolderBlobStore(root: root.appendingPathComponent(folder))
+            store.verifiesContentNames = folder == "assets"
+            return store
         case .s3(let location)?:
             let environment = ProcessInfo.processInfo.environment
             let store = S3BlobStore(location: location, folder: folder + "/", localCache: workspace.root.appendingPathComponent("team/\(folder)"),

@@ -116,6 +116,55 @@ struct TeamCommandTests {
         #expect((listed.first?["counts"] as? [String: Any])?["made"] as? Int == 0)
     }
 
+    /// A shared cache entry whose output went missing is made again by the next host that needs
+    /// it and put right, so the host after that reuses it (it does not stay broken for everyone).
+    @Test(.tags(.ffmpeg)) func aDamagedSharedEntryIsRepairedByTheNextHostThatMakesIt() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let location = services.freshLocation()
+        let h = try hosts(3, services: services, database: database, objects: "s3://\(location.bucket)/\(location.prefix)")
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        let template = packageRoot.appendingPathComponent("samples/unboxing.json").path
+        #expect(try await h[0].sceneflowCommand(["run", template, "--product", "grinder", "--offline"], timeout: 240).status == 0)
+        let first = try RunReport.read(from: try #require(try FileManager.default.contentsOfDirectory(at: h[0].folder.appendingPathComponent("ws/runs"), includingPropertiesForKeys: nil).first).appendingPathComponent("run.json"))
+        let node = try #require(first.node("hook.first_frame"))
+        let objects = S3BlobStore(location: location, folder: "objects/", localCache: try temporaryDirectory())
+        let output = "\(try #require(node.cacheKey)).\(try #require(node.sha256)).png"
+        #expect(try objects.contains(output))
+        try objects.remove(output)
+
+        let second = try await h[1].sceneflowCommand(["run", template, "--product", "grinder", "--offline", "--json"], timeout: 240)
+        #expect(second.status == 0, "\(second.stderr)")
+        let third = try await h[2].sceneflowCommand(["run", template, "--product", "grinder", "--offline"], timeout: 240)
+        #expect(third.status == 0)
+        let listed = try runs(try await h[2].sceneflowCommand(["runs", "list", "--format", "json"]))
+        let counts = listed.compactMap { $0["counts"] as? [String: Any] }.map { $0["made"] as? Int ?? -1 }
+        #expect(counts.count == 3)
+        #expect(counts[0] == 0, "the third host reused everything: \(counts)")
+        #expect(counts[1] >= 1, "the second host made the damaged entry again: \(counts)")
+    }
+
+    /// Bytes in a shared folder changed behind SceneFlow's back are refused when read, and adding
+    /// the file again repairs them.
+    @Test func aSharedFolderIsVerifiedAndRepairedByAddingAgain() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let shared = try temporaryDirectory()
+        let h = try hosts(2, services: services, database: database, objects: "file://\(shared.path)")
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        let sha = Digest.sha256(try Data(contentsOf: productImage))
+        let stored = shared.appendingPathComponent("assets/\(sha.prefix(2))/\(sha).png")
+        chmod(stored.path, 0o644)
+        try Data(contentsOf: logoImage).write(to: stored)
+        let template = packageRoot.appendingPathComponent("samples/unboxing.json").path
+        let refused = try await h[1].sceneflowCommand(["run", template, "--product", "grinder", "--simulate", "1000"])
+        #expect(refused.status == 1 && refused.stderr.contains("damaged"), "\(refused.stderr)")
+        #expect(try await h[1].sceneflowCommand(["assets", "add", "--product", "other", "product_1", productImage.path]).status == 0)
+        #expect(try Digest.sha256(fileAt: stored) == sha, "adding the file again put the right bytes back")
+        let run = try await h[1].sceneflowCommand(["run", template, "--product", "grinder", "--simulate", "1000"])
+        #expect(run.status == 0, "\(run.stderr)")
+    }
+
     /// The same flow with bytes in a folder every host mounts.
     @Test func aSharedFolderServesEveryHost() async throws {
         let services = try TeamServices.required()
@@ -183,6 +232,9 @@ struct TeamCommandTests {
             ("no objects", ["SCENEFLOW_OBJECTS": ""], "SCENEFLOW_OBJECTS"),
             ("no bucket", ["SCENEFLOW_OBJECTS": "s3://no-such-bucket-here/x"], "the bucket no-such-bucket-here does not exist"),
             ("no credentials", ["AWS_SECRET_ACCESS_KEY": ""], "needs credentials"),
+            ("keys in the objects URL", ["SCENEFLOW_OBJECTS": "s3://AKIAFOO:topsecretvalue99@bucket/x"], "names no usable bucket"),
+            ("a prefix that climbs out", ["SCENEFLOW_OBJECTS": "s3://\(services.bucket)/../other/p"], "\"..\" folder in its prefix"),
+            ("a password in sslmode", ["SCENEFLOW_DATABASE_URL": host.environment["SCENEFLOW_DATABASE_URL"]!.replacingOccurrences(of: "sslmode=disable", with: "sslmode=hunter22")], "sslmode is not one of"),
         ]
         for (label, change, expected) in cases {
             var environment = host.environment
@@ -193,7 +245,7 @@ struct TeamCommandTests {
             #expect(result.stderr.contains(expected), "\(label): \(result.stderr)")
             // Seconds, not a hang (the connect timeout is 5 s; a loaded CI machine starts processes slowly).
             #expect(Date().timeIntervalSince(started) < 30, "\(label) took too long")
-            for secret in [services.databasePassword, "not-the-password-4711", "hunter22", services.secretAccessKey] {
+            for secret in [services.databasePassword, "not-the-password-4711", "hunter22", services.secretAccessKey, "topsecretvalue99"] {
                 #expect(!(result.stdout + result.stderr).contains(secret), "\(label) printed a secret")
             }
         }

@@ -46,6 +46,18 @@ struct TeamServerTests {
         #expect(one.status == 200)
         let report = try #require(try JSONSerialization.jsonObject(with: one.body) as? [String: Any])
         #expect(report["status"] as? String == "succeeded" && report["run_id"] as? String == runID)
+        // A history row another host wrote, naming a folder that happens to exist here: its
+        // files are not served from this host's disk.
+        let planted = try temporaryDirectory()
+        try Data("private".utf8).write(to: planted.appendingPathComponent("id_rsa"))
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        try pool.query("""
+            INSERT INTO sceneflow_runs (run_id, template_id, template_sha256, status, started_at, folder, counts, host)
+            VALUES ('20990101-000000-deadbeef', 't', 'ab', 'succeeded', now(), $1, '{}', 'laptop')
+            """, [.init(string: planted.path)])
+        let leaked = try get("/api/v1/runs/20990101-000000-deadbeef/files/id_rsa")
+        #expect(leaked.status == 404, "a file of another host's run folder path was served")
         let assets = try get("/api/v1/products/grinder/assets")
         #expect(assets.status == 200 && String(decoding: assets.body, as: UTF8.self).contains("product.png"))
         #expect(try get("/products/grinder").status == 200)

@@ -198,7 +198,8 @@ struct RunsCommand: AsyncParsableCommand {
             let database = try workspaceOptions.existingDatabase()
             let record = try RunReference.record(run, database: database, workspace: workspaceOptions.workspace)
             // The folder's report, or (a run made on another host of the team) the history's.
-            let report = try (try? RunReport.read(from: URL(fileURLWithPath: record.folder).appendingPathComponent("run.json"))) ?? database.report(of: record.runID)
+            let local = record.folder.hasPrefix("/") ? try? RunReport.read(from: URL(fileURLWithPath: record.folder).appendingPathComponent("run.json")) : nil
+            let report = try local ?? database.report(of: record.runID)
             if format == .json {
                 var row = record.row
                 row.failed = report?.nodes.filter { $0.status == .failed }.map { RunRow.Failure(node: $0.id, error: $0.error ?? "") } ?? []

@@ -63,7 +63,8 @@ enum RunReference {
         }
         let found = try record(name, database: database, workspace: options.workspace)
         // A run made on another host of the team: its report as the history keeps it.
-        if !FileManager.default.fileExists(atPath: found.folder), let report = try database.report(of: found.runID) {
+        // (Its folder is then `host:/path`, never read here.)
+        if !found.folder.hasPrefix("/") || !FileManager.default.fileExists(atPath: found.folder), let report = try database.report(of: found.runID) {
             return LoadedRun(report: report, folder: URL(fileURLWithPath: found.folder))
         }
         return try LoadedRun.read(found.folder)

@@ -31,10 +31,26 @@ public protocol BlobStore: Sendable {
     func contains(_ name: String) throws -> Bool
     /// Puts a copy of `file` in as `name` (unless the store has it); `file` stays where it is.
     func store(copyOf file: URL, as name: String) throws
+    /// Whether the store's own bytes of `name` (not a local copy) have this SHA-256.
+    func verify(_ name: String, sha256: String) throws -> Bool
+}
+
+/// Names of content-addressed blobs.
+public enum BlobNames {
+    /// The digest a content name promises (`<64 hex>.<ext>`), if it is one.
+    public static func contentDigest(_ name: String) -> String? {
+        let stem = name.split(separator: ".").first.map(String.init) ?? name
+        return stem.count == 64 && stem.allSatisfy(\.isHexDigit) ? stem.lowercased() : nil
+    }
 }
 
 extension BlobStore {
     public func contains(_ name: String) throws -> Bool { locate(name) != nil }
+
+    public func verify(_ name: String, sha256: String) throws -> Bool {
+        guard let url = locate(name) else { return false }
+        return try Digest.sha256(fileAt: url) == sha256
+    }
 
     public func store(copyOf file: URL, as name: String) throws {
         if locate(name) != nil { return }
@@ -57,9 +73,12 @@ public struct BlobStoreError: Error, CustomStringConvertible, Sendable {
     public var description: String
     /// The store is away or throttling: trying again later may succeed.
     public var isTransient: Bool
-    public init(_ description: String, transient: Bool = false) {
+    /// The bytes are there but not what their name promises.
+    public var isDamaged: Bool
+    public init(_ description: String, transient: Bool = false, damaged: Bool = false) {
         self.description = description
         isTransient = transient
+        isDamaged = damaged
     }
 }
 
@@ -67,6 +86,9 @@ public struct BlobStoreError: Error, CustomStringConvertible, Sendable {
 /// Files are made read-only once in place.
 public struct FolderBlobStore: BlobStore {
     public let root: URL
+    /// Names are `<sha256>.<ext>` (team mode's shared assets): what is fetched is checked
+    /// against its name first (a shared folder is written by other hosts and people).
+    public var verifiesContentNames = false
 
     public init(root: URL) {
         self.root = root.standardizedFileURL
@@ -81,6 +103,17 @@ public struct FolderBlobStore: BlobStore {
         var info = stat()
         let url = path(name)
         return stat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG ? url : nil
+    }
+
+    public func fetch(_ name: String) throws -> URL {
+        guard let url = locate(name) else { throw BlobStoreError("\(name) is not in \(root.path)") }
+        if verifiesContentNames, let expected = BlobNames.contentDigest(name) {
+            let digest = try Digest.sha256(fileAt: url)
+            guard digest == expected else {
+                throw BlobStoreError("\(name) in \(root.path) is damaged (its digest is \(digest.prefix(12))…); it was not used", damaged: true)
+            }
+        }
+        return url
     }
 
     public func publish(_ file: URL, as name: String) throws -> URL {
