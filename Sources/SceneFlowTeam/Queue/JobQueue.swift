@@ -133,7 +133,7 @@ public final class JobQueue: Sendable {
             ), free AS MATERIALIZED (
                 SELECT provider, slot FROM sceneflow_slots
                 WHERE job_id IS NULL AND provider IN (SELECT provider FROM candidate)
-                ORDER BY provider, slot FOR UPDATE SKIP LOCKED
+                ORDER BY provider, slot LIMIT \(capacity) FOR UPDATE SKIP LOCKED
             ), free_ranked AS (
                 SELECT provider, slot, row_number() OVER (PARTITION BY provider ORDER BY slot) AS n FROM free
             ), paired AS MATERIALIZED (
@@ -186,7 +186,7 @@ public final class JobQueue: Sendable {
                 FROM v WHERE j.id = v.id AND j.attempt = v.attempt AND j.state = 'running'
                 RETURNING j.id, j.state
             ), freed AS (
-                UPDATE sceneflow_slots s SET job_id = NULL FROM done WHERE s.job_id = done.id RETURNING s.job_id
+                UPDATE sceneflow_slots s SET job_id = NULL FROM done WHERE s.job_id = done.id RETURNING s.provider
             ), counts AS (
                 SELECT e.child, count(*) AS n FROM sceneflow_job_edges e JOIN done ON e.parent = done.id AND done.state = 'succeeded'
                 GROUP BY e.child
@@ -206,7 +206,10 @@ public final class JobQueue: Sendable {
                 WHERE b.id IN (SELECT id FROM descendants) AND b.state IN ('waiting', 'ready')
                 RETURNING b.id
             ), notified AS (
-                SELECT pg_notify(\(Self.channel), provider) FROM (SELECT DISTINCT provider FROM woken WHERE state = 'ready') p
+                -- Jobs that became ready, and slots that became free: a worker that found none may claim now.
+                SELECT pg_notify(\(Self.channel), provider) FROM (
+                    SELECT provider FROM woken WHERE state = 'ready' UNION SELECT provider FROM freed
+                ) p
             )
             SELECT done.id, (SELECT count(*) FROM notified) FROM done
             """, logger: logger)
