@@ -85,7 +85,7 @@ enum QueueBenchmarks {
             "tables": ["sceneflow_jobs", "sceneflow_job_edges", "sceneflow_slots"],
             "enqueue_cmd": [binary, "queue-peer-enqueue", "{dsn}", "{n}"],
             "probe_sql": "INSERT INTO sceneflow_jobs (run_id, node, provider, payload, state, ready_at) VALUES ('probe', 'p%(i)s', 'noop', 'probe:%(i)s', 'ready', clock_timestamp()); SELECT pg_notify('sceneflow_jobs', 'noop')",
-            "worker_cmd": [binary, "queue-worker", "{dsn}", "w{i}", "32", "30", "--ready-file", "{ready_file}", "--probe-file", "{probe_file}"],
+            "worker_cmd": [binary, "queue-worker", "{dsn}", "peer", "32", "30", "--ready-file", "{ready_file}", "--probe-file", "{probe_file}"],
             "done_count_sql": "SELECT count(*) FROM sceneflow_jobs WHERE state = 'succeeded' AND run_id <> 'probe'",
             "window_sql": "SELECT extract(epoch FROM min(claimed_at)), extract(epoch FROM max(finished_at)) FROM sceneflow_jobs WHERE run_id <> 'probe'",
         ]
