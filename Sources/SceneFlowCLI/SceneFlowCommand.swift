@@ -19,7 +19,7 @@ public struct SceneFlowCommand: AsyncParsableCommand {
         """,
         version: SceneFlowVersion.current,
         subcommands: [ValidateCommand.self, GraphCommand.self, PlanCommand.self, RunCommand.self, BatchCommand.self,
-                      ExplainCommand.self, TakesCommand.self, AssetsCommand.self, RunsCommand.self, ModelsCommand.self, SchemaCommand.self, ServeCommand.self, DatabaseCommand.self]
+                      ExplainCommand.self, TakesCommand.self, AssetsCommand.self, RunsCommand.self, ModelsCommand.self, SchemaCommand.self, ServeCommand.self, DatabaseCommand.self, LimitsCommand.self]
     )
 
     public init() {}
@@ -232,6 +232,7 @@ struct WorkspaceOptions: ParsableArguments {
             throw CommandFailure.error("\(error)")
         }
         session.notices = notices
+        if team.isTeam { session.teamLimits = TeamLimiter(pool: try team.pool()) }
         return session
     }
 

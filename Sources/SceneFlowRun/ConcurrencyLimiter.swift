@@ -1,7 +1,37 @@
 import SceneFlowTemplate
+
+/// Slots that several runs share: a job holds one of its provider's from before its first
+/// attempt to after its last. In one process, `ConcurrencyLimiter`; across the processes and
+/// hosts of a team, a limiter over the database's slot rows (SceneFlowTeam).
+public protocol SharedLimits: Sendable {
+    func acquire(_ provider: Provider) async
+    func release(_ provider: Provider) async
+}
+
+/// This process's slots, then the team's: a job waits for both, and gives both back.
+public struct ChainedLimits: SharedLimits {
+    public let local: (any SharedLimits)?
+    public let team: any SharedLimits
+
+    public init(local: (any SharedLimits)?, team: any SharedLimits) {
+        self.local = local
+        self.team = team
+    }
+
+    public func acquire(_ provider: Provider) async {
+        await local?.acquire(provider)
+        await team.acquire(provider)
+    }
+
+    public func release(_ provider: Provider) async {
+        await team.release(provider)
+        await local?.release(provider)
+    }
+}
+
 /// Slots shared by several runs in one process (a batch): the global concurrency and each
 /// provider's limit hold across all of them, first come, first served.
-public actor ConcurrencyLimiter {
+public actor ConcurrencyLimiter: SharedLimits {
     public let limits: RunLimits
     private var inFlight: [Provider: Int] = [:]
     private var total = 0

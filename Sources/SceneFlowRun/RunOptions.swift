@@ -34,7 +34,7 @@ public struct RunOptions: Sendable {
     /// Give each job attempt a scratch folder (generators that write files need one).
     public var scratchFolders = true
     /// Slots shared with other runs in this process (a batch, a server); the run's own limits apply too.
-    public var sharedLimiter: ConcurrencyLimiter?
+    public var sharedLimiter: (any SharedLimits)?
     /// Identical jobs of concurrent runs are made once (a batch's shared voice-overs).
     public var coalescer: JobCoalescer?
     /// No job that costs money starts if what this run has spent, plus the estimates of the jobs

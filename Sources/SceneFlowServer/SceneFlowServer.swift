@@ -22,6 +22,8 @@ public struct SceneFlowServer: Sendable {
     let store: any Store
     /// Team mode: where outputs are shared with every host.
     let sharedObjects: (any BlobStore)?
+    /// Team mode: providers' limits across every host.
+    let teamLimits: (any SharedLimits)?
     let runs: LiveRuns
     /// Reports as `GET /runs/{id}` answers them, and the folders of run ids.
     let reports = ReportCache()
@@ -35,9 +37,11 @@ public struct SceneFlowServer: Sendable {
     /// Opens the workspace (its database settled: runs a killed process left `running` are
     /// marked `cancelled`).
     /// `store` is the team's in team mode; else the workspace's database is opened.
-    public init(options: ServerOptions, store: (any Store)? = nil, sharedObjects: (any BlobStore)? = nil, logger: Logger) throws {
+    public init(options: ServerOptions, store: (any Store)? = nil, sharedObjects: (any BlobStore)? = nil, teamLimits: (any SharedLimits)? = nil,
+                logger: Logger) throws {
         self.options = options
         self.sharedObjects = sharedObjects
+        self.teamLimits = teamLimits
         self.logger = logger
         try options.workspace.create()
         self.store = try store ?? WorkspaceDatabase(workspace: options.workspace)
@@ -63,7 +67,9 @@ public struct SceneFlowServer: Sendable {
 
     /// The session every run of this server goes through.
     func session(offline: Bool) -> HydrationSession {
-        HydrationSession(workspace: options.workspace, store: store, generators: GeneratorSet.make(offline: offline, simulate: nil), sharedObjects: sharedObjects)
+        var session = HydrationSession(workspace: options.workspace, store: store, generators: GeneratorSet.make(offline: offline, simulate: nil), sharedObjects: sharedObjects)
+        session.teamLimits = teamLimits
+        return session
     }
 
     /// Every route of the contract, from the endpoints.

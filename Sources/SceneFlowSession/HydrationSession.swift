@@ -74,6 +74,9 @@ public struct HydrationSession: Sendable {
     public var sharedObjects: (any BlobStore)?
     /// Told what the shared cache could not do (a run goes on with its local cache).
     public var notices: @Sendable (String) -> Void = { _ in }
+    /// Team mode: providers' limits across every process and host (`sceneflow limits`), held
+    /// on top of this process's own.
+    public var teamLimits: (any SharedLimits)?
 
     public init(workspace: Workspace, store: (any Store)?, generators: GeneratorSet, sharedObjects: (any BlobStore)? = nil) {
         self.workspace = workspace
@@ -141,6 +144,7 @@ public struct HydrationSession: Sendable {
         if !options.simulated {
             do { options.picks = try store?.picks(template: checked.id) ?? [:] } catch { throw .folder("\(error)") }
         }
+        if let teamLimits, !options.simulated { options.sharedLimiter = ChainedLimits(local: options.sharedLimiter, team: teamLimits) }
         options.finishing.burnCaptions = request.burnCaptions
         options.finishing.captionFiles = request.captionFiles || request.burnCaptions
         if let music = request.music {

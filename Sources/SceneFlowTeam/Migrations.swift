@@ -118,6 +118,11 @@ public enum Migrations {
             updated_at timestamptz NOT NULL DEFAULT now()
         );
         """),
+        (3, "provider slots held by run processes: holder and lease", """
+        ALTER TABLE sceneflow_slots ADD COLUMN holder text;
+        ALTER TABLE sceneflow_slots ADD COLUMN lease_until timestamptz;
+        CREATE INDEX sceneflow_slots_holder ON sceneflow_slots (holder) WHERE holder IS NOT NULL;
+        """),
     ]
 
     public static var latest: Int { all.last?.version ?? 0 }

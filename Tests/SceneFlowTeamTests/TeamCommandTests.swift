@@ -165,6 +165,55 @@ struct TeamCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
     }
 
+    /// `sceneflow limits set local 1` holds across two hosts' runs (each allowed 2 by its own
+    /// --limit): never more than one local job at once, counted in the database's slot rows; and
+    /// a run killed while it holds a slot gives it back within the lease.
+    @Test(.tags(.ffmpeg)) func aTeamLimitHoldsAcrossHostsAndADeadRunsSlotComesBack() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        var h = try hosts(2, services: services, database: database)
+        for i in h.indices { h[i].environment["SCENEFLOW_LEASE_SECONDS"] = "2" }
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        let set = try await h[0].sceneflowCommand(["limits", "set", "local", "1"])
+        #expect(set.status == 0, "\(set.stderr)")
+        #expect(try await h[1].sceneflowCommand(["limits", "set", "nobody", "1"]).status == 64)
+        let listed = try await h[1].sceneflowCommand(["limits", "list", "--format", "json"])
+        #expect(listed.stdout.contains("\"provider\" : \"local\"") && listed.stdout.contains("\"limit\" : 1"), "\(listed.stdout)")
+
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        @Sendable func inUse() -> Int {
+            (try? pool.query("SELECT count(*)::int FROM sceneflow_slots WHERE provider = 'local' AND job_id IS NOT NULL").first?.makeRandomAccess()[0].decode(Int.self)) ?? -1
+        }
+        let peak = Shared(0)
+        let watching = Task { while !Task.isCancelled { let n = inUse(); peak.withLock { $0 = max($0, n) }; try? await Task.sleep(for: .milliseconds(10)) } }
+        let template = packageRoot.appendingPathComponent("samples/unboxing.json").path
+        let (h0, h1) = (h[0], h[1])
+        async let a = h0.sceneflowCommand(["run", template, "--product", "grinder", "--offline", "--limit", "local=2"], timeout: 300)
+        async let b = h1.sceneflowCommand(["run", template, "--product", "grinder", "--offline", "--limit", "local=2", "--seed", "hook.first_frame=7",
+                                            "--regenerate", "hook.first_frame"], timeout: 300)
+        let (first, second) = try await (a, b)
+        watching.cancel()
+        #expect(first.status == 0 && second.status == 0, "\(first.stderr)\(second.stderr)")
+        #expect(peak.withLock { $0 } == 1, "one local job at a time across both hosts")
+        #expect(inUse() == 0, "every slot given back")
+
+        // A run killed (SIGKILL) while it holds the slot: the next run gets it after the lease.
+        let killed = try launchSceneflow(["run", template, "--product", "grinder", "--offline", "--regenerate", "final.video"] + h[0].workspace,
+                                         environment: h[0].environment)
+        #expect(await waitUntil(timeout: 120) { inUse() == 1 })
+        kill(killed.pid, SIGKILL)
+        _ = await killed.exit()
+        #expect(inUse() == 1, "the dead run's slot is still taken")
+        let started = Date()
+        let next = try await h[1].sceneflowCommand(["run", template, "--product", "grinder", "--offline", "--regenerate", "final.video"], timeout: 300)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(Date().timeIntervalSince(started) < 60)
+        #expect(inUse() == 0)
+        let status = try await h[1].sceneflowCommand(["db", "status"])
+        #expect(status.stdout.contains("limits:   local 0/1 in use"), "\(status.stdout)")
+    }
+
     /// The same flow with bytes in a folder every host mounts.
     @Test func aSharedFolderServesEveryHost() async throws {
         let services = try TeamServices.required()

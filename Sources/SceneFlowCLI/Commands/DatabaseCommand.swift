@@ -49,9 +49,13 @@ struct DatabaseCommand: ParsableCommand {
             var products: Int
             var assets: Int
             var runs: [String: Int]
+            /// Workers whose heartbeat is recent (the last minute), jobs by state, limits in use.
+            var workers = 0
+            var jobs: [String: Int] = [:]
+            var limits: [String: String] = [:]
 
             enum CodingKeys: String, CodingKey {
-                case database, objects, products, assets, runs
+                case database, objects, products, assets, runs, workers, jobs, limits
                 case schemaVersion = "schema_version"
                 case latestSchemaVersion = "latest_schema_version"
             }
@@ -74,6 +78,18 @@ struct DatabaseCommand: ParsableCommand {
                         summary.runs[try r[0].decode(String.self)] = try r[1].decode(Int.self)
                     }
                 }
+                if version >= 2 {
+                    summary.workers = try pool.query("SELECT count(*)::int FROM sceneflow_workers WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '1 minute'")
+                        .first!.makeRandomAccess()[0].decode(Int.self)
+                    for row in try pool.query("SELECT state, count(*)::int FROM sceneflow_jobs GROUP BY state ORDER BY state") {
+                        let r = row.makeRandomAccess()
+                        summary.jobs[try r[0].decode(String.self)] = try r[1].decode(Int.self)
+                    }
+                    for row in try pool.query("SELECT l.provider, l.slots, (SELECT count(*)::int FROM sceneflow_slots s WHERE s.provider = l.provider AND s.job_id IS NOT NULL) FROM sceneflow_limits l ORDER BY 1") {
+                        let r = row.makeRandomAccess()
+                        summary.limits[try r[0].decode(String.self)] = "\(try r[2].decode(Int.self))/\(try r[1].decode(Int.self))"
+                    }
+                }
                 if json {
                     printOut(String(decoding: try JSONCoding.compact.encode(summary), as: UTF8.self))
                     return
@@ -85,6 +101,10 @@ struct DatabaseCommand: ParsableCommand {
                 printOut("assets:   \(summary.assets) in \(summary.products) product\(summary.products == 1 ? "" : "s")")
                 let runs = summary.runs.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
                 printOut("runs:     \(runs.isEmpty ? "none" : runs)")
+                let jobs = summary.jobs.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                printOut("workers:  \(summary.workers) alive; jobs: \(jobs.isEmpty ? "none queued" : jobs)")
+                let limits = summary.limits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                printOut("limits:   \(limits.isEmpty ? "none (each process uses its own --limit)" : limits + " in use")")
             } catch {
                 throw CommandFailure.error("\(error)")
             }

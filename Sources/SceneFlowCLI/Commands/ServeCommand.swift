@@ -4,6 +4,7 @@ import Logging
 import SceneFlowBasics
 import SceneFlowRun
 import SceneFlowServer
+import SceneFlowTeam
 import SceneFlowTemplate
 
 struct ServeCommand: AsyncParsableCommand {
@@ -61,7 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let log = logger
             let objects = try team.sharedObjects(workspace: options.workspace, notices: { log.warning("\($0)") })
-            server = try SceneFlowServer(options: options, store: store, sharedObjects: objects, logger: logger)
+            server = try SceneFlowServer(options: options, store: store, sharedObjects: objects,
+                                         teamLimits: team.isTeam ? TeamLimiter(pool: try team.pool()) : nil, logger: logger)
         } catch {
             throw CommandFailure.error("\(error)")
         }
