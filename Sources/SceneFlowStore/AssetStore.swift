@@ -127,24 +127,10 @@ extension WorkspaceDatabase {
         return removed
     }
 
-    /// The stored files of a product as hydration inputs (slots, and avatar or background images
-    /// as `storedReplacements`). Throws if nothing is stored for it, unless `requireAssets` is off.
+    /// The stored files of a product as hydration inputs (`AssetStore.hydrationInputs`), read
+    /// from the workspace's assets folder.
     public func hydrationInputs(product: String, except keys: Set<String> = [], requireAssets: Bool = true) throws -> HydrationInputs {
-        let stored = try assets(product: product)
-        guard !stored.isEmpty || !requireAssets else {
-            let known = try products().map(\.product)
-            throw StoreError("no assets are stored for product \"\(Slug.shown(product))\"\(Suggestions.didYouMean(product, in: known)); add them with `sceneflow assets add --product \(product) KEY FILE...`")
-        }
-        var inputs = HydrationInputs()
-        inputs.productID = product
-        for asset in stored where !keys.contains(asset.key) {
-            if HydrationInputs.imageOverrideProblem(asset.key) == nil {
-                inputs.storedReplacements[asset.key] = file(of: asset)
-                continue
-            }
-            inputs.files.append(.init(key: asset.key, path: asset.originalName, url: file(of: asset), origin: .store(product: product)))
-        }
-        return inputs
+        try hydrationInputs(product: product, except: keys, requireAssets: requireAssets) { file(of: $0) }
     }
 }
 

@@ -101,19 +101,6 @@ extension WorkspaceDatabase {
         return settled
     }
 
-    /// Adds (or updates) a run in the history from its folder's `run.json`: for a run whose end
-    /// the history could not take (`sceneflow runs import RUN_FOLDER`). Returns the record.
-    @discardableResult
-    public func importRun(folder: URL) throws -> RunRecord {
-        let loaded: LoadedRun
-        do { loaded = try LoadedRun.read(folder.path) } catch { throw StoreError(error.description) }
-        guard loaded.report.status.isFinished else {
-            throw StoreError("run \(loaded.report.runID) in \(loaded.folder.path) has not ended (its report says running); import it once it has")
-        }
-        try record(loaded.report, folder: loaded.folder)
-        return RunRecord(loaded.report, folder: loaded.folder)
-    }
-
     /// Rewrites a settled run's `run.json` as interrupted (or writes one, if the run died before
     /// its first), unless a report already says it ended.
     public static func markInterrupted(_ run: RunRecord) throws {

@@ -143,22 +143,7 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     }
 
     public func hydrationInputs(product: String, except keys: Set<String>, requireAssets: Bool) throws -> HydrationInputs {
-        let stored = try assets(product: product)
-        guard !stored.isEmpty || !requireAssets else {
-            let known = try products().map(\.product)
-            throw StoreError("no assets are stored for product \"\(Slug.shown(product))\"\(Suggestions.didYouMean(product, in: known)); add them with `sceneflow assets add --product \(product) KEY FILE...`")
-        }
-        var inputs = HydrationInputs()
-        inputs.productID = product
-        for asset in stored where !keys.contains(asset.key) {
-            let url = try blobStep { try blobs.fetch(name(asset)) }
-            if HydrationInputs.imageOverrideProblem(asset.key) == nil {
-                inputs.storedReplacements[asset.key] = url
-                continue
-            }
-            inputs.files.append(.init(key: asset.key, path: asset.originalName, url: url, origin: .store(product: product)))
-        }
-        return inputs
+        try hydrationInputs(product: product, except: keys, requireAssets: requireAssets) { asset in try blobStep { try blobs.fetch(name(asset)) } }
     }
 
     /// A blob store's failure as the store's.
@@ -273,16 +258,6 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
             settled.append(run)
         }
         return settled
-    }
-
-    public func importRun(folder: URL) throws -> RunRecord {
-        let loaded: LoadedRun
-        do { loaded = try LoadedRun.read(folder.path) } catch { throw StoreError(error.description) }
-        guard loaded.report.status.isFinished else {
-            throw StoreError("run \(loaded.report.runID) in \(loaded.folder.path) has not ended (its report says running); import it once it has")
-        }
-        try record(loaded.report, folder: loaded.folder)
-        return RunRecord(loaded.report, folder: loaded.folder)
     }
 
     /// Every column of a history row but the report (read only by `report(of:)`).

@@ -97,13 +97,7 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
         try FileManager.default.createDirectory(at: local.root, withIntermediateDirectories: true)
         let temporary = local.root.appendingPathComponent(".fetch-\(getpid())-\(UUID().uuidString.prefix(8))")
         defer { unlink(temporary.path) }
-        var request = signed(.get, url(key(name)))
-        request.destination = temporary
-        request.maxBytes = 4 << 30
-        request.timeout = 600
-        let response = try send(request, what: "read \(name)")
-        if response.status == 404 { throw BlobStoreError("\(name) is not in \(location)") }
-        guard response.isSuccess else { throw failure(response, "read \(name)") }
+        guard try download(name, to: temporary) else { throw BlobStoreError("\(name) is not in \(location)") }
         if verifiesContentNames, let expected = BlobNames.contentDigest(name) {
             let digest = try Digest.sha256(fileAt: temporary)
             guard digest == expected else {
@@ -154,14 +148,20 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
     public func verify(_ name: String, sha256: String) throws -> Bool {
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent(".verify-\(getpid())-\(UUID().uuidString.prefix(8))")
         defer { unlink(temporary.path) }
+        guard try download(name, to: temporary) else { return false }
+        return try Digest.sha256(fileAt: temporary) == sha256
+    }
+
+    /// Streams the bucket's bytes of `name` into `file`; false when the bucket has no such name.
+    func download(_ name: String, to file: URL) throws -> Bool {
         var request = signed(.get, url(key(name)))
-        request.destination = temporary
+        request.destination = file
         request.maxBytes = 4 << 30
         request.timeout = 600
         let response = try send(request, what: "read \(name)")
         if response.status == 404 { return false }
         guard response.isSuccess else { throw failure(response, "read \(name)") }
-        return try Digest.sha256(fileAt: temporary) == sha256
+        return true
     }
 
     public func contains(_ name: String) throws -> Bool {

@@ -94,16 +94,9 @@ enum QueueBenchmarks {
     }
 
     static func run(directory: URL) async throws {
-        var folder: URL?
-        if ProcessInfo.processInfo.environment["SCENEFLOW_TEST_DATABASE_URL"] == nil {
-            folder = directory.appendingPathComponent("services")
-            let started = try await SceneFlowTestSupport.run(RunBenchmarks.packageRoot().appendingPathComponent("scripts/team-services"), ["start", folder!.path], timeout: 300)
-            guard started.status == 0 else { print("cannot start the servers: \(started.stderr)"); return }
-        }
-        defer {
-            if let folder { _ = try? ChildProcess.launch(Command(RunBenchmarks.packageRoot().appendingPathComponent("scripts/team-services"), arguments: ["stop", folder.path])) }
-        }
-        let env = try StoreBenchmarks.environment(folder)
+        guard let services = try await BenchServices.start(in: directory) else { return }
+        defer { services.stop() }
+        let env = services.environment
         let admin = try DatabaseURL(env["SCENEFLOW_TEST_DATABASE_URL"]!)
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
 

@@ -13,16 +13,9 @@ import SceneFlowTestSupport
 /// pair of its own.
 enum StoreBenchmarks {
     static func run(directory: URL) async throws {
-        var folder: URL?
-        if ProcessInfo.processInfo.environment["SCENEFLOW_TEST_DATABASE_URL"] == nil {
-            folder = directory.appendingPathComponent("services")
-            let started = try await SceneFlowTestSupport.run(RunBenchmarks.packageRoot().appendingPathComponent("scripts/team-services"), ["start", folder!.path], timeout: 300)
-            guard started.status == 0 else { print("cannot start the servers: \(started.stderr)"); return }
-        }
-        defer {
-            if let folder { _ = try? Command.find("bash").map { try ChildProcess.launch(Command($0, arguments: [RunBenchmarks.packageRoot().appendingPathComponent("scripts/team-services").path, "stop", folder.path])) } }
-        }
-        let env = try environment(folder)
+        guard let services = try await BenchServices.start(in: directory) else { return }
+        defer { services.stop() }
+        let env = services.environment
         print(pad("backend", 26) + pad("asset add", 12) + pad("asset list", 12) + pad("products", 10) + pad("run recorded", 14)
               + pad("per job", 10) + pad("list 20", 10) + "list 10,000")
         for backend in ["sqlite", "postgres + s3", "postgres + folder"] {
@@ -57,16 +50,6 @@ enum StoreBenchmarks {
             try measure(store, folder: root)
         }
         print("(median ms per call; asset add: a distinct 64×64 PNG into one of 20 products; run recorded: begin + end of a 30-job run; list 10,000: the whole history)")
-    }
-
-    static func environment(_ folder: URL?) throws -> [String: String] {
-        var env = ProcessInfo.processInfo.environment
-        guard let folder else { return env }
-        for line in try String(contentsOf: folder.appendingPathComponent("env"), encoding: .utf8).split(separator: "\n") {
-            guard line.hasPrefix("export "), let eq = line.firstIndex(of: "=") else { continue }
-            env[String(line[line.index(line.startIndex, offsetBy: 7)..<eq])] = String(line[line.index(after: eq)...]).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-        }
-        return env
     }
 
     static func measure(_ store: any Store, folder: URL) throws {
@@ -114,5 +97,43 @@ enum StoreBenchmarks {
         print(pad(String(format: "%.2f", median(adds)), 12) + pad(String(format: "%.2f", median(lists)), 12) + pad(String(format: "%.2f", median(products)), 10)
               + pad(String(format: "%.2f", record), 14) + pad(String(format: "%.3f", record / 30), 10) + pad(String(format: "%.2f", median(recent)), 10)
               + String(format: "%.0f", median(all)))
+    }
+}
+
+/// The team's servers for a benchmark: the ones `SCENEFLOW_TEST_*` name, or a pair started here
+/// with stock durability (`PG_FSYNC=on`) and stopped by `stop()`.
+struct BenchServices {
+    var environment: [String: String]
+    var folder: URL?
+
+    static func start(in directory: URL) async throws -> BenchServices? {
+        let current = ProcessInfo.processInfo.environment
+        guard current["SCENEFLOW_TEST_DATABASE_URL"] == nil else { return BenchServices(environment: current) }
+        let folder = directory.appendingPathComponent("services")
+        let started = try await SceneFlowTestSupport.run(script, ["start", folder.path], environment: ["PG_FSYNC": "on"], timeout: 300)
+        guard started.status == 0 else {
+            print("cannot start the servers: \(started.stderr)")
+            return nil
+        }
+        var environment = current
+        for line in try String(contentsOf: folder.appendingPathComponent("env"), encoding: .utf8).split(separator: "\n") {
+            guard line.hasPrefix("export "), let eq = line.firstIndex(of: "=") else { continue }
+            environment[String(line[line.index(line.startIndex, offsetBy: 7)..<eq])] = String(line[line.index(after: eq)...]).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        }
+        return BenchServices(environment: environment, folder: folder)
+    }
+
+    static var script: URL { RunBenchmarks.packageRoot().appendingPathComponent("scripts/team-services") }
+
+    /// Stops the servers this benchmark started (and waits: a child left running would be killed
+    /// with this process, halfway through stopping them).
+    func stop() {
+        guard let folder else { return }
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            _ = try? await SceneFlowTestSupport.run(BenchServices.script, ["stop", folder.path], timeout: 60)
+            done.signal()
+        }
+        done.wait()
     }
 }

@@ -74,9 +74,46 @@ extension RunHistoryStore {
     public func runs(limit: Int = 20) throws -> [RunRecord] { try runs(limit: limit, product: nil, template: nil) }
 
     public func report(of runID: String) throws -> RunReport? { nil }
+
+    /// Adds (or updates) a run in the history from its folder's `run.json`: for a run whose end
+    /// the history could not take (`sceneflow runs import RUN_FOLDER`). Returns the record.
+    @discardableResult
+    public func importRun(folder: URL) throws -> RunRecord {
+        let loaded: LoadedRun
+        do { loaded = try LoadedRun.read(folder.path) } catch { throw StoreError(error.description) }
+        guard loaded.report.status.isFinished else {
+            throw StoreError("run \(loaded.report.runID) in \(loaded.folder.path) has not ended (its report says running); import it once it has")
+        }
+        try record(loaded.report, folder: loaded.folder)
+        return RunRecord(loaded.report, folder: loaded.folder)
+    }
 }
 
 extension AssetStore {
+    /// A product's stored files as hydration inputs (slots, and avatar or background images as
+    /// `storedReplacements`), each file where `readable` says this host reads it. Throws if
+    /// nothing is stored for the product, unless `requireAssets` is off. Every store's
+    /// `hydrationInputs` is this, with its own way to a readable file.
+    public func hydrationInputs(product: String, except keys: Set<String>, requireAssets: Bool,
+                                readable: (StoredAsset) throws -> URL) throws -> HydrationInputs {
+        let stored = try assets(product: product)
+        guard !stored.isEmpty || !requireAssets else {
+            let known = try products().map(\.product)
+            throw StoreError("no assets are stored for product \"\(Slug.shown(product))\"\(Suggestions.didYouMean(product, in: known)); add them with `sceneflow assets add --product \(product) KEY FILE...`")
+        }
+        var inputs = HydrationInputs()
+        inputs.productID = product
+        for asset in stored where !keys.contains(asset.key) {
+            let url = try readable(asset)
+            if HydrationInputs.imageOverrideProblem(asset.key) == nil {
+                inputs.storedReplacements[asset.key] = url
+                continue
+            }
+            inputs.files.append(.init(key: asset.key, path: asset.originalName, url: url, origin: .store(product: product)))
+        }
+        return inputs
+    }
+
     @discardableResult
     public func addAssets(product: String, key: String, files: [URL], slotType: SlotType? = nil) throws -> [StoredAsset] {
         try addAssets(product: product, key: key, files: files, slotType: slotType, append: false)
