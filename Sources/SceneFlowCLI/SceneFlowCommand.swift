@@ -232,7 +232,11 @@ struct WorkspaceOptions: ParsableArguments {
             throw CommandFailure.error("\(error)")
         }
         session.notices = notices
-        if team.isTeam { session.teamLimits = TeamLimiter(pool: try team.pool()) }
+        if team.isTeam {
+            let pool = try team.pool()
+            session.teamLimits = TeamLimiter(pool: pool)
+            session.teamJournal = PostgresJournal(pool: pool)
+        }
         return session
     }
 

@@ -291,10 +291,55 @@ public struct JournalEntry: Codable, Sendable, Equatable {
 
 /// A job's durable note of its remote request (`journal/<cache key>.json`), written before the
 /// first poll and removed once the output is in the cache.
+/// Where a team keeps its provider request journal (team mode: PostgreSQL), so that a job is
+/// submitted once across every host: the intent is recorded before the request is sent, the
+/// request id right after, and another host that needs the same job follows that request
+/// instead of sending its own.
+public protocol JournalBackend: Sendable {
+    func read(_ key: String) throws -> JournalEntry?
+    func write(_ key: String, _ entry: JournalEntry) throws
+    func clear(_ key: String)
+    /// Records the intent to submit `key`. Returns nil when this caller may submit; else the
+    /// entry another holder recorded (its request id once it has one), to follow instead.
+    func intend(_ key: String, provider: Provider, model: String) throws -> JournalIntent
+}
+
+/// What recording an intent to submit found.
+public enum JournalIntent: Sendable, Equatable {
+    /// This caller holds the intent: submit, then `write` the request id.
+    case submit
+    /// Another holder submitted it: follow its request.
+    case follow(JournalEntry)
+    /// Another holder's intent is recent but has no request id yet: ask again shortly.
+    case wait
+    /// An intent without a request id, older than the lease: the request may have been sent and
+    /// paid for, and nobody knows its id. Never submitted again blind (`description` says what to check).
+    case unknown(String)
+}
+
 public struct JobJournal: Sendable {
     public let file: URL?
+    /// Team mode: the shared journal, and this job's key in it (then `file` is not used).
+    public let backend: (any JournalBackend)?
+    public let key: String
 
-    public init(file: URL?) { self.file = file }
+    public init(file: URL?) {
+        self.file = file
+        backend = nil
+        key = ""
+    }
+
+    public init(backend: any JournalBackend, key: String) {
+        file = nil
+        self.backend = backend
+        self.key = key
+    }
+
+    /// Records the intent to submit (team mode); alone, a workspace's journal always says submit.
+    public func intend(provider: Provider, model: String) throws -> JournalIntent {
+        guard let backend else { return .submit }
+        return try backend.intend(key, provider: provider, model: model)
+    }
 
     public static let none = JobJournal(file: nil)
 
@@ -310,6 +355,9 @@ public struct JobJournal: Sendable {
 
     /// The entry, nil when there is none; throws `Damaged` when the file is there but unreadable.
     public func read() throws(Damaged) -> JournalEntry? {
+        if let backend {
+            do { return try backend.read(key) } catch { throw Damaged(file: "the team's journal", reason: "\(error)") }
+        }
         guard let file else { return nil }
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         guard let data = FileManager.default.contents(atPath: file.path) else { throw Damaged(file: file.path, reason: "it cannot be opened") }
@@ -319,6 +367,7 @@ public struct JobJournal: Sendable {
     }
 
     public func write(_ entry: JournalEntry) throws {
+        if let backend { return try backend.write(key, entry) }
         guard let file else { return }
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(try JSONCoding.compact.encode(entry), to: file)
@@ -326,6 +375,7 @@ public struct JobJournal: Sendable {
 
     /// Forgets the entry (the output is stored, or the job is known not to be running).
     public func clear() {
+        if let backend { return backend.clear(key) }
         guard let file else { return }
         try? FileManager.default.removeItem(at: file)
     }

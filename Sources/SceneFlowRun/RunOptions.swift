@@ -35,6 +35,8 @@ public struct RunOptions: Sendable {
     public var scratchFolders = true
     /// Slots shared with other runs in this process (a batch, a server); the run's own limits apply too.
     public var sharedLimiter: (any SharedLimits)?
+    /// Team mode: the provider request journal every host shares (else the workspace's files).
+    public var sharedJournal: (any JournalBackend)?
     /// Identical jobs of concurrent runs are made once (a batch's shared voice-overs).
     public var coalescer: JobCoalescer?
     /// No job that costs money starts if what this run has spent, plus the estimates of the jobs

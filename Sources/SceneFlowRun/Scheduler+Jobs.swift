@@ -34,7 +34,7 @@ extension Scheduler {
             next.take = job.take - extra
             next.seed = job.seed.map { $0 &+ extra }
             let nextKey = CacheKey(next)
-            next.journal = JobJournal(file: workspace?.root.appendingPathComponent("journal/\(nextKey.value).json"))
+            next.journal = journal(for: nextKey)
             let made = await limited(next, generator: generator, key: nextKey, attempts: attempts)
             if case .failed(let error, _) = made {
                 events(.warning(node: job.node, message: "variation take \(next.take) failed: \(error.description)"))

@@ -135,6 +135,12 @@ public struct Scheduler: Sendable {
         return state.recorder.writeFailure == nil ? report : state.recorder.report(finished: true, cancelled: state.cancelled, failFast: options.failFast && state.stopped)
     }
 
+    /// A job's provider request journal: the team's when there is one, else the workspace's file.
+    func journal(for key: CacheKey) -> JobJournal {
+        if let shared = options.sharedJournal { return JobJournal(backend: shared, key: key.value) }
+        return JobJournal(file: workspace?.root.appendingPathComponent("journal/\(key.value).json"))
+    }
+
     // MARK: Preparing a node
 
     typealias Preparation = RunState.Preparation
@@ -242,7 +248,7 @@ public struct Scheduler: Sendable {
                 : recorder.explainMiss(i, key: key, job: job)
         }
         recorder[i].reason = reason
-        job.journal = JobJournal(file: workspace?.root.appendingPathComponent("journal/\(key.value).json"))
+        job.journal = journal(for: key)
         return .job(job, generator, key)
     }
 }

@@ -24,6 +24,8 @@ public struct SceneFlowServer: Sendable {
     let sharedObjects: (any BlobStore)?
     /// Team mode: providers' limits across every host.
     let teamLimits: (any SharedLimits)?
+    /// Team mode: the provider request journal every host shares.
+    let teamJournal: (any JournalBackend)?
     let runs: LiveRuns
     /// Reports as `GET /runs/{id}` answers them, and the folders of run ids.
     let reports = ReportCache()
@@ -38,8 +40,9 @@ public struct SceneFlowServer: Sendable {
     /// marked `cancelled`).
     /// `store` is the team's in team mode; else the workspace's database is opened.
     public init(options: ServerOptions, store: (any Store)? = nil, sharedObjects: (any BlobStore)? = nil, teamLimits: (any SharedLimits)? = nil,
-                logger: Logger) throws {
+                teamJournal: (any JournalBackend)? = nil, logger: Logger) throws {
         self.options = options
+        self.teamJournal = teamJournal
         self.sharedObjects = sharedObjects
         self.teamLimits = teamLimits
         self.logger = logger
@@ -69,6 +72,7 @@ public struct SceneFlowServer: Sendable {
     func session(offline: Bool) -> HydrationSession {
         var session = HydrationSession(workspace: options.workspace, store: store, generators: GeneratorSet.make(offline: offline, simulate: nil), sharedObjects: sharedObjects)
         session.teamLimits = teamLimits
+        session.teamJournal = teamJournal
         return session
     }
 

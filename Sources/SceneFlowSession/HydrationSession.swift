@@ -77,6 +77,8 @@ public struct HydrationSession: Sendable {
     /// Team mode: providers' limits across every process and host (`sceneflow limits`), held
     /// on top of this process's own.
     public var teamLimits: (any SharedLimits)?
+    /// Team mode: the provider request journal every host shares (one submit per job).
+    public var teamJournal: (any JournalBackend)?
 
     public init(workspace: Workspace, store: (any Store)?, generators: GeneratorSet, sharedObjects: (any BlobStore)? = nil) {
         self.workspace = workspace
@@ -145,6 +147,7 @@ public struct HydrationSession: Sendable {
             do { options.picks = try store?.picks(template: checked.id) ?? [:] } catch { throw .folder("\(error)") }
         }
         if let teamLimits, !options.simulated { options.sharedLimiter = ChainedLimits(local: options.sharedLimiter, team: teamLimits) }
+        if let teamJournal, !options.simulated { options.sharedJournal = teamJournal }
         options.finishing.burnCaptions = request.burnCaptions
         options.finishing.captionFiles = request.captionFiles || request.burnCaptions
         if let music = request.music {

@@ -123,6 +123,11 @@ public enum Migrations {
         ALTER TABLE sceneflow_slots ADD COLUMN lease_until timestamptz;
         CREATE INDEX sceneflow_slots_holder ON sceneflow_slots (holder) WHERE holder IS NOT NULL;
         """),
+        (4, "the request journal's holders", """
+        ALTER TABLE sceneflow_journal ADD COLUMN holder text;
+        ALTER TABLE sceneflow_journal ADD COLUMN provider text;
+        ALTER TABLE sceneflow_journal ADD COLUMN model text;
+        """),
     ]
 
     public static var latest: Int { all.last?.version ?? 0 }

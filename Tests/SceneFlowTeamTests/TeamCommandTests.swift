@@ -214,6 +214,51 @@ struct TeamCommandTests {
         #expect(status.stdout.contains("limits:   local 0/1 in use"), "\(status.stdout)")
     }
 
+    /// Two hosts running the same template for the same product at once, against the loopback
+    /// fal server: every fal job is submitted once (one host submits, the other follows its
+    /// request through the team's journal), and the journal is empty afterwards.
+    @Test(.tags(.ffmpeg)) func twoHostsRunningTheSameJobsAtOnceSubmitEachOnce() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let providers = try await FakeProviders(scenario: ["fal_work_seconds": 0.8])
+        var h = try hosts(2, services: services, database: database)
+        for i in h.indices { h[i].environment.merge(providers.environment) { $1 } }
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        let template = packageRoot.appendingPathComponent("samples/unboxing.json").path
+        let (h0, h1) = (h[0], h[1])
+        async let a = h0.sceneflowCommand(["run", template, "--product", "grinder", "--resolution", "240"], timeout: 300)
+        async let b = h1.sceneflowCommand(["run", template, "--product", "grinder", "--resolution", "240"], timeout: 300)
+        let (first, second) = try await (a, b)
+        #expect(first.status == 0 && second.status == 0, "\(first.stderr)\(second.stderr)")
+        let report = try RunReport.read(from: try #require(try FileManager.default.contentsOfDirectory(at: h0.folder.appendingPathComponent("ws/runs"), includingPropertiesForKeys: nil).first).appendingPathComponent("run.json"))
+        let falJobs = report.nodes.filter { $0.provider == .fal }.count
+        let submits = providers.requests().filter { $0.route == "fal.submit" }
+        #expect(falJobs > 0)
+        #expect(submits.count == falJobs, "\(submits.count) submits for \(falJobs) fal jobs across two hosts")
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        #expect(try pool.query("SELECT count(*)::int FROM sceneflow_journal").first?.makeRandomAccess()[0].decode(Int.self) == 0)
+
+        // An intent another process recorded and never completed (it died between the request
+        // and the answer): the job is reported, never submitted again blind.
+        let node = try #require(report.node("hook.first_frame"))
+        let key = try #require(node.cacheKey)
+        try pool.query("INSERT INTO sceneflow_journal (cache_key, job_id, attempt, state, holder, provider, model, created_at, updated_at) VALUES ($1, 0, 0, 'intent', 'gone-host:1', 'fal', 'm', now() - interval '1 hour', now() - interval '1 hour')",
+                       [.init(string: key)])
+        let location = try #require(URLComponents(string: h0.environment["SCENEFLOW_OBJECTS"]!))
+        let objects = S3BlobStore(location: S3Location(endpoint: services.s3Endpoint, bucket: location.host!, prefix: String(location.path.dropFirst()), region: "us-east-1",
+                                                       accessKeyID: services.accessKeyID, secretAccessKey: services.secretAccessKey),
+                                  folder: "objects/", localCache: try temporaryDirectory())
+        try objects.remove("\(key).json")
+        var third = try hosts(1, services: services, database: database)[0]
+        third.environment = h0.environment
+        let before = providers.requests().filter { $0.route == "fal.submit" }.count
+        let parked = try await third.sceneflowCommand(["run", template, "--product", "grinder", "--resolution", "240", "frames"], timeout: 300)
+        #expect(parked.status == 1, "\(parked.stderr)")
+        #expect(parked.stderr.contains("its request id was never recorded") && parked.stderr.contains("gone-host:1"), "\(parked.stderr)")
+        #expect(providers.requests().filter { $0.route == "fal.submit" }.count == before, "nothing was submitted for the parked job")
+    }
+
     /// The same flow with bytes in a folder every host mounts.
     @Test func aSharedFolderServesEveryHost() async throws {
         let services = try TeamServices.required()

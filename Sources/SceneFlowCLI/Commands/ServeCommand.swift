@@ -62,8 +62,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let log = logger
             let objects = try team.sharedObjects(workspace: options.workspace, notices: { log.warning("\($0)") })
+            let pool = team.isTeam ? try team.pool() : nil
             server = try SceneFlowServer(options: options, store: store, sharedObjects: objects,
-                                         teamLimits: team.isTeam ? TeamLimiter(pool: try team.pool()) : nil, logger: logger)
+                                         teamLimits: pool.map { TeamLimiter(pool: $0) }, teamJournal: pool.map { PostgresJournal(pool: $0) }, logger: logger)
         } catch {
             throw CommandFailure.error("\(error)")
         }

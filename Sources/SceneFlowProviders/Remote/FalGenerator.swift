@@ -82,11 +82,34 @@ public struct FalGenerator: Generator {
             throw GenerationError(.permanent, provider: .fal, message: error.description)
         }
         if let resumed = Handle(journal: journaled, model: job.model.id) { return resumed }
+        // Team mode: one submit per job across every host. Another process's request is
+        // followed; its intent without a request id yet is waited for (a few seconds).
+        while true {
+            let intent: JournalIntent
+            do { intent = try job.journal.intend(provider: .fal, model: job.model.id) } catch {
+                throw GenerationError(.transient, provider: .fal, message: "the team's request journal cannot be reached: \(error)")
+            }
+            switch intent {
+            case .submit: break
+            case .follow(let entry):
+                if let followed = Handle(journal: entry, model: job.model.id) { return followed }
+                try await Task.sleep(for: .milliseconds(250))
+                continue
+            case .wait:
+                try await Task.sleep(for: .milliseconds(250))
+                continue
+            case .unknown(let message):
+                throw GenerationError(.permanent, provider: .fal, message: message)
+            }
+            break
+        }
         let body = try FalInputs.body(for: job)
         let endpoint = client.endpoint
         let step = "submit to \(job.model.id)"
         let response = try await client.send(try endpoint.request(.post, endpoint.url("/" + job.model.id), json: body), step: step)
         guard response.isSuccess else {
+            // Refused: nothing was queued, so the intent goes (another process may submit).
+            job.journal.clear()
             var failure = client.failure(response, step: step)
             if response.status == 422 { failure.input = FalInputs.blamedInput(response.body, job: job) }
             throw failure
