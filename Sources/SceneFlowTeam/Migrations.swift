@@ -128,6 +128,9 @@ public enum Migrations {
         ALTER TABLE sceneflow_journal ADD COLUMN provider text;
         ALTER TABLE sceneflow_journal ADD COLUMN model text;
         """),
+        (5, "cancel requests for runs, from any host", """
+        ALTER TABLE sceneflow_runs ADD COLUMN cancel_requested_at timestamptz;
+        """),
     ]
 
     public static var latest: Int { all.last?.version ?? 0 }

@@ -35,7 +35,10 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         try Migrations.check(pool)
     }
 
+    /// The name this process records as its host: `SCENEFLOW_HOST_NAME`, else the machine's
+    /// (containers that share a host name set it apart).
     public static var hostName: String {
+        if let name = ProcessInfo.processInfo.environment["SCENEFLOW_HOST_NAME"], !name.isEmpty { return name }
         var buffer = [UInt8](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
         return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
@@ -229,6 +232,15 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         case 1: return .found(matches[0])
         default: return .ambiguous(matches.map(\.runID))
         }
+    }
+
+    public func requestCancel(_ runID: String) throws -> Bool {
+        try !pool.query("UPDATE sceneflow_runs SET cancel_requested_at = clock_timestamp() WHERE run_id = $1 AND status = 'running' RETURNING run_id",
+                        [PostgresData(string: runID)]).isEmpty
+    }
+
+    public func cancelRequested(_ runID: String) throws -> Bool {
+        try !pool.query("SELECT 1 FROM sceneflow_runs WHERE run_id = $1 AND cancel_requested_at IS NOT NULL", [PostgresData(string: runID)]).isEmpty
     }
 
     /// A run's report as its host recorded it (any host can show any run).

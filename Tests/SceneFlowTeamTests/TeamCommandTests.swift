@@ -23,7 +23,12 @@ struct TeamCommandTests {
     func hosts(_ count: Int, services: TeamServices, database: DatabaseURL, objects: String? = nil) throws -> [Host] {
         let location = services.freshLocation()
         let objects = objects ?? "s3://\(location.bucket)/\(location.prefix)"
-        return try (0..<count).map { _ in Host(folder: try temporaryDirectory(), environment: services.environment(database: database, objects: objects)) }
+        // Each stands for a machine of its own: its own folders and its own host name.
+        return try (0..<count).map { i in
+            var environment = services.environment(database: database, objects: objects)
+            environment["SCENEFLOW_HOST_NAME"] = "host\(i)-\(UUID().uuidString.prefix(4))"
+            return Host(folder: try temporaryDirectory(), environment: environment)
+        }
     }
 
     func runs(_ result: CommandResult) throws -> [[String: Any]] {
@@ -257,6 +262,52 @@ struct TeamCommandTests {
         #expect(parked.status == 1, "\(parked.stderr)")
         #expect(parked.stderr.contains("its request id was never recorded") && parked.stderr.contains("gone-host:1"), "\(parked.stderr)")
         #expect(providers.requests().filter { $0.route == "fal.submit" }.count == before, "nothing was submitted for the parked job")
+    }
+
+    /// `runs wait` on one host follows a run of another to its end; `runs cancel` on a third
+    /// cancels it there. In the embedded default, `runs cancel` signals the run's process.
+    @Test func runsAreWaitedForAndCancelledFromAnyHost() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try hosts(3, services: services, database: database)
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        let template = packageRoot.appendingPathComponent("samples/testimonial.yaml").path
+        let (h0, h1) = (h[0], h[1])
+        let running = Task { try await h0.sceneflowCommand(["run", template, "--product", "grinder", "--asset", "brand_logo=\(logoImage.path)", "--simulate", "5"], timeout: 300) }
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        @Sendable func runID() -> String? {
+            try? pool.query("SELECT run_id FROM sceneflow_runs WHERE status = 'running'").first?.makeRandomAccess()[0].decode(String.self)
+        }
+        #expect(await waitUntil(timeout: 60) { runID() != nil })
+        let id = try #require(runID())
+        let waiting = Task { try await h1.sceneflowCommand(["runs", "wait", id], timeout: 300) }
+        try await Task.sleep(for: .seconds(1))
+        let cancel = try await h[2].sceneflowCommand(["runs", "cancel", id])
+        #expect(cancel.status == 0 && cancel.stdout.contains("asked its host to cancel it"), "\(cancel.stderr)")
+        let result = try await running.value
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(result.stderr.contains("cancelled from another host"))
+        let waited = try await waiting.value
+        #expect(waited.status == 1 && waited.stdout.contains("run \(id): cancelled"), "\(waited.stdout)\(waited.stderr)")
+        let again = try await h[2].sceneflowCommand(["runs", "cancel", id])
+        #expect(again.status == 1 && again.stderr.contains("has ended (cancelled)"))
+
+        // Embedded: the same commands on one workspace, the process signalled.
+        let folder = try temporaryDirectory()
+        let ws = ["--workspace", folder.appendingPathComponent("ws").path]
+        let local = Task { try await sceneflow(["run", template, "--asset", "product_1=\(productImage.path)", "--asset", "brand_logo=\(logoImage.path)", "--simulate", "5"] + ws, timeout: 300) }
+        @Sendable func localRun() -> String? {
+            guard let folders = try? FileManager.default.contentsOfDirectory(at: folder.appendingPathComponent("ws/runs"), includingPropertiesForKeys: nil) else { return nil }
+            return folders.compactMap { try? RunReport.read(from: $0.appendingPathComponent("run.json")) }.first { $0.status == .running }?.runID
+        }
+        #expect(await waitUntil(timeout: 60) { localRun() != nil })
+        let localID = try #require(localRun())
+        let signalled = try await sceneflow(["runs", "cancel", localID] + ws)
+        #expect(signalled.status == 0 && signalled.stdout.contains("asked process"), "\(signalled.stderr)")
+        #expect(try await local.value.status == 143)
+        let waitedHere = try await sceneflow(["runs", "wait", localID] + ws)
+        #expect(waitedHere.status == 1 && waitedHere.stdout.contains("cancelled"))
     }
 
     /// The same flow with bytes in a folder every host mounts.

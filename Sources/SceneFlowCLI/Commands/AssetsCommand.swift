@@ -138,8 +138,56 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "Run history of the workspace.",
-        subcommands: [List.self, Show.self, Import.self]
+        subcommands: [List.self, Show.self, Wait.self, Cancel.self, Import.self]
     )
+
+    struct Wait: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Wait for a run to end (from any host in team mode); exit 0 if it succeeded, 1 if not.")
+        @Argument(help: "A run id (or a unique prefix of one).") var run: String
+        @Option(help: "Give up after this many seconds (exit 1).") var timeout: Double = 3600
+        @OptionGroup var workspaceOptions: WorkspaceOptions
+
+        func run() async throws {
+            let database = try workspaceOptions.existingDatabase()
+            let deadline = Date().addingTimeInterval(timeout)
+            var record = try RunReference.record(run, database: database, workspace: workspaceOptions.workspace)
+            while record.status == RunReport.Status.running.rawValue {
+                guard Date() < deadline else { throw CommandFailure.error("run \(record.runID) is still running after \(Int(timeout)) s") }
+                try await Task.sleep(for: .milliseconds(500))
+                // A run of this host whose process died is settled (interrupted) rather than waited for.
+                database.settleAbandonedRunsOrWarn()
+                record = try RunReference.record(record.runID, database: database, workspace: workspaceOptions.workspace)
+            }
+            printOut("run \(record.runID): \(record.status)")
+            if record.status != RunReport.Status.succeeded.rawValue { throw CommandFailure(status: ExitStatus.failure, message: nil) }
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a run in progress (on this host: its process is signalled; in team mode, on any host).",
+            discussion: "The run records itself cancelled: jobs in flight are cancelled, nothing else starts.")
+        @Argument(help: "A run id (or a unique prefix of one).") var run: String
+        @OptionGroup var workspaceOptions: WorkspaceOptions
+
+        func run() async throws {
+            let database = try workspaceOptions.existingDatabase()
+            let record = try RunReference.record(run, database: database, workspace: workspaceOptions.workspace)
+            guard record.status == RunReport.Status.running.rawValue else {
+                throw CommandFailure.error("run \(record.runID) has ended (\(record.status)); there is nothing to cancel")
+            }
+            if let pid = record.pid, let start = record.processStart, Workspace.processStartTime(pid) == start {
+                guard kill(pid, SIGTERM) == 0 else { throw CommandFailure.error("cannot signal process \(pid) of run \(record.runID): \(String(cString: strerror(errno)))") }
+                printOut("run \(record.runID): asked process \(pid) to cancel it")
+            } else if try database.requestCancel(record.runID) {
+                printOut("run \(record.runID): asked its host to cancel it")
+            } else {
+                database.settleAbandonedRunsOrWarn()
+                throw CommandFailure.error("run \(record.runID) is recorded running by a process that is gone; it was marked interrupted")
+            }
+        }
+    }
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

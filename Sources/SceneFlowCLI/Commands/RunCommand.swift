@@ -191,7 +191,21 @@ enum Hydration {
             }
         }
         signals.cancelling(task)
+        // Team mode: `runs cancel` on another host asks through the history; polled here.
+        let ids = runs.map(\.0.scheduler.runID)
+        let watcher = Task.detached {
+            guard let store = session.store else { return }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                if ids.contains(where: { (try? store.cancelRequested($0)) == true }) {
+                    progress.note("cancelled from another host (`sceneflow runs cancel`): cancelling the jobs in flight")
+                    task.cancel()
+                    return
+                }
+            }
+        }
         let results = await task.value
+        watcher.cancel()
         progress.end()
         return zip(results, runs).map { Outcome(result: $0, label: $1.1, signal: signal.value) }
     }

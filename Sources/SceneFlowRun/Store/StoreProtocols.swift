@@ -43,6 +43,12 @@ public protocol RunHistoryStore: Sendable {
     /// A run's report as the history keeps it, for a run whose folder is on another host (team
     /// mode); nil where reports live only in run folders (the embedded default).
     func report(of runID: String) throws -> RunReport?
+    /// Asks the process that runs `runID` to cancel it, wherever it runs (team mode: a flag its
+    /// process polls). False where the store cannot carry the request (the embedded default:
+    /// `runs cancel` signals the process, which is on this host).
+    func requestCancel(_ runID: String) throws -> Bool
+    /// Whether someone asked to cancel `runID` (`runs cancel` on any host).
+    func cancelRequested(_ runID: String) throws -> Bool
 }
 
 /// The takes users picked, per template and job.
@@ -74,6 +80,8 @@ extension RunHistoryStore {
     public func runs(limit: Int = 20) throws -> [RunRecord] { try runs(limit: limit, product: nil, template: nil) }
 
     public func report(of runID: String) throws -> RunReport? { nil }
+    public func requestCancel(_ runID: String) throws -> Bool { false }
+    public func cancelRequested(_ runID: String) throws -> Bool { false }
 
     /// Adds (or updates) a run in the history from its folder's `run.json`: for a run whose end
     /// the history could not take (`sceneflow runs import RUN_FOLDER`). Returns the record.
