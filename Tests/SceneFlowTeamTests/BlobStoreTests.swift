@@ -64,8 +64,7 @@ func copy(_ file: URL) throws -> URL {
     return to
 }
 
-@Suite(.tags(.endToEnd), .timeLimit(.minutes(3)))
-struct BlobStoreTests {
+@Suite(.tags(.endToEnd), .timeLimit(.minutes(3))) struct BlobStoreTests {
     enum Kind: String, CaseIterable, Sendable { case folder, s3 }
 
     func stores(_ kind: Kind, location: S3Location? = nil) throws -> (any BlobStore, () throws -> any BlobStore) {

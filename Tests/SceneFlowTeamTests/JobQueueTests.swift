@@ -7,8 +7,7 @@ import Testing
 /// The queue's promises, against the real PostgreSQL: many claimers never share an attempt, a
 /// provider's limit holds across them, dependencies release children in order, a failure
 /// blocks what follows, and a late worker's writes are refused.
-@Suite(.tags(.endToEnd), .timeLimit(.minutes(4)))
-struct JobQueueTests {
+@Suite(.tags(.endToEnd), .timeLimit(.minutes(4))) struct JobQueueTests {
     func freshPool() throws -> PostgresPool {
         let services = try TeamServices.required()
         return try PostgresPool(url: try services.freshDatabase())
@@ -147,8 +146,7 @@ final class Shared<Value>: @unchecked Sendable {
 
 /// Workers over the queue: batches claimed and completed, dependencies followed, a worker
 /// stopped mid-batch hands its jobs back, and nothing is done twice or lost.
-@Suite(.tags(.endToEnd), .timeLimit(.minutes(4)))
-struct QueueWorkerTests {
+@Suite(.tags(.endToEnd), .timeLimit(.minutes(4))) struct QueueWorkerTests {
     @Test func workersDrainABatchWhileOneIsStoppedAndStartedAgain() async throws {
         let services = try TeamServices.required()
         let pool = try PostgresPool(url: try services.freshDatabase())

@@ -11,8 +11,7 @@ import Testing
 /// One contract, every backend: what the store promises does not depend on where it keeps
 /// its state. The PostgreSQL cases talk to the real server `scripts/team-services` started,
 /// and their bytes go to the real S3-compatible server or a folder.
-@Suite(.tags(.endToEnd), .timeLimit(.minutes(3)))
-struct StoreContractTests {
+@Suite(.tags(.endToEnd), .timeLimit(.minutes(3))) struct StoreContractTests {
     @Test(arguments: Backend.allCases)
     func theSameFileIsStoredOnceAndFoundByAnotherHost(_ backend: Backend) throws {
         let s = try StoreUnderTest.make(backend)

@@ -8,8 +8,7 @@ import Testing
 
 /// `sceneflow` processes in team mode against the real servers: separate workspaces and working
 /// folders stand for separate hosts (nothing shared on disk but what the servers hold).
-@Suite(.tags(.endToEnd), .timeLimit(.minutes(5)))
-struct TeamCommandTests {
+@Suite(.tags(.endToEnd), .timeLimit(.minutes(5))) struct TeamCommandTests {
     struct Host {
         var folder: URL
         var environment: [String: String]

@@ -9,8 +9,7 @@ import Testing
 
 /// `sceneflow serve` in team mode, a real server process: its API and pages show the team's
 /// products and history, added and made by other processes on other "hosts".
-@Suite(.tags(.endToEnd), .timeLimit(.minutes(3)))
-struct TeamServerTests {
+@Suite(.tags(.endToEnd), .timeLimit(.minutes(3))) struct TeamServerTests {
     @Test func theServerShowsTheTeamsProductsAndRuns() async throws {
         let services = try TeamServices.required()
         let database = try services.freshDatabase()
