@@ -110,6 +110,40 @@ import Testing
         await #expect(throws: QueueError.self) { try await queue.enqueue(runID: "r2", [.init(node: "a", provider: "local", parents: ["nope"])]) }
     }
 
+    /// A limit lowered (to 0) while its slots are held is the limit from then on: the held
+    /// slots finish their jobs, and no job takes a slot above the new limit. Slots a dead run
+    /// process held come back with the reaper; a child whose parents succeed and fail in one
+    /// batch is blocked, never left waiting.
+    @Test func loweredLimitsDeadHoldersAndMixedBatches() async throws {
+        let pool = try freshPool()
+        defer { pool.shutdown() }
+        let queue = try await JobQueue.connect(pool)
+        defer { Task { await queue.close() } }
+        try await queue.setLimit(provider: "fal", slots: 2)
+        try await queue.enqueue(runID: "r", (0..<6).map { JobQueue.NewJob(node: "n\($0)", provider: "fal") })
+        let first = try await queue.claim(worker: "w", capacity: 6, lease: 60)
+        #expect(first.count == 2)
+        try await queue.setLimit(provider: "fal", slots: 0)
+        try await queue.complete(first.map { ($0, .succeeded(result: "")) })
+        #expect(try await queue.claim(worker: "w", capacity: 6, lease: 60).isEmpty, "a limit of 0 starts nothing, though slots 1 and 2 are free rows")
+        try await queue.setLimit(provider: "fal", slots: 1)
+        #expect(try await queue.claim(worker: "w", capacity: 6, lease: 60).count == 1)
+
+        // A run process that died holding a slot (leased to it, expired).
+        try pool.query("UPDATE sceneflow_slots SET job_id = -1, holder = 'gone:1', lease_until = now() - interval '1 minute' WHERE provider = 'fal' AND slot = 1 AND job_id IS NULL")
+        try pool.query("INSERT INTO sceneflow_slots (provider, slot, job_id, holder, lease_until) VALUES ('local', 1, -1, 'gone:2', now() - interval '1 minute')")
+        try await queue.reap()
+        #expect(try pool.query("SELECT count(*)::int FROM sceneflow_slots WHERE holder IS NOT NULL").first?.makeRandomAccess()[0].decode(Int.self) == 0)
+
+        try await queue.enqueue(runID: "mixed", [.init(node: "ok", provider: "local"), .init(node: "bad", provider: "local"),
+                                                 .init(node: "child", provider: "local", parents: ["ok", "bad"])])
+        let parents = try await queue.claim(worker: "w", capacity: 10, lease: 60).filter { $0.runID == "mixed" }
+        #expect(parents.count == 2)
+        try await queue.complete(parents.map { ($0, $0.node == "ok" ? .succeeded(result: "") : .failed(error: "boom")) })
+        let child = try pool.query("SELECT state FROM sceneflow_jobs WHERE run_id = 'mixed' AND node = 'child'")
+        #expect(try child.first?.makeRandomAccess()[0].decode(String.self) == "blocked")
+    }
+
     /// Issue 27's test 5, on the queue: a worker whose lease ran out (paused, cut off) finds its
     /// job taken over; its late completion is refused, the new attempt's is taken, and its
     /// heartbeat tells it the job is no longer its own.

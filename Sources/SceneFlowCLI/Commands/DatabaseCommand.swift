@@ -85,7 +85,7 @@ struct DatabaseCommand: ParsableCommand {
                         let r = row.makeRandomAccess()
                         summary.jobs[try r[0].decode(String.self)] = try r[1].decode(Int.self)
                     }
-                    for row in try pool.query("SELECT l.provider, l.slots, (SELECT count(*)::int FROM sceneflow_slots s WHERE s.provider = l.provider AND s.job_id IS NOT NULL) FROM sceneflow_limits l ORDER BY 1") {
+                    for row in try pool.query("SELECT l.provider, l.slots, (SELECT count(*)::int FROM sceneflow_slots s WHERE s.provider = l.provider AND s.job_id IS NOT NULL AND (s.holder IS NULL OR s.lease_until >= now())) FROM sceneflow_limits l ORDER BY 1") {
                         let r = row.makeRandomAccess()
                         summary.limits[try r[0].decode(String.self)] = "\(try r[2].decode(Int.self))/\(try r[1].decode(Int.self))"
                     }

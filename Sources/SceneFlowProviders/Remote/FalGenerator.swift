@@ -82,8 +82,15 @@ public struct FalGenerator: Generator {
             throw GenerationError(.permanent, provider: .fal, message: error.description)
         }
         if let resumed = Handle(journal: journaled, model: job.model.id) { return resumed }
+        // The request is made before the intent is recorded: nothing that can fail without
+        // sending sits between the intent and the POST.
+        let body = try FalInputs.body(for: job)
+        let endpoint = client.endpoint
+        let step = "submit to \(job.model.id)"
+        let request = try endpoint.request(.post, endpoint.url("/" + job.model.id), json: body)
         // Team mode: one submit per job across every host. Another process's request is
-        // followed; its intent without a request id yet is waited for (a few seconds).
+        // followed; its intent without a request id yet is waited for.
+        var follows = 0
         while true {
             let intent: JournalIntent
             do { intent = try job.journal.intend(provider: .fal, model: job.model.id) } catch {
@@ -93,6 +100,10 @@ public struct FalGenerator: Generator {
             case .submit: break
             case .follow(let entry):
                 if let followed = Handle(journal: entry, model: job.model.id) { return followed }
+                follows += 1
+                guard follows < 40 else {
+                    throw GenerationError(.permanent, provider: .fal, message: "the team's journal records a request for this job that cannot be followed (\(entry.model), \(entry.requestID ?? "no request id")); look it up at fal")
+                }
                 try await Task.sleep(for: .milliseconds(250))
                 continue
             case .wait:
@@ -103,10 +114,12 @@ public struct FalGenerator: Generator {
             }
             break
         }
-        let body = try FalInputs.body(for: job)
-        let endpoint = client.endpoint
-        let step = "submit to \(job.model.id)"
-        let response = try await client.send(try endpoint.request(.post, endpoint.url("/" + job.model.id), json: body), step: step)
+        let response: HTTPResponse
+        do { response = try await client.send(request, step: step) } catch let error as GenerationError where error.message.contains("cannot connect") {
+            // Never connected: nothing was sent, so the intent goes.
+            job.journal.clear()
+            throw error
+        }
         guard response.isSuccess else {
             // Refused: nothing was queued, so the intent goes (another process may submit).
             job.journal.clear()

@@ -123,17 +123,25 @@ public final class JobQueue: Sendable {
         let window = capacity * 4
         let rows = try await connection.query("""
             WITH candidate AS MATERIALIZED (
-                SELECT id, provider, priority FROM sceneflow_jobs WHERE state = 'ready'
-                ORDER BY priority DESC, id LIMIT \(window) FOR UPDATE SKIP LOCKED
+                -- Only jobs whose provider has no limit, or a free slot within it (looked at
+                -- without locks: a job whose slot is taken meanwhile waits for the next claim),
+                -- so a saturated provider's jobs never fill the window.
+                SELECT j.id, j.provider, j.priority FROM sceneflow_jobs j
+                WHERE j.state = 'ready' AND (
+                    NOT EXISTS (SELECT 1 FROM sceneflow_limits l WHERE l.provider = j.provider)
+                    OR EXISTS (SELECT 1 FROM sceneflow_slots s JOIN sceneflow_limits l ON l.provider = s.provider
+                               WHERE s.provider = j.provider AND s.job_id IS NULL AND s.slot <= l.slots))
+                ORDER BY j.priority DESC, j.id LIMIT \(window) FOR UPDATE OF j SKIP LOCKED
             ), ranked AS (
                 SELECT c.id, c.provider, c.priority,
                        row_number() OVER (PARTITION BY c.provider ORDER BY c.priority DESC, c.id) AS n,
                        EXISTS (SELECT 1 FROM sceneflow_limits l WHERE l.provider = c.provider) AS limited
                 FROM candidate c
             ), free AS MATERIALIZED (
-                SELECT provider, slot FROM sceneflow_slots
-                WHERE job_id IS NULL AND provider IN (SELECT provider FROM candidate)
-                ORDER BY provider, slot LIMIT \(capacity) FOR UPDATE SKIP LOCKED
+                -- A slot above its provider's limit (a limit lowered while it was in use) is never taken.
+                SELECT s.provider, s.slot FROM sceneflow_slots s JOIN sceneflow_limits l ON l.provider = s.provider
+                WHERE s.job_id IS NULL AND s.slot <= l.slots AND s.provider IN (SELECT provider FROM candidate)
+                ORDER BY s.slot, s.provider LIMIT \(capacity) FOR UPDATE OF s SKIP LOCKED
             ), free_ranked AS (
                 SELECT provider, slot, row_number() OVER (PARTITION BY provider ORDER BY slot) AS n FROM free
             ), paired AS MATERIALIZED (
@@ -190,16 +198,16 @@ public final class JobQueue: Sendable {
             ), counts AS (
                 SELECT e.child, count(*) AS n FROM sceneflow_job_edges e JOIN done ON e.parent = done.id AND done.state = 'succeeded'
                 GROUP BY e.child
-            ), woken AS (
-                UPDATE sceneflow_jobs c SET pending = c.pending - counts.n,
-                       state = CASE WHEN c.state = 'waiting' AND c.pending - counts.n <= 0 THEN 'ready' ELSE c.state END,
-                       ready_at = CASE WHEN c.state = 'waiting' AND c.pending - counts.n <= 0 THEN clock_timestamp() ELSE c.ready_at END
-                FROM counts WHERE c.id = counts.child
-                RETURNING c.provider, c.state
             ), descendants(id) AS (
                 SELECT e.child FROM sceneflow_job_edges e JOIN done ON e.parent = done.id AND done.state = 'failed'
                 UNION
                 SELECT e.child FROM sceneflow_job_edges e JOIN descendants d ON e.parent = d.id
+            ), woken AS (
+                UPDATE sceneflow_jobs c SET pending = c.pending - counts.n,
+                       state = CASE WHEN c.state = 'waiting' AND c.pending - counts.n <= 0 THEN 'ready' ELSE c.state END,
+                       ready_at = CASE WHEN c.state = 'waiting' AND c.pending - counts.n <= 0 THEN clock_timestamp() ELSE c.ready_at END
+                FROM counts WHERE c.id = counts.child AND c.id NOT IN (SELECT id FROM descendants)
+                RETURNING c.provider, c.state
             ), blocked AS (
                 UPDATE sceneflow_jobs b SET state = 'blocked', finished_at = clock_timestamp(),
                        error = 'a job it depends on failed'
@@ -279,8 +287,11 @@ public final class JobQueue: Sendable {
                 FROM expired e WHERE j.id = e.id RETURNING j.id, j.provider
             ), freed AS (
                 UPDATE sceneflow_slots s SET job_id = NULL FROM requeued r WHERE s.job_id = r.id RETURNING s.job_id
+            ), expired_holders AS (
+                UPDATE sceneflow_slots SET job_id = NULL, holder = NULL, lease_until = NULL
+                WHERE holder IS NOT NULL AND lease_until < clock_timestamp() RETURNING provider
             ), notified AS (
-                SELECT pg_notify(\(Self.channel), provider) FROM (SELECT DISTINCT provider FROM requeued) p
+                SELECT pg_notify(\(Self.channel), provider) FROM (SELECT provider FROM requeued UNION SELECT provider FROM expired_holders) p
             )
             SELECT (SELECT count(*) FROM requeued), (SELECT count(*) FROM notified)
             """, logger: logger)
@@ -291,7 +302,8 @@ public final class JobQueue: Sendable {
     // MARK: Limits and counts
 
     /// Sets a provider's concurrency across every worker (0 stops its jobs being claimed).
-    /// Slots in use beyond a lowered limit are removed as their jobs finish.
+    /// Slots beyond a lowered limit are never taken again (free ones are removed at once; ones in
+    /// use are left to their jobs).
     public func setLimit(provider: String, slots: Int) async throws {
         guard (0...1000).contains(slots) else { throw QueueError("a limit is 0 to 1000, got \(slots)") }
         try await transaction { connection in
@@ -316,7 +328,8 @@ public final class JobQueue: Sendable {
 
     public func limits() async throws -> [Limit] {
         let rows = try await connection.query("""
-            SELECT l.provider, l.slots, (SELECT count(*) FROM sceneflow_slots s WHERE s.provider = l.provider AND s.job_id IS NOT NULL)::int
+            SELECT l.provider, l.slots, (SELECT count(*) FROM sceneflow_slots s WHERE s.provider = l.provider AND s.job_id IS NOT NULL
+                                         AND (s.holder IS NULL OR s.lease_until >= clock_timestamp()))::int
             FROM sceneflow_limits l ORDER BY l.provider
             """, logger: logger)
         var limits: [Limit] = []

@@ -64,11 +64,10 @@ public final class PostgresJournal: JournalBackend, @unchecked Sendable {
         if try r[1].decode(String?.self) != nil, let text = try r[2].decode(String?.self) {
             return .follow(try JSONCoding.decoder.decode(JournalEntry.self, from: Data(text.utf8)))
         }
-        // This process's own intent (a retry after a failed attempt): it knows nothing was sent
-        // beyond what it recorded.
-        if owner == holder { return .submit }
         let age = try r[3].decode(Double.self)
-        guard age > lease else { return .wait }
+        // This process's own intent, left by an attempt whose request may have gone out (a
+        // timeout, a lost connection, an answer it could not read): never sent again blind.
+        guard owner == holder || age > lease else { return .wait }
         let since = try r[4].decode(Date.self)
         return .unknown("""
             a \(provider.rawValue) request for this job (\(model), cache key \(key.prefix(12))) may have been sent by \(owner ?? "another process") at \

@@ -76,7 +76,7 @@ public final class QueueWorker: Sendable {
         // Each run of a worker holds its leases under an identity of its own: a worker restarted
         // under the same name must not renew (or complete) what its previous life held.
         let name = "\(self.name)#\(UUID().uuidString.prefix(8).lowercased())"
-        let queue = try await JobQueue.connect(pool)
+        var queue = try await JobQueue.connect(pool)
         let mailbox = Mailbox()
         var running: [JobQueue.JobKey: (job: JobQueue.ClaimedJob, task: Task<Void, Never>)] = [:]
         var completed = 0
@@ -126,55 +126,67 @@ public final class QueueWorker: Sendable {
             ticks.cancel()
         }
 
-        do {
-            while !Task.isCancelled {
-                // Jobs whose lease was taken over: stop them, never complete them.
-                for key in lost.take() {
-                    if let entry = running.removeValue(forKey: key) {
-                        entry.task.cancel()
-                        logger.warning("lease lost; job stopped", metadata: ["run": "\(entry.job.runID)", "job": "\(entry.job.node)", "attempt": "\(key.attempt)"])
-                    }
+        while !Task.isCancelled {
+            // Jobs whose lease was taken over: stop them, never complete them.
+            for key in lost.take() {
+                if let entry = running.removeValue(forKey: key) {
+                    entry.task.cancel()
+                    logger.warning("lease lost; job stopped", metadata: ["run": "\(entry.job.runID)", "job": "\(entry.job.node)", "attempt": "\(key.attempt)"])
                 }
-                let finished = mailbox.take().filter { running[JobQueue.JobKey(id: $0.0.id, attempt: $0.0.attempt)] != nil }
+            }
+            let finished = mailbox.take().filter { running[JobQueue.JobKey(id: $0.0.id, attempt: $0.0.attempt)] != nil }
+            var claimed: [JobQueue.ClaimedJob] = []
+            do {
                 if !finished.isEmpty {
                     let taken = try await queue.complete(finished)
                     completed += taken.count
                     for (job, _) in finished { running[JobQueue.JobKey(id: job.id, attempt: job.attempt)] = nil }
                     held.set(Set(running.keys))
                 }
-                var claimed: [JobQueue.ClaimedJob] = []
                 if healthy.value, running.count < concurrency {
                     claimed = try await queue.claim(worker: name, capacity: concurrency - running.count, lease: lease)
-                    for job in claimed {
-                        let key = JobQueue.JobKey(id: job.id, attempt: job.attempt)
-                        let handler = self.handler
-                        running[key] = (job, Task {
-                            let outcome: JobQueue.Outcome
-                            do { outcome = .succeeded(result: try await handler(job)) } catch is CancellationError {
-                                return
-                            } catch {
-                                outcome = .failed(error: Redaction.redact("\(error)"))
-                            }
-                            mailbox.post((job, outcome))
-                        })
-                    }
-                    held.set(Set(running.keys))
                 }
-                if claimed.isEmpty && finished.isEmpty { await mailbox.wait() }
+            } catch {
+                if Task.isCancelled { break }
+                // The database went away: the outcomes wait for it (they are fenced, so a late
+                // write of a job taken over meanwhile is refused), the connection is made again.
+                logger.warning("the queue cannot be reached; trying again", metadata: ["worker": "\(name)", "error": "\(error)"])
+                for outcome in finished { mailbox.post(outcome) }
+                try? await Task.sleep(for: .seconds(1))
+                if let fresh = try? await JobQueue.connect(pool) {
+                    let old = queue
+                    queue = fresh
+                    await old.close()
+                }
+                continue
             }
-        } catch {
-            for entry in running.values { entry.task.cancel() }
-            await queue.close()
-            throw error
+            if !claimed.isEmpty {
+                for job in claimed {
+                    let key = JobQueue.JobKey(id: job.id, attempt: job.attempt)
+                    let handler = self.handler
+                    running[key] = (job, Task {
+                        let outcome: JobQueue.Outcome
+                        do { outcome = .succeeded(result: try await handler(job)) } catch is CancellationError {
+                            return
+                        } catch {
+                            outcome = .failed(error: Redaction.redact("\(error)"))
+                        }
+                        mailbox.post((job, outcome))
+                    })
+                }
+                held.set(Set(running.keys))
+            }
+            if claimed.isEmpty && finished.isEmpty { await mailbox.wait() }
         }
         // Stopping: what is still running is cancelled and handed back (outside the cancelled
         // task, so the statements are sent).
         for entry in running.values { entry.task.cancel() }
         let unfinished = running.values.map(\.job)
+        let last = queue
         await Task.detached {
-            try? await queue.handBack(unfinished)
-            try? await queue.stopped(worker: name)
-            await queue.close()
+            try? await last.handBack(unfinished)
+            try? await last.stopped(worker: name)
+            await last.close()
         }.value
         return completed
     }

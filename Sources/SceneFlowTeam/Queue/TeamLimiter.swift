@@ -19,6 +19,7 @@ public actor TeamLimiter: SharedLimits {
     let logger = Logger(label: "sceneflow.limits")
     private var connection: PostgresConnection?
     private var held: [Provider: [Int]] = [:]
+    private var unheld: [Provider: Int] = [:]
     private var limited: (providers: Set<String>, read: Date)?
     private var heartbeat: Task<Void, Never>?
     private var warned = false
@@ -70,21 +71,37 @@ public actor TeamLimiter: SharedLimits {
 
     public func acquire(_ provider: Provider) async {
         var delay = 0.05
+        let began = Date()
+        var told = false
+        var settled = false
+        defer { if !settled { unheld[provider, default: 0] += 1 } }
         while !Task.isCancelled {
+            if !told, Date().timeIntervalSince(began) > 3 {
+                // A limit of 0, or every slot held: said once, then waited for.
+                logger.warning("waiting for a \(provider.rawValue) slot: the team's limit is in use (`sceneflow limits list`)")
+                told = true
+            }
             do {
-                guard try await isLimited(provider) else { return }
+                guard try await isLimited(provider) else {
+                    // Not held here: nothing to give back, but the release must not take another's.
+                    unheld[provider, default: 0] += 1
+                    settled = true
+                    return
+                }
                 let connection = try await db()
                 let rows = try await connection.query("""
                     UPDATE sceneflow_slots s SET job_id = -1, holder = \(holder), lease_until = clock_timestamp() + make_interval(secs => \(lease))
                     WHERE (s.provider, s.slot) = (
-                        SELECT provider, slot FROM sceneflow_slots WHERE provider = \(provider.rawValue) AND job_id IS NULL
-                        ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+                        SELECT f.provider, f.slot FROM sceneflow_slots f JOIN sceneflow_limits l ON l.provider = f.provider
+                        WHERE f.provider = \(provider.rawValue) AND f.job_id IS NULL AND f.slot <= l.slots
+                        ORDER BY f.slot LIMIT 1 FOR UPDATE OF f SKIP LOCKED)
                     RETURNING s.slot
                     """, logger: logger)
                 for try await slot in rows.decode(Int.self) {
                     held[provider, default: []].append(slot)
                     startHeartbeat()
                     warned = false
+                    settled = true
                     return
                 }
                 // None free: take back slots whose holder died, then wait a little.
@@ -105,6 +122,11 @@ public actor TeamLimiter: SharedLimits {
     }
 
     public func release(_ provider: Provider) async {
+        // An acquisition that ended without a slot (cancelled while it waited) gives back nothing.
+        if let phantom = unheld[provider], phantom > 0 {
+            unheld[provider] = phantom - 1
+            return
+        }
         guard let slot = held[provider]?.popLast() else { return }
         for _ in 0..<20 {
             do {
