@@ -122,15 +122,15 @@ public final class JobQueue: Sendable {
         guard capacity > 0 else { return [] }
         let window = capacity * 4
         let rows = try await connection.query("""
-            WITH candidate AS MATERIALIZED (
-                -- Only jobs whose provider has no limit, or a free slot within it (looked at
-                -- without locks: a job whose slot is taken meanwhile waits for the next claim),
-                -- so a saturated provider's jobs never fill the window.
+            WITH closed AS MATERIALIZED (
+                -- Providers with a limit and no free slot within it (looked at without locks: a
+                -- job whose slot is taken meanwhile waits for the next claim), so a saturated
+                -- provider's jobs never fill the window.
+                SELECT l.provider FROM sceneflow_limits l
+                WHERE NOT EXISTS (SELECT 1 FROM sceneflow_slots s WHERE s.provider = l.provider AND s.job_id IS NULL AND s.slot <= l.slots)
+            ), candidate AS MATERIALIZED (
                 SELECT j.id, j.provider, j.priority FROM sceneflow_jobs j
-                WHERE j.state = 'ready' AND (
-                    NOT EXISTS (SELECT 1 FROM sceneflow_limits l WHERE l.provider = j.provider)
-                    OR EXISTS (SELECT 1 FROM sceneflow_slots s JOIN sceneflow_limits l ON l.provider = s.provider
-                               WHERE s.provider = j.provider AND s.job_id IS NULL AND s.slot <= l.slots))
+                WHERE j.state = 'ready' AND j.provider NOT IN (SELECT provider FROM closed)
                 ORDER BY j.priority DESC, j.id LIMIT \(window) FOR UPDATE OF j SKIP LOCKED
             ), ranked AS (
                 SELECT c.id, c.provider, c.priority,
@@ -206,7 +206,7 @@ public final class JobQueue: Sendable {
                 UPDATE sceneflow_jobs c SET pending = c.pending - counts.n,
                        state = CASE WHEN c.state = 'waiting' AND c.pending - counts.n <= 0 THEN 'ready' ELSE c.state END,
                        ready_at = CASE WHEN c.state = 'waiting' AND c.pending - counts.n <= 0 THEN clock_timestamp() ELSE c.ready_at END
-                FROM counts WHERE c.id = counts.child AND c.id NOT IN (SELECT id FROM descendants)
+                FROM counts WHERE c.id = counts.child AND NOT EXISTS (SELECT 1 FROM descendants d WHERE d.id = c.id)
                 RETURNING c.provider, c.state
             ), blocked AS (
                 UPDATE sceneflow_jobs b SET state = 'blocked', finished_at = clock_timestamp(),
