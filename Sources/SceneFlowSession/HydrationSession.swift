@@ -182,8 +182,24 @@ public struct HydrationSession: Sendable {
         let generators = self.generators
         let scheduler = Scheduler(runID: request.runID, graph: graph, template: checked.reference, inputs: inputs, cache: cache,
                                options: options, folder: folder, workspace: workspace, productID: request.inputs.productID,
-                               generators: { generators.generator(for: $0) }, events: events)
+                               generators: { generators.generator(for: $0) }, events: Self.following(events, folder: folder, store: store))
         return PreparedHydration(request: request, scheduler: scheduler, folder: folder, plan: plan)
+    }
+
+    /// The run's events, and every 2 s at most (on an event) its `run.json` as it stands told to
+    /// the store, so that other hosts of a team follow the run live (a no-op for the embedded
+    /// store). Off the run's thread: a slow database never holds a job up.
+    static func following(_ events: @escaping @Sendable (RunEvent) -> Void, folder: RunFolder, store: (any Store)?) -> @Sendable (RunEvent) -> Void {
+        guard let store, !(store is WorkspaceDatabase) else { return events }
+        let last = ProgressClock()
+        return { event in
+            events(event)
+            guard last.due() else { return }
+            Task.detached {
+                guard let file = try? folder.file("run.json"), let report = try? RunReport.read(from: file), report.status == .running else { return }
+                try? store.progress(report)
+            }
+        }
     }
 
     /// Records a prepared run before anyone is told it exists (the server answers 202 after
@@ -275,5 +291,18 @@ public enum RunDiagram {
         let data = try await GraphvizRenderer.shared.render(diagram, format: format)
         guard format == .svg else { return data }
         return Data(SVGImages.relativize(String(decoding: data, as: UTF8.self), folder: run.folder, base: imageBase).utf8)
+    }
+}
+
+/// When a running run last told the store how it goes.
+final class ProgressClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = Date.distantPast
+    func due(every seconds: Double = 2) -> Bool {
+        lock.withLock {
+            guard Date().timeIntervalSince(last) >= seconds else { return false }
+            last = Date()
+            return true
+        }
     }
 }

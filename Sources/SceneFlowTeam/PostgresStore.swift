@@ -234,6 +234,14 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         }
     }
 
+    public func progress(_ report: RunReport) throws {
+        guard report.status == .running else { return }
+        let reportText = String(decoding: try JSONCoding.compact.encode(report), as: UTF8.self)
+        let counts = String(decoding: try JSONCoding.compact.encode(report.counts), as: UTF8.self)
+        try pool.query("UPDATE sceneflow_runs SET report = $2, counts = $3, cost_micros = $4 WHERE run_id = $1 AND status = 'running'",
+                       [PostgresData(string: report.runID), PostgresData(string: reportText), PostgresData(string: counts), PostgresData(int64: report.cost.micros)])
+    }
+
     public func requestCancel(_ runID: String) throws -> Bool {
         try !pool.query("UPDATE sceneflow_runs SET cancel_requested_at = clock_timestamp() WHERE run_id = $1 AND status = 'running' RETURNING run_id",
                         [PostgresData(string: runID)]).isEmpty

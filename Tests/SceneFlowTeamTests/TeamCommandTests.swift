@@ -281,7 +281,15 @@ import Testing
         #expect(await waitUntil(timeout: 60) { runID() != nil })
         let id = try #require(runID())
         let waiting = Task { try await h1.sceneflowCommand(["runs", "wait", id], timeout: 300) }
-        try await Task.sleep(for: .seconds(1))
+        // Other hosts follow it live: the history's copy of its report moves while it runs.
+        @Sendable func progressed() -> Bool {
+            let row = try? pool.query("SELECT report FROM sceneflow_runs WHERE run_id = $1 AND status = 'running'", [.init(string: id)]).first
+            guard let text = try? row?.makeRandomAccess()[0].decode(String?.self), let report = try? JSONCoding.decoder.decode(RunReport.self, from: Data(text.utf8)) else { return false }
+            return report.nodes.contains { $0.status == .succeeded && $0.job != nil }
+        }
+        #expect(await waitUntil(timeout: 60) { progressed() }, "a job's end reached the history while the run went on")
+        let shown = try await h[2].sceneflowCommand(["runs", "show", id, "--format", "json"])
+        #expect(shown.status == 0 && shown.stdout.contains("\"running\""), "\(shown.stdout)")
         let cancel = try await h[2].sceneflowCommand(["runs", "cancel", id])
         #expect(cancel.status == 0 && cancel.stdout.contains("asked its host to cancel it"), "\(cancel.stderr)")
         let result = try await running.value

@@ -49,6 +49,9 @@ public protocol RunHistoryStore: Sendable {
     func requestCancel(_ runID: String) throws -> Bool
     /// Whether someone asked to cancel `runID` (`runs cancel` on any host).
     func cancelRequested(_ runID: String) throws -> Bool
+    /// A running run's report as it goes (team mode: other hosts follow it live); nothing where
+    /// the run folder's `run.json` is the live report (the embedded default).
+    func progress(_ report: RunReport) throws
 }
 
 /// The takes users picked, per template and job.
@@ -82,6 +85,7 @@ extension RunHistoryStore {
     public func report(of runID: String) throws -> RunReport? { nil }
     public func requestCancel(_ runID: String) throws -> Bool { false }
     public func cancelRequested(_ runID: String) throws -> Bool { false }
+    public func progress(_ report: RunReport) throws {}
 
     /// Adds (or updates) a run in the history from its folder's `run.json`: for a run whose end
     /// the history could not take (`sceneflow runs import RUN_FOLDER`). Returns the record.
