@@ -88,31 +88,10 @@ public struct FalGenerator: Generator {
         let endpoint = client.endpoint
         let step = "submit to \(job.model.id)"
         let request = try endpoint.request(.post, endpoint.url("/" + job.model.id), json: body)
-        // Team mode: one submit per job across every host. Another process's request is
-        // followed; its intent without a request id yet is waited for.
-        var follows = 0
-        while true {
-            let intent: JournalIntent
-            do { intent = try job.journal.intend(provider: .fal, model: job.model.id) } catch {
-                throw GenerationError(.transient, provider: .fal, message: "the team's request journal cannot be reached: \(error)")
-            }
-            switch intent {
-            case .submit: break
-            case .follow(let entry):
-                if let followed = Handle(journal: entry, model: job.model.id) { return followed }
-                follows += 1
-                guard follows < 40 else {
-                    throw GenerationError(.permanent, provider: .fal, message: "the team's journal records a request for this job that cannot be followed (\(entry.model), \(entry.requestID ?? "no request id")); look it up at fal")
-                }
-                try await Task.sleep(for: .milliseconds(250))
-                continue
-            case .wait:
-                try await Task.sleep(for: .milliseconds(250))
-                continue
-            case .unknown(let message):
-                throw GenerationError(.permanent, provider: .fal, message: message)
-            }
-            break
+        // Team mode: one submit per job across every host (`JournalIntents`).
+        if let entry = try await JournalIntents.claim(job, provider: .fal, follows: { Handle(journal: $0, model: job.model.id) != nil }),
+           let followed = Handle(journal: entry, model: job.model.id) {
+            return followed
         }
         let response: HTTPResponse
         do { response = try await client.send(request, step: step) } catch let error as GenerationError where error.message.contains("cannot connect") {

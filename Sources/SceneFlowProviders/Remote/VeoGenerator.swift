@@ -72,9 +72,23 @@ public struct VeoGenerator: Generator {
         let parameters = VeoRequest.Parameters(aspectRatio: clip.aspectRatio.rawValue, durationSeconds: Int(clip.seconds))
         let endpoint = client.endpoint
         let step = "predictLongRunning"
-        let response = try await client.send(try endpoint.request(.post, endpoint.url("/v1beta/models/\(job.model.id):predictLongRunning"),
-                                                                  json: VeoRequest(instances: [instance], parameters: parameters)), step: step)
-        guard response.isSuccess else { throw GoogleErrors.failure(response, client: client, step: step) }
+        let request = try endpoint.request(.post, endpoint.url("/v1beta/models/\(job.model.id):predictLongRunning"),
+                                           json: VeoRequest(instances: [instance], parameters: parameters))
+        // Team mode: one operation per job across every host (`JournalIntents`).
+        if let entry = try await JournalIntents.claim(job, provider: .veo, follows: { $0.provider == .veo && $0.operation != nil }),
+           let operation = entry.operation {
+            return operation
+        }
+        let response: HTTPResponse
+        do { response = try await client.send(request, step: step) } catch let error as GenerationError where error.message.contains("cannot connect") {
+            // Never connected: nothing was sent, so the intent goes.
+            job.journal.clear()
+            throw error
+        }
+        guard response.isSuccess else {
+            job.journal.clear()
+            throw GoogleErrors.failure(response, client: client, step: step)
+        }
         guard let name = try client.decode(VeoOperation.self, response, step: step).name else {
             throw GenerationError(.transient, provider: .veo, httpStatus: response.status, message: "\(step): no operation name in \(ProviderClient.snippet(response.body))")
         }
