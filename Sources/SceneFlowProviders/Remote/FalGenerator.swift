@@ -93,12 +93,7 @@ public struct FalGenerator: Generator {
            let followed = Handle(journal: entry, model: job.model.id) {
             return followed
         }
-        let response: HTTPResponse
-        do { response = try await client.send(request, step: step) } catch let error as GenerationError where error.message.contains("cannot connect") {
-            // Never connected: nothing was sent, so the intent goes.
-            job.journal.clear()
-            throw error
-        }
+        let response = try await JournalIntents.submit(request, client: client, step: step, job: job)
         guard response.isSuccess else {
             // Refused: nothing was queued, so the intent goes (another process may submit).
             job.journal.clear()

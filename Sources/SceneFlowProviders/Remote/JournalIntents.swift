@@ -1,4 +1,5 @@
 import Foundation
+import SceneFlowHTTP
 import SceneFlowRun
 import SceneFlowTemplate
 
@@ -32,6 +33,15 @@ enum JournalIntents {
                 throw GenerationError(.permanent, provider: provider, message: message)
             }
             try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// Sends the paid request. A connection that was never made (nothing was sent) gives the
+    /// intent back, so another process (or a later attempt) may submit.
+    static func submit(_ request: HTTPRequest, client: ProviderClient, step: String, job: Job) async throws -> HTTPResponse {
+        do { return try await client.send(request, step: step) } catch let error as GenerationError where error.message.contains("cannot connect") {
+            job.journal.clear()
+            throw error
         }
     }
 }

@@ -79,12 +79,7 @@ public struct VeoGenerator: Generator {
            let operation = entry.operation {
             return operation
         }
-        let response: HTTPResponse
-        do { response = try await client.send(request, step: step) } catch let error as GenerationError where error.message.contains("cannot connect") {
-            // Never connected: nothing was sent, so the intent goes.
-            job.journal.clear()
-            throw error
-        }
+        let response = try await JournalIntents.submit(request, client: client, step: step, job: job)
         guard response.isSuccess else {
             job.journal.clear()
             throw GoogleErrors.failure(response, client: client, step: step)
