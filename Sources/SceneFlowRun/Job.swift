@@ -227,6 +227,8 @@ public struct GenerationError: Error, Sendable, CustomStringConvertible {
     /// A delay the server asked for (Retry-After, Gemini's retryDelay).
     public var retryAfter: Double?
     /// The input node at fault (`background:kitchen`), when an input is what failed.
+    /// The request never reached the provider (no connection was made): nothing was sent.
+    public var neverSent = false
     public var input: String?
 
     public init(_ kind: Kind, provider: Provider, httpStatus: Int? = nil, message: String, retryAfter: Double? = nil, input: String? = nil) {

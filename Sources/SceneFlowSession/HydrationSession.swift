@@ -190,7 +190,7 @@ public struct HydrationSession: Sendable {
     /// the store, so that other hosts of a team follow the run live (a no-op for the embedded
     /// store). Off the run's thread: a slow database never holds a job up.
     static func following(_ events: @escaping @Sendable (RunEvent) -> Void, folder: RunFolder, store: (any Store)?) -> @Sendable (RunEvent) -> Void {
-        guard let store, !(store is WorkspaceDatabase) else { return events }
+        guard let store, store.keepsProgress else { return events }
         let last = ProgressClock()
         return { event in
             events(event)

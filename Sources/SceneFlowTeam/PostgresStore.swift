@@ -234,6 +234,8 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         }
     }
 
+    public var keepsProgress: Bool { true }
+
     public func progress(_ report: RunReport) throws {
         guard report.status == .running else { return }
         let reportText = String(decoding: try JSONCoding.compact.encode(report), as: UTF8.self)

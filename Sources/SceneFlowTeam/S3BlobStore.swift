@@ -97,7 +97,7 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
         try FileManager.default.createDirectory(at: local.root, withIntermediateDirectories: true)
         let temporary = local.root.appendingPathComponent(".fetch-\(getpid())-\(UUID().uuidString.prefix(8))")
         defer { unlink(temporary.path) }
-        guard try download(name, to: temporary) else { throw BlobStoreError("\(name) is not in \(location)") }
+        guard try download(name, to: temporary) else { throw BlobStoreError("\(name) is not in \(location)", missing: true) }
         if verifiesContentNames, let expected = BlobNames.contentDigest(name) {
             let digest = try Digest.sha256(fileAt: temporary)
             guard digest == expected else {

@@ -154,10 +154,11 @@ import Testing
         defer { Task { await queue.close() } }
         try await queue.setLimit(provider: "fal", slots: 1)
         try await queue.enqueue(runID: "r", [.init(node: "clip", provider: "fal")])
-        let first = try #require(try await queue.claim(worker: "paused", capacity: 1, lease: 0.5).first)
+        // A lease long enough that a loaded machine reaps nothing early, short enough to wait out.
+        let first = try #require(try await queue.claim(worker: "paused", capacity: 1, lease: 4).first)
         #expect(first.attempt == 1)
         #expect(try await queue.reap() == 0, "a live lease is not reaped")
-        try await Task.sleep(for: .milliseconds(800))
+        try await Task.sleep(for: .milliseconds(4_500))
         #expect(try await queue.reap() == 1)
         let second = try #require(try await queue.claim(worker: "other", capacity: 1, lease: 60).first)
         #expect(second.id == first.id && second.attempt == 2)

@@ -39,7 +39,7 @@ enum JournalIntents {
     /// Sends the paid request. A connection that was never made (nothing was sent) gives the
     /// intent back, so another process (or a later attempt) may submit.
     static func submit(_ request: HTTPRequest, client: ProviderClient, step: String, job: Job) async throws -> HTTPResponse {
-        do { return try await client.send(request, step: step) } catch let error as GenerationError where error.message.contains("cannot connect") {
+        do { return try await client.send(request, step: step) } catch let error as GenerationError where error.neverSent {
             job.journal.clear()
             throw error
         }

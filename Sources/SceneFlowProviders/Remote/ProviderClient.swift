@@ -65,8 +65,10 @@ struct ProviderClient: Sendable {
         do {
             return try await http.send(request)
         } catch let error as HTTPError {
-            throw GenerationError(error.isTransient ? .transient : .permanent, provider: provider,
-                                  message: endpoint.redact("\(step): \(error)"))
+            var failure = GenerationError(error.isTransient ? .transient : .permanent, provider: provider,
+                                          message: endpoint.redact("\(step): \(error)"))
+            if case .cannotConnect = error { failure.neverSent = true }
+            throw failure
         }
     }
 

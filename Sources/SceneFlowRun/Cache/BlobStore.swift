@@ -63,7 +63,7 @@ extension BlobStore {
     }
 
     public func fetch(_ name: String) throws -> URL {
-        guard let url = locate(name) else { throw BlobStoreError("\(name) is not in the store") }
+        guard let url = locate(name) else { throw BlobStoreError("\(name) is not in the store", missing: true) }
         return url
     }
 }
@@ -75,10 +75,13 @@ public struct BlobStoreError: Error, CustomStringConvertible, Sendable {
     public var isTransient: Bool
     /// The bytes are there but not what their name promises.
     public var isDamaged: Bool
-    public init(_ description: String, transient: Bool = false, damaged: Bool = false) {
+    /// The store has no such name.
+    public var isMissing: Bool
+    public init(_ description: String, transient: Bool = false, damaged: Bool = false, missing: Bool = false) {
         self.description = description
         isTransient = transient
         isDamaged = damaged
+        isMissing = missing
     }
 }
 
@@ -106,7 +109,7 @@ public struct FolderBlobStore: BlobStore {
     }
 
     public func fetch(_ name: String) throws -> URL {
-        guard let url = locate(name) else { throw BlobStoreError("\(name) is not in \(root.path)") }
+        guard let url = locate(name) else { throw BlobStoreError("\(name) is not in \(root.path)", missing: true) }
         if verifiesContentNames, let expected = BlobNames.contentDigest(name) {
             let digest = try Digest.sha256(fileAt: url)
             guard digest == expected else {

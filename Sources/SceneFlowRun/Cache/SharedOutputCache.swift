@@ -48,9 +48,11 @@ public struct SharedOutputCache: OutputCache {
         let metadataName = "\(key.value).json"
         let metadata: OutputMetadata
         do {
-            guard try shared.contains(metadataName) else { return .miss }
+            // One read: a name the store does not have is a miss.
             let file = try shared.fetch(metadataName)
             metadata = try JSONCoding.decoder.decode(OutputMetadata.self, from: Data(contentsOf: file))
+        } catch let error as BlobStoreError where error.isMissing {
+            return .miss
         } catch {
             tell("the shared cache entry \(key.value.prefix(12)) cannot be read: \(error); it is made here")
             return .miss

@@ -52,6 +52,8 @@ public protocol RunHistoryStore: Sendable {
     /// A running run's report as it goes (team mode: other hosts follow it live); nothing where
     /// the run folder's `run.json` is the live report (the embedded default).
     func progress(_ report: RunReport) throws
+    /// Whether `progress` is kept (so a run tells it how it goes).
+    var keepsProgress: Bool { get }
 }
 
 /// The takes users picked, per template and job.
@@ -86,6 +88,7 @@ extension RunHistoryStore {
     public func requestCancel(_ runID: String) throws -> Bool { false }
     public func cancelRequested(_ runID: String) throws -> Bool { false }
     public func progress(_ report: RunReport) throws {}
+    public var keepsProgress: Bool { false }
 
     /// Adds (or updates) a run in the history from its folder's `run.json`: for a run whose end
     /// the history could not take (`sceneflow runs import RUN_FOLDER`). Returns the record.
