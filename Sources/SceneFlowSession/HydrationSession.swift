@@ -248,8 +248,9 @@ public struct HydrationSession: Sendable {
     /// are cancelled, the report says `cancelled`).
     public func run(_ prepared: PreparedHydration, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async -> HydrationResult {
         let scheduler = prepared.scheduler
-        // A shared store's waits during the jobs are the run's events.
-        let report = await StorageNotices.$observer.withValue({ events(.warning(node: "objects", message: $0)) }) { await scheduler.run() }
+        // (A shared store's waits are told by the store itself, on standard error: a task-local
+        // observer around the run crashed release builds in swift_task_localValuePush.)
+        let report = await scheduler.run()
         var result = HydrationResult(report: report, folder: prepared.folder)
         do {
             let diagram = try await RunDiagram.render(LoadedRun(report: report, folder: prepared.folder.url), graph: scheduler.graph,

@@ -261,7 +261,7 @@ public final class S3BlobStore: BlobStore, @unchecked Sendable {
                 throw BlobStoreError("cannot \(what) at \(location): \(error)")
             }
             let notice = "object store \(location): \(reason) while trying to \(what); trying again in \(String(format: "%.1f", delay)) s (attempt \(attempt + 1))"
-            if let observer = StorageNotices.observer { observer(notice) } else { notices(notice) }
+            notices(notice)
             Thread.sleep(forTimeInterval: delay)
             delay = min(delay * 2, 5)
             attempt += 1

@@ -154,10 +154,3 @@ public struct FolderBlobStore: BlobStore {
         rename(url.path, folder.appendingPathComponent("\(tag)-\(name)").path)
     }
 }
-
-/// Who hears a shared store's waits (a throttling or failing object store) while a run works:
-/// the run sets it around its jobs so each wait becomes one of its events; outside a run the
-/// store tells its own `notices`.
-public enum StorageNotices {
-    @TaskLocal public static var observer: (@Sendable (String) -> Void)?
-}

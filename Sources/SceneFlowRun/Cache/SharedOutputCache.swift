@@ -22,8 +22,7 @@ import Glibc
 public struct SharedOutputCache: OutputCache {
     public let local: FileOutputCache
     public let shared: any BlobStore
-    /// Told what could not be shared or read (the run goes on with its local cache); during a
-    /// run, `StorageNotices.observer` hears it instead (an event).
+    /// Told what could not be shared or read (the run goes on with its local cache).
     public let notices: @Sendable (String) -> Void
     /// Keys whose shared entry was found damaged by this process: its next store replaces it.
     private let damaged = DamagedKeys()
@@ -35,7 +34,7 @@ public struct SharedOutputCache: OutputCache {
     }
 
     func tell(_ message: String) {
-        if let observer = StorageNotices.observer { observer(message) } else { notices(message) }
+        notices(message)
     }
 
     static func outputName(_ key: CacheKey, _ metadata: OutputMetadata) -> String {
