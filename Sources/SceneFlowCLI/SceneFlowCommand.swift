@@ -19,7 +19,7 @@ public struct SceneFlowCommand: AsyncParsableCommand {
         """,
         version: SceneFlowVersion.current,
         subcommands: [ValidateCommand.self, GraphCommand.self, PlanCommand.self, RunCommand.self, BatchCommand.self,
-                      ExplainCommand.self, TakesCommand.self, AssetsCommand.self, RunsCommand.self, ModelsCommand.self, SchemaCommand.self, ServeCommand.self, DatabaseCommand.self, LimitsCommand.self]
+                      ExplainCommand.self, TakesCommand.self, AssetsCommand.self, RunsCommand.self, ModelsCommand.self, SchemaCommand.self, ServeCommand.self, DatabaseCommand.self, LimitsCommand.self, WorkerCommand.self]
     )
 
     public init() {}

@@ -10,9 +10,12 @@ public struct RunReport: Sendable, Codable {
         /// The process running it stopped (killed, crashed, the machine lost) before it ended;
         /// found and recorded by the next process that opens the workspace.
         case interrupted
+        /// Team mode: in the queue (`run --detach`, `batch --detach`), not yet taken by a
+        /// worker, or handed back by a worker that stopped.
+        case queued
 
         /// Whether the run has ended.
-        public var isFinished: Bool { self != .running }
+        public var isFinished: Bool { self != .running && self != .queued }
     }
 
     /// The template a run hydrated (`TemplateReference`).

@@ -72,6 +72,15 @@ public struct Workspace: Sendable {
     }
 
     /// A new, unique run id: sortable by time, `20261126-071939-0a6d278a` (the hex part keeps its leading zeros).
+    /// The name this process records as its host in team mode: `SCENEFLOW_HOST_NAME`, else the
+    /// machine's (containers that share a host name set it apart).
+    public static var hostName: String {
+        if let name = ProcessInfo.processInfo.environment["SCENEFLOW_HOST_NAME"], !name.isEmpty { return name }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
     public static func newRunID(date: Date = Date()) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -68,7 +68,7 @@ public struct HydrationSession: Sendable {
     public let workspace: Workspace
     /// Assets, history and picks: the workspace's database, or a team's (`Store`).
     public let store: (any Store)?
-    public let generators: GeneratorSet
+    public var generators: GeneratorSet
     /// Team mode: where outputs are shared with every host (`SharedOutputCache`); nil keeps
     /// them in this workspace only.
     public var sharedObjects: (any BlobStore)?
@@ -93,44 +93,7 @@ public struct HydrationSession: Sendable {
         let graph = checked.graph
         do { try workspace.create() } catch { throw .folder(error.description) }
         workspace.removeStaleScratch()
-
-        var diagnostics = InputValidator().validate(request.inputs, InputContext(loaded: checked.loaded, template: checked.template))
-        diagnostics += ReplacementCheck.check(request.replacements, graph: graph)
-        if diagnostics.hasErrors { throw .invalidInputs(diagnostics) }
-
-        var options = request.options
-        options.simulated = request.simulate != nil
-        do {
-            options.targets = request.targets.isEmpty ? nil : try RunSelection.nodes(for: request.targets, in: graph)
-            options.regenerate = try RunSelection.regenerated(request.regenerate, in: graph)
-        } catch { throw .unknownName(error.description) }
-        // A take's edited prompt, seed and variations belong to the nodes it regenerates.
-        for node in Set(options.prompts.keys).union(options.seeds.keys).sorted() where !options.regenerate.contains(node) {
-            throw .unknownName("\(Slug.shown(node)) is given a prompt or a seed but is not regenerated; regenerate it to make a take with them")
-        }
-        if let (node, prompt) = options.prompts.first(where: { $0.value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || $0.value.count > 10_000 }) {
-            let blank = prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-            throw .unknownName("the prompt for \(node) is \(blank ? "empty" : "\(prompt.count) characters long; it may be at most 10000")")
-        }
-        if let (node, seed) = options.seeds.first(where: { !(0...Int(UInt32.max)).contains($0.value) }) {
-            throw .unknownName("the seed for \(node) is \(seed); a seed is a whole number from 0 to \(UInt32.max)")
-        }
-        for node in options.prompts.keys.sorted() {
-            guard let index = graph.indexByID[node], let job = graph.nodes[index].job,
-                  [JobKind.firstFrame, .lastFrame, .cameraAngle, .video].contains(job) else {
-                throw .unknownName("\(Slug.shown(node)) has no prompt to edit: a voice-over says the scene's dialogue and the cut has no prompt; edit the template instead")
-            }
-        }
-        guard (1...8).contains(options.variations) else { throw .unknownName("variations is \(options.variations); it is 1 to 8") }
-        if options.variations > 1, options.regenerate.isEmpty { throw .unknownName("variations are takes of a regenerated node; name the node to regenerate") }
-
-        let selected = RunSelection.selected(graph, targets: options.targets)
-        let models = graph.nodes.indices.filter { selected?[$0] ?? true }
-            .compactMap { graph.model(of: $0, offline: options.offline) }
-        try generators.check(models)
-        // Every image the run would read decodes, every pixel, before anything is spent.
-        diagnostics += await ImageDecodeCheck.diagnostics(checked.loaded, inputs: request.inputs, replacements: request.replacements)
-        if diagnostics.hasErrors { throw .invalidInputs(Diagnostic.sortedByPosition(diagnostics)) }
+        var options = try await check(request)
 
         let remote: [String: URL]
         do {
@@ -184,6 +147,54 @@ public struct HydrationSession: Sendable {
                                options: options, folder: folder, workspace: workspace, productID: request.inputs.productID,
                                generators: { generators.generator(for: $0) }, events: Self.following(events, folder: folder, store: store))
         return PreparedHydration(request: request, scheduler: scheduler, folder: folder, plan: plan)
+    }
+
+    /// Every check of a request that needs neither the network nor the cache: inputs, images
+    /// (every pixel decoded), targets, takes' prompts and seeds, and (with `keys`) the keys and
+    /// tools of the models that would run. Returns the run's options as the checks resolved them.
+    /// `run --detach` checks here on the submitting host (`keys` off: keys are the workers').
+    public func check(_ request: HydrationRequest, keys: Bool = true) async throws(HydrationError) -> RunOptions {
+        let checked = request.template
+        let graph = checked.graph
+        var diagnostics = InputValidator().validate(request.inputs, InputContext(loaded: checked.loaded, template: checked.template))
+        diagnostics += ReplacementCheck.check(request.replacements, graph: graph)
+        if diagnostics.hasErrors { throw .invalidInputs(diagnostics) }
+
+        var options = request.options
+        options.simulated = request.simulate != nil
+        do {
+            options.targets = request.targets.isEmpty ? nil : try RunSelection.nodes(for: request.targets, in: graph)
+            options.regenerate = try RunSelection.regenerated(request.regenerate, in: graph)
+        } catch { throw .unknownName(error.description) }
+        // A take's edited prompt, seed and variations belong to the nodes it regenerates.
+        for node in Set(options.prompts.keys).union(options.seeds.keys).sorted() where !options.regenerate.contains(node) {
+            throw .unknownName("\(Slug.shown(node)) is given a prompt or a seed but is not regenerated; regenerate it to make a take with them")
+        }
+        if let (node, prompt) = options.prompts.first(where: { $0.value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || $0.value.count > 10_000 }) {
+            let blank = prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            throw .unknownName("the prompt for \(node) is \(blank ? "empty" : "\(prompt.count) characters long; it may be at most 10000")")
+        }
+        if let (node, seed) = options.seeds.first(where: { !(0...Int(UInt32.max)).contains($0.value) }) {
+            throw .unknownName("the seed for \(node) is \(seed); a seed is a whole number from 0 to \(UInt32.max)")
+        }
+        for node in options.prompts.keys.sorted() {
+            guard let index = graph.indexByID[node], let job = graph.nodes[index].job,
+                  [JobKind.firstFrame, .lastFrame, .cameraAngle, .video].contains(job) else {
+                throw .unknownName("\(Slug.shown(node)) has no prompt to edit: a voice-over says the scene's dialogue and the cut has no prompt; edit the template instead")
+            }
+        }
+        guard (1...8).contains(options.variations) else { throw .unknownName("variations is \(options.variations); it is 1 to 8") }
+        if options.variations > 1, options.regenerate.isEmpty { throw .unknownName("variations are takes of a regenerated node; name the node to regenerate") }
+
+        let selected = RunSelection.selected(graph, targets: options.targets)
+        let models = graph.nodes.indices.filter { selected?[$0] ?? true }
+            .compactMap { graph.model(of: $0, offline: options.offline) }
+        if keys { try generators.check(models) }
+        // Every image the run would read decodes, every pixel, before anything is spent.
+        diagnostics += await ImageDecodeCheck.diagnostics(checked.loaded, inputs: request.inputs, replacements: request.replacements)
+        if diagnostics.hasErrors { throw .invalidInputs(Diagnostic.sortedByPosition(diagnostics)) }
+
+        return options
     }
 
     /// The run's events, and every 2 s at most (on an event) its `run.json` as it stands told to
@@ -245,8 +256,12 @@ public struct HydrationSession: Sendable {
     }
 
     /// Runs a prepared hydration to its end (cancel the calling task to stop it: jobs in flight
-    /// are cancelled, the report says `cancelled`).
-    public func run(_ prepared: PreparedHydration, events: @escaping @Sendable (RunEvent) -> Void = { _ in }) async -> HydrationResult {
+    /// are cancelled, the report says `cancelled`). `ending` decides what the history is told of
+    /// the end (a team's worker: `queued` again when it stopped and handed the run back, nothing
+    /// when another worker took the run over); the folder's `run.json` always says how this
+    /// host's attempt ended.
+    public func run(_ prepared: PreparedHydration, events: @escaping @Sendable (RunEvent) -> Void = { _ in },
+                    ending: @escaping @Sendable (RunReport) async -> RunReport? = { $0 }) async -> HydrationResult {
         let scheduler = prepared.scheduler
         // (A shared store's waits are told by the store itself, on standard error: a task-local
         // observer around the run crashed release builds in swift_task_localValuePush.)
@@ -264,9 +279,11 @@ public struct HydrationSession: Sendable {
             result.warnings.append("the run folder's list of delivered files could not be written (a later run there will refuse the folder): \(ErrorText.describe(error))")
         }
         do {
-            try await store?.patiently(waiting: { reason in
-                events(.warning(node: "history", message: "waiting to record the run's end: \(reason)"))
-            }) { try $0.record(report, folder: prepared.folder.url) }
+            if let told = await ending(report) {
+                try await store?.patiently(waiting: { reason in
+                    events(.warning(node: "history", message: "waiting to record the run's end: \(reason)"))
+                }) { try $0.record(told, folder: prepared.folder.url) }
+            }
         } catch {
             // run.json is the run's truth; the history is told later (the server keeps trying,
             // `runs import` adds it by hand, and the next process that settles runs imports it).

@@ -35,14 +35,8 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         try Migrations.check(pool)
     }
 
-    /// The name this process records as its host: `SCENEFLOW_HOST_NAME`, else the machine's
-    /// (containers that share a host name set it apart).
-    public static var hostName: String {
-        if let name = ProcessInfo.processInfo.environment["SCENEFLOW_HOST_NAME"], !name.isEmpty { return name }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
-        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
-    }
+    /// The name this process records as its host (`Workspace.hostName`).
+    public static var hostName: String { Workspace.hostName }
 
     func name(_ asset: StoredAsset) -> String { "\(asset.sha256).\(asset.mediaType)" }
 
@@ -244,10 +238,63 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
                        [PostgresData(string: report.runID), PostgresData(string: reportText), PostgresData(string: counts), PostgresData(int64: report.cost.micros)])
     }
 
+    /// A running run is asked (its process polls the flag); a queued run no worker holds is
+    /// cancelled here and now, its queue job with it, in one transaction.
     public func requestCancel(_ runID: String) throws -> Bool {
-        try !pool.query("UPDATE sceneflow_runs SET cancel_requested_at = clock_timestamp() WHERE run_id = $1 AND status = 'running' RETURNING run_id",
-                        [PostgresData(string: runID)]).isEmpty
+        try pool.transaction { tx in
+            let unclaimed = try tx.query("""
+                UPDATE sceneflow_jobs SET state = 'failed', error = 'cancelled before a worker took it', finished_at = clock_timestamp()
+                WHERE run_id = $1 AND provider = $2 AND state IN ('ready', 'waiting') RETURNING id
+                """, [PostgresData(string: runID), PostgresData(string: JobQueue.runProvider)])
+            if !unclaimed.isEmpty, try Self.endUnstarted(runID, status: .cancelled, reason: "cancelled before a worker took it", tx) {
+                return true
+            }
+            return try !tx.query("UPDATE sceneflow_runs SET cancel_requested_at = clock_timestamp() WHERE run_id = $1 AND status IN ('running', 'queued') RETURNING run_id",
+                                 [PostgresData(string: runID)]).isEmpty
+        }
     }
+
+    /// Puts runs in the queue (`run --detach`, `batch --detach`): each run's history row
+    /// (`queued`, its report every node pending) and its queue job (`DetachedRun` as payload),
+    /// all in one transaction, so a run is either fully queued or not at all; idle workers are
+    /// woken.
+    public func enqueue(_ runs: [(report: RunReport, payload: String)]) throws {
+        try pool.transaction { tx in
+            for (report, payload) in runs {
+                var record = RunRecord(report, folder: URL(fileURLWithPath: "/"))
+                record.folder = Self.queuedFolder
+                try upsert(record, report: report, tx)
+                try tx.execute("""
+                    INSERT INTO sceneflow_jobs (run_id, node, provider, payload, pending, state, ready_at)
+                    VALUES ($1, $2, $2, $3, 0, 'ready', clock_timestamp())
+                    """, [PostgresData(string: report.runID), PostgresData(string: JobQueue.runProvider), PostgresData(string: payload)])
+            }
+            try tx.execute("SELECT pg_notify($1, $2)", [PostgresData(string: JobQueue.channel), PostgresData(string: JobQueue.runProvider)])
+        }
+    }
+
+    /// Ends a queued run that never started on this host (its description could not be read,
+    /// its inputs fetched, or a check failed on the worker): its row says why, its folder stays
+    /// `(queued)` (no host has its files). False if the row is no longer queued or running here.
+    public func endUnstarted(_ runID: String, status: RunReport.Status, reason: String) throws -> Bool {
+        try pool.transaction { try Self.endUnstarted(runID, status: status, reason: reason, $0) }
+    }
+
+    static func endUnstarted(_ runID: String, status: RunReport.Status, reason: String, _ tx: PostgresTransaction) throws -> Bool {
+        guard let row = try tx.query("SELECT report FROM sceneflow_runs WHERE run_id = $1 AND status IN ('queued', 'running') FOR UPDATE",
+                                     [PostgresData(string: runID)]).first else { return false }
+        var report = try row.makeRandomAccess()[0].decode(String?.self).flatMap { try? JSONCoding.decoder.decode(RunReport.self, from: Data($0.utf8)) }
+        report?.status = status
+        report?.finishedAt = Date()
+        report?.stopReason = reason
+        let text = try report.map { String(decoding: try JSONCoding.compact.encode($0), as: UTF8.self) }
+        try tx.execute("UPDATE sceneflow_runs SET status = $2, finished_at = clock_timestamp(), report = coalesce($3, report), pid = NULL WHERE run_id = $1",
+                       [PostgresData(string: runID), PostgresData(string: status.rawValue), text.map { PostgresData(string: $0) } ?? .null])
+        return true
+    }
+
+    /// The folder a queued run's row names until a worker takes it (no host's folder).
+    public static let queuedFolder = "(queued)"
 
     public func cancelRequested(_ runID: String) throws -> Bool {
         try !pool.query("SELECT 1 FROM sceneflow_runs WHERE run_id = $1 AND cancel_requested_at IS NOT NULL", [PostgresData(string: runID)]).isEmpty
@@ -263,7 +310,12 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     /// Runs of this host whose process is gone while the history says they run: settled as
     /// their `run.json` says, or `interrupted`. Runs of other hosts are theirs to settle.
     public func settleAbandonedRuns() throws -> [RunRecord] {
-        let candidates = try pool.query("SELECT \(Self.runColumns) FROM sceneflow_runs WHERE status = 'running' AND host = $1", [PostgresData(string: host)]).map(run)
+        // A run a worker holds through the queue is the queue's to settle: its job's lease runs
+        // out and another worker takes it on.
+        let candidates = try pool.query("""
+            SELECT \(Self.runColumns) FROM sceneflow_runs r WHERE status = 'running' AND host = $1
+            AND NOT EXISTS (SELECT 1 FROM sceneflow_jobs j WHERE j.run_id = r.run_id AND j.state IN ('ready', 'waiting', 'running'))
+            """, [PostgresData(string: host)]).map(run)
         var settled: [RunRecord] = []
         for var run in candidates {
             if let pid = run.pid, run.processStart != nil, Workspace.processStartTime(pid) == run.processStart { continue }
@@ -305,6 +357,7 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         record.supersededBy = try r["superseded_by"].decode(String?.self)
         record.pid = try r["pid"].decode(Int32?.self)
         record.processStart = try r["process_start"].decode(String?.self)
+        if record.folder == Self.queuedFolder { return record }
         if let runHost, runHost != host {
             record.folder = "\(runHost):\(record.folder)"
             record.finalVideo = record.finalVideo.map { "\(runHost):\($0)" }

@@ -99,7 +99,7 @@ public struct TeamConfiguration: Sendable {
                 throw TeamConfigurationError("the shared folder \(root.path) (SCENEFLOW_OBJECTS) is not there; mount it, or create it on the shared volume")
             }
             var store = FolderBlobStore(root: root.appendingPathComponent(folder))
-            store.verifiesContentNames = folder == "assets"
+            store.verifiesContentNames = folder == "assets" || folder == "inputs"
             return store
         case .s3(let location)?:
             let environment = ProcessInfo.processInfo.environment

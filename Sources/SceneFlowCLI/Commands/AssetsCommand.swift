@@ -152,8 +152,8 @@ struct RunsCommand: AsyncParsableCommand {
             let database = try workspaceOptions.existingDatabase()
             let deadline = Date().addingTimeInterval(timeout)
             var record = try RunReference.record(run, database: database, workspace: workspaceOptions.workspace)
-            while record.status == RunReport.Status.running.rawValue {
-                guard Date() < deadline else { throw CommandFailure.error("run \(record.runID) is still running after \(Int(timeout)) s") }
+            while !(RunReport.Status(rawValue: record.status)?.isFinished ?? true) {
+                guard Date() < deadline else { throw CommandFailure.error("run \(record.runID) is still \(record.status) after \(Int(timeout)) s") }
                 try await Task.sleep(for: .milliseconds(500))
                 // A run of this host whose process died is settled (interrupted) rather than waited for.
                 database.settleAbandonedRunsOrWarn()
@@ -174,14 +174,18 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             let database = try workspaceOptions.existingDatabase()
             let record = try RunReference.record(run, database: database, workspace: workspaceOptions.workspace)
-            guard record.status == RunReport.Status.running.rawValue else {
+            guard !(RunReport.Status(rawValue: record.status)?.isFinished ?? true) else {
                 throw CommandFailure.error("run \(record.runID) has ended (\(record.status)); there is nothing to cancel")
             }
-            if let pid = record.pid, let start = record.processStart, Workspace.processStartTime(pid) == start {
+            // Team mode asks through the history first: the process may be a worker hydrating
+            // other runs too (a signal would stop them all); a queued run is cancelled at once.
+            if try database.requestCancel(record.runID) {
+                let now = try RunReference.record(record.runID, database: database, workspace: workspaceOptions.workspace)
+                printOut(now.status == RunReport.Status.cancelled.rawValue ? "run \(record.runID): cancelled (no worker had taken it)"
+                                                                           : "run \(record.runID): asked its host to cancel it")
+            } else if let pid = record.pid, let start = record.processStart, Workspace.processStartTime(pid) == start {
                 guard kill(pid, SIGTERM) == 0 else { throw CommandFailure.error("cannot signal process \(pid) of run \(record.runID): \(String(cString: strerror(errno)))") }
                 printOut("run \(record.runID): asked process \(pid) to cancel it")
-            } else if try database.requestCancel(record.runID) {
-                printOut("run \(record.runID): asked its host to cancel it")
             } else {
                 database.settleAbandonedRunsOrWarn()
                 throw CommandFailure.error("run \(record.runID) is recorded running by a process that is gone; it was marked interrupted")

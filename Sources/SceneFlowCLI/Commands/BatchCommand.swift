@@ -59,6 +59,13 @@ struct BatchCommand: AsyncParsableCommand {
         defer { signals.remove() }
         var prepared: [(PreparedHydration, String?)] = []
         var total = Money.zero
+        if execution.detach {
+            guard out == nil else { throw CommandFailure(status: ExitStatus.usage, message: "error: --out names a folder on this host; a detached batch's run folders are on the workers' hosts (leave --out out)") }
+            guard execution.budget == nil else {
+                throw CommandFailure(status: ExitStatus.usage, message: "error: a batch's --max-cost is one budget held by one process; run the batch without --detach, or queue each product with `run --detach --max-cost`")
+            }
+        }
+        var detached: [(HydrationRequest, String)] = []
         for product in batch.products {
             var request = HydrationRequest(template: checked, inputs: product.inputs)
             request.targets = targets
@@ -66,6 +73,10 @@ struct BatchCommand: AsyncParsableCommand {
             request.runID = "\(batchID)-\(product.id)"
             request.out = folder.appendingPathComponent(product.id)
             try execution.configure(&request, limits: limits)
+            if execution.detach {
+                detached.append((request, product.id))
+                continue
+            }
             request.budget = nil
             request.options.ledger = ledger
             request.options.sharedLimiter = shared
@@ -78,6 +89,9 @@ struct BatchCommand: AsyncParsableCommand {
             } catch {
                 throw CommandFailure(status: ExitStatus.of(error)?.0 ?? 1, message: "product \"\(product.id)\" (line \(product.line)): \(ExitStatus.of(error)?.1 ?? "\(error)")\n\(products): nothing was run")
             }
+        }
+        if execution.detach {
+            return try await Detach.submit(detached.map(\.0), labels: detached.map(\.1), workspaceOptions: workspaceOptions)
         }
         if let budget = execution.budget, total > budget, execution.simulate == nil {
             throw CommandFailure.error("the batch's jobs that would run are estimated at \(total), above the budget of \(budget) (--max-cost); nothing was run")

@@ -19,7 +19,9 @@ struct LimitOptions: ParsableArguments {
         _ = try limits()
     }
 
-    func limits() throws -> RunLimits {
+    func limits() throws -> RunLimits { try Self.limits(concurrency: concurrency, providerLimits: providerLimits) }
+
+    static func limits(concurrency: Int, providerLimits: [String]) throws -> RunLimits {
         var result = RunLimits(concurrency: concurrency)
         let providers = Provider.allCases.map(\.rawValue).joined(separator: ", ")
         for text in providerLimits {

@@ -50,6 +50,10 @@ struct RunCommand: AsyncParsableCommand {
         request.targets = targets
         request.out = out.map { URL(fileURLWithPath: $0) }
         try execution.configure(&request, limits: limitOptions.limits())
+        if execution.detach {
+            guard out == nil else { throw CommandFailure(status: ExitStatus.usage, message: "error: --out names a folder on this host; a detached run's folder is on the worker's host (leave --out out)") }
+            return try await Detach.submit([request], workspaceOptions: workspaceOptions)
+        }
         let progress = RunProgress(json: execution.json)
         let session = try workspaceOptions.session(store: try workspaceOptions.database(), generators: execution.generators())
         let result = try await Hydration.run(request, session: session, options: execution, progress: progress)
@@ -109,6 +113,9 @@ struct ExecutionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A music bed under the whole cut: looped or cut to its length, faded, ducked under speech; the mix is normalised to -14 LUFS.", valueName: "file"))
     var music: String?
 
+    @Flag(help: "Team mode: check, put the run in the team's queue and print its id; a `sceneflow worker` on any host hydrates it (follow with `sceneflow runs wait ID`).")
+    var detach = false
+
     func validate() throws {
         guard retries >= 0, retries <= 100 else { throw ValidationError("--retries must be between 0 and 100") }
         guard (64...4096).contains(resolution) else { throw ValidationError("--resolution must be between 64 and 4096") }
@@ -118,6 +125,7 @@ struct ExecutionOptions: ParsableArguments {
         for pair in seed where Int(pair.split(separator: "=", maxSplits: 1).last ?? "").map({ $0 >= 0 }) != true {
             throw ValidationError("--seed takes node=n with n a whole number, 0 or more; got \"\(Slug.shown(pair))\"")
         }
+        if detach, simulate != nil { throw ValidationError("--simulate rehearses on this host; it cannot be --detach'ed") }
         if let maxCost, Money(parsing: maxCost) == nil { throw ValidationError("--max-cost takes an amount of US dollars, 0 or more, like 5 or 12.50; got \"\(Slug.shown(maxCost))\"") }
     }
 
@@ -145,6 +153,46 @@ struct ExecutionOptions: ParsableArguments {
     }
 
     func generators() -> GeneratorSet { GeneratorSet.make(offline: offline, simulate: simulate) }
+}
+
+/// Putting runs in a team's queue (`--detach`): every check that needs neither keys nor the
+/// network is made here (keys and tools are the workers'), every file the runs read is stored
+/// by content in the team's shared bytes, and the runs are queued in one transaction. Prints
+/// the run ids, one a line.
+enum Detach {
+    static func submit(_ requests: [HydrationRequest], labels: [String?]? = nil, workspaceOptions: WorkspaceOptions) async throws {
+        let team = try workspaceOptions.team()
+        guard team.isTeam else {
+            throw CommandFailure(status: ExitStatus.usage, message: "error: --detach puts runs in a team's queue; set SCENEFLOW_DATABASE_URL and SCENEFLOW_OBJECTS (or --database and --objects)")
+        }
+        guard let store = try workspaceOptions.database() as? PostgresStore else { throw CommandFailure.error("team mode's store is not the team's database") }
+        let workspace = workspaceOptions.workspace
+        let session = try workspaceOptions.session(store: store, generators: GeneratorSet.make(offline: true, simulate: nil))
+        let blobs: any BlobStore
+        do { blobs = try team.blobs("inputs", workspace: workspace, notices: { printErr("warning: \($0)") }) } catch {
+            throw CommandFailure.error("\(error)")
+        }
+        var queued: [(report: RunReport, payload: String)] = []
+        for (i, request) in requests.enumerated() {
+            let label = labels?[i].map { "product \"\($0)\": " } ?? ""
+            do {
+                _ = try await session.check(request, keys: false)
+                try workspace.create()
+                let detached = try DetachedRun.pack(request, blobs: blobs, scratch: workspace.root.appendingPathComponent("team/staging"))
+                queued.append((detached.queuedReport(request.template), try detached.encoded()))
+            } catch let error as HydrationError {
+                throw CommandFailure(status: ExitStatus.of(error)?.0 ?? 1, message: "\(label)\(ExitStatus.of(error)?.1 ?? error.description)\nnothing was queued")
+            } catch {
+                throw CommandFailure.error("\(label)\(error)\nnothing was queued")
+            }
+        }
+        do { try await store.patiently { try $0.enqueue(queued) } } catch {
+            throw CommandFailure.error("the runs could not be queued (nothing was): \(error)")
+        }
+        for (report, _) in queued { printOut(report.runID) }
+        let first = queued.first?.report.runID ?? ""
+        printErr("queued \(queued.count) run\(queued.count == 1 ? "" : "s") for the team's workers (`sceneflow worker`); follow with `sceneflow runs wait \(first)`")
+    }
 }
 
 /// Running hydrations from the command line: prepare (every check before anything is spent),

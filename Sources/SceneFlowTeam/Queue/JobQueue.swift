@@ -28,6 +28,9 @@ import SceneFlowRun
 /// No transaction is held across a job's work: claims and completions are short statements.
 public final class JobQueue: Sendable {
     public static let channel = "sceneflow_jobs"
+    /// The provider (and node) of a whole run's job (`DetachedRun`): `sceneflow limits set run N`
+    /// bounds how many runs the team's workers hydrate at once.
+    public static let runProvider = "run"
     let connection: PostgresConnection
     let logger: Logger
 
@@ -101,6 +104,13 @@ public final class JobQueue: Sendable {
             }
             return ids
         }
+    }
+
+    /// Whether `job` is still held under its attempt (nobody took it over): a worker checks
+    /// before it writes what the job did anywhere else than the queue.
+    public static func holds(_ job: ClaimedJob, pool: PostgresPool) throws -> Bool {
+        try !pool.query("SELECT 1 FROM sceneflow_jobs WHERE id = $1 AND attempt = $2 AND state = 'running'",
+                        [PostgresData(int64: job.id), PostgresData(int64: Int64(job.attempt))]).isEmpty
     }
 
     // MARK: Claiming

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SceneFlowBasics
 import SceneFlowRun
 
 /// A worker's loop over the `JobQueue`: claims what it has room for, runs each job in a child
@@ -178,30 +179,26 @@ public final class QueueWorker: Sendable {
             }
             if claimed.isEmpty && finished.isEmpty { await mailbox.wait() }
         }
-        // Stopping: what is still running is cancelled and handed back (outside the cancelled
-        // task, so the statements are sent).
+        // Stopping: what is still running is cancelled, and once each job has stopped (a job
+        // records how far it got), what finished anyway is completed and the rest handed back
+        // (outside the cancelled task, so the statements are sent).
         for entry in running.values { entry.task.cancel() }
-        let unfinished = running.values.map(\.job)
+        for entry in running.values { await entry.task.value }
+        let finishedLate = mailbox.take().filter { running[JobQueue.JobKey(id: $0.0.id, attempt: $0.0.attempt)] != nil }
+        let done = Set(finishedLate.map { JobQueue.JobKey(id: $0.0.id, attempt: $0.0.attempt) })
+        let unfinished = running.filter { !done.contains($0.key) }.map(\.value.job)
         let last = queue
-        await Task.detached {
+        completed += await Task.detached {
+            let taken = (try? await last.complete(finishedLate))?.count ?? 0
             try? await last.handBack(unfinished)
             try? await last.stopped(worker: name)
             await last.close()
+            return taken
         }.value
         return completed
     }
 }
 
-/// A value behind a lock, shared by a worker's tasks.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.withLock { stored } }
-    func set(_ value: Value) { lock.withLock { stored = value } }
-    func mutate(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
-}
-
 extension Locked where Value == Set<JobQueue.JobKey> {
-    func take() -> Value { lock.withLock { defer { stored = [] }; return stored } }
+    func take() -> Value { exchange([]) }
 }

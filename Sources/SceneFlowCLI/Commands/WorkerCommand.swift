@@ -1,0 +1,198 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SceneFlowBasics
+import SceneFlowRun
+import SceneFlowSession
+import SceneFlowTeam
+import SceneFlowTemplate
+
+/// `sceneflow worker`: hydrates the team's queued runs (`run --detach`, `batch --detach`) on
+/// this host until SIGINT or SIGTERM.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Team mode: hydrate queued runs (run/batch --detach) on this host until stopped.",
+        discussion: """
+        Claims queued runs from the team's database and hydrates each with this host's keys and \
+        tools, under the team's limits (`sceneflow limits`), its shared cache and its provider \
+        request journal. A run's files go to a run folder in this host's workspace; its report \
+        reaches the shared history as it goes, so `runs show|wait` and the dashboard follow it \
+        from any host. A claim is a lease (SCENEFLOW_LEASE_SECONDS, default 30) renewed every few \
+        seconds: if this worker dies, another takes its runs over, reusing every output already \
+        made and never submitting a paid job twice. On SIGINT or SIGTERM it stops claiming, stops \
+        its runs and hands them back to the queue (another worker goes on from the cache). Exit \
+        status 0 when stopped by a signal, 1 when the team's database cannot be used.
+        """
+    )
+
+    @Option(help: "Runs hydrated at once by this worker (each runs its jobs in parallel under the limits).")
+    var concurrency: Int = 2
+
+    @Flag(help: "Run every job on the local engine (ffmpeg, espeak-ng), whatever the run asked.")
+    var offline = false
+
+    @Option(help: "The name this worker is shown by in `sceneflow db status` (default: host:pid).")
+    var name: String?
+
+    @Option(help: "Jobs in flight at once within one run, across all providers.")
+    var jobs: Int = 8
+
+    @Option(name: .customLong("limit"), help: ArgumentHelp("This worker's own limit for a provider, e.g. fal=4 (repeatable); the team's (`sceneflow limits`) hold on top.", valueName: "provider=n"))
+    var providerLimits: [String] = []
+
+    @OptionGroup var workspaceOptions: WorkspaceOptions
+
+    func validate() throws {
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        guard (1...10_000).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 10000") }
+        _ = try LimitOptions.limits(concurrency: jobs, providerLimits: providerLimits)
+        if let name, name.isEmpty || name.count > 200 || name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            throw ValidationError("--name takes 1 to 200 printable characters")
+        }
+    }
+
+    func run() async throws {
+        let team = try workspaceOptions.team()
+        guard team.isTeam else {
+            throw CommandFailure(status: ExitStatus.usage, message: "error: a worker takes runs from a team's queue; set SCENEFLOW_DATABASE_URL and SCENEFLOW_OBJECTS (or --database and --objects)")
+        }
+        let runner = try TeamRunner(workspaceOptions: workspaceOptions, limits: try LimitOptions.limits(concurrency: jobs, providerLimits: providerLimits), offline: offline,
+                                    log: { printErr($0) })
+        let worker = QueueWorker(pool: runner.pool, name: name ?? "\(Workspace.hostName):\(getpid())", concurrency: concurrency,
+                                 lease: TeamRunner.leaseSeconds, handler: runner.hydrate)
+        let task = Task { try await worker.run() }
+        let trap = SignalTrap { number in
+            printErr("\(number == SIGINT ? "interrupted" : "stopped by signal \(number)"): handing back what is not finished")
+            task.cancel()
+        }
+        defer { trap.remove() }
+        printErr("worker \(worker.name) on \(Workspace.hostName): waiting for queued runs (team database \(team.database.map { "\($0)" } ?? "?"))")
+        do {
+            let done = try await task.value
+            printErr("worker stopped: \(done) run\(done == 1 ? "" : "s") hydrated")
+        } catch {
+            throw CommandFailure.error("the worker stopped: \(Redaction.redact("\(error)"))")
+        }
+    }
+}
+
+/// Hydrates queued runs (`DetachedRun`) for a worker (`sceneflow worker`, the server's worker
+/// slots): one claimed queue job is one run, hydrated by the same `HydrationSession` as `run`,
+/// with the team's store, shared cache, limits and journal. Whatever the run writes to the
+/// shared history is fenced by the job's claim: a worker whose run was taken over writes
+/// nothing more of it.
+struct TeamRunner: Sendable {
+    let pool: PostgresPool
+    let store: PostgresStore
+    let session: HydrationSession
+    let inputs: any BlobStore
+    let limits: RunLimits
+    let offline: Bool
+    let log: @Sendable (String) -> Void
+
+    /// How long a claim lives without a heartbeat (`SCENEFLOW_LEASE_SECONDS`, default 30).
+    static var leaseSeconds: Double {
+        ProcessInfo.processInfo.environment["SCENEFLOW_LEASE_SECONDS"].flatMap(Double.init).map { min(max($0, 1), 3600) } ?? 30
+    }
+
+    init(workspaceOptions: WorkspaceOptions, limits: RunLimits, offline: Bool, log: @escaping @Sendable (String) -> Void) throws {
+        let team = try workspaceOptions.team()
+        guard let store = try workspaceOptions.database() as? PostgresStore else {
+            throw CommandFailure.error("team mode's store is not the team's database")
+        }
+        self.store = store
+        self.pool = try team.pool()
+        self.session = try workspaceOptions.session(store: store, generators: GeneratorSet.make(offline: offline, simulate: nil))
+        do { self.inputs = try team.blobs("inputs", workspace: workspaceOptions.workspace, notices: log) } catch {
+            throw CommandFailure.error("\(error)")
+        }
+        self.limits = limits
+        self.offline = offline
+        self.log = log
+    }
+
+    /// Hydrates the run `job` describes; returns how it ended. Throws `CancellationError` when the
+    /// worker stopped and handed the run back (the queue gives it to another worker).
+    @Sendable func hydrate(_ job: JobQueue.ClaimedJob) async throws -> String {
+        let store = self.store, log = self.log
+        let detached: DetachedRun
+        do { detached = try DetachedRun.decode(job.payload) } catch {
+            _ = try? store.endUnstarted(job.runID, status: .failed, reason: "\(error)")
+            throw error
+        }
+        let runID = detached.runID
+        log("[\(runID)] taken on \(Workspace.hostName) (attempt \(job.attempt)), submitted by \(detached.submittedBy)")
+        if try store.cancelRequested(runID) {
+            _ = try store.endUnstarted(runID, status: .cancelled, reason: "cancelled before a worker started it")
+            return RunReport.Status.cancelled.rawValue
+        }
+        // Checks that fail on this worker end the run, saying why: nothing was spent.
+        @Sendable func unstarted(_ reason: String) throws -> String {
+            log("[\(runID)] not started: \(reason)")
+            _ = try store.endUnstarted(runID, status: .failed, reason: "not started on \(Workspace.hostName): \(reason)")
+            return RunReport.Status.failed.rawValue
+        }
+        let workspace = session.workspace
+        var request: HydrationRequest
+        do {
+            try workspace.create()
+            request = try detached.request(blobs: inputs, folder: workspace.root.appendingPathComponent("team/runs/\(runID)"))
+        } catch {
+            return try unstarted(ErrorText.describe(error))
+        }
+        request.out = workspace.runsDirectory.appendingPathComponent(runID)
+        request.options.limits = limits
+        if offline { request.options.offline = true }
+        var session = self.session
+        session.generators = GeneratorSet.make(offline: request.options.offline, simulate: nil)
+        let prepared: PreparedHydration
+        do {
+            prepared = try await session.prepare(request)
+            try await session.begin(prepared)
+        } catch {
+            return try unstarted(error.description)
+        }
+        // The worker stopping cancels this task: the run is handed back. A cancel asked from
+        // any host (`runs cancel`) cancels the run alone: it ends `cancelled`.
+        let stopping = Locked(false)
+        let pool = self.pool
+        let run = Task { [session] in
+            await session.run(prepared, events: { event in
+                guard case .runFinished(let end) = event else { return }
+                log("[\(runID)] \(stopping.value && end.status == .cancelled ? "handed back" : end.status.rawValue): \(end.counts.summary)")
+            }, ending: { report in
+                // Nothing more is written of a run another worker took over.
+                guard (try? JobQueue.holds(job, pool: pool)) ?? true else {
+                    log("[\(runID)] taken over by another worker: this attempt's end is not recorded")
+                    return nil
+                }
+                guard report.status == .cancelled, stopping.value else { return report }
+                var queued = report
+                queued.status = .queued
+                queued.finishedAt = nil
+                queued.stopReason = "handed back to the queue: the worker on \(Workspace.hostName) stopped; another worker goes on from the cache"
+                return queued
+            })
+        }
+        let watcher = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                if (try? store.cancelRequested(runID)) == true {
+                    log("[\(runID)] cancelled from `sceneflow runs cancel`")
+                    run.cancel()
+                    return
+                }
+            }
+        }
+        let result = await withTaskCancellationHandler {
+            await run.value
+        } onCancel: {
+            stopping.set(true)
+            run.cancel()
+        }
+        watcher.cancel()
+        if stopping.value, result.report.status == .cancelled { throw CancellationError() }
+        return result.report.status.rawValue
+    }
+}
