@@ -9,25 +9,10 @@ import Testing
 /// `sceneflow` processes in team mode against the real servers: separate workspaces and working
 /// folders stand for separate hosts (nothing shared on disk but what the servers hold).
 @Suite(.tags(.endToEnd), .timeLimit(.minutes(5))) struct TeamCommandTests {
-    struct Host {
-        var folder: URL
-        var environment: [String: String]
-        var workspace: [String] { ["--workspace", folder.appendingPathComponent("ws").path] }
-
-        func sceneflowCommand(_ arguments: [String], timeout: Double = 120) async throws -> CommandResult {
-            try await sceneflow(arguments + workspace, in: folder, environment: environment, timeout: timeout)
-        }
-    }
+    typealias Host = TeamHost
 
     func hosts(_ count: Int, services: TeamServices, database: DatabaseURL, objects: String? = nil) throws -> [Host] {
-        let location = services.freshLocation()
-        let objects = objects ?? "s3://\(location.bucket)/\(location.prefix)"
-        // Each stands for a machine of its own: its own folders and its own host name.
-        return try (0..<count).map { i in
-            var environment = services.environment(database: database, objects: objects)
-            environment["SCENEFLOW_HOST_NAME"] = "host\(i)-\(UUID().uuidString.prefix(4))"
-            return Host(folder: try temporaryDirectory(), environment: environment)
-        }
+        try services.hosts(count, database: database, objects: objects)
     }
 
     func runs(_ result: CommandResult) throws -> [[String: Any]] {

@@ -132,3 +132,28 @@ struct StoreUnderTest {
         }
     }
 }
+
+/// A host of a team in a test: a folder and a host name of its own (nothing shared on disk but
+/// what the servers hold).
+struct TeamHost: Sendable {
+    var folder: URL
+    var environment: [String: String]
+    var workspace: [String] { ["--workspace", folder.appendingPathComponent("ws").path] }
+
+    func sceneflowCommand(_ arguments: [String], timeout: Double = 120) async throws -> CommandResult {
+        try await sceneflow(arguments + workspace, in: folder, environment: environment, timeout: timeout)
+    }
+}
+
+extension TeamServices {
+    /// `count` hosts on `database` and one fresh place for bytes (`objects`, else a new S3 prefix).
+    func hosts(_ count: Int, database: DatabaseURL, objects: String? = nil) throws -> [TeamHost] {
+        let location = freshLocation()
+        let objects = objects ?? "s3://\(location.bucket)/\(location.prefix)"
+        return try (0..<count).map { i in
+            var environment = self.environment(database: database, objects: objects)
+            environment["SCENEFLOW_HOST_NAME"] = "host\(i)-\(UUID().uuidString.prefix(4))"
+            return TeamHost(folder: try temporaryDirectory(), environment: environment)
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+@testable import SceneFlowBasics
+import SceneFlowProcess
+@testable import SceneFlowRun
+@testable import SceneFlowTeam
+import SceneFlowTestSupport
+import SceneFlowTestTags
+import Testing
+
+/// `run/batch --detach` and `sceneflow worker` as separate hosts use them: runs queued on one
+/// host, hydrated by workers on others, followed from a third; workers killed, stopped and
+/// taken over. Every process is a real `sceneflow` against the real PostgreSQL and S3 servers.
+@Suite(.tags(.endToEnd, .ffmpeg), .timeLimit(.minutes(5))) struct WorkerTests {
+    let template = packageRoot.appendingPathComponent("samples/testimonial.yaml").path
+    let unboxing = packageRoot.appendingPathComponent("samples/unboxing.json").path
+
+    /// A worker on `host`, its standard error kept (the last 64 KB).
+    func worker(_ host: TeamHost, _ arguments: [String] = [], lease: Int = 4) throws -> ChildProcess {
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(host.environment) { $1 }
+        environment["SCENEFLOW_LEASE_SECONDS"] = "\(lease)"
+        return try ChildProcess.launch(Command(sceneflowBinary, arguments: ["worker"] + arguments + host.workspace, environment: environment,
+                                               workingDirectory: host.folder, stdout: .discard, stderr: .capture(limit: 1 << 16, keep: .tail)))
+    }
+
+    func row(_ pool: PostgresPool, _ runID: String) throws -> (status: String, host: String?, folder: String)? {
+        guard let row = try pool.query("SELECT status, host, folder FROM sceneflow_runs WHERE run_id = $1", [.init(string: runID)]).first else { return nil }
+        let r = row.makeRandomAccess()
+        return (try r["status"].decode(String.self), try r["host"].decode(String?.self), try r["folder"].decode(String.self))
+    }
+
+    func status(_ pool: PostgresPool, _ runID: String) -> String? {
+        (try? row(pool, runID))??.status
+    }
+
+    func report(_ pool: PostgresPool, _ runID: String) -> RunReport? {
+        guard let row = try? pool.query("SELECT report FROM sceneflow_runs WHERE run_id = $1", [.init(string: runID)]).first,
+              let text = try? row.makeRandomAccess()[0].decode(String?.self) else { return nil }
+        return try? JSONCoding.decoder.decode(RunReport.self, from: Data(text.utf8))
+    }
+
+    /// The issue's flow: a batch queued on one host (its files deleted right after: the runs
+    /// read what was submitted), drained by workers on two others, followed on a fourth; every
+    /// report agrees with the files on the worker's disk.
+    @Test func aBatchQueuedOnOneHostIsDrainedByWorkersOnOthers() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try services.hosts(4, database: database)
+        let csvFolder = h[0].folder.appendingPathComponent("products")
+        try FileManager.default.createDirectory(at: csvFolder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: productImage, to: csvFolder.appendingPathComponent("a.png"))
+        try FileManager.default.copyItem(at: logoImage, to: csvFolder.appendingPathComponent("b.png"))
+        try "product_id,product_1\none,a.png\ntwo,b.png\nthree,a.png\n".write(to: csvFolder.appendingPathComponent("batch.csv"), atomically: true, encoding: .utf8)
+        let submitted = try await h[0].sceneflowCommand(["batch", unboxing, "--products", csvFolder.appendingPathComponent("batch.csv").path,
+                                                          "--offline", "--resolution", "160", "--detach"])
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let ids = submitted.stdout.split(separator: "\n").map(String.init)
+        #expect(ids.count == 3 && ids.allSatisfy { $0.hasSuffix("-one") || $0.hasSuffix("-two") || $0.hasSuffix("-three") }, "\(submitted.stdout)")
+        try FileManager.default.removeItem(at: csvFolder)
+
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        for id in ids { #expect(try row(pool, id)?.status == "queued") }
+        let listed = try await h[3].sceneflowCommand(["runs", "list", "--format", "json"])
+        #expect(listed.stdout.components(separatedBy: "\"queued\"").count - 1 == 3, "\(listed.stdout)")
+
+        let workers = [try worker(h[1], ["--concurrency", "1"]), try worker(h[2], ["--concurrency", "1"])]
+        for id in ids {
+            let waited = try await h[3].sceneflowCommand(["runs", "wait", id, "--timeout", "200"], timeout: 240)
+            #expect(waited.status == 0 && waited.stdout.contains("run \(id): succeeded"), "\(waited.stdout)\(waited.stderr)")
+        }
+        for process in workers { process.send(SIGTERM) }
+        for process in workers {
+            let outcome = await process.exit()
+            #expect(outcome.termination == .exited(0), "\(String(decoding: outcome.stderr, as: UTF8.self))")
+        }
+        let workerHosts = Set([h[1], h[2]].map { $0.environment["SCENEFLOW_HOST_NAME"]! })
+        for id in ids {
+            let recorded = try #require(try row(pool, id))
+            let host = try #require(recorded.host)
+            #expect(workerHosts.contains(host), "run \(id) made on \(host)")
+            // The run folder is on the worker's disk, and its report is the history's.
+            let folder = URL(fileURLWithPath: recorded.folder)
+            let onDisk = try RunReport.read(from: folder.appendingPathComponent("run.json"))
+            #expect(onDisk.status == .succeeded && onDisk.template.path == "\(h[0].environment["SCENEFLOW_HOST_NAME"]!):\(unboxing)")
+            let final = try #require(onDisk.finalVideo)
+            let node = try #require(onDisk.node("final.video"))
+            #expect(try Digest.sha256(fileAt: folder.appendingPathComponent(final)) == node.sha256)
+            // It read the bytes submitted for its product, not a file that is gone.
+            let product = try #require(onDisk.nodes.first { $0.id.hasPrefix("asset:product_1") })
+            let expected = try Digest.sha256(fileAt: id.hasSuffix("-two") ? logoImage : productImage)
+            #expect(product.sha256 == expected)
+        }
+        let shown = try await h[0].sceneflowCommand(["runs", "show", ids[0]])
+        #expect(shown.stdout.contains("final video: host") && shown.stdout.contains("folder: host"), "\(shown.stdout)")
+    }
+
+    /// A worker killed mid-run: another takes the run over within the lease and finishes it
+    /// from the cache. A worker stopped by SIGTERM hands its run back (`queued`), and a queued
+    /// run no worker holds is cancelled at once.
+    @Test func aKilledWorkersRunIsTakenOverAndAStoppedOneIsHandedBack() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try services.hosts(3, database: database)
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        #expect(try await h[0].sceneflowCommand(["assets", "add", "--product", "grinder", "brand_logo", logoImage.path]).status == 0)
+        let queued = try await h[0].sceneflowCommand(["run", template, "--product", "grinder", "--offline", "--resolution", "200", "--detach"])
+        let id = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(queued.status == 0 && !id.isEmpty, "\(queued.stderr)")
+
+        let first = try worker(h[1])
+        let firstHost = h[1].environment["SCENEFLOW_HOST_NAME"]!
+        let started = await waitUntil(timeout: 120, interval: 0.05) { [self] in
+            (try? row(pool, id))??.host == firstHost && (report(pool, id)?.nodes.contains { $0.job != nil && $0.status == .succeeded } ?? false)
+        }
+        #expect(started, "the first worker made something before it was killed")
+        first.send(SIGKILL)
+        _ = await first.exit()
+        let killedAt = Date()
+        let second = try worker(h[2])
+        let waited = try await h[0].sceneflowCommand(["runs", "wait", id, "--timeout", "200"], timeout: 240)
+        #expect(waited.status == 0, "\(waited.stdout)\(waited.stderr)")
+        let taken = try #require(try row(pool, id))
+        #expect(taken.host == h[2].environment["SCENEFLOW_HOST_NAME"]!)
+        let finished = try RunReport.read(from: URL(fileURLWithPath: taken.folder).appendingPathComponent("run.json"))
+        #expect(finished.counts.cached > 0, "what the killed worker made was reused: \(finished.counts.summary)")
+        let attempt = try pool.query("SELECT attempt FROM sceneflow_jobs WHERE run_id = $1", [.init(string: id)]).first?.makeRandomAccess()[0].decode(Int.self)
+        #expect(attempt == 2)
+        #expect(Date().timeIntervalSince(killedAt) < 120)
+
+        // SIGTERM while a run goes on: handed back, the history says queued, nothing is lost.
+        let again = try await h[0].sceneflowCommand(["run", template, "--product", "grinder", "--offline", "--resolution", "200", "--regenerate", "intro", "--detach"])
+        let handed = again.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let running = await waitUntil(timeout: 60, interval: 0.05) { [self] in status(pool, handed) == "running" }
+        #expect(running)
+        second.send(SIGTERM)
+        let stopped = await second.exit()
+        let stoppedLog = String(decoding: stopped.stderr, as: UTF8.self)
+        #expect(stopped.termination == .exited(0), "\(stoppedLog)")
+        #expect(stoppedLog.contains("handed back"), "\(stoppedLog)")
+        #expect(try row(pool, handed)?.status == "queued")
+        let state = try pool.query("SELECT state FROM sceneflow_jobs WHERE run_id = $1", [.init(string: handed)]).first?.makeRandomAccess()[0].decode(String.self)
+        #expect(state == "ready")
+        let cancelled = try await h[1].sceneflowCommand(["runs", "cancel", handed])
+        #expect(cancelled.status == 0 && cancelled.stdout.contains("cancelled (no worker had taken it)"), "\(cancelled.stdout)\(cancelled.stderr)")
+        let waitedCancelled = try await h[1].sceneflowCommand(["runs", "wait", handed])
+        #expect(waitedCancelled.status == 1 && waitedCancelled.stdout.contains("cancelled"))
+    }
+
+    /// A running detached run is cancelled from another host: the worker cancels that run
+    /// alone and goes on with the queue.
+    @Test func aDetachedRunIsCancelledFromAnyHostAndTheWorkerGoesOn() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try services.hosts(3, database: database)
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        let assets = ["--asset", "product_1=\(productImage.path)", "--asset", "brand_logo=\(logoImage.path)", "--offline", "--resolution", "200", "--detach"]
+        let slow = try await h[0].sceneflowCommand(["run", template] + assets)
+        let slowID = slow.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let quick = try await h[0].sceneflowCommand(["run", unboxing, "--asset", "product_1=\(productImage.path)", "--offline", "--resolution", "160", "--detach"])
+        let quickID = quick.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(slow.status == 0 && quick.status == 0, "\(slow.stderr)\(quick.stderr)")
+        let worker = try worker(h[1], ["--concurrency", "1"])
+        let running = await waitUntil(timeout: 60, interval: 0.05) { [self] in status(pool, slowID) == "running" }
+        #expect(running)
+        let cancel = try await h[2].sceneflowCommand(["runs", "cancel", slowID])
+        #expect(cancel.status == 0 && cancel.stdout.contains("asked its host to cancel it"), "\(cancel.stdout)\(cancel.stderr)")
+        let waited = try await h[2].sceneflowCommand(["runs", "wait", slowID, "--timeout", "100"], timeout: 120)
+        #expect(waited.status == 1 && waited.stdout.contains("cancelled"), "\(waited.stdout)")
+        let next = try await h[2].sceneflowCommand(["runs", "wait", quickID, "--timeout", "150"], timeout: 180)
+        #expect(next.status == 0, "the worker went on with the queue: \(next.stdout)\(next.stderr)")
+        worker.send(SIGTERM)
+        #expect(await worker.exit().termination == .exited(0))
+    }
+
+    /// What cannot be queued is refused before anything is stored or queued, with a clear
+    /// message and the documented exit status.
+    @Test func whatCannotBeQueuedIsRefusedAndNothingIsQueued() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try services.hosts(1, database: database)[0]
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        let missing = try await h.sceneflowCommand(["run", template, "--offline", "--detach"])
+        #expect(missing.status == 1 && missing.stderr.contains("nothing was queued"), "\(missing.stderr)")
+        let out = try await h.sceneflowCommand(["run", unboxing, "--asset", "product_1=\(productImage.path)", "--detach", "--out", h.folder.appendingPathComponent("o").path])
+        #expect(out.status == 64 && out.stderr.contains("worker's host"), "\(out.stderr)")
+        let simulated = try await h.sceneflowCommand(["run", unboxing, "--asset", "product_1=\(productImage.path)", "--detach", "--simulate", "10"])
+        #expect(simulated.status == 64, "\(simulated.stderr)")
+        try "product_id,product_1\none,\(productImage.path)\n".write(to: h.folder.appendingPathComponent("b.csv"), atomically: true, encoding: .utf8)
+        let budget = try await h.sceneflowCommand(["batch", unboxing, "--products", h.folder.appendingPathComponent("b.csv").path, "--detach", "--max-cost", "5"])
+        #expect(budget.status == 64 && budget.stderr.contains("one budget"), "\(budget.stderr)")
+        #expect(try pool.query("SELECT count(*)::int FROM sceneflow_jobs").first?.makeRandomAccess()[0].decode(Int.self) == 0)
+        #expect(try pool.query("SELECT count(*)::int FROM sceneflow_runs").first?.makeRandomAccess()[0].decode(Int.self) == 0)
+
+        // The embedded default has no queue.
+        let folder = try temporaryDirectory()
+        let embedded = try await sceneflow(["run", unboxing, "--asset", "product_1=\(productImage.path)", "--detach", "--workspace", folder.path])
+        #expect(embedded.status == 64 && embedded.stderr.contains("team's queue"), "\(embedded.stderr)")
+        let noTeam = try await sceneflow(["worker", "--workspace", folder.path])
+        #expect(noTeam.status == 64 && noTeam.stderr.contains("team's queue"), "\(noTeam.stderr)")
+    }
+}
