@@ -185,7 +185,7 @@ extension SceneFlowServer {
     struct RunStarted: Encodable, Documented {
         var id: String
         var status: String
-        static var schema: JSONSchema { .object(["id": .string(), "status": .oneOf(["running", "cancelled"])], required: ["id", "status"]) }
+        static var schema: JSONSchema { .object(["id": .string(), "status": .oneOf(["running", "queued", "cancelled"])], required: ["id", "status"]) }
     }
 
     static func checkedID(_ value: String, what: String) throws -> String {
@@ -310,6 +310,14 @@ extension SceneFlowServer {
         hydration.options.coalescer = runs.coalescer
         hydration.options.reportInterval = 0.25
         let session = session(offline: offline)
+        if let enqueue = options.enqueue {
+            // Team mode: checked here (keys and tools are the workers'), hydrated by a worker.
+            do { _ = try await session.check(hydration, keys: false) } catch { throw Self.apiError(error) }
+            do { try await enqueue(hydration) } catch {
+                throw APIError(.serviceUnavailable, "queue_unavailable", "the run could not be queued (nothing was): \(error)")
+            }
+            return JSONBody.response(.accepted, RunStarted(id: hydration.runID, status: "queued"), headers: [.location: "/api/v1/runs/\(hydration.runID)"])
+        }
         // The run's events are kept from the first one (the scheduler's `run_started`).
         let live = LiveRun(id: hydration.runID, folder: options.workspace.runsDirectory.appendingPathComponent(hydration.runID))
         let prepared: PreparedHydration
@@ -401,7 +409,9 @@ extension SceneFlowServer {
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         guard let live = runs[id] else {
             let data = try report(of: id)
-            let line = Self.finishedLine(id, report: try? RunReport.decoder.decode(RunReport.self, from: data))
+            let report = try? RunReport.decoder.decode(RunReport.self, from: data)
+            if let report, !report.status.isFinished { return follow(id, from: report, after: after, headers: headers) }
+            let line = Self.finishedLine(id, report: report)
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: after >= 1 ? "" : "id: 1\ndata: \(line)\n\n")))
         }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
@@ -418,6 +428,64 @@ extension SceneFlowServer {
             for await chunk in output { try await writer.write(ByteBuffer(string: chunk)) }
             try await writer.finish(nil)
         })
+    }
+
+    /// The events of a run another process hydrates (team mode: a worker on any host; its
+    /// report reaches the history every 2 s), made from the changes of its report, polled every
+    /// second: each node that started or ended since the last look, then `run_finished`.
+    /// Numbered from the report's first state, so `Last-Event-ID` resumes while the report
+    /// only moves forward.
+    func follow(_ id: String, from first: RunReport, after: Int, headers: HTTPFields) -> Response {
+        Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var number = 0
+            var previous: RunReport?
+            var current = first
+            var quiet = ContinuousClock.now
+            while true {
+                var chunk = ""
+                for line in Self.changes(id, from: previous, to: current) {
+                    number += 1
+                    if number > after { chunk += "id: \(number)\ndata: \(line)\n\n" }
+                }
+                if current.status.isFinished {
+                    number += 1
+                    if number > after { chunk += "id: \(number)\ndata: \(Self.finishedLine(id, report: current))\n\n" }
+                }
+                if chunk.isEmpty, ContinuousClock.now - quiet >= .seconds(15) { chunk = ": keep-alive\n\n" }
+                if !chunk.isEmpty {
+                    try await writer.write(ByteBuffer(string: chunk))
+                    quiet = ContinuousClock.now
+                }
+                if current.status.isFinished { break }
+                try await Task.sleep(for: .seconds(1))
+                previous = current
+                if let data = try? self.report(of: id), let next = try? RunReport.decoder.decode(RunReport.self, from: data) { current = next }
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    /// Events for what changed between two states of a run's report (the scheduler's own event
+    /// shapes, as `run --json` prints them).
+    static func changes(_ id: String, from previous: RunReport?, to current: RunReport) -> [String] {
+        var before: [String: NodeStatus] = [:]
+        for node in previous?.nodes ?? [] { before[node.id] = node.status }
+        var lines: [String] = []
+        for node in current.nodes where node.job != nil && before[node.id] != node.status {
+            let event: RunEvent
+            switch node.status {
+            case .pending, .queued: continue
+            case .running: event = .started(node: node.id, attempt: max(node.attempts, 1), provider: node.provider ?? .local)
+            case .succeeded, .cached:
+                let seconds = node.finishedAt.flatMap { end in node.startedAt.map { end.timeIntervalSince($0) } } ?? 0
+                event = .finished(node: node.id, status: node.status, seconds: seconds, output: node.output)
+            case .failed: event = .failed(node: node.id, error: node.error ?? "", attempts: node.attempts)
+            case .blocked: event = .blocked(node: node.id, by: node.error ?? "")
+            case .skipped: event = .skipped(node: node.id, reason: node.error ?? "")
+            }
+            lines.append(ServedPaths.scrub(event.jsonLine(runID: id)))
+        }
+        return lines
     }
 
     /// The `run_finished` event of a run whose events this process no longer holds.

@@ -1,6 +1,7 @@
 import Foundation
 import SceneFlowBasics
 import SceneFlowRun
+import SceneFlowSession
 import SceneFlowTemplate
 
 /// How `sceneflow serve` runs (API contract, "Access").
@@ -26,6 +27,10 @@ public struct ServerOptions: Sendable {
     /// How long a graceful shutdown waits for requests in progress after the runs are
     /// cancelled, before connections are cut (seconds).
     public var shutdownGrace: Int64 = 5
+    /// Team mode: `POST /runs` puts a checked run in the team's queue with this (a worker, in
+    /// this process with `serve --workers` or on any host, hydrates it) instead of running it
+    /// here; nil runs it in this process.
+    public var enqueue: (@Sendable (HydrationRequest) async throws -> Void)?
     /// The shortest `SCENEFLOW_TOKEN` accepted.
     public static let minimumTokenLength = 16
 

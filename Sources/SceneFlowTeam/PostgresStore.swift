@@ -177,6 +177,9 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     }
 
     func upsert(_ record: RunRecord, report: RunReport, _ tx: PostgresTransaction? = nil) throws {
+        var record = record
+        // A queued run (submitted, or handed back by a worker that stopped) has no host's folder.
+        if report.status == .queued { record.folder = Self.queuedFolder }
         let reportText = (try? JSONCoding.compact.encode(report)).map { String(decoding: $0, as: UTF8.self) }
         func optional(_ value: String?) -> PostgresData { value.map { PostgresData(string: $0) } ?? .null }
         let binds: [PostgresData] = [
@@ -261,9 +264,7 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     public func enqueue(_ runs: [(report: RunReport, payload: String)]) throws {
         try pool.transaction { tx in
             for (report, payload) in runs {
-                var record = RunRecord(report, folder: URL(fileURLWithPath: "/"))
-                record.folder = Self.queuedFolder
-                try upsert(record, report: report, tx)
+                try upsert(RunRecord(report, folder: URL(fileURLWithPath: "/")), report: report, tx)
                 try tx.execute("""
                     INSERT INTO sceneflow_jobs (run_id, node, provider, payload, pending, state, ready_at)
                     VALUES ($1, $2, $2, $3, 0, 'ready', clock_timestamp())

@@ -65,4 +65,54 @@ import Testing
         #expect(logged.contains("/api/v1/products/grinder/assets"), "the server logged its requests")
         #expect(!logged.contains(services.databasePassword) && !logged.contains(services.secretAccessKey), "the log keeps secrets out")
     }
+
+    /// In team mode `POST /runs` queues: a worker on another host hydrates the run and the
+    /// server's event stream follows it to its end from the shared history; with `--workers 1`
+    /// the server's own worker slot hydrates it.
+    @Test(.tags(.ffmpeg)) func theServerQueuesRunsAndFollowsAWorkerOnAnotherHost() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try services.hosts(2, database: database)
+        #expect(try await h[1].sceneflowCommand(["assets", "add", "--product", "grinder", "product_1", productImage.path]).status == 0)
+        for workers in [0, 1] {
+            let port = try unusedPort()
+            let server = try h[0].launch(["serve", packageRoot.appendingPathComponent("samples").path, "--port", "\(port)", "--workers", "\(workers)"])
+            defer { server.terminate() }
+            #expect(await waitUntil(timeout: 60) { isListening(port: port) })
+            let base = "http://127.0.0.1:\(port)/api/v1"
+            let body = Data(#"{"template": "unboxing", "product_id": "grinder", "offline": true, "regenerate": ["final.video"]}"#.utf8)
+            let started = try HTTPClient.perform(HTTPRequest(.post, base + "/runs", headers: [(name: "Content-Type", value: "application/json")], body: body))
+            let answer = try #require(try JSONSerialization.jsonObject(with: started.body) as? [String: Any])
+            #expect(started.status == 202 && answer["status"] as? String == "queued", "\(String(decoding: started.body, as: UTF8.self))")
+            let id = try #require(answer["id"] as? String)
+            // The stream is read while the run goes on: it ends at run_finished.
+            let stream = Task.detached { try HTTPClient.perform(HTTPRequest(.get, base + "/runs/\(id)/events")) }
+            let worker = workers == 0 ? try h[1].launch(["worker"]) : nil
+            let events = String(decoding: try await stream.value.body, as: UTF8.self)
+            let lines = events.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }
+                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as? [String: Any] }
+            let last = try #require(lines.last)
+            #expect(last["event"] as? String == "run_finished" && last["status"] as? String == "succeeded", "\(events)")
+            let report = try #require(try JSONSerialization.jsonObject(with: try HTTPClient.perform(HTTPRequest(.get, base + "/runs/\(id)")).body) as? [String: Any])
+            #expect(report["status"] as? String == "succeeded")
+            // Every job's end was told once, with the status the report gives it.
+            let ended = lines.filter { ["finished", "cached"].contains($0["event"] as? String) }.compactMap { event in
+                (event["node"] as? String).map { ($0, event["status"] as? String ?? "") }
+            }
+            let jobs = (report["nodes"] as? [[String: Any]] ?? []).filter { $0["job"] != nil }.map { ($0["id"] as? String ?? "", $0["status"] as? String ?? "") }
+            #expect(!jobs.isEmpty && Set(ended.map(\.0)).count == ended.count, "\(events)")
+            #expect(Dictionary(uniqueKeysWithValues: ended) == Dictionary(uniqueKeysWithValues: jobs), "\(events)")
+            let pool = try PostgresPool(url: database)
+            let host = try pool.query("SELECT host FROM sceneflow_runs WHERE run_id = $1", [.init(string: id)]).first?.makeRandomAccess()[0].decode(String.self)
+            pool.shutdown()
+            #expect(host == h[workers == 0 ? 1 : 0].environment["SCENEFLOW_HOST_NAME"], "made by \(host ?? "?")")
+            if let worker {
+                worker.send(SIGTERM)
+                #expect(await worker.exit().termination == .exited(0))
+            }
+            server.send(SIGTERM)
+            let stopped = await server.exit()
+            #expect(stopped.termination == .exited(0), "\(String(decoding: stopped.stderr, as: UTF8.self))")
+        }
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 @testable import SceneFlowRun
 @testable import SceneFlowStore
 @testable import SceneFlowTeam
+import SceneFlowProcess
 import SceneFlowTestSupport
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -142,6 +143,16 @@ struct TeamHost: Sendable {
 
     func sceneflowCommand(_ arguments: [String], timeout: Double = 120) async throws -> CommandResult {
         try await sceneflow(arguments + workspace, in: folder, environment: environment, timeout: timeout)
+    }
+
+    /// A long-lived `sceneflow` on this host (a worker, a server), its standard error kept (the
+    /// last 64 KB), claims leased for `lease` seconds.
+    func launch(_ arguments: [String], lease: Int = 4) throws -> ChildProcess {
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(self.environment) { $1 }
+        environment["SCENEFLOW_LEASE_SECONDS"] = "\(lease)"
+        return try ChildProcess.launch(Command(sceneflowBinary, arguments: arguments + workspace, environment: environment,
+                                               workingDirectory: folder, stdout: .discard, stderr: .capture(limit: 1 << 16, keep: .tail)))
     }
 }
 

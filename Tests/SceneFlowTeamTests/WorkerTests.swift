@@ -14,13 +14,8 @@ import Testing
     let template = packageRoot.appendingPathComponent("samples/testimonial.yaml").path
     let unboxing = packageRoot.appendingPathComponent("samples/unboxing.json").path
 
-    /// A worker on `host`, its standard error kept (the last 64 KB).
     func worker(_ host: TeamHost, _ arguments: [String] = [], lease: Int = 4) throws -> ChildProcess {
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(host.environment) { $1 }
-        environment["SCENEFLOW_LEASE_SECONDS"] = "\(lease)"
-        return try ChildProcess.launch(Command(sceneflowBinary, arguments: ["worker"] + arguments + host.workspace, environment: environment,
-                                               workingDirectory: host.folder, stdout: .discard, stderr: .capture(limit: 1 << 16, keep: .tail)))
+        try host.launch(["worker"] + arguments, lease: lease)
     }
 
     func row(_ pool: PostgresPool, _ runID: String) throws -> (status: String, host: String?, folder: String)? {

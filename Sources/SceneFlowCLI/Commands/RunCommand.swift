@@ -156,42 +156,55 @@ struct ExecutionOptions: ParsableArguments {
 }
 
 /// Putting runs in a team's queue (`--detach`): every check that needs neither keys nor the
-/// network is made here (keys and tools are the workers'), every file the runs read is stored
-/// by content in the team's shared bytes, and the runs are queued in one transaction. Prints
-/// the run ids, one a line.
+/// network is made here (keys and tools are the workers'), then the runs are queued together
+/// (`TeamSubmitter`). Prints the run ids, one a line.
 enum Detach {
     static func submit(_ requests: [HydrationRequest], labels: [String?]? = nil, workspaceOptions: WorkspaceOptions) async throws {
         let team = try workspaceOptions.team()
         guard team.isTeam else {
             throw CommandFailure(status: ExitStatus.usage, message: "error: --detach puts runs in a team's queue; set SCENEFLOW_DATABASE_URL and SCENEFLOW_OBJECTS (or --database and --objects)")
         }
-        guard let store = try workspaceOptions.database() as? PostgresStore else { throw CommandFailure.error("team mode's store is not the team's database") }
-        let workspace = workspaceOptions.workspace
-        let session = try workspaceOptions.session(store: store, generators: GeneratorSet.make(offline: true, simulate: nil))
-        let blobs: any BlobStore
-        do { blobs = try team.blobs("inputs", workspace: workspace, notices: { printErr("warning: \($0)") }) } catch {
-            throw CommandFailure.error("\(error)")
-        }
-        var queued: [(report: RunReport, payload: String)] = []
+        let submitter = try TeamSubmitter(workspaceOptions: workspaceOptions)
+        let session = try workspaceOptions.session(store: submitter.store, generators: GeneratorSet.make(offline: true, simulate: nil))
         for (i, request) in requests.enumerated() {
-            let label = labels?[i].map { "product \"\($0)\": " } ?? ""
-            do {
-                _ = try await session.check(request, keys: false)
-                try workspace.create()
-                let detached = try DetachedRun.pack(request, blobs: blobs, scratch: workspace.root.appendingPathComponent("team/staging"))
-                queued.append((detached.queuedReport(request.template), try detached.encoded()))
-            } catch let error as HydrationError {
+            do { _ = try await session.check(request, keys: false) } catch {
+                let label = labels?[i].map { "product \"\($0)\": " } ?? ""
                 throw CommandFailure(status: ExitStatus.of(error)?.0 ?? 1, message: "\(label)\(ExitStatus.of(error)?.1 ?? error.description)\nnothing was queued")
-            } catch {
-                throw CommandFailure.error("\(label)\(error)\nnothing was queued")
             }
         }
-        do { try await store.patiently { try $0.enqueue(queued) } } catch {
-            throw CommandFailure.error("the runs could not be queued (nothing was): \(error)")
+        let ids: [String]
+        do { ids = try await submitter.submit(requests) } catch { throw CommandFailure.error("\(error)\nnothing was queued") }
+        for id in ids { printOut(id) }
+        printErr("queued \(ids.count) run\(ids.count == 1 ? "" : "s") for the team's workers (`sceneflow worker`); follow with `sceneflow runs wait \(ids.first ?? "")`")
+    }
+}
+
+/// Puts checked runs in the team's queue: every file they read stored by content in the
+/// shared bytes (`DetachedRun`), then their history rows and queue jobs in one transaction.
+/// Behind `run --detach`, `batch --detach` and `serve` in team mode.
+struct TeamSubmitter: Sendable {
+    let store: PostgresStore
+    let blobs: any BlobStore
+    let workspace: Workspace
+
+    init(workspaceOptions: WorkspaceOptions, notices: @escaping @Sendable (String) -> Void = { printErr("warning: \($0)") }) throws {
+        let team = try workspaceOptions.team()
+        guard let store = try workspaceOptions.database() as? PostgresStore else { throw CommandFailure.error("team mode's store is not the team's database") }
+        self.store = store
+        workspace = workspaceOptions.workspace
+        do { blobs = try team.blobs("inputs", workspace: workspace, notices: notices) } catch { throw CommandFailure.error("\(error)") }
+    }
+
+    /// Queues `requests` (all or none); returns their run ids.
+    func submit(_ requests: [HydrationRequest]) async throws -> [String] {
+        try workspace.create()
+        var queued: [(report: RunReport, payload: String)] = []
+        for request in requests {
+            let detached = try DetachedRun.pack(request, blobs: blobs, scratch: workspace.root.appendingPathComponent("team/staging"))
+            queued.append((detached.queuedReport(request.template), try detached.encoded()))
         }
-        for (report, _) in queued { printOut(report.runID) }
-        let first = queued.first?.report.runID ?? ""
-        printErr("queued \(queued.count) run\(queued.count == 1 ? "" : "s") for the team's workers (`sceneflow worker`); follow with `sceneflow runs wait \(first)`")
+        try await store.patiently { try $0.enqueue(queued) }
+        return queued.map(\.report.runID)
     }
 }
 

@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
         host (localhost, 127.0.0.1, [::1]) or an --allowed-host are answered. Bound to any other \
         address the server refuses to start unless SCENEFLOW_TOKEN is set (16 characters or more); \
         every /api/ request must then carry `Authorization: Bearer <token>`. Runs execute in this process under limits shared by all \
-        runs in flight. SIGINT or SIGTERM stops accepting requests, cancels the runs in flight \
+        runs in flight; in team mode POST /runs queues the run and --workers N worker slots of this process (and any \
+        host's `sceneflow worker`) hydrate the team's queue. SIGINT or SIGTERM stops accepting requests, cancels the runs in flight \
         (recorded cancelled) and exits 0. One log line per request goes to standard error.
         """
     )
@@ -40,8 +41,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var limitOptions: LimitOptions
 
+    @Option(help: "Team mode: runs this server hydrates at once from the team's queue (0: none; workers elsewhere do).")
+    var workers: Int = 1
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port takes 0 to 65535, got \(port)") }
+        guard (0...64).contains(workers) else { throw ValidationError("--workers takes 0 to 64, got \(workers)") }
     }
 
     func run() async throws {
@@ -59,6 +64,18 @@ struct ServeCommand: AsyncParsableCommand {
         let server: SceneFlowServer
         let team = try workspaceOptions.team()
         let store = team.isTeam ? try workspaceOptions.database() : nil
+        var worker: QueueWorker?
+        if team.isTeam {
+            // Team mode: POST /runs queues; this process's worker slots (and any host's workers) hydrate.
+            let log = logger
+            let submitter = try TeamSubmitter(workspaceOptions: workspaceOptions, notices: { log.warning("\($0)") })
+            options.enqueue = { request in _ = try await submitter.submit([request]) }
+            if workers > 0 {
+                let runner = try TeamRunner(workspaceOptions: workspaceOptions, limits: options.limits, offline: offline, log: { log.info("\($0)") })
+                worker = QueueWorker(pool: runner.pool, name: "\(Workspace.hostName):\(getpid()) (serve)", concurrency: workers,
+                                     lease: TeamRunner.leaseSeconds, handler: runner.hydrate)
+            }
+        }
         do {
             let log = logger
             let objects = try team.sharedObjects(workspace: options.workspace, notices: { log.warning("\($0)") })
@@ -69,8 +86,18 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure.error("\(error)")
         }
         let host = self.host, folder = options.templates.path
-        try await server.run { port in
-            printOut("serving \(folder) on http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+        let slots = worker.map { worker in Task { try await worker.run() } }
+        do {
+            try await server.run { port in
+                printOut("serving \(folder) on http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+            }
+        } catch {
+            slots?.cancel()
+            _ = try? await slots?.value
+            throw error
         }
+        // Stopping: the worker slots hand back what they have not finished.
+        slots?.cancel()
+        _ = try? await slots?.value
     }
 }
