@@ -56,11 +56,19 @@ extension SceneFlowServer {
             },
             Endpoint(method: .post, path: "/api/v1/runs/{id}/cancel", operationID: "cancelRun", summary: "Cancel a run in progress; its report ends cancelled",
                      parameters: [.runID],
-                     replies: [.json(200, "cancelled", RunStarted.self), .error(404, "no such run"),
-                               .error(409, "the run has ended, or another process runs it")]) { _, context in
+                     replies: [.json(200, "cancelled", RunStarted.self),
+                               .json(202, "team mode: another process hydrates it and was asked to cancel it (its report ends cancelled)", RunStarted.self),
+                               .error(404, "no such run"), .error(409, "the run has ended, or another process runs it")]) { _, context in
                 let id = try RequestSupport.id(context, "id", what: "run id")
                 guard let live = runs[id] else {
                     _ = try runFolder(id)
+                    // Team mode: asked through the history (a queued run is cancelled at once).
+                    if try store.requestCancel(id) {
+                        guard case .found(let record) = try store.lookup(id), record.status == RunReport.Status.cancelled.rawValue else {
+                            return JSONBody.response(.accepted, RunStarted(id: id, status: "running"))
+                        }
+                        return JSONBody.response(RunStarted(id: id, status: "cancelled"))
+                    }
                     throw APIError.conflict("run \(id) is not running in this server")
                 }
                 guard !live.isFinished else { throw APIError.conflict("run \(id) has finished; there is nothing to cancel") }

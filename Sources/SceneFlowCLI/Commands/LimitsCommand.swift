@@ -16,13 +16,13 @@ struct LimitsCommand: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set a provider's limit (0 stops its jobs starting).")
-        @Argument(help: ArgumentHelp("The provider: \(Provider.allCases.map(\.rawValue).joined(separator: ", ")).")) var provider: String
+        @Argument(help: ArgumentHelp("The provider: \(Provider.allCases.map(\.rawValue).joined(separator: ", ")); or `run`: queued runs hydrated at once by the team's workers.")) var provider: String
         @Argument(help: "How many of its jobs may run at once, across the team (0 to 1000).") var slots: Int
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
         func validate() throws {
-            guard Provider(rawValue: provider) != nil else {
-                throw ValidationError("\"\(Slug.shown(provider))\" is not a provider; use one of \(Provider.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard Provider(rawValue: provider) != nil || provider == JobQueue.runProvider else {
+                throw ValidationError("\"\(Slug.shown(provider))\" is not a provider; use one of \(Provider.allCases.map(\.rawValue).joined(separator: ", ")), or \(JobQueue.runProvider)")
             }
             guard (0...1000).contains(slots) else { throw ValidationError("a limit is 0 to 1000, got \(slots)") }
         }

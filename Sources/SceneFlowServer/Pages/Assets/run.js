@@ -76,7 +76,7 @@ async function run() {
   const templateFileOf = (report) => (report.template && report.template.path
     ? report.template.path.split('/').pop().replace(/\.(json|ya?ml)$/, '') : null);
   // A run that stopped at its targets (frames first) says so on the nodes it left out.
-  const isFramesOnly = (report) => report.status !== 'running' && !report.final_video
+  const isFramesOnly = (report) => report.status !== 'running' && report.status !== 'queued' && !report.final_video
     && (report.nodes || []).some((n) => `${n.reason || ''} ${n.error || ''}`.includes('not needed by this run\'s targets'));
 
   async function startRun(body, control) {
@@ -359,7 +359,8 @@ async function run() {
     // Counted: the jobs (generated nodes), not the inputs or reused frames.
     const counts = {};
     for (const n of nodes) if (n.job) counts[n.status] = (counts[n.status] || 0) + 1;
-    const running = report.status === 'running';
+    // A queued run (team mode: waiting for a worker) is in progress too.
+    const running = report.status === 'running' || report.status === 'queued';
     const failedNodes = nodes.filter((n) => n.status === 'failed').map((n) => n.id);
     const jobs = Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ');
     summary.textContent = `${report.status}` + (report.stop_reason && report.stop_reason !== report.status ? ` — ${report.stop_reason}` : '')
