@@ -15,6 +15,14 @@ extension SceneFlowServer {
                      replies: [.json(200, "the server answers", Health.self)]) { _, _ in
                 JSONBody.response(Health(status: "ok", version: SceneFlowVersion.current, offline: options.offline))
             },
+            Endpoint(method: .get, path: "/api/v1/metrics", operationID: "metrics",
+                     summary: "Team mode: Prometheus metrics (jobs by state, providers' slots in use against their limits, claim and wake-up latency, heartbeats, leases taken over, unknown requests)",
+                     replies: [Endpoint.Reply(status: 200, description: "the Prometheus text exposition", mediaType: "text/plain", schema: .string()),
+                               .error(404, "the embedded default keeps no queue")]) { _, _ in
+                guard let metrics = options.metrics else { throw APIError.notFound("metrics are kept in team mode (the queue and its workers)") }
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics())))
+            },
             Endpoint(method: .get, path: "/api/v1/models", operationID: "models", summary: "The model registry, as `models --format json`",
                      replies: [.json(200, "the models", .array(of: .object(["id": .string(), "provider": .string(), "kinds": .array(of: .string())],
                                                                          required: ["id", "provider", "kinds"])))]) { _, _ in

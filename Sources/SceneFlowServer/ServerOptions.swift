@@ -31,6 +31,8 @@ public struct ServerOptions: Sendable {
     /// this process with `serve --workers` or on any host, hydrates it) instead of running it
     /// here; nil runs it in this process.
     public var enqueue: (@Sendable (HydrationRequest) async throws -> Void)?
+    /// Team mode: the Prometheus exposition `GET /api/v1/metrics` answers (`TeamMetrics`).
+    public var metrics: (@Sendable () async -> [UInt8])?
     /// The shortest `SCENEFLOW_TOKEN` accepted.
     public static let minimumTokenLength = 16
 

@@ -160,6 +160,43 @@ enum QueueBenchmarks {
             pool.shutdown()
         }
 
+        // Claim latency: one claimer taking 32 at a time over 10,000 ready jobs, then again after
+        // 100,000 more jobs went through the table (finished rows and dead tuples left behind).
+        do {
+            let (_, pool) = try fresh(admin)
+            let queue = try await JobQueue.connect(pool)
+            func drain(_ label: String, jobs: Int) async throws -> [Double] {
+                for batch in 0..<(jobs / 1_000) {
+                    try await queue.enqueue(runID: "\(label)-\(batch)", (0..<1_000).map { JobQueue.NewJob(node: "n\($0)", provider: "noop") })
+                }
+                var latencies: [Double] = []
+                latencies.reserveCapacity(jobs / 32 + 1)
+                while true {
+                    let start = ContinuousClock.now
+                    let claimed = try await queue.claim(worker: "bench", capacity: 32, lease: 30)
+                    let took = ContinuousClock.now - start
+                    latencies.append(Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1000)
+                    if claimed.isEmpty { break }
+                    _ = try await queue.complete(claimed.map { ($0, .succeeded(result: "")) })
+                }
+                return latencies.sorted()
+            }
+            func line(_ what: String, _ latencies: [Double]) -> String {
+                String(format: "claim latency (%@, 32 a claim, %d claims): p50 %.2f ms, p99 %.2f ms, max %.2f ms", what, latencies.count,
+                       latencies[latencies.count / 2], latencies[latencies.count * 99 / 100], latencies.last!)
+            }
+            let fresh = try await drain("fresh", jobs: 10_000)
+            print(line("10,000 jobs, empty table", fresh))
+            _ = try await drain("bulk", jobs: 100_000)
+            let dead = try pool.query("SELECT coalesce(n_dead_tup, 0)::bigint, coalesce(n_live_tup, 0)::bigint FROM pg_stat_user_tables WHERE relname = 'sceneflow_jobs'").first?.makeRandomAccess()
+            let after = try await drain("after", jobs: 10_000)
+            print(line("10,000 jobs after 110,000 went through", after)
+                  + String(format: " (%.1f× the p99 of an empty table; %lld live rows, %lld dead tuples)", after[after.count * 99 / 100] / fresh[fresh.count * 99 / 100],
+                           try dead?[1].decode(Int64.self) ?? 0, try dead?[0].decode(Int64.self) ?? 0))
+            await queue.close()
+            pool.shutdown()
+        }
+
         // Dead workers: 4 workers draining 2,000 short jobs, one killed (SIGKILL) every 2 s and started again.
         do {
             let (url, pool) = try fresh(admin)

@@ -81,19 +81,19 @@ import Testing
             #expect(await waitUntil(timeout: 60) { isListening(port: port) })
             let base = "http://127.0.0.1:\(port)/api/v1"
             let body = Data(#"{"template": "unboxing", "product_id": "grinder", "offline": true, "regenerate": ["final.video"]}"#.utf8)
-            let started = try HTTPClient.perform(HTTPRequest(.post, base + "/runs", headers: [(name: "Content-Type", value: "application/json")], body: body))
+            let started = try await HTTPClient.shared.send(HTTPRequest(.post, base + "/runs", headers: [(name: "Content-Type", value: "application/json")], body: body))
             let answer = try #require(try JSONSerialization.jsonObject(with: started.body) as? [String: Any])
             #expect(started.status == 202 && answer["status"] as? String == "queued", "\(String(decoding: started.body, as: UTF8.self))")
             let id = try #require(answer["id"] as? String)
-            // The stream is read while the run goes on: it ends at run_finished.
-            let stream = Task.detached { try HTTPClient.perform(HTTPRequest(.get, base + "/runs/\(id)/events")) }
             let worker = workers == 0 ? try h[1].launch(["worker"]) : nil
+            // The stream is read while the run goes on (off the test's threads): it ends at run_finished.
+            let stream = Task { try await HTTPClient.shared.send(HTTPRequest(.get, base + "/runs/\(id)/events")) }
             let events = String(decoding: try await stream.value.body, as: UTF8.self)
             let lines = events.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }
                 .compactMap { try? JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as? [String: Any] }
             let last = try #require(lines.last)
             #expect(last["event"] as? String == "run_finished" && last["status"] as? String == "succeeded", "\(events)")
-            let report = try #require(try JSONSerialization.jsonObject(with: try HTTPClient.perform(HTTPRequest(.get, base + "/runs/\(id)")).body) as? [String: Any])
+            let report = try #require(try JSONSerialization.jsonObject(with: try await HTTPClient.shared.send(HTTPRequest(.get, base + "/runs/\(id)")).body) as? [String: Any])
             #expect(report["status"] as? String == "succeeded")
             // Every job's end was told once, with the status the report gives it.
             let ended = lines.filter { ["finished", "cached"].contains($0["event"] as? String) }.compactMap { event in
@@ -106,6 +106,9 @@ import Testing
             let host = try pool.query("SELECT host FROM sceneflow_runs WHERE run_id = $1", [.init(string: id)]).first?.makeRandomAccess()[0].decode(String.self)
             pool.shutdown()
             #expect(host == h[workers == 0 ? 1 : 0].environment["SCENEFLOW_HOST_NAME"], "made by \(host ?? "?")")
+            let metrics = String(decoding: try await HTTPClient.shared.send(HTTPRequest(.get, base + "/metrics")).body, as: UTF8.self)
+            #expect(metrics.contains("sceneflow_jobs{state=\"succeeded\"}") && metrics.contains("sceneflow_database_up 1"), "\(metrics)")
+            #expect(metrics.contains("sceneflow_runs_hydrated_total{status=\"succeeded\"} 1") == (workers == 1), "\(metrics)")
             if let worker {
                 worker.send(SIGTERM)
                 #expect(await worker.exit().termination == .exited(0))

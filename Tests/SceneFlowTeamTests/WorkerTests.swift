@@ -1,5 +1,6 @@
 import Foundation
 @testable import SceneFlowBasics
+import SceneFlowHTTP
 import SceneFlowProcess
 @testable import SceneFlowRun
 @testable import SceneFlowTeam
@@ -197,5 +198,46 @@ import Testing
         #expect(embedded.status == 64 && embedded.stderr.contains("team's queue"), "\(embedded.stderr)")
         let noTeam = try await sceneflow(["worker", "--workspace", folder.path])
         #expect(noTeam.status == 64 && noTeam.stderr.contains("team's queue"), "\(noTeam.stderr)")
+    }
+
+    /// `worker --metrics-port`: Prometheus scrapes what the worker did (claims, wake-ups,
+    /// heartbeats, runs) and the team's state (jobs by state, slots against limits).
+    @Test func aWorkersMetricsSayWhatItDidAndWhatTheTeamHas() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try services.hosts(2, database: database)
+        #expect(try await h[0].sceneflowCommand(["limits", "set", "local", "3"]).status == 0)
+        let queued = try await h[0].sceneflowCommand(["run", unboxing, "--asset", "product_1=\(productImage.path)", "--offline", "--resolution", "160", "--detach"])
+        let id = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try unusedPort()
+        let worker = try worker(h[1], ["--metrics-port", "\(port)"])
+        #expect(await waitUntil(timeout: 60) { isListening(port: port) })
+        #expect(try await h[0].sceneflowCommand(["runs", "wait", id, "--timeout", "100"], timeout: 120).status == 0)
+        func scrape() async throws -> [String: Double] {
+            let response = try await HTTPClient.shared.send(HTTPRequest(.get, "http://127.0.0.1:\(port)/metrics"))
+            #expect(response.status == 200)
+            var samples: [String: Double] = [:]
+            for line in String(decoding: response.body, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2, let value = Double(parts[1]) { samples[String(parts[0])] = value }
+            }
+            return samples
+        }
+        // Heartbeats come every lease / 4 (1 s here).
+        try await Task.sleep(for: .seconds(2))
+        let samples = try await scrape()
+        #expect(samples["sceneflow_database_up"] == 1, "\(samples)")
+        #expect(samples[#"sceneflow_jobs{state="succeeded"}"#] == 1, "\(samples)")
+        #expect(samples[#"sceneflow_provider_limit{provider="local"}"#] == 3, "\(samples)")
+        #expect(samples[#"sceneflow_provider_in_flight{provider="local"}"#] == 0, "\(samples)")
+        #expect(samples[#"sceneflow_runs_hydrated_total{status="succeeded"}"#] == 1, "\(samples)")
+        #expect(samples["sceneflow_queue_jobs_claimed_total"] == 1, "\(samples)")
+        #expect((samples["sceneflow_queue_claim_seconds_count"] ?? 0) >= 1, "\(samples)")
+        #expect(samples["sceneflow_queue_wakeup_seconds_count"] == 1, "\(samples)")
+        #expect((samples["sceneflow_worker_heartbeats_total"] ?? 0) >= 1, "\(samples)")
+        #expect(samples["sceneflow_workers_alive"] == 1, "\(samples)")
+        #expect(try await HTTPClient.shared.send(HTTPRequest(.get, "http://127.0.0.1:\(port)/other")).status == 404)
+        worker.send(SIGTERM)
+        #expect(await worker.exit().termination == .exited(0))
     }
 }

@@ -70,10 +70,13 @@ struct ServeCommand: AsyncParsableCommand {
             let log = logger
             let submitter = try TeamSubmitter(workspaceOptions: workspaceOptions, notices: { log.warning("\($0)") })
             options.enqueue = { request in _ = try await submitter.submit([request]) }
+            let metrics = TeamMetrics(lease: TeamRunner.leaseSeconds), pool = try team.pool()
+            options.metrics = { await metrics.exposition(pool: pool) }
             if workers > 0 {
-                let runner = try TeamRunner(workspaceOptions: workspaceOptions, limits: options.limits, offline: offline, log: { log.info("\($0)") })
+                let runner = try TeamRunner(workspaceOptions: workspaceOptions, limits: options.limits, offline: offline, metrics: metrics,
+                                            log: { log.info("\($0)") })
                 worker = QueueWorker(pool: runner.pool, name: "\(Workspace.hostName):\(getpid()) (serve)", concurrency: workers,
-                                     lease: TeamRunner.leaseSeconds, handler: runner.hydrate)
+                                     lease: TeamRunner.leaseSeconds, metrics: metrics, handler: runner.hydrate)
             }
         }
         do {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SceneFlowBasics
 import SceneFlowRun
+import SceneFlowServer
 import SceneFlowSession
 import SceneFlowTeam
 import SceneFlowTemplate
@@ -41,10 +42,17 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("limit"), help: ArgumentHelp("This worker's own limit for a provider, e.g. fal=4 (repeatable); the team's (`sceneflow limits`) hold on top.", valueName: "provider=n"))
     var providerLimits: [String] = []
 
+    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0 picks a free port; the chosen one is printed).", valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(name: .customLong("metrics-host"), help: "The address the metrics listen on.")
+    var metricsHost = "127.0.0.1"
+
     @OptionGroup var workspaceOptions: WorkspaceOptions
 
     func validate() throws {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        if let metricsPort, !(0...65_535).contains(metricsPort) { throw ValidationError("--metrics-port takes 0 to 65535, got \(metricsPort)") }
         guard (1...10_000).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 10000") }
         _ = try LimitOptions.limits(concurrency: jobs, providerLimits: providerLimits)
         if let name, name.isEmpty || name.count > 200 || name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
@@ -57,10 +65,24 @@ struct WorkerCommand: AsyncParsableCommand {
         guard team.isTeam else {
             throw CommandFailure(status: ExitStatus.usage, message: "error: a worker takes runs from a team's queue; set SCENEFLOW_DATABASE_URL and SCENEFLOW_OBJECTS (or --database and --objects)")
         }
+        let metrics = TeamMetrics(lease: TeamRunner.leaseSeconds)
         let runner = try TeamRunner(workspaceOptions: workspaceOptions, limits: try LimitOptions.limits(concurrency: jobs, providerLimits: providerLimits), offline: offline,
-                                    log: { printErr($0) })
+                                    metrics: metrics, log: { printErr($0) })
         let worker = QueueWorker(pool: runner.pool, name: name ?? "\(Workspace.hostName):\(getpid())", concurrency: concurrency,
-                                 lease: TeamRunner.leaseSeconds, handler: runner.hydrate)
+                                 lease: TeamRunner.leaseSeconds, metrics: metrics, handler: runner.hydrate)
+        let exporter: MetricsExporter?
+        if let metricsPort {
+            let pool = runner.pool
+            do {
+                exporter = try await MetricsExporter.start(host: metricsHost, port: metricsPort) { await metrics.exposition(pool: pool) }
+            } catch {
+                throw CommandFailure.error("the metrics cannot listen on \(metricsHost):\(metricsPort): \(error)")
+            }
+            printOut("metrics on http://\(metricsHost.contains(":") ? "[\(metricsHost)]" : metricsHost):\(exporter!.port)/metrics")
+        } else {
+            exporter = nil
+        }
+        defer { exporter?.stop() }
         let task = Task { try await worker.run() }
         let trap = SignalTrap { number in
             printErr("\(number == SIGINT ? "interrupted" : "stopped by signal \(number)"): handing back what is not finished")
@@ -89,6 +111,7 @@ struct TeamRunner: Sendable {
     let inputs: any BlobStore
     let limits: RunLimits
     let offline: Bool
+    let metrics: TeamMetrics?
     let log: @Sendable (String) -> Void
 
     /// How long a claim lives without a heartbeat (`SCENEFLOW_LEASE_SECONDS`, default 30).
@@ -96,7 +119,8 @@ struct TeamRunner: Sendable {
         ProcessInfo.processInfo.environment["SCENEFLOW_LEASE_SECONDS"].flatMap(Double.init).map { min(max($0, 1), 3600) } ?? 30
     }
 
-    init(workspaceOptions: WorkspaceOptions, limits: RunLimits, offline: Bool, log: @escaping @Sendable (String) -> Void) throws {
+    init(workspaceOptions: WorkspaceOptions, limits: RunLimits, offline: Bool, metrics: TeamMetrics? = nil, log: @escaping @Sendable (String) -> Void) throws {
+        self.metrics = metrics
         let team = try workspaceOptions.team()
         guard let store = try workspaceOptions.database() as? PostgresStore else {
             throw CommandFailure.error("team mode's store is not the team's database")
@@ -193,6 +217,7 @@ struct TeamRunner: Sendable {
         }
         watcher.cancel()
         if stopping.value, result.report.status == .cancelled { throw CancellationError() }
+        metrics?.runFinished(result.report.status.rawValue)
         return result.report.status.rawValue
     }
 }

@@ -124,6 +124,8 @@ public final class JobQueue: Sendable {
         public var provider: String
         public var cacheKey: String?
         public var payload: String
+        /// Seconds from the job becoming ready to this claim.
+        public var waited: Double = 0
     }
 
     /// Claims up to `capacity` ready jobs for `worker`, each with a free slot of its provider
@@ -167,11 +169,13 @@ public final class JobQueue: Sendable {
             UPDATE sceneflow_jobs j SET state = 'running', attempt = j.attempt + 1, worker = \(worker),
                    claimed_at = clock_timestamp(), lease_until = clock_timestamp() + make_interval(secs => \(lease))
             FROM paired p WHERE j.id = p.id
-            RETURNING j.id, j.attempt, j.run_id, j.node, j.provider, coalesce(j.cache_key, ''), j.payload
+            RETURNING j.id, j.attempt, j.run_id, j.node, j.provider, coalesce(j.cache_key, ''), j.payload,
+                      coalesce(extract(epoch FROM clock_timestamp() - j.ready_at), 0)::float8
             """, logger: logger)
         var claimed: [ClaimedJob] = []
-        for try await (id, attempt, run, node, provider, key, payload) in rows.decode((Int64, Int, String, String, String, String, String).self) {
-            claimed.append(ClaimedJob(id: id, attempt: attempt, runID: run, node: node, provider: provider, cacheKey: key.isEmpty ? nil : key, payload: payload))
+        for try await (id, attempt, run, node, provider, key, payload, waited) in rows.decode((Int64, Int, String, String, String, String, String, Double).self) {
+            claimed.append(ClaimedJob(id: id, attempt: attempt, runID: run, node: node, provider: provider, cacheKey: key.isEmpty ? nil : key,
+                                      payload: payload, waited: waited))
         }
         return claimed.sorted { $0.id < $1.id }
     }
@@ -353,6 +357,17 @@ public final class JobQueue: Sendable {
         var counts: [String: Int] = [:]
         for try await (state, n) in rows.decode((String, Int).self) { counts[state] = n }
         return counts
+    }
+
+    /// Workers whose heartbeat is under a minute old, and journal intents left without a
+    /// request id for longer than `lease` (their outcome is unknown: to check at the provider).
+    public func health(lease: Double) async throws -> (workers: Int, unknown: Int) {
+        let rows = try await connection.query("""
+            SELECT (SELECT count(*) FROM sceneflow_workers WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '1 minute')::int,
+                   (SELECT count(*) FROM sceneflow_journal WHERE request_id IS NULL AND updated_at < clock_timestamp() - make_interval(secs => \(lease)))::int
+            """, logger: logger)
+        for try await (workers, unknown) in rows.decode((Int, Int).self) { return (workers, unknown) }
+        return (0, 0)
     }
 
     // MARK: Transactions

@@ -24,9 +24,12 @@ public final class QueueWorker: Sendable {
     public let pollInterval: Double
     let handler: Handler
     let logger: Logger
+    /// Where claims, wake-ups, heartbeats and take-overs are counted (Prometheus), if anywhere.
+    let metrics: TeamMetrics?
 
     public init(pool: PostgresPool, name: String, concurrency: Int, lease: Double = 30, pollInterval: Double = 1,
-                logger: Logger = Logger(label: "sceneflow.worker"), handler: @escaping Handler) {
+                logger: Logger = Logger(label: "sceneflow.worker"), metrics: TeamMetrics? = nil, handler: @escaping Handler) {
+        self.metrics = metrics
         self.pool = pool
         self.name = name
         self.concurrency = max(1, concurrency)
@@ -107,10 +110,14 @@ public final class QueueWorker: Sendable {
                     let gone = mine.subtracting(still)
                     if !gone.isEmpty { lost.mutate { $0.formUnion(gone) }; mailbox.post() }
                     healthy.set(true)
-                    try await beat.reap()
+                    metrics?.observeHeartbeat(ok: true)
+                    // (Reaped whether or not anyone counts it: an optional chain would skip the call.)
+                    let reaped = try await beat.reap()
+                    metrics?.observeReap(reaped)
                 } catch {
                     if Task.isCancelled { break }
                     healthy.set(false)
+                    metrics?.observeHeartbeat(ok: false)
                     logger.warning("heartbeat failed; not claiming until the database answers", metadata: ["worker": "\(name)", "error": "\(error)"])
                 }
             }
@@ -145,7 +152,9 @@ public final class QueueWorker: Sendable {
                     held.set(Set(running.keys))
                 }
                 if healthy.value, running.count < concurrency {
+                    let start = ContinuousClock.now
                     claimed = try await queue.claim(worker: name, capacity: concurrency - running.count, lease: lease)
+                    metrics?.observeClaim(claimed, took: ContinuousClock.now - start)
                 }
             } catch {
                 if Task.isCancelled { break }
