@@ -176,6 +176,20 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         }
     }
 
+    /// Records a worker's run as it ends (or is handed back), fenced by the worker's claim: in
+    /// one transaction with the queue job locked, and only while `job` still holds it under its
+    /// attempt. False (nothing written) when another worker has taken the run over.
+    public func record(_ report: RunReport, folder: URL, fencedBy job: JobQueue.ClaimedJob) throws -> Bool {
+        try pool.transaction { tx in
+            guard !(try tx.query("SELECT 1 FROM sceneflow_jobs WHERE id = $1 AND attempt = $2 AND state = 'running' FOR UPDATE",
+                                 [PostgresData(int64: job.id), PostgresData(int64: Int64(job.attempt))]).isEmpty) else { return false }
+            try upsert(RunRecord(report, folder: folder), report: report, tx)
+            try tx.execute("UPDATE sceneflow_runs SET superseded_by = $1 WHERE folder = $2 AND host = $3 AND run_id <> $1 AND superseded_by IS NULL",
+                           [PostgresData(string: report.runID), PostgresData(string: folder.path), PostgresData(string: host)])
+            return true
+        }
+    }
+
     func upsert(_ record: RunRecord, report: RunReport, _ tx: PostgresTransaction? = nil) throws {
         var record = record
         // A queued run (submitted, or handed back by a worker that stopped) has no host's folder.
@@ -237,8 +251,13 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         guard report.status == .running else { return }
         let reportText = String(decoding: try JSONCoding.compact.encode(report), as: UTF8.self)
         let counts = String(decoding: try JSONCoding.compact.encode(report.counts), as: UTF8.self)
-        try pool.query("UPDATE sceneflow_runs SET report = $2, counts = $3, cost_micros = $4 WHERE run_id = $1 AND status = 'running'",
-                       [PostgresData(string: report.runID), PostgresData(string: reportText), PostgresData(string: counts), PostgresData(int64: report.cost.micros)])
+        // Only the process that began the run moves it (a worker cut off while another took the
+        // run over writes nothing over the new attempt).
+        try pool.query("""
+            UPDATE sceneflow_runs SET report = $2, counts = $3, cost_micros = $4
+            WHERE run_id = $1 AND status = 'running' AND host = $5 AND pid = $6
+            """, [PostgresData(string: report.runID), PostgresData(string: reportText), PostgresData(string: counts), PostgresData(int64: report.cost.micros),
+                  PostgresData(string: host), PostgresData(int64: Int64(getpid()))])
     }
 
     /// A running run is asked (its process polls the flag); a queued run no worker holds is

@@ -180,23 +180,26 @@ struct TeamRunner: Sendable {
         // The worker stopping cancels this task: the run is handed back. A cancel asked from
         // any host (`runs cancel`) cancels the run alone: it ends `cancelled`.
         let stopping = Locked(false)
-        let pool = self.pool
         let run = Task { [session] in
             await session.run(prepared, events: { event in
                 guard case .runFinished(let end) = event else { return }
                 log("[\(runID)] \(stopping.value && end.status == .cancelled ? "handed back" : end.status.rawValue): \(end.counts.summary)")
             }, ending: { report in
-                // Nothing more is written of a run another worker took over.
-                guard (try? JobQueue.holds(job, pool: pool)) ?? true else {
-                    log("[\(runID)] taken over by another worker: this attempt's end is not recorded")
-                    return nil
+                var told = report
+                if report.status == .cancelled, stopping.value {
+                    told.status = .queued
+                    told.finishedAt = nil
+                    told.stopReason = "handed back to the queue: the worker on \(Workspace.hostName) stopped; another worker goes on from the cache"
                 }
-                guard report.status == .cancelled, stopping.value else { return report }
-                var queued = report
-                queued.status = .queued
-                queued.finishedAt = nil
-                queued.stopReason = "handed back to the queue: the worker on \(Workspace.hostName) stopped; another worker goes on from the cache"
-                return queued
+                // Written under the claim, or not at all: nothing is written over a run another
+                // worker took over (checked in the same transaction as the write).
+                do {
+                    let written = try await store.patiently(for: 60) { try $0.record(told, folder: prepared.folder.url, fencedBy: job) }
+                    if !written { log("[\(runID)] taken over by another worker: this attempt's end is not recorded") }
+                } catch {
+                    log("[\(runID)] the run's end could not be recorded (\(error)); its run.json says how this attempt ended")
+                }
+                return nil
             })
         }
         let watcher = Task.detached {

@@ -106,13 +106,6 @@ public final class JobQueue: Sendable {
         }
     }
 
-    /// Whether `job` is still held under its attempt (nobody took it over): a worker checks
-    /// before it writes what the job did anywhere else than the queue.
-    public static func holds(_ job: ClaimedJob, pool: PostgresPool) throws -> Bool {
-        try !pool.query("SELECT 1 FROM sceneflow_jobs WHERE id = $1 AND attempt = $2 AND state = 'running'",
-                        [PostgresData(int64: job.id), PostgresData(int64: Int64(job.attempt))]).isEmpty
-    }
-
     // MARK: Claiming
 
     /// A job a worker holds: `attempt` fences everything it writes about it.
