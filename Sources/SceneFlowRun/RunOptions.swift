@@ -27,6 +27,10 @@ public struct RunOptions: Sendable {
     public var finishing = Finishing()
     /// The take each job uses, by job key (`sceneflow takes pick`); others use their newest take.
     public var picks: [String: Int] = [:]
+    /// Takes an earlier attempt of this same run made (a team's worker taking over, or going on
+    /// with, a run that regenerates): by node, its job key and take. These nodes are not made
+    /// again; the take is used as if picked.
+    public var resumedTakes: [String: ResumedTake] = [:]
     /// Nodes to make (with what they need); `nil` makes everything.
     public var targets: Set<String>?
     /// How often `run.json` is rewritten while the run goes on (it is always written at the end).
@@ -47,4 +51,14 @@ public struct RunOptions: Sendable {
     public var ledger: SpendLedger?
 
     public init() {}
+}
+
+/// A take an earlier attempt of a run made (`RunOptions.resumedTakes`).
+public struct ResumedTake: Sendable, Equatable {
+    public var jobKey: String
+    public var take: Int
+    public init(jobKey: String, take: Int) {
+        self.jobKey = jobKey
+        self.take = take
+    }
 }

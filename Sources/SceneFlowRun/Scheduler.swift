@@ -76,7 +76,7 @@ public struct Scheduler: Sendable {
                                                     weight: { weights[$0] }) { graph.successors[$0] }.remaining
         let schedule = Schedule(graph: graph, priority: priority, limits: options.limits, selected: RunSelection.selected(graph, targets: options.targets))
         var forced = [Bool](repeating: false, count: count)
-        for i in RunSelection.forced(graph, regenerate: options.regenerate) { forced[i] = true }
+        for i in RunSelection.forced(graph, regenerate: options.regenerate) where options.resumedTakes[graph.nodes[i].id] == nil { forced[i] = true }
         if let folder {
             do { try folder.create() } catch { recorder.noteWriteFailure("\(error)") }
         }

@@ -440,18 +440,18 @@ extension SceneFlowServer {
 
     /// The events of a run another process hydrates (team mode: a worker on any host; its
     /// report reaches the history every 2 s), made from the changes of its report, polled every
-    /// second: each node that started or ended since the last look, then `run_finished`.
-    /// Numbered from the report's first state, so `Last-Event-ID` resumes while the report
-    /// only moves forward.
+    /// second: each job's start and end as they are first seen, then `run_finished`. Numbered
+    /// from the report's state when the stream starts (`Last-Event-ID` resumes a stream of
+    /// this run that started from the same state).
     func follow(_ id: String, from first: RunReport, after: Int, headers: HTTPFields) -> Response {
         Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var number = 0
-            var previous: RunReport?
+            var told: [String: NodeStatus] = [:]
             var current = first
             var quiet = ContinuousClock.now
             while true {
                 var chunk = ""
-                for line in Self.changes(id, from: previous, to: current) {
+                for line in Self.changes(id, told: &told, now: current) {
                     number += 1
                     if number > after { chunk += "id: \(number)\ndata: \(line)\n\n" }
                 }
@@ -466,24 +466,28 @@ extension SceneFlowServer {
                 }
                 if current.status.isFinished { break }
                 try await Task.sleep(for: .seconds(1))
-                previous = current
                 if let data = try? self.report(of: id), let next = try? RunReport.decoder.decode(RunReport.self, from: data) { current = next }
             }
             try await writer.finish(nil)
         })
     }
 
-    /// Events for what changed between two states of a run's report (the scheduler's own event
-    /// shapes, as `run --json` prints them).
-    static func changes(_ id: String, from previous: RunReport?, to current: RunReport) -> [String] {
-        var before: [String: NodeStatus] = [:]
-        for node in previous?.nodes ?? [] { before[node.id] = node.status }
+    /// Events for what `current` shows that the stream has not told yet (the scheduler's own
+    /// event shapes, as `run --json` prints them): a job's start once, its end once. A run back
+    /// in the queue (handed back) tells nothing (its attempt's `skipped` nodes are not ends),
+    /// and a job whose end was told is not told again when a later attempt finds it cached.
+    static func changes(_ id: String, told: inout [String: NodeStatus], now current: RunReport) -> [String] {
+        guard current.status != .queued else { return [] }
         var lines: [String] = []
-        for node in current.nodes where node.job != nil && before[node.id] != node.status {
+        for node in current.nodes where node.job != nil && told[node.id] != node.status {
+            if let earlier = told[node.id], earlier != .running { continue }
+            if node.status == .skipped, !current.status.isFinished { continue }
             let event: RunEvent
             switch node.status {
             case .pending, .queued: continue
-            case .running: event = .started(node: node.id, attempt: max(node.attempts, 1), provider: node.provider ?? .local)
+            case .running:
+                guard told[node.id] == nil else { continue }
+                event = .started(node: node.id, attempt: max(node.attempts, 1), provider: node.provider ?? .local)
             case .succeeded, .cached:
                 let seconds = node.finishedAt.flatMap { end in node.startedAt.map { end.timeIntervalSince($0) } } ?? 0
                 event = .finished(node: node.id, status: node.status, seconds: seconds, output: node.output)
@@ -491,6 +495,7 @@ extension SceneFlowServer {
             case .blocked: event = .blocked(node: node.id, by: node.error ?? "")
             case .skipped: event = .skipped(node: node.id, reason: node.error ?? "")
             }
+            told[node.id] = node.status
             lines.append(ServedPaths.scrub(event.jsonLine(runID: id)))
         }
         return lines

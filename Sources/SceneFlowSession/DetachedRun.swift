@@ -84,7 +84,11 @@ public struct DetachedRun: Codable, Sendable, Equatable {
                 throw DetachError("\(name) cannot be read: \(error)")
             }
             let blob = Blob(sha256: sha256, ext: Self.extensionName(url), name: name)
-            do { _ = try blobs.publish(temporary, as: blob.blobName) } catch {
+            do {
+                // Bytes already there are checked: damaged ones are replaced, never kept.
+                if try blobs.contains(blob.blobName), try !blobs.verify(blob.blobName, sha256: sha256) { try blobs.remove(blob.blobName) }
+                _ = try blobs.publish(temporary, as: blob.blobName)
+            } catch {
                 throw DetachError("\(name) could not be stored in the team's shared bytes: \(error)")
             }
             return blob
@@ -147,6 +151,13 @@ public struct DetachedRun: Codable, Sendable, Equatable {
         return !ext.isEmpty && ext.count <= 8 && ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) ? ext : "bin"
     }
 
+    /// A run id as SceneFlow makes them (`20261202-155457-60954345`, a batch's with `-PRODUCT`):
+    /// plain characters only, so it is safe as a folder name.
+    public static func isRunID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 200 && !id.hasPrefix(".") && !id.hasPrefix("-") && !id.contains("..")
+            && id.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "-" || $0 == "_" || $0 == "." }
+    }
+
     // MARK: Taking it on (a worker)
 
     public static func decode(_ payload: String) throws -> DetachedRun {
@@ -163,8 +174,17 @@ public struct DetachedRun: Codable, Sendable, Equatable {
     /// The hydration request on this host: every file fetched from `blobs` and checked against
     /// its digest, the template and its images written into `folder` (a folder of this run's
     /// own), the template reloaded and checked there.
-    public func request(blobs: any BlobStore, folder: URL) throws -> HydrationRequest {
-        guard version == 1 else { throw DetachError("the queued run was written by a newer SceneFlow (description version \(version)); upgrade this worker") }
+    /// A fetched copy whose bytes are not what their name promises is removed when it lies under
+    /// `localCopies` (this host's read-through copies), so that a repaired store is read again.
+    public func request(blobs: any BlobStore, folder: URL, localCopies: URL? = nil) throws -> HydrationRequest {
+        guard version == 1 else {
+            throw DetachError("the queued run was written by a newer SceneFlow (description version \(version)); upgrade this worker", transient: true)
+        }
+        guard Self.isRunID(runID) else { throw DetachError("the queued run's id \(Slug.shown(runID)) is not a run id") }
+        guard (64...4096).contains(settings.resolution), (0...100).contains(settings.retries), (1...8).contains(settings.variations),
+              (settings.budgetMicros ?? 0) >= 0, settings.seeds.values.allSatisfy({ (0...Int(UInt32.max)).contains($0) }) else {
+            throw DetachError("the queued run's settings are out of range (resolution \(settings.resolution), retries \(settings.retries), variations \(settings.variations))")
+        }
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         func fetch(_ blob: Blob) throws -> URL {
@@ -172,10 +192,17 @@ public struct DetachedRun: Codable, Sendable, Equatable {
                 throw DetachError("\(blob.name) is not named by a digest in the queued run")
             }
             let url: URL
-            do { url = try blobs.fetch(blob.blobName) } catch { throw DetachError("\(blob.name) cannot be fetched from the team's shared bytes: \(error)") }
+            do { url = try blobs.fetch(blob.blobName) } catch {
+                throw DetachError("\(blob.name) cannot be fetched from the team's shared bytes: \(error)", transient: !((error as? BlobStoreError)?.isMissing ?? false))
+            }
             let sha256: String
-            do { sha256 = try Digest.sha256(fileAt: url) } catch { throw DetachError("\(blob.name) cannot be read: \(error)") }
-            guard sha256 == blob.sha256 else { throw DetachError("\(blob.name) in the team's shared bytes is damaged (its digest is not \(blob.sha256.prefix(12))…)") }
+            do { sha256 = try Digest.sha256(fileAt: url) } catch { throw DetachError("\(blob.name) cannot be read: \(error)", transient: true) }
+            guard sha256 == blob.sha256 else {
+                if let localCopies, url.standardizedFileURL.path.hasPrefix(localCopies.standardizedFileURL.path + "/") {
+                    try? FileManager.default.removeItem(at: url)
+                }
+                throw DetachError("\(blob.name) in the team's shared bytes is damaged (its digest is not \(blob.sha256.prefix(12))…); queue the run again to store it again")
+            }
             return url
         }
         func place(_ blob: Blob, at destination: URL) throws {
@@ -225,8 +252,14 @@ public struct DetachedRun: Codable, Sendable, Equatable {
     }
 }
 
-/// A run that cannot be put in the queue or taken from it, said plainly.
+/// A run that cannot be put in the queue or taken from it, said plainly. `transient`: another
+/// worker, or this one later, may succeed (a store that does not answer, a description written
+/// by a newer SceneFlow).
 public struct DetachError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    public var transient: Bool
+    public init(_ description: String, transient: Bool = false) {
+        self.description = description
+        self.transient = transient
+    }
 }

@@ -108,6 +108,8 @@ public struct HydrationSession: Sendable {
                                    replacements: request.replacements)
         if !options.simulated {
             do { options.picks = try store?.picks(template: checked.id) ?? [:] } catch { throw .folder("\(error)") }
+            // An earlier attempt's takes are this run's, whatever was picked since.
+            for resumed in options.resumedTakes.values { options.picks[resumed.jobKey] = resumed.take }
         }
         if let teamLimits, !options.simulated { options.sharedLimiter = ChainedLimits(local: options.sharedLimiter, team: teamLimits) }
         if let teamJournal, !options.simulated { options.sharedJournal = teamJournal }
@@ -128,7 +130,7 @@ public struct HydrationSession: Sendable {
         var builder = JobBuilder(graph: graph, offline: options.offline, resolution: options.resolution)
         builder.finishing = options.finishing
         let cached = CachePrediction.cachedNodes(graph, builder: builder, inputs: inputs, cache: cache, picks: options.picks,
-                                                 regenerate: RunSelection.forced(graph, regenerate: options.regenerate))
+                                                 regenerate: RunSelection.forced(graph, regenerate: options.regenerate).filter { options.resumedTakes[graph.nodes[$0].id] == nil })
         // The run itself reads its inputs through pinned copies.
         // (A rehearsal keeps its pins with its placeholders, out of the real cache.)
         inputs.pins = InputPins(directory: request.simulate != nil ? workspace.simulatedCacheDirectory.appendingPathComponent("inputs") : workspace.inputPinsDirectory)

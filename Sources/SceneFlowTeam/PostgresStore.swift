@@ -160,33 +160,44 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
 
     // MARK: Run history
 
+    // MARK: Fences
+
+    /// Runs a worker of this process hydrates through the queue, with the claim each is held by.
+    let fences = Locked<[String: JobQueue.ClaimedJob]>([:])
+
+    /// From now on, every history write of `runID` by this store (its start, its progress, its
+    /// end) is made only while `job` still holds the run's queue job under its attempt, checked
+    /// in the write's own transaction: a worker that was paused or cut off while another took
+    /// the run over writes nothing over the new attempt. Nil lifts the fence.
+    public func fence(_ runID: String, by job: JobQueue.ClaimedJob?) {
+        fences.mutate { $0[runID] = job }
+    }
+
+    /// Whether this process may write `runID`'s history row now (locks the queue job's row).
+    func fenceHolds(_ runID: String, _ tx: PostgresTransaction) throws -> Bool {
+        guard let job = fences.value[runID] else { return true }
+        return !(try tx.query("SELECT 1 FROM sceneflow_jobs WHERE id = $1 AND attempt = $2 AND state = 'running' FOR UPDATE",
+                              [PostgresData(int64: job.id), PostgresData(int64: Int64(job.attempt))]).isEmpty)
+    }
+
     public func begin(_ report: RunReport, folder: URL) throws {
         var record = RunRecord(report, folder: folder)
         record.pid = getpid()
         record.processStart = Workspace.processStartTime(getpid())
-        try upsert(record, report: report)
+        try pool.transaction { tx in
+            guard try fenceHolds(report.runID, tx) else { throw StoreError("run \(report.runID) was taken over by another worker; this attempt does not start") }
+            try upsert(record, report: report, tx)
+        }
     }
 
     public func record(_ report: RunReport, folder: URL) throws {
         try pool.transaction { tx in
+            // A run taken over by another worker: this attempt's end is not recorded.
+            guard try fenceHolds(report.runID, tx) else { return }
             try upsert(RunRecord(report, folder: folder), report: report, tx)
             // Another run that wrote into the same folder of the same host earlier: superseded.
             try tx.execute("UPDATE sceneflow_runs SET superseded_by = $1 WHERE folder = $2 AND host = $3 AND run_id <> $1 AND superseded_by IS NULL",
                            [PostgresData(string: report.runID), PostgresData(string: folder.path), PostgresData(string: host)])
-        }
-    }
-
-    /// Records a worker's run as it ends (or is handed back), fenced by the worker's claim: in
-    /// one transaction with the queue job locked, and only while `job` still holds it under its
-    /// attempt. False (nothing written) when another worker has taken the run over.
-    public func record(_ report: RunReport, folder: URL, fencedBy job: JobQueue.ClaimedJob) throws -> Bool {
-        try pool.transaction { tx in
-            guard !(try tx.query("SELECT 1 FROM sceneflow_jobs WHERE id = $1 AND attempt = $2 AND state = 'running' FOR UPDATE",
-                                 [PostgresData(int64: job.id), PostgresData(int64: Int64(job.attempt))]).isEmpty) else { return false }
-            try upsert(RunRecord(report, folder: folder), report: report, tx)
-            try tx.execute("UPDATE sceneflow_runs SET superseded_by = $1 WHERE folder = $2 AND host = $3 AND run_id <> $1 AND superseded_by IS NULL",
-                           [PostgresData(string: report.runID), PostgresData(string: folder.path), PostgresData(string: host)])
-            return true
         }
     }
 
@@ -253,11 +264,14 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
         let counts = String(decoding: try JSONCoding.compact.encode(report.counts), as: UTF8.self)
         // Only the process that began the run moves it (a worker cut off while another took the
         // run over writes nothing over the new attempt).
-        try pool.query("""
-            UPDATE sceneflow_runs SET report = $2, counts = $3, cost_micros = $4
-            WHERE run_id = $1 AND status = 'running' AND host = $5 AND pid = $6
-            """, [PostgresData(string: report.runID), PostgresData(string: reportText), PostgresData(string: counts), PostgresData(int64: report.cost.micros),
-                  PostgresData(string: host), PostgresData(int64: Int64(getpid()))])
+        try pool.transaction { tx in
+            guard try fenceHolds(report.runID, tx) else { return }
+            try tx.execute("""
+                UPDATE sceneflow_runs SET report = $2, counts = $3, cost_micros = $4
+                WHERE run_id = $1 AND status = 'running' AND host = $5 AND pid = $6
+                """, [PostgresData(string: report.runID), PostgresData(string: reportText), PostgresData(string: counts), PostgresData(int64: report.cost.micros),
+                      PostgresData(string: host), PostgresData(int64: Int64(getpid()))])
+        }
     }
 
     /// A running run is asked (its process polls the flag); a queued run no worker holds is
@@ -265,10 +279,10 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     public func requestCancel(_ runID: String) throws -> Bool {
         try pool.transaction { tx in
             let unclaimed = try tx.query("""
-                UPDATE sceneflow_jobs SET state = 'failed', error = 'cancelled before a worker took it', finished_at = clock_timestamp()
+                UPDATE sceneflow_jobs SET state = 'failed', error = 'cancelled while queued', finished_at = clock_timestamp()
                 WHERE run_id = $1 AND provider = $2 AND state IN ('ready', 'waiting') RETURNING id
                 """, [PostgresData(string: runID), PostgresData(string: JobQueue.runProvider)])
-            if !unclaimed.isEmpty, try Self.endUnstarted(runID, status: .cancelled, reason: "cancelled before a worker took it", tx) {
+            if !unclaimed.isEmpty, try Self.endUnstarted(runID, status: .cancelled, reason: "cancelled while queued (no worker held it)", tx) {
                 return true
             }
             return try !tx.query("UPDATE sceneflow_runs SET cancel_requested_at = clock_timestamp() WHERE run_id = $1 AND status IN ('running', 'queued') RETURNING run_id",
@@ -296,20 +310,30 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     /// Ends a queued run that never started on this host (its description could not be read,
     /// its inputs fetched, or a check failed on the worker): its row says why, its folder stays
     /// `(queued)` (no host has its files). False if the row is no longer queued or running here.
+    /// With `queued`, the run stays in the queue and its row says why it waits. Fenced like
+    /// every write of a worker's run.
     public func endUnstarted(_ runID: String, status: RunReport.Status, reason: String) throws -> Bool {
-        try pool.transaction { try Self.endUnstarted(runID, status: status, reason: reason, $0) }
+        try pool.transaction { tx in
+            guard try fenceHolds(runID, tx) else { return false }
+            return try Self.endUnstarted(runID, status: status, reason: reason, tx)
+        }
     }
 
     static func endUnstarted(_ runID: String, status: RunReport.Status, reason: String, _ tx: PostgresTransaction) throws -> Bool {
         guard let row = try tx.query("SELECT report FROM sceneflow_runs WHERE run_id = $1 AND status IN ('queued', 'running') FOR UPDATE",
                                      [PostgresData(string: runID)]).first else { return false }
         var report = try row.makeRandomAccess()[0].decode(String?.self).flatMap { try? JSONCoding.decoder.decode(RunReport.self, from: Data($0.utf8)) }
+        let ends = status.isFinished
         report?.status = status
-        report?.finishedAt = Date()
+        report?.finishedAt = ends ? Date() : nil
         report?.stopReason = reason
         let text = try report.map { String(decoding: try JSONCoding.compact.encode($0), as: UTF8.self) }
-        try tx.execute("UPDATE sceneflow_runs SET status = $2, finished_at = clock_timestamp(), report = coalesce($3, report), pid = NULL WHERE run_id = $1",
-                       [PostgresData(string: runID), PostgresData(string: status.rawValue), text.map { PostgresData(string: $0) } ?? .null])
+        try tx.execute("""
+            UPDATE sceneflow_runs SET status = $2, finished_at = CASE WHEN $4 THEN clock_timestamp() END, report = coalesce($3, report), pid = NULL,
+                folder = CASE WHEN $2 = 'queued' THEN $5 ELSE folder END
+            WHERE run_id = $1
+            """, [PostgresData(string: runID), PostgresData(string: status.rawValue), text.map { PostgresData(string: $0) } ?? .null,
+                  PostgresData(bool: ends), PostgresData(string: queuedFolder)])
         return true
     }
 

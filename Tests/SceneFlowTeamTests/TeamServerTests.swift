@@ -87,7 +87,10 @@ import Testing
             let id = try #require(answer["id"] as? String)
             let worker = workers == 0 ? try h[1].launch(["worker"]) : nil
             // The stream is read while the run goes on (off the test's threads): it ends at run_finished.
-            let stream = Task { try await HTTPClient.shared.send(HTTPRequest(.get, base + "/runs/\(id)/events")) }
+            var follow = HTTPRequest(.get, base + "/runs/\(id)/events")
+            follow.timeout = 240
+            let request = follow
+            let stream = Task { try await HTTPClient.shared.send(request) }
             let events = String(decoding: try await stream.value.body, as: UTF8.self)
             let lines = events.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }
                 .compactMap { try? JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as? [String: Any] }

@@ -140,7 +140,7 @@ import Testing
         let state = try pool.query("SELECT state FROM sceneflow_jobs WHERE run_id = $1", [.init(string: handed)]).first?.makeRandomAccess()[0].decode(String.self)
         #expect(state == "ready")
         let cancelled = try await h[1].sceneflowCommand(["runs", "cancel", handed])
-        #expect(cancelled.status == 0 && cancelled.stdout.contains("cancelled (no worker had taken it)"), "\(cancelled.stdout)\(cancelled.stderr)")
+        #expect(cancelled.status == 0 && cancelled.stdout.contains("cancelled (it was queued: no worker held it)"), "\(cancelled.stdout)\(cancelled.stderr)")
         let waitedCancelled = try await h[1].sceneflowCommand(["runs", "wait", handed])
         #expect(waitedCancelled.status == 1 && waitedCancelled.stdout.contains("cancelled"))
     }
@@ -239,5 +239,105 @@ import Testing
         #expect(try await HTTPClient.shared.send(HTTPRequest(.get, "http://127.0.0.1:\(port)/other")).status == 404)
         worker.send(SIGTERM)
         #expect(await worker.exit().termination == .exited(0))
+    }
+
+    /// A queue job whose description names another run (or a path) is not taken: the job's own
+    /// run fails saying so, and nothing outside the worker's folders is touched.
+    @Test func aDescriptionNamingAnotherRunIsRefused() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try services.hosts(2, database: database)
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        let victim = h[1].folder.appendingPathComponent("victim")
+        try FileManager.default.createDirectory(at: victim.appendingPathComponent("important"), withIntermediateDirectories: true)
+        let queued = try await h[0].sceneflowCommand(["run", unboxing, "--asset", "product_1=\(productImage.path)", "--offline", "--resolution", "160", "--detach"])
+        let id = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try pool.query("UPDATE sceneflow_jobs SET payload = replace(payload, $1, $2) WHERE run_id = $3",
+                       [.init(string: "\"runID\":\"\(id)\""), .init(string: "\"runID\":\"..\\/..\\/victim\""), .init(string: id)])
+        #expect(try pool.query("SELECT payload FROM sceneflow_jobs WHERE run_id = $1", [.init(string: id)]).first?.makeRandomAccess()[0].decode(String.self).contains("victim") == true)
+        let worker = try worker(h[1])
+        let waited = try await h[0].sceneflowCommand(["runs", "wait", id, "--timeout", "60"], timeout: 90)
+        #expect(waited.status == 1 && waited.stdout.contains("failed"), "\(waited.stdout)\(waited.stderr)")
+        let shown = try await h[0].sceneflowCommand(["runs", "show", id])
+        #expect(shown.stdout.contains("names run"), "\(shown.stdout)")
+        #expect(FileManager.default.fileExists(atPath: victim.appendingPathComponent("important").path), "nothing outside the worker's folders was touched")
+        worker.send(SIGTERM)
+        #expect(await worker.exit().termination == .exited(0))
+    }
+
+    /// A worker that cannot take a run on (no key for its provider) gives it back for another
+    /// worker, saying why in the run's row; after 5 tries the run fails with that reason.
+    @Test func aWorkerWithoutTheKeysGivesTheRunBack() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        var h = try services.hosts(2, database: database)
+        for key in ["FAL_KEY", "GEMINI_API_KEY", "ELEVENLABS_API_KEY"] { h[1].environment[key] = "" }
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        // Not --offline: its models need keys, which the worker's host has not.
+        let queued = try await h[0].sceneflowCommand(["run", unboxing, "--asset", "product_1=\(productImage.path)", "--detach"])
+        let id = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(queued.status == 0, "\(queued.stderr)")
+        let worker = try worker(h[1])
+        @Sendable func reason() -> String? {
+            guard let text = try? pool.query("SELECT report FROM sceneflow_runs WHERE run_id = $1 AND status = 'queued'", [.init(string: id)]).first?
+                .makeRandomAccess()[0].decode(String?.self) else { return nil }
+            return (try? JSONCoding.decoder.decode(RunReport.self, from: Data(text.utf8)))?.stopReason
+        }
+        let waiting = await waitUntil(timeout: 60, interval: 0.1) { reason()?.contains("waiting for a worker that can take it on") == true }
+        #expect(waiting, "\(reason() ?? "no reason")")
+        #expect(reason()?.contains("FAL_KEY") == true, "\(reason() ?? "")")
+        let waited = try await h[0].sceneflowCommand(["runs", "wait", id, "--timeout", "120"], timeout: 150)
+        #expect(waited.status == 1 && waited.stdout.contains("failed"), "\(waited.stdout)\(waited.stderr)")
+        let shown = try await h[0].sceneflowCommand(["runs", "show", id])
+        #expect(shown.stdout.contains("attempt 5") && shown.stdout.contains("FAL_KEY"), "\(shown.stdout)")
+        worker.send(SIGTERM)
+        #expect(await worker.exit().termination == .exited(0))
+    }
+
+    /// A run that regenerates, handed back mid-way: the next worker uses the takes the first
+    /// made instead of making (and paying for) them again.
+    @Test func aHandedBackRegenerationKeepsTheTakesAlreadyMade() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let h = try services.hosts(3, database: database)
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        let assets = ["--asset", "product_1=\(productImage.path)", "--asset", "brand_logo=\(logoImage.path)", "--offline", "--resolution", "480"]
+        let first = try await h[0].sceneflowCommand(["run", template] + assets + ["--detach"])
+        let firstID = first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let one = try worker(h[1])
+        #expect(try await h[0].sceneflowCommand(["runs", "wait", firstID, "--timeout", "150"], timeout: 180).status == 0)
+        // Now every node is cached: regenerating makes new takes, some before the stop.
+        let again = try await h[0].sceneflowCommand(["run", template] + assets + ["--regenerate", "intro", "--regenerate", "problem", "--regenerate", "verdict", "--detach"])
+        let id = again.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        @Sendable func takes(_ report: RunReport?) -> [String: Int] {
+            var takes: [String: Int] = [:]
+            for node in report?.nodes ?? [] where node.job != nil && node.status == .succeeded && (node.take ?? 1) > 1 { takes[node.id] = node.take }
+            return takes
+        }
+        // The worker's own run.json (rewritten every second) says when a new take is made.
+        let local = h[1].folder.appendingPathComponent("ws/runs/\(id)/run.json")
+        let someMade = await waitUntil(timeout: 120, interval: 0.05) { !takes(try? RunReport.read(from: local)).isEmpty }
+        #expect(someMade)
+        one.send(SIGTERM)
+        #expect(await one.exit().termination == .exited(0))
+        let row = try #require(try pool.query("SELECT status, report FROM sceneflow_runs WHERE run_id = $1", [.init(string: id)]).first?.makeRandomAccess())
+        #expect(try row[0].decode(String.self) == "queued", "the run was handed back before it ended")
+        let handedBack = takes(try JSONCoding.decoder.decode(RunReport.self, from: Data(try row[1].decode(String.self).utf8)))
+        #expect(!handedBack.isEmpty)
+        let two = try worker(h[2])
+        #expect(try await h[0].sceneflowCommand(["runs", "wait", id, "--timeout", "150"], timeout: 180).status == 0)
+        let folder = try #require(try pool.query("SELECT folder FROM sceneflow_runs WHERE run_id = $1", [.init(string: id)]).first?.makeRandomAccess()[0].decode(String.self))
+        let finished = try RunReport.read(from: URL(fileURLWithPath: folder).appendingPathComponent("run.json"))
+        two.send(SIGTERM)
+        let stopped = await two.exit()
+        let log = String(decoding: stopped.stderr, as: UTF8.self)
+        #expect(stopped.termination == .exited(0), "\(log)")
+        for (node, take) in handedBack {
+            let now = try #require(finished.node(node))
+            #expect(now.take == take && now.status == .cached, "\(node): take \(now.take ?? 0) \(now.status.rawValue) (\(now.reason ?? "")), was take \(take) made before the hand-back\n\(log)")
+        }
     }
 }

@@ -148,6 +148,10 @@ struct RunsCommand: AsyncParsableCommand {
         @Option(help: "Give up after this many seconds (exit 1).") var timeout: Double = 3600
         @OptionGroup var workspaceOptions: WorkspaceOptions
 
+        func validate() throws {
+            guard timeout.isFinite, timeout > 0, timeout <= 31_536_000 else { throw ValidationError("--timeout takes a number of seconds above 0") }
+        }
+
         func run() async throws {
             let database = try workspaceOptions.existingDatabase()
             let deadline = Date().addingTimeInterval(timeout)
@@ -181,7 +185,7 @@ struct RunsCommand: AsyncParsableCommand {
             // other runs too (a signal would stop them all); a queued run is cancelled at once.
             if try database.requestCancel(record.runID) {
                 let now = try RunReference.record(record.runID, database: database, workspace: workspaceOptions.workspace)
-                printOut(now.status == RunReport.Status.cancelled.rawValue ? "run \(record.runID): cancelled (no worker had taken it)"
+                printOut(now.status == RunReport.Status.cancelled.rawValue ? "run \(record.runID): cancelled (it was queued: no worker held it)"
                                                                            : "run \(record.runID): asked its host to cancel it")
             } else if let pid = record.pid, let start = record.processStart, Workspace.processStartTime(pid) == start {
                 guard kill(pid, SIGTERM) == 0 else { throw CommandFailure.error("cannot signal process \(pid) of run \(record.runID): \(String(cString: strerror(errno)))") }
@@ -265,6 +269,7 @@ struct RunsCommand: AsyncParsableCommand {
             printOut("spend: \(record.costEstimated ? "~" : "")\(record.spend)\(record.costEstimated ? " (partly estimated at list price)" : "")")
             printOut("final video: \(record.finalVideo ?? "none")")
             printOut("folder: \(record.folder)\(record.supersededBy.map { " (now holds run \($0)'s files)" } ?? "")")
+            if let reason = report?.stopReason, reason != "cancelled" { printOut("why: \(reason)") }
             for node in report?.nodes ?? [] where node.status == .failed || node.status == .blocked {
                 printOut("  \(node.status.rawValue) \(node.id): \(node.error ?? "")")
             }

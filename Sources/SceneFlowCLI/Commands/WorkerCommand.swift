@@ -84,8 +84,10 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         defer { exporter?.stop() }
         let task = Task { try await worker.run() }
+        let signalled = Locked(false)
         let trap = SignalTrap { number in
             printErr("\(number == SIGINT ? "interrupted" : "stopped by signal \(number)"): handing back what is not finished")
+            signalled.set(true)
             task.cancel()
         }
         defer { trap.remove() }
@@ -94,6 +96,11 @@ struct WorkerCommand: AsyncParsableCommand {
             let done = try await task.value
             printErr("worker stopped: \(done) run\(done == 1 ? "" : "s") hydrated")
         } catch {
+            // Stopped while it was still connecting: nothing was claimed, nothing to hand back.
+            if signalled.value {
+                printErr("worker stopped")
+                return
+            }
             throw CommandFailure.error("the worker stopped: \(Redaction.redact("\(error)"))")
         }
     }
@@ -136,46 +143,91 @@ struct TeamRunner: Sendable {
         self.log = log
     }
 
+    /// How many times a run goes back to the queue because no worker could take it on (a key,
+    /// a tool, a store) before it fails saying why.
+    static let attemptsBeforeFailing = 5
+
     /// Hydrates the run `job` describes; returns how it ended. Throws `CancellationError` when the
-    /// worker stopped and handed the run back (the queue gives it to another worker).
+    /// worker stopped and handed the run back, `HandBack` when this host cannot take it on now
+    /// (the queue offers it again a few seconds later, to any worker).
     @Sendable func hydrate(_ job: JobQueue.ClaimedJob) async throws -> String {
         let store = self.store, log = self.log
+        let runID = job.runID
+        // Every history write of this run from here on holds only while this claim does.
+        store.fence(runID, by: job)
+        defer { store.fence(runID, by: nil) }
+        // The run ends saying why (nothing was spent), or, when another worker (or this one
+        // later) may manage, goes back to the queue with the reason in its row.
+        @Sendable func unstarted(_ reason: String, transient: Bool) throws -> String {
+            if transient, job.attempt < Self.attemptsBeforeFailing {
+                log("[\(runID)] handed back (attempt \(job.attempt)): \(reason)")
+                do {
+                    _ = try store.endUnstarted(runID, status: .queued, reason: "waiting for a worker that can take it on: \(Workspace.hostName) could not (\(reason))")
+                } catch {
+                    log("[\(runID)] the history could not be told: \(error)")
+                }
+                throw HandBack(reason, delay: 5)
+            }
+            log("[\(runID)] not started: \(reason)")
+            _ = try store.endUnstarted(runID, status: .failed, reason: "not started on \(Workspace.hostName) (attempt \(job.attempt)): \(reason)")
+            return RunReport.Status.failed.rawValue
+        }
         let detached: DetachedRun
         do { detached = try DetachedRun.decode(job.payload) } catch {
-            _ = try? store.endUnstarted(job.runID, status: .failed, reason: "\(error)")
-            throw error
+            return try unstarted(ErrorText.describe(error), transient: false)
         }
-        let runID = detached.runID
+        // The description names the run its job belongs to, or it is not taken: a description
+        // cannot point a worker at another run's history or folders.
+        guard detached.runID == runID, DetachedRun.isRunID(runID) else {
+            return try unstarted("the queued run's description names run \(Slug.shown(detached.runID)), not \(Slug.shown(runID))", transient: false)
+        }
         log("[\(runID)] taken on \(Workspace.hostName) (attempt \(job.attempt)), submitted by \(detached.submittedBy)")
-        if try store.cancelRequested(runID) {
-            _ = try store.endUnstarted(runID, status: .cancelled, reason: "cancelled before a worker started it")
-            return RunReport.Status.cancelled.rawValue
-        }
-        // Checks that fail on this worker end the run, saying why: nothing was spent.
-        @Sendable func unstarted(_ reason: String) throws -> String {
-            log("[\(runID)] not started: \(reason)")
-            _ = try store.endUnstarted(runID, status: .failed, reason: "not started on \(Workspace.hostName): \(reason)")
-            return RunReport.Status.failed.rawValue
+        do {
+            if try store.cancelRequested(runID) {
+                _ = try store.endUnstarted(runID, status: .cancelled, reason: "cancelled before a worker started it")
+                return RunReport.Status.cancelled.rawValue
+            }
+        } catch {
+            throw HandBack("the team's database: \(error)", delay: 2)
         }
         let workspace = session.workspace
         var request: HydrationRequest
         do {
             try workspace.create()
-            request = try detached.request(blobs: inputs, folder: workspace.root.appendingPathComponent("team/runs/\(runID)"))
+            request = try detached.request(blobs: inputs, folder: workspace.root.appendingPathComponent("team/runs/\(runID)"),
+                                           localCopies: workspace.root.appendingPathComponent("team/inputs"))
+        } catch let error as DetachError {
+            return try unstarted(error.description, transient: error.transient)
         } catch {
-            return try unstarted(ErrorText.describe(error))
+            return try unstarted(ErrorText.describe(error), transient: true)
         }
         request.out = workspace.runsDirectory.appendingPathComponent(runID)
         request.options.limits = limits
         if offline { request.options.offline = true }
+        // A run taken over or handed back keeps the takes its earlier attempts made: a
+        // regenerated node made once is not made (and paid for) again.
+        if job.attempt > 1, !detached.regenerate.isEmpty, let earlier = try? store.report(of: runID) {
+            for node in earlier.nodes where node.job != nil && node.status == .succeeded && node.take != nil
+                && detached.settings.prompts[node.id] == nil && detached.settings.seeds[node.id] == nil {
+                guard let key = node.jobKey ?? node.cacheKey, let take = node.take else { continue }
+                request.options.resumedTakes[node.id] = ResumedTake(jobKey: key, take: take)
+            }
+        }
         var session = self.session
         session.generators = GeneratorSet.make(offline: request.options.offline, simulate: nil)
         let prepared: PreparedHydration
         do {
             prepared = try await session.prepare(request)
-            try await session.begin(prepared)
         } catch {
-            return try unstarted(error.description)
+            switch error {
+            case .missingKeys, .missingTools, .configuration, .remoteImages, .unrecordable, .folder:
+                return try unstarted(error.description, transient: true)
+            default:
+                return try unstarted(error.description, transient: false)
+            }
+        }
+        do { try await session.begin(prepared) } catch {
+            return try unstarted(error.description, transient: true)
         }
         // The worker stopping cancels this task: the run is handed back. A cancel asked from
         // any host (`runs cancel`) cancels the run alone: it ends `cancelled`.
@@ -185,21 +237,14 @@ struct TeamRunner: Sendable {
                 guard case .runFinished(let end) = event else { return }
                 log("[\(runID)] \(stopping.value && end.status == .cancelled ? "handed back" : end.status.rawValue): \(end.counts.summary)")
             }, ending: { report in
-                var told = report
-                if report.status == .cancelled, stopping.value {
-                    told.status = .queued
-                    told.finishedAt = nil
-                    told.stopReason = "handed back to the queue: the worker on \(Workspace.hostName) stopped; another worker goes on from the cache"
-                }
-                // Written under the claim, or not at all: nothing is written over a run another
-                // worker took over (checked in the same transaction as the write).
-                do {
-                    let written = try await store.patiently(for: 60) { try $0.record(told, folder: prepared.folder.url, fencedBy: job) }
-                    if !written { log("[\(runID)] taken over by another worker: this attempt's end is not recorded") }
-                } catch {
-                    log("[\(runID)] the run's end could not be recorded (\(error)); its run.json says how this attempt ended")
-                }
-                return nil
+                // (Recorded through the store's fence: nothing is written over a run another
+                // worker took over.)
+                guard report.status == .cancelled, stopping.value else { return report }
+                var queued = report
+                queued.status = .queued
+                queued.finishedAt = nil
+                queued.stopReason = "handed back to the queue: the worker on \(Workspace.hostName) stopped; another worker goes on from the cache"
+                return queued
             })
         }
         let watcher = Task.detached {

@@ -135,7 +135,7 @@ public final class JobQueue: Sendable {
                 WHERE NOT EXISTS (SELECT 1 FROM sceneflow_slots s WHERE s.provider = l.provider AND s.job_id IS NULL AND s.slot <= l.slots)
             ), candidate AS MATERIALIZED (
                 SELECT j.id, j.provider, j.priority FROM sceneflow_jobs j
-                WHERE j.state = 'ready' AND j.provider NOT IN (SELECT provider FROM closed)
+                WHERE j.state = 'ready' AND j.ready_at <= clock_timestamp() AND j.provider NOT IN (SELECT provider FROM closed)
                 ORDER BY j.priority DESC, j.id LIMIT \(window) FOR UPDATE OF j SKIP LOCKED
             ), ranked AS (
                 SELECT c.id, c.provider, c.priority,
@@ -266,11 +266,14 @@ public final class JobQueue: Sendable {
     }
 
     /// Hands a worker's unfinished jobs back (it is stopping): ready again, slots freed.
-    public func handBack(_ jobs: [ClaimedJob]) async throws {
+    /// `after` seconds keeps them from being claimed again until then (a worker that cannot run
+    /// a job gives it back for another, not to itself at once).
+    public func handBack(_ jobs: [ClaimedJob], after delay: Double = 0) async throws {
         guard !jobs.isEmpty else { return }
         try await connection.query("""
             WITH back AS (
-                UPDATE sceneflow_jobs j SET state = 'ready', worker = NULL, lease_until = NULL, ready_at = clock_timestamp()
+                UPDATE sceneflow_jobs j SET state = 'ready', worker = NULL, lease_until = NULL,
+                       ready_at = clock_timestamp() + make_interval(secs => \(max(0, delay)))
                 FROM unnest(\(jobs.map(\.id))::bigint[], \(jobs.map(\.attempt))::int[]) AS v(id, attempt)
                 WHERE j.id = v.id AND j.attempt = v.attempt AND j.state = 'running'
                 RETURNING j.id, j.provider

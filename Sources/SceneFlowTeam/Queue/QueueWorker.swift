@@ -43,6 +43,7 @@ public final class QueueWorker: Sendable {
     final class Mailbox: @unchecked Sendable {
         private let lock = NSLock()
         private var finished: [(JobQueue.ClaimedJob, JobQueue.Outcome)] = []
+        private var returned: [(JobQueue.ClaimedJob, Double)] = []
         private var waiter: CheckedContinuation<Void, Never>?
         private var signalled = false
 
@@ -58,6 +59,16 @@ public final class QueueWorker: Sendable {
 
         func take() -> [(JobQueue.ClaimedJob, JobQueue.Outcome)] {
             lock.withLock { defer { finished = [] }; return finished }
+        }
+
+        /// A job its handler gave back (`HandBack`), with how long it waits before another claim.
+        func giveBack(_ job: JobQueue.ClaimedJob, after delay: Double) {
+            lock.withLock { returned.append((job, delay)) }
+            post()
+        }
+
+        func takeReturned() -> [(JobQueue.ClaimedJob, Double)] {
+            lock.withLock { defer { returned = [] }; return returned }
         }
 
         /// Returns at once if something was posted since the last wait.
@@ -143,8 +154,14 @@ public final class QueueWorker: Sendable {
                 }
             }
             let finished = mailbox.take().filter { running[JobQueue.JobKey(id: $0.0.id, attempt: $0.0.attempt)] != nil }
+            let returned = mailbox.takeReturned().filter { running[JobQueue.JobKey(id: $0.0.id, attempt: $0.0.attempt)] != nil }
             var claimed: [JobQueue.ClaimedJob] = []
             do {
+                for (job, delay) in returned {
+                    try await queue.handBack([job], after: delay)
+                    running[JobQueue.JobKey(id: job.id, attempt: job.attempt)] = nil
+                }
+                if !returned.isEmpty { held.set(Set(running.keys)) }
                 if !finished.isEmpty {
                     let taken = try await queue.complete(finished)
                     completed += taken.count
@@ -162,6 +179,7 @@ public final class QueueWorker: Sendable {
                 // write of a job taken over meanwhile is refused), the connection is made again.
                 logger.warning("the queue cannot be reached; trying again", metadata: ["worker": "\(name)", "error": "\(error)"])
                 for outcome in finished { mailbox.post(outcome) }
+                for (job, delay) in returned where running[JobQueue.JobKey(id: job.id, attempt: job.attempt)] != nil { mailbox.giveBack(job, after: delay) }
                 try? await Task.sleep(for: .seconds(1))
                 if let fresh = try? await JobQueue.connect(pool) {
                     let old = queue
@@ -178,6 +196,9 @@ public final class QueueWorker: Sendable {
                         let outcome: JobQueue.Outcome
                         do { outcome = .succeeded(result: try await handler(job)) } catch is CancellationError {
                             return
+                        } catch let back as HandBack {
+                            mailbox.giveBack(job, after: back.delay)
+                            return
                         } catch {
                             outcome = .failed(error: Redaction.redact("\(error)"))
                         }
@@ -193,13 +214,18 @@ public final class QueueWorker: Sendable {
         // (outside the cancelled task, so the statements are sent).
         for entry in running.values { entry.task.cancel() }
         for entry in running.values { await entry.task.value }
+        // No heartbeat after this: one would say the worker is alive again after `stopped`.
+        beats.cancel()
+        _ = await beats.value
         let finishedLate = mailbox.take().filter { running[JobQueue.JobKey(id: $0.0.id, attempt: $0.0.attempt)] != nil }
         let done = Set(finishedLate.map { JobQueue.JobKey(id: $0.0.id, attempt: $0.0.attempt) })
         let unfinished = running.filter { !done.contains($0.key) }.map(\.value.job)
+        let returnedLate = mailbox.takeReturned()
         let last = queue
         completed += await Task.detached {
             let taken = (try? await last.complete(finishedLate))?.count ?? 0
-            try? await last.handBack(unfinished)
+            try? await last.handBack(unfinished.filter { job in !returnedLate.contains { $0.0.id == job.id } })
+            for (job, delay) in returnedLate { try? await last.handBack([job], after: delay) }
             try? await last.stopped(worker: name)
             await last.close()
             return taken
@@ -210,4 +236,17 @@ public final class QueueWorker: Sendable {
 
 extension Locked where Value == Set<JobQueue.JobKey> {
     func take() -> Value { exchange([]) }
+}
+
+/// Thrown by a job's handler that cannot run the job here (a key or tool this host lacks, a
+/// store it cannot reach now): the job goes back to the queue, claimable again after `delay`
+/// seconds (by another worker, or this one later), instead of failing.
+public struct HandBack: Error, CustomStringConvertible, Sendable {
+    public var reason: String
+    public var delay: Double
+    public init(_ reason: String, delay: Double = 5) {
+        self.reason = reason
+        self.delay = delay
+    }
+    public var description: String { reason }
 }
