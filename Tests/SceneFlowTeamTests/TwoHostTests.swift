@@ -11,8 +11,24 @@ import Testing
 /// each), reaching PostgreSQL and the S3 server only over their veth addresses (through a TCP
 /// relay on this side: the servers listen on loopback). Then one host's link is cut mid-run: a
 /// real partition, its run taken over by the other host. Needs root and iproute2 (CI has both).
-/// Network namespaces need root and iproute2.
-let canMakeNamespaces = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
+/// Network namespaces need root, iproute2 and the right to make them (a container may lack
+/// it): probed once by making and removing one.
+let canMakeNamespaces: Bool = {
+    guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") else { return false }
+    func ip(_ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+    let probe = "sfprobe\(getpid())"
+    defer { _ = ip(["netns", "del", probe]) }
+    return ip(["netns", "add", probe])
+}()
 
 @Suite(.tags(.endToEnd, .ffmpeg), .timeLimit(.minutes(5)), .enabled(if: canMakeNamespaces, "network namespaces need root and iproute2")) struct TwoHostTests {
 
