@@ -340,4 +340,32 @@ import Testing
             #expect(now.take == take && now.status == .cached, "\(node): take \(now.take ?? 0) \(now.status.rawValue) (\(now.reason ?? "")), was take \(take) made before the hand-back\n\(log)")
         }
     }
+
+    /// A worker started under `nohup` (SIGHUP ignored) keeps working when its terminal goes;
+    /// SIGTERM still stops it cleanly.
+    @Test func aWorkerUnderNohupOutlivesAHangUp() async throws {
+        let services = try TeamServices.required()
+        let database = try services.freshDatabase()
+        let host = try services.hosts(1, database: database)[0]
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(host.environment) { $1 }
+        let quoted = ([sceneflowBinary.path, "worker"] + host.workspace).map { "'\($0)'" }.joined(separator: " ")
+        let worker = try ChildProcess.launch(Command(URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", "trap '' HUP; exec \(quoted)"],
+                                                     environment: environment, workingDirectory: host.folder, stdout: .discard,
+                                                     stderr: .capture(limit: 1 << 14, keep: .tail)))
+        let pool = try PostgresPool(url: database)
+        defer { pool.shutdown() }
+        @Sendable func alive() -> Int {
+            (try? pool.query("SELECT count(*)::int FROM sceneflow_workers WHERE stopped_at IS NULL").first?.makeRandomAccess()[0].decode(Int.self)) ?? 0
+        }
+        let started = await waitUntil(timeout: 30, interval: 0.1) { alive() == 1 }
+        #expect(started)
+        worker.send(SIGHUP)
+        try await Task.sleep(for: .seconds(1))
+        #expect(worker.isRunning, "a hang-up does not stop a worker started under nohup")
+        worker.send(SIGTERM)
+        let outcome = await worker.exit()
+        #expect(outcome.termination == .exited(0), "\(String(decoding: outcome.stderr, as: UTF8.self))")
+        #expect(alive() == 0, "a stopped worker is not counted alive")
+    }
 }
