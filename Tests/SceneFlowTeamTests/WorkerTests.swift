@@ -89,6 +89,11 @@ import Testing
         }
         let shown = try await h[0].sceneflowCommand(["runs", "show", ids[0]])
         #expect(shown.stdout.contains("final video: host") && shown.stdout.contains("folder: host"), "\(shown.stdout)")
+        // The templates written out for the runs are gone with them.
+        for worker in [h[1], h[2]] {
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: worker.folder.appendingPathComponent("ws/team/runs").path)) ?? []
+            #expect(left.isEmpty, "\(left)")
+        }
     }
 
     /// A worker killed mid-run: another takes the run over within the lease and finishes it

@@ -191,11 +191,14 @@ struct TeamRunner: Sendable {
             throw HandBack("the team's database: \(error)", delay: 2)
         }
         let workspace = session.workspace
+        // The template and its images, written out for this attempt; gone once it ends (the
+        // run read its inputs through pinned copies).
+        let materialized = workspace.root.appendingPathComponent("team/runs/\(runID)")
+        defer { try? FileManager.default.removeItem(at: materialized) }
         var request: HydrationRequest
         do {
             try workspace.create()
-            request = try detached.request(blobs: inputs, folder: workspace.root.appendingPathComponent("team/runs/\(runID)"),
-                                           localCopies: workspace.root.appendingPathComponent("team/inputs"))
+            request = try detached.request(blobs: inputs, folder: materialized, localCopies: workspace.root.appendingPathComponent("team/inputs"))
         } catch let error as DetachError {
             return try unstarted(error.description, transient: error.transient)
         } catch {
