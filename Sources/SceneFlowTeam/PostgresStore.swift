@@ -168,9 +168,14 @@ public final class PostgresStore: AssetStore, RunHistoryStore, TakePickStore, @u
     /// From now on, every history write of `runID` by this store (its start, its progress, its
     /// end) is made only while `job` still holds the run's queue job under its attempt, checked
     /// in the write's own transaction: a worker that was paused or cut off while another took
-    /// the run over writes nothing over the new attempt. Nil lifts the fence.
-    public func fence(_ runID: String, by job: JobQueue.ClaimedJob?) {
+    /// the run over writes nothing over the new attempt (`lift` ends it).
+    public func fence(_ runID: String, by job: JobQueue.ClaimedJob) {
         fences.mutate { $0[runID] = job }
+    }
+
+    /// Lifts `job`'s fence on `runID` (a later attempt's fence, set meanwhile, stays).
+    public func lift(_ runID: String, for job: JobQueue.ClaimedJob) {
+        fences.mutate { if $0[runID]?.id == job.id && $0[runID]?.attempt == job.attempt { $0[runID] = nil } }
     }
 
     /// Whether this process may write `runID`'s history row now (locks the queue job's row).

@@ -109,7 +109,13 @@ import Testing
             let host = try pool.query("SELECT host FROM sceneflow_runs WHERE run_id = $1", [.init(string: id)]).first?.makeRandomAccess()[0].decode(String.self)
             pool.shutdown()
             #expect(host == h[workers == 0 ? 1 : 0].environment["SCENEFLOW_HOST_NAME"], "made by \(host ?? "?")")
-            let metrics = String(decoding: try await HTTPClient.shared.send(HTTPRequest(.get, base + "/metrics")).body, as: UTF8.self)
+            // The run's end reaches the history a moment before its worker counts it: asked again for a while.
+            var metrics = ""
+            for _ in 0..<50 {
+                metrics = String(decoding: try await HTTPClient.shared.send(HTTPRequest(.get, base + "/metrics")).body, as: UTF8.self)
+                if metrics.contains("sceneflow_jobs{state=\"succeeded\"} \(workers + 1)") && (workers == 0 || metrics.contains("sceneflow_runs_hydrated_total{status=\"succeeded\"} 1")) { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
             #expect(metrics.contains("sceneflow_jobs{state=\"succeeded\"}") && metrics.contains("sceneflow_database_up 1"), "\(metrics)")
             #expect(metrics.contains("sceneflow_runs_hydrated_total{status=\"succeeded\"} 1") == (workers == 1), "\(metrics)")
             if let worker {

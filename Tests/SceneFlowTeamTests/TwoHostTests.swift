@@ -32,15 +32,17 @@ let canMakeNamespaces: Bool = {
 
 @Suite(.tags(.endToEnd, .ffmpeg), .timeLimit(.minutes(5)), .enabled(if: canMakeNamespaces, "network namespaces need root and iproute2")) struct TwoHostTests {
 
-    /// A network namespace with a veth pair to this side: `10.213.N.1` here, `10.213.N.2` there.
+    /// A network namespace with a veth pair to this side: `10.S.N.1` here, `10.S.N.2` there.
     struct Namespace {
         var name: String
         var link: String
         var here: String
         var there: String
 
-        static func make(_ index: Int, tag: String) async throws -> Namespace {
-            let n = Namespace(name: "sf\(tag)\(index)", link: "sfh\(tag)\(index)", here: "10.213.\(index + 1).1", there: "10.213.\(index + 1).2")
+        /// `subnet` sets this test's addresses apart (`10.SUBNET.INDEX+1.0/30`): links another
+        /// test left behind never share a route with these.
+        static func make(_ index: Int, tag: String, subnet: Int) async throws -> Namespace {
+            let n = Namespace(name: "sf\(tag)\(index)", link: "sfh\(tag)\(index)", here: "10.\(subnet).\(index + 1).1", there: "10.\(subnet).\(index + 1).2")
             for command in [["netns", "add", n.name],
                             ["link", "add", n.link, "type", "veth", "peer", "name", "sfn\(tag)\(index)"],
                             ["link", "set", "sfn\(tag)\(index)", "netns", n.name],
@@ -75,7 +77,8 @@ let canMakeNamespaces: Bool = {
             let made = namespaces
             Task { for n in made { await n.remove() } }
         }
-        for i in 0..<2 { namespaces.append(try await Namespace.make(i, tag: tag)) }
+        let subnet = Int.random(in: 100...250)
+        for i in 0..<2 { namespaces.append(try await Namespace.make(i, tag: tag, subnet: subnet)) }
 
         // The servers listen on loopback: a relay here forwards the veth side to them.
         let admin = try #require(URLComponents(string: services.databaseURL))
@@ -123,7 +126,14 @@ let canMakeNamespaces: Bool = {
         var workers = [try worker(0), try worker(1)]
         for id in ids {
             let waited = try await h[0].sceneflowCommand(["runs", "wait", id, "--timeout", "150"], timeout: 180)
-            #expect(waited.status == 0, "\(waited.stdout)\(waited.stderr)")
+            if waited.status != 0 {
+                for process in workers { process.send(SIGKILL) }
+                var logs: [String] = []
+                for process in workers { logs.append(String(decoding: await process.exit().stderr, as: UTF8.self)) }
+                Issue.record("run \(id) was not made: \(waited.stdout)\(waited.stderr)\n--- host 0 ---\n\(logs[0])\n--- host 1 ---\n\(logs[1])")
+                for n in namespaces { await n.remove() }
+                return
+            }
         }
         let makers = Set(ids.compactMap(madeBy))
         #expect(makers == Set(hostNames), "each host's worker hydrated runs over its link: \(makers)")
@@ -141,7 +151,17 @@ let canMakeNamespaces: Bool = {
         let cutAt = Date()
         workers[1] = try worker(1)
         let waited = try await h[0].sceneflowCommand(["runs", "wait", id, "--timeout", "150"], timeout: 180)
-        #expect(waited.status == 0, "\(waited.stdout)\(waited.stderr)")
+        if waited.status != 0 {
+            // Say what each worker did, then stop here.
+            let jobs = (try? pool.query("SELECT state, attempt, worker, lease_until::text FROM sceneflow_jobs WHERE run_id = $1", [.init(string: id)]).first?.makeRandomAccess())
+            let row = "\((try? jobs?[0].decode(String.self)) ?? "?") attempt \((try? jobs?[1].decode(Int.self)) ?? -1) worker \((try? jobs?[2].decode(String?.self)) ?? nil ?? "-") lease \((try? jobs?[3].decode(String?.self)) ?? nil ?? "-")"
+            for process in workers { process.send(SIGKILL) }
+            var logs: [String] = []
+            for process in workers { logs.append(String(decoding: await process.exit().stderr, as: UTF8.self)) }
+            Issue.record("the run was not taken over: job \(row)\n--- host 0 ---\n\(logs[0])\n--- host 1 ---\n\(logs[1])\n--- relay ---\n\(String(decoding: relay.outcome?.stderr ?? Data(), as: UTF8.self))")
+            for n in namespaces { await n.remove() }
+            return
+        }
         #expect(madeBy(id) == hostNames[1], "the other host finished it")
         #expect(Date().timeIntervalSince(cutAt) < 120)
         let attempt = try pool.query("SELECT attempt FROM sceneflow_jobs WHERE run_id = $1", [.init(string: id)]).first?.makeRandomAccess()[0].decode(Int.self)
@@ -159,5 +179,6 @@ let canMakeNamespaces: Bool = {
         }
         // The cut-off worker learnt it had lost the run, and said so.
         #expect(logs[0].contains("lease lost") || logs[0].contains("taken over by another worker"), "\(logs[0])")
+        for n in namespaces { await n.remove() }
     }
 }

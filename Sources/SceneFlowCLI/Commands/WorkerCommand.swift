@@ -155,7 +155,7 @@ struct TeamRunner: Sendable {
         let runID = job.runID
         // Every history write of this run from here on holds only while this claim does.
         store.fence(runID, by: job)
-        defer { store.fence(runID, by: nil) }
+        defer { store.lift(runID, for: job) }
         // The run ends saying why (nothing was spent), or, when another worker (or this one
         // later) may manage, goes back to the queue with the reason in its row.
         @Sendable func unstarted(_ reason: String, transient: Bool) throws -> String {
@@ -169,7 +169,12 @@ struct TeamRunner: Sendable {
                 throw HandBack(reason, delay: 5)
             }
             log("[\(runID)] not started: \(reason)")
-            _ = try store.endUnstarted(runID, status: .failed, reason: "not started on \(Workspace.hostName) (attempt \(job.attempt)): \(reason)")
+            do {
+                _ = try store.endUnstarted(runID, status: .failed, reason: "not started on \(Workspace.hostName) (attempt \(job.attempt)): \(reason)")
+            } catch {
+                // The row must say how the run ended before its job does: back to the queue.
+                throw HandBack("the team's database: \(error)", delay: 2)
+            }
             return RunReport.Status.failed.rawValue
         }
         let detached: DetachedRun
@@ -193,7 +198,7 @@ struct TeamRunner: Sendable {
         let workspace = session.workspace
         // The template and its images, written out for this attempt; gone once it ends (the
         // run read its inputs through pinned copies).
-        let materialized = workspace.root.appendingPathComponent("team/runs/\(runID)")
+        let materialized = workspace.root.appendingPathComponent("team/runs/\(runID).\(job.attempt)")
         defer { try? FileManager.default.removeItem(at: materialized) }
         var request: HydrationRequest
         do {

@@ -96,7 +96,12 @@ public final class QueueWorker: Sendable {
         var running: [JobQueue.JobKey: (job: JobQueue.ClaimedJob, task: Task<Void, Never>)] = [:]
         var completed = 0
         let host = PostgresStore.hostName, pid = getpid()
-        _ = try await queue.heartbeat(worker: name, host: host, pid: pid, lease: lease)
+        do { _ = try await queue.heartbeat(worker: name, host: host, pid: pid, lease: lease) } catch {
+            // (Stopped while starting: the connection is closed, never dropped open.)
+            let unused = queue
+            await Task.detached { await unused.close() }.value
+            throw error
+        }
 
         // Wake-ups: a connection of its own, listening.
         let listener = Task {
@@ -150,6 +155,9 @@ public final class QueueWorker: Sendable {
             for key in lost.take() {
                 if let entry = running.removeValue(forKey: key) {
                     entry.task.cancel()
+                    // Wound down before anything else is claimed: this process never runs two
+                    // attempts of one job at once (a claim of the next attempt may come here).
+                    await entry.task.value
                     logger.warning("lease lost; job stopped", metadata: ["run": "\(entry.job.runID)", "job": "\(entry.job.node)", "attempt": "\(key.attempt)"])
                 }
             }
